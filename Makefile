@@ -1,0 +1,53 @@
+# Fixia. `make help` lists the targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+UV_VERSION := 0.13.9
+export FIXIA_DATABASE_URL ?= sqlite+aiosqlite:///var/fixia.db
+
+.PHONY: help venv run test test-fast lint typecheck fmt system-deps clean migrate seed
+
+help: ## List the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+$(BIN)/uv:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet "uv==$(UV_VERSION)"
+
+$(VENV)/.synced: $(BIN)/uv pyproject.toml uv.lock
+	$(BIN)/uv sync --frozen --inexact --quiet
+	@touch $@
+
+venv: $(VENV)/.synced ## Create the virtualenv and install the locked dependencies
+
+migrate: venv ## Apply migrations to the embedded database (var/fixia.db)
+	$(BIN)/fixia db upgrade
+
+run: venv ## Serve the demo marketplace on http://127.0.0.1:8000 (SQLite, demo data)
+	$(BIN)/fixia serve --migrate --seed-demo --host 127.0.0.1 --port 8000
+
+system-deps: ## Install the Debian packages the suite needs (apt-get when root)
+	./scripts/install-system-deps
+
+lint: venv ## ruff lint and format check
+	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests
+
+typecheck: venv ## mypy strict on src/
+	$(BIN)/mypy src
+
+test: venv system-deps ## The whole suite: lint, types, unit + functional on SQLite and PostgreSQL
+	$(MAKE) --no-print-directory lint typecheck
+	$(BIN)/pytest -n 2 --dist loadfile --cov --cov-branch --cov-report=term --cov-fail-under=85
+
+test-fast: venv ## Unit and functional tests on SQLite only
+	$(BIN)/pytest -k "not postgresql" -x -q
+
+fmt: venv ## Format and autofix
+	$(BIN)/ruff format src tests
+	$(BIN)/ruff check --fix src tests
+
+clean: ## Remove the virtualenv and local state
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .coverage

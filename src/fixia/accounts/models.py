@@ -1,0 +1,140 @@
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import JSON, Date, Enum, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from fixia.db import Base, IdMixin, TimestampMixin, utcnow
+
+
+class Role(enum.StrEnum):
+    client = "client"
+    professional = "professional"
+    dual = "dual"
+    admin = "admin"
+
+
+class ProfessionalLevel(enum.StrEnum):
+    nuevo = "Nuevo"
+    verificado = "ProfesionalVerificado"
+    top_rated_plus = "TopRatedPlus"
+    certificado = "TecnicoCertificado"
+
+
+class Availability(enum.StrEnum):
+    available = "available"
+    busy = "busy"
+    unavailable = "unavailable"
+
+
+def _enum(cls: type[enum.Enum], name: str) -> Enum:
+    # Stored as plain strings with a CHECK constraint: portable and easy to extend.
+    return Enum(
+        cls, name=name, native_enum=False, length=32, values_callable=lambda e: [m.value for m in e]
+    )
+
+
+class User(IdMixin, TimestampMixin, Base):
+    __tablename__ = "users"
+
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    name: Mapped[str] = mapped_column(String(100))
+    role: Mapped[Role] = mapped_column(_enum(Role, "user_role"))
+    dni: Mapped[str | None] = mapped_column(String(8), unique=True)
+    birthdate: Mapped[date | None] = mapped_column(Date)
+    gender: Mapped[str | None] = mapped_column(String(32))
+    location: Mapped[str | None] = mapped_column(String(120))
+    phone_encrypted: Mapped[str | None] = mapped_column(Text)
+    avatar_url: Mapped[str | None] = mapped_column(String(500))
+    bio: Mapped[str | None] = mapped_column(Text)
+    timezone: Mapped[str] = mapped_column(String(64), default="America/Argentina/Catamarca")
+    email_verified_at: Mapped[datetime | None]
+    verified: Mapped[bool] = mapped_column(default=False)
+    failed_login_attempts: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None]
+    # Bumped on password change and logout-everywhere so outstanding access tokens die at once.
+    token_version: Mapped[int] = mapped_column(default=0)
+    is_professional_active: Mapped[bool] = mapped_column(default=False)
+    plan: Mapped[str] = mapped_column(String(32), default="free")
+    plan_expires_at: Mapped[datetime | None]
+    suspended_at: Mapped[datetime | None]
+    deleted_at: Mapped[datetime | None]
+    last_login_at: Mapped[datetime | None]
+
+    profile: Mapped[ProfessionalProfile | None] = relationship(
+        back_populates="user", uselist=False, lazy="raise"
+    )
+
+    @property
+    def is_active(self) -> bool:
+        return self.deleted_at is None and self.suspended_at is None
+
+
+class ProfessionalProfile(IdMixin, TimestampMixin, Base):
+    __tablename__ = "professional_profiles"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), unique=True
+    )
+    bio: Mapped[str | None] = mapped_column(Text)
+    specialties: Mapped[list[str]] = mapped_column(JSON, default=list)
+    years_experience: Mapped[int] = mapped_column(default=0)
+    level: Mapped[ProfessionalLevel] = mapped_column(
+        _enum(ProfessionalLevel, "professional_level"), default=ProfessionalLevel.nuevo
+    )
+    rating: Mapped[Decimal] = mapped_column(default=Decimal("0.00"))
+    review_count: Mapped[int] = mapped_column(default=0)
+    availability: Mapped[Availability] = mapped_column(
+        _enum(Availability, "availability"), default=Availability.available
+    )
+    response_time_hours: Mapped[int] = mapped_column(default=24)
+
+    user: Mapped[User] = relationship(back_populates="profile", lazy="raise")
+
+
+class RefreshToken(IdMixin, Base):
+    """One link of a rotation chain. A family is every token descended from one login."""
+
+    __tablename__ = "refresh_tokens"
+    __table_args__ = (Index("ix_refresh_tokens_family_id", "family_id"),)
+
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    family_id: Mapped[uuid.UUID]
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+    user_agent: Mapped[str | None] = mapped_column(String(255))
+
+
+class OneTimeToken(IdMixin, Base):
+    """E-mail verification and password reset links: stored hashed, single use, expiring."""
+
+    __tablename__ = "one_time_tokens"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    purpose: Mapped[str] = mapped_column(String(32))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+
+class PasswordHistory(IdMixin, Base):
+    __tablename__ = "password_history"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    password_hash: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

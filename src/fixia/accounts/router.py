@@ -1,0 +1,155 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Header, status
+from pydantic import BaseModel, Field
+
+from fixia.accounts import service, tokens
+from fixia.accounts.dependencies import ValidProfessional
+from fixia.accounts.presenters import me_out, public_professional
+from fixia.accounts.schemas import (
+    ChangePasswordIn,
+    EmailIn,
+    LoginIn,
+    MeOut,
+    Message,
+    MeUpdate,
+    ProfileUpdate,
+    PublicProfessional,
+    RefreshIn,
+    RegisterIn,
+    ResetPasswordIn,
+    TokenIn,
+    TokenPair,
+)
+from fixia.deps import CurrentUser, MailerDep, SessionDep, SettingsDep
+
+auth = APIRouter(prefix="/auth", tags=["auth"])
+users = APIRouter(tags=["users"])
+UserAgent = Annotated[str | None, Header(max_length=512)]
+GENERIC = "If the account exists, we sent an e-mail with the next steps."
+
+
+class LogoutIn(BaseModel):
+    refresh_token: Annotated[str, Field(max_length=200)] | None = None
+    everywhere: bool = False
+
+
+@auth.post("/register", status_code=status.HTTP_201_CREATED)
+async def register(
+    data: RegisterIn, session: SessionDep, settings: SettingsDep, mailer: MailerDep
+) -> MeOut:
+    user = await service.register(session=session, settings=settings, mailer=mailer, data=data)
+    return me_out(await service.get_active(session=session, user_id=user.id), settings)
+
+
+@auth.post("/verify-email")
+async def verify_email(data: TokenIn, session: SessionDep) -> Message:
+    await service.verify_email(session=session, token=data.token)
+    return Message(detail="E-mail verified.")
+
+
+@auth.post("/resend-verification", status_code=status.HTTP_202_ACCEPTED)
+async def resend_verification(
+    data: EmailIn, session: SessionDep, settings: SettingsDep, mailer: MailerDep
+) -> Message:
+    await service.resend_verification(
+        session=session, settings=settings, mailer=mailer, email=data.email
+    )
+    return Message(detail=GENERIC)
+
+
+@auth.post("/login")
+async def login(
+    data: LoginIn, session: SessionDep, settings: SettingsDep, user_agent: UserAgent = None
+) -> TokenPair:
+    return await service.login(
+        session=session,
+        settings=settings,
+        email=data.email,
+        password=data.password,
+        user_agent=user_agent,
+    )
+
+
+@auth.post("/refresh")
+async def refresh(
+    data: RefreshIn, session: SessionDep, settings: SettingsDep, user_agent: UserAgent = None
+) -> TokenPair:
+    return await tokens.rotate(
+        session=session, settings=settings, token=data.refresh_token, user_agent=user_agent
+    )
+
+
+@auth.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
+async def logout(user: CurrentUser, session: SessionDep, data: LogoutIn | None = None) -> None:
+    data = data or LogoutIn()
+    await tokens.logout(
+        session=session, user=user, refresh_token=data.refresh_token, everywhere=data.everywhere
+    )
+
+
+@auth.post("/forgot-password", status_code=status.HTTP_202_ACCEPTED)
+async def forgot_password(
+    data: EmailIn, session: SessionDep, settings: SettingsDep, mailer: MailerDep
+) -> Message:
+    await service.forgot_password(
+        session=session, settings=settings, mailer=mailer, email=data.email
+    )
+    return Message(detail=GENERIC)
+
+
+@auth.post("/reset-password")
+async def reset_password(
+    data: ResetPasswordIn, session: SessionDep, settings: SettingsDep
+) -> Message:
+    await service.reset_password(
+        session=session, settings=settings, token=data.token, new_password=data.new_password
+    )
+    return Message(detail="Password changed; log in again.")
+
+
+@auth.post("/change-password")
+async def change_password(
+    data: ChangePasswordIn, user: CurrentUser, session: SessionDep, settings: SettingsDep
+) -> Message:
+    await service.change_password(
+        session=session,
+        settings=settings,
+        user=user,
+        current=data.current_password,
+        new_password=data.new_password,
+    )
+    return Message(detail="Password changed; every session was closed.")
+
+
+@users.get("/me")
+async def get_me(user: CurrentUser, settings: SettingsDep) -> MeOut:
+    return me_out(user, settings)
+
+
+@users.put("/me")
+async def update_me(
+    data: MeUpdate, user: CurrentUser, session: SessionDep, settings: SettingsDep
+) -> MeOut:
+    return me_out(
+        await service.update_me(session=session, settings=settings, user=user, data=data), settings
+    )
+
+
+@users.delete("/me", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_me(user: CurrentUser, session: SessionDep) -> None:
+    await service.delete_me(session=session, user=user)
+
+
+@users.put("/me/professional-profile")
+async def update_profile(
+    data: ProfileUpdate, user: CurrentUser, session: SessionDep, settings: SettingsDep
+) -> MeOut:
+    return me_out(await service.update_profile(session=session, user=user, data=data), settings)
+
+
+@users.get("/professionals/{professional_id}")
+async def get_professional(professional: ValidProfessional) -> PublicProfessional:
+    return public_professional(professional)

@@ -1,0 +1,336 @@
+"""Accounts: registration, login, tokens, passwords and profiles. Never commits."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from fixia import events
+from fixia.accounts import exceptions as exc
+from fixia.accounts.models import OneTimeToken, PasswordHistory, ProfessionalProfile, Role, User
+from fixia.accounts.schemas import (
+    EXPERIENCE_YEARS,
+    MeUpdate,
+    ProfileUpdate,
+    RegisterIn,
+    TokenPair,
+)
+from fixia.accounts.tokens import issue_token_pair, revoke_all_refresh_tokens
+from fixia.config import Settings
+from fixia.db import utcnow
+from fixia.errors import InvalidInput
+from fixia.platform import security
+from fixia.platform.email import Email, EmailSender
+
+VERIFY, RESET = "verify_email", "reset_password"
+
+
+def normalize_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def _age(birthdate: date, today: date) -> int:
+    before_birthday = (today.month, today.day) < (birthdate.month, birthdate.day)
+    return today.year - birthdate.year - before_birthday
+
+
+async def get_by_email(*, session: AsyncSession, email: str) -> User | None:
+    stmt = select(User).where(User.email == normalize_email(email), User.deleted_at.is_(None))
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def get_active(*, session: AsyncSession, user_id: uuid.UUID) -> User:
+    stmt = (
+        select(User)
+        .where(User.id == user_id, User.deleted_at.is_(None))
+        .options(selectinload(User.profile))
+    )
+    user = (await session.execute(stmt)).scalar_one_or_none()
+    if user is None:
+        raise exc.UserNotFound()
+    return user
+
+
+async def _new_one_time_token(
+    *, session: AsyncSession, user: User, purpose: str, ttl_s: int
+) -> str:
+    # Older links for the same purpose stop working: only the newest one is valid.
+    await session.execute(
+        update(OneTimeToken)
+        .where(
+            OneTimeToken.user_id == user.id,
+            OneTimeToken.purpose == purpose,
+            OneTimeToken.used_at.is_(None),
+        )
+        .values(used_at=utcnow())
+    )
+    token = security.new_token()
+    session.add(
+        OneTimeToken(
+            user_id=user.id,
+            purpose=purpose,
+            token_hash=security.token_digest(token),
+            expires_at=utcnow() + timedelta(seconds=ttl_s),
+        )
+    )
+    return token
+
+
+async def _consume_one_time_token(*, session: AsyncSession, token: str, purpose: str) -> User:
+    now = utcnow()
+    stmt = select(OneTimeToken).where(
+        OneTimeToken.token_hash == security.token_digest(token), OneTimeToken.purpose == purpose
+    )
+    row = (await session.execute(stmt)).scalar_one_or_none()
+    if row is None or row.used_at is not None or row.expires_at <= now:
+        raise exc.InvalidOneTimeToken()
+    # Conditional update: two concurrent clicks on the same link cannot both succeed.
+    result = await session.execute(
+        update(OneTimeToken)
+        .where(OneTimeToken.id == row.id, OneTimeToken.used_at.is_(None))
+        .values(used_at=now)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise exc.InvalidOneTimeToken()
+    return await get_active(session=session, user_id=row.user_id)
+
+
+async def _send_verification(
+    *, session: AsyncSession, settings: Settings, mailer: EmailSender, user: User
+) -> None:
+    token = await _new_one_time_token(
+        session=session, user=user, purpose=VERIFY, ttl_s=settings.auth.verify_email_ttl_s
+    )
+    link = f"{settings.public_url}/verify-email?token={token}"
+    await mailer.send(
+        Email(
+            to=user.email,
+            subject="Confirmá tu correo en Fixia",
+            body=f"Hola {user.name}:\n\nConfirmá tu correo con este enlace "
+            f"(vale 24 horas):\n{link}\n",
+        )
+    )
+
+
+async def register(
+    *, session: AsyncSession, settings: Settings, mailer: EmailSender, data: RegisterIn
+) -> User:
+    email = normalize_email(data.email)
+    if _age(data.birthdate, utcnow().date()) < settings.min_age_years:
+        raise InvalidInput("birthdate", f"you must be at least {settings.min_age_years}")
+    if await get_by_email(session=session, email=email) is not None:
+        raise exc.EmailTaken()
+    if (await session.execute(select(User.id).where(User.dni == data.dni))).first():
+        raise exc.DniTaken()
+    cipher = security.FieldCipher(settings.encryption_key.get_secret_value())
+    password_hash = security.hash_password(data.password)
+    user = User(
+        email=email,
+        password_hash=password_hash,
+        name=data.name,
+        role=Role(data.role),
+        dni=data.dni,
+        birthdate=data.birthdate,
+        gender=data.gender,
+        location=data.location,
+        phone_encrypted=cipher.encrypt(data.phone),
+        is_professional_active=data.role == "professional",
+    )
+    session.add(user)
+    await session.flush()
+    session.add(PasswordHistory(user_id=user.id, password_hash=password_hash))
+    if data.role == "professional":
+        session.add(
+            ProfessionalProfile(
+                user_id=user.id,
+                bio=data.description,
+                specialties=data.specialties,
+                years_experience=EXPERIENCE_YEARS.get(data.experience or "menos-1", 0),
+            )
+        )
+    await _send_verification(session=session, settings=settings, mailer=mailer, user=user)
+    events.emit("user.registered", user_id=str(user.id), role=user.role.value)
+    return user
+
+
+async def verify_email(*, session: AsyncSession, token: str) -> User:
+    user = await _consume_one_time_token(session=session, token=token, purpose=VERIFY)
+    if user.email_verified_at is None:
+        user.email_verified_at = utcnow()
+    return user
+
+
+async def resend_verification(
+    *, session: AsyncSession, settings: Settings, mailer: EmailSender, email: str
+) -> None:
+    user = await get_by_email(session=session, email=email)
+    # Same answer whether or not the account exists, so this cannot enumerate users.
+    if user is not None and user.email_verified_at is None:
+        await _send_verification(session=session, settings=settings, mailer=mailer, user=user)
+
+
+async def login(
+    *,
+    session: AsyncSession,
+    settings: Settings,
+    email: str,
+    password: str,
+    user_agent: str | None,
+) -> TokenPair:
+    now = utcnow()
+    user = await get_by_email(session=session, email=email)
+    if user is None:
+        security.verify_password(security.DUMMY_PASSWORD_HASH, password)
+        events.emit("auth.login", outcome="failed")
+        raise exc.InvalidCredentials()
+    if user.locked_until and user.locked_until > now:
+        events.emit("auth.login", outcome="locked")
+        raise _locked(user.locked_until, now)
+    if not security.verify_password(user.password_hash, password):
+        _record_failure(user, settings, now)
+        raise exc.InvalidCredentials(persist=True)
+    if user.suspended_at is not None:
+        raise exc.InvalidCredentials()
+    if settings.auth.require_verified_email and user.email_verified_at is None:
+        raise exc.EmailNotVerified("Verify your e-mail before logging in.")
+    user.failed_login_attempts, user.locked_until, user.last_login_at = 0, None, now
+    events.emit("auth.login", outcome="ok")
+    return await issue_token_pair(
+        session=session, settings=settings, user=user, user_agent=user_agent
+    )
+
+
+def _locked(until: datetime, now: datetime) -> exc.AccountLocked:
+    error = exc.AccountLocked(f"Too many failed attempts; try again after {until.isoformat()}.")
+    error.headers["Retry-After"] = str(max(int((until - now).total_seconds()), 1))
+    return error
+
+
+def _record_failure(user: User, settings: Settings, now: datetime) -> None:
+    user.failed_login_attempts += 1
+    if user.failed_login_attempts >= settings.auth.max_failed_logins:
+        user.locked_until = now + timedelta(seconds=settings.auth.lockout_s)
+        user.failed_login_attempts = 0
+        events.emit("auth.login", outcome="locked")
+    else:
+        events.emit("auth.login", outcome="failed")
+
+
+async def forgot_password(
+    *, session: AsyncSession, settings: Settings, mailer: EmailSender, email: str
+) -> None:
+    user = await get_by_email(session=session, email=email)
+    if user is None:
+        return
+    token = await _new_one_time_token(
+        session=session, user=user, purpose=RESET, ttl_s=settings.auth.reset_password_ttl_s
+    )
+    link = f"{settings.public_url}/reset-password?token={token}"
+    await mailer.send(
+        Email(
+            to=user.email,
+            subject="Restablecé tu contraseña de Fixia",
+            body=f"Hola {user.name}:\n\nPara elegir una contraseña nueva entrá a (vale 1 hora):\n"
+            f"{link}\n\nSi no lo pediste, ignorá este mensaje.\n",
+        )
+    )
+
+
+async def _set_password(
+    *, session: AsyncSession, settings: Settings, user: User, new_password: str
+) -> None:
+    keep = settings.auth.password_history
+    stmt = (
+        select(PasswordHistory)
+        .where(PasswordHistory.user_id == user.id)
+        .order_by(PasswordHistory.created_at.desc(), PasswordHistory.id.desc())
+    )
+    history = list((await session.execute(stmt)).scalars())
+    # The history holds the current password as its newest entry: `keep` entries in all.
+    recent = {user.password_hash, *[h.password_hash for h in history[:keep]]}
+    if any(security.verify_password(h, new_password) for h in recent):
+        raise exc.PasswordReused(f"The new password must differ from the last {keep}.")
+    user.password_hash = security.hash_password(new_password)
+    user.token_version += 1
+    session.add(PasswordHistory(user_id=user.id, password_hash=user.password_hash))
+    stale = [h.id for h in history[keep - 1 :]]
+    if stale:
+        await session.execute(delete(PasswordHistory).where(PasswordHistory.id.in_(stale)))
+    await revoke_all_refresh_tokens(session=session, user_id=user.id)
+
+
+async def reset_password(
+    *, session: AsyncSession, settings: Settings, token: str, new_password: str
+) -> None:
+    user = await _consume_one_time_token(session=session, token=token, purpose=RESET)
+    await _set_password(session=session, settings=settings, user=user, new_password=new_password)
+    user.failed_login_attempts, user.locked_until = 0, None
+
+
+async def change_password(
+    *, session: AsyncSession, settings: Settings, user: User, current: str, new_password: str
+) -> None:
+    if not security.verify_password(user.password_hash, current):
+        raise exc.WrongPassword()
+    await _set_password(session=session, settings=settings, user=user, new_password=new_password)
+
+
+async def update_me(
+    *, session: AsyncSession, settings: Settings, user: User, data: MeUpdate
+) -> User:
+    changes = data.model_dump(exclude_unset=True)
+    if "phone" in changes:
+        phone = changes.pop("phone")
+        cipher = security.FieldCipher(settings.encryption_key.get_secret_value())
+        user.phone_encrypted = cipher.encrypt(phone) if phone else None
+    for field, value in changes.items():
+        if value is None and field in ("name", "timezone"):
+            raise InvalidInput(field, "may not be null")
+        setattr(user, field, value)
+    await session.flush()
+    return user
+
+
+async def update_profile(*, session: AsyncSession, user: User, data: ProfileUpdate) -> User:
+    if user.profile is None:
+        raise exc.RoleRequired("Only professionals have a professional profile.")
+    for field, value in data.model_dump(exclude_unset=True).items():
+        if value is None:
+            raise InvalidInput(field, "may not be null")
+        setattr(user.profile, field, value)
+    await session.flush()
+    return user
+
+
+async def delete_me(*, session: AsyncSession, user: User) -> None:
+    """Soft delete with anonymisation: the row stays for referential history, the person goes."""
+    user.deleted_at = utcnow()
+    user.email = f"deleted_{user.id.hex}@fixia.invalid"
+    user.name = "Usuario eliminado"
+    user.dni = user.phone_encrypted = user.bio = user.avatar_url = user.location = None
+    user.birthdate = user.gender = None
+    user.password_hash = security.hash_password(security.new_token())
+    user.token_version += 1
+    user.is_professional_active = False
+    await revoke_all_refresh_tokens(session=session, user_id=user.id)
+    events.emit("user.deleted", user_id=str(user.id))
+
+
+async def create_admin(*, session: AsyncSession, email: str, name: str, password: str) -> User:
+    if await get_by_email(session=session, email=email) is not None:
+        raise exc.EmailTaken()
+    user = User(
+        email=normalize_email(email),
+        name=name,
+        role=Role.admin,
+        password_hash=security.hash_password(password),
+        email_verified_at=utcnow(),
+    )
+    session.add(user)
+    await session.flush()
+    session.add(PasswordHistory(user_id=user.id, password_hash=user.password_hash))
+    return user

@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import Depends
+
+from fixia.accounts.models import Role
+from fixia.catalog import service
+from fixia.catalog.exceptions import NotServiceOwner, ServiceNotFound
+from fixia.catalog.models import Service
+from fixia.deps import OptionalUser, ProfessionalUser, SessionDep, has_role
+
+
+async def valid_service_id(service_id: uuid.UUID, session: SessionDep) -> Service:
+    found = await service.load_service(session=session, service_id=service_id)
+    if found is None:
+        raise ServiceNotFound()
+    return found
+
+
+async def visible_service(
+    found: Annotated[Service, Depends(valid_service_id)], user: OptionalUser
+) -> Service:
+    """Public detail: inactive listings and hidden professionals exist only for their owner."""
+    owner = found.professional
+    is_owner = user is not None and user.id == found.professional_id
+    hidden = not found.active or not owner.is_active
+    if hidden and not is_owner and not (user is not None and has_role(user, Role.admin)):
+        raise ServiceNotFound()
+    return found
+
+
+async def owned_service(
+    found: Annotated[Service, Depends(valid_service_id)], user: ProfessionalUser
+) -> Service:
+    if found.professional_id != user.id and user.role is not Role.admin:
+        raise NotServiceOwner()
+    return found
+
+
+ValidService = Annotated[Service, Depends(valid_service_id)]
+VisibleService = Annotated[Service, Depends(visible_service)]
+OwnedService = Annotated[Service, Depends(owned_service)]

@@ -1,0 +1,103 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from fixia.accounts.models import User
+from fixia.db import Base, IdMixin, TimestampMixin, utcnow
+
+
+class Category(IdMixin, Base):
+    __tablename__ = "categories"
+
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    slug: Mapped[str] = mapped_column(String(100), unique=True)
+    icon: Mapped[str | None] = mapped_column(String(50))
+    popular: Mapped[bool] = mapped_column(default=False)
+    position: Mapped[int] = mapped_column(default=0)
+
+    subcategories: Mapped[list[Subcategory]] = relationship(
+        back_populates="category", lazy="raise", order_by="Subcategory.position"
+    )
+
+
+class Subcategory(IdMixin, Base):
+    __tablename__ = "subcategories"
+    __table_args__ = (UniqueConstraint("category_id", "slug"),)
+
+    category_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("categories.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    slug: Mapped[str] = mapped_column(String(100))
+    position: Mapped[int] = mapped_column(default=0)
+
+    category: Mapped[Category] = relationship(back_populates="subcategories", lazy="raise")
+
+
+class Service(IdMixin, TimestampMixin, Base):
+    """A professional's listing."""
+
+    __tablename__ = "services"
+    __table_args__ = (
+        CheckConstraint("price >= 0", name="price_non_negative"),
+        Index("ix_services_active_created", "active", "created_at"),
+        Index("ix_services_price", "price"),
+    )
+
+    professional_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), index=True)
+    category_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("categories.id"), index=True)
+    subcategory_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("subcategories.id"))
+    title: Mapped[str] = mapped_column(String(100))
+    description: Mapped[str] = mapped_column(Text)
+    price: Mapped[Decimal]
+    currency: Mapped[str] = mapped_column(String(3), default="ARS")
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # The tags as plain text: what the full-text indexes read.
+    tags_text: Mapped[str] = mapped_column(Text, default="")
+    main_image_url: Mapped[str | None] = mapped_column(String(500))
+    delivery_time_days: Mapped[int] = mapped_column(default=7)
+    revisions_included: Mapped[int] = mapped_column(default=0)
+    active: Mapped[bool] = mapped_column(default=True)
+    featured: Mapped[bool] = mapped_column(default=False)
+    view_count: Mapped[int] = mapped_column(default=0)
+    deleted_at: Mapped[datetime | None]
+
+    professional: Mapped[User] = relationship(lazy="raise")
+    category: Mapped[Category] = relationship(lazy="raise")
+
+
+class ServiceView(IdMixin, Base):
+    __tablename__ = "service_views"
+
+    service_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("services.id", ondelete="CASCADE"), index=True
+    )
+    viewer_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Favorite(IdMixin, Base):
+    """A user saves a service or a professional: exactly one of the two targets is set."""
+
+    __tablename__ = "favorites"
+    __table_args__ = (
+        UniqueConstraint("user_id", "service_id"),
+        UniqueConstraint("user_id", "professional_id"),
+        CheckConstraint(
+            "(service_id IS NULL) <> (professional_id IS NULL)", name="exactly_one_target"
+        ),
+    )
+
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    service_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("services.id", ondelete="CASCADE")
+    )
+    professional_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE")
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

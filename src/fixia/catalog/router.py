@@ -1,0 +1,156 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
+
+from fixia.accounts.dependencies import ValidProfessional
+from fixia.catalog import favorites, service
+from fixia.catalog.dependencies import OwnedService, VisibleService
+from fixia.catalog.presenters import service_out
+from fixia.catalog.schemas import (
+    ActiveIn,
+    CategoryOut,
+    FavoriteOut,
+    ServiceCreate,
+    ServiceOut,
+    ServiceQuery,
+    ServiceUpdate,
+    SubcategoryOut,
+)
+from fixia.deps import CurrentUser, OptionalUser, ProfessionalUser, SessionDep, SettingsDep
+from fixia.platform.pagination import Page
+
+router = APIRouter(tags=["catalog"])
+
+
+@router.get("/categories")
+async def list_categories(session: SessionDep) -> list[CategoryOut]:
+    rows = await service.list_categories(session=session)
+    return [
+        CategoryOut(
+            id=c.id,
+            name=c.name,
+            slug=c.slug,
+            icon=c.icon,
+            popular=c.popular,
+            service_count=n,
+            subcategories=[SubcategoryOut.model_validate(s) for s in c.subcategories],
+        )
+        for c, n in rows
+    ]
+
+
+@router.get("/services")
+async def search_services(
+    session: SessionDep, query: Annotated[ServiceQuery, Query()]
+) -> Page[ServiceOut]:
+    items, cursor = await service.search(session=session, query=query)
+    return Page(items=[service_out(s) for s in items], next_cursor=cursor, limit=query.limit)
+
+
+@router.post("/services", status_code=status.HTTP_201_CREATED)
+async def create_service(
+    data: ServiceCreate, user: ProfessionalUser, session: SessionDep, settings: SettingsDep
+) -> ServiceOut:
+    return service_out(
+        await service.create_service(session=session, settings=settings, owner=user, data=data)
+    )
+
+
+@router.get("/services/mine")
+async def my_services(user: ProfessionalUser, session: SessionDep) -> list[ServiceOut]:
+    return [service_out(s) for s in await service.list_own(session=session, owner=user)]
+
+
+@router.get("/services/{service_id}")
+async def get_service(found: VisibleService) -> ServiceOut:
+    return service_out(found)
+
+
+@router.patch("/services/{service_id}")
+async def update_service(
+    data: ServiceUpdate, found: OwnedService, session: SessionDep
+) -> ServiceOut:
+    return service_out(await service.update_service(session=session, service=found, data=data))
+
+
+@router.put("/services/{service_id}/active")
+async def set_active(
+    data: ActiveIn,
+    found: OwnedService,
+    user: ProfessionalUser,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> ServiceOut:
+    return service_out(
+        await service.set_active(
+            session=session,
+            settings=settings,
+            service=found,
+            owner=found.professional,
+            active=data.active,
+        )
+    )
+
+
+@router.delete("/services/{service_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_service(found: OwnedService, session: SessionDep) -> None:
+    await service.delete_service(session=session, service=found)
+
+
+@router.post("/services/{service_id}/views")
+async def record_view(
+    found: VisibleService, user: OptionalUser, session: SessionDep
+) -> dict[str, int]:
+    return {"view_count": await service.record_view(session=session, service=found, viewer=user)}
+
+
+@router.get("/me/favorites")
+async def list_favorites(user: CurrentUser, session: SessionDep) -> list[FavoriteOut]:
+    rows = await favorites.list_for(session=session, user=user)
+    return [
+        FavoriteOut(
+            id=f.id,
+            created_at=f.created_at,
+            service=service_out(s) if s is not None else None,
+            professional_id=p.id if p else None,
+            professional_name=p.name if p else None,
+        )
+        for f, s, p in rows
+    ]
+
+
+@router.put("/me/favorites/services/{service_id}", status_code=status.HTTP_201_CREATED)
+async def favorite_service(
+    found: VisibleService, user: CurrentUser, session: SessionDep
+) -> FavoriteOut:
+    fav = await favorites.add(session=session, user=user, service_id=found.id)
+    return FavoriteOut(id=fav.id, created_at=fav.created_at, service=service_out(found))
+
+
+@router.delete("/me/favorites/services/{service_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def unfavorite_service(found: VisibleService, user: CurrentUser, session: SessionDep) -> None:
+    await favorites.remove(session=session, user=user, service_id=found.id)
+
+
+@router.put("/me/favorites/professionals/{professional_id}", status_code=status.HTTP_201_CREATED)
+async def favorite_professional(
+    professional: ValidProfessional, user: CurrentUser, session: SessionDep
+) -> FavoriteOut:
+    fav = await favorites.add(session=session, user=user, professional_id=professional.id)
+    return FavoriteOut(
+        id=fav.id,
+        created_at=fav.created_at,
+        professional_id=professional.id,
+        professional_name=professional.name,
+    )
+
+
+@router.delete(
+    "/me/favorites/professionals/{professional_id}", status_code=status.HTTP_204_NO_CONTENT
+)
+async def unfavorite_professional(
+    professional: ValidProfessional, user: CurrentUser, session: SessionDep
+) -> None:
+    await favorites.remove(session=session, user=user, professional_id=professional.id)

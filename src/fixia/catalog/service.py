@@ -1,0 +1,191 @@
+"""Catalog: categories, services, search, views and favorites. Never commits."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from fixia import events
+from fixia.accounts.models import User
+from fixia.catalog import exceptions as exc
+from fixia.catalog.models import Category, Service, ServiceView, Subcategory
+from fixia.catalog.schemas import ServiceCreate, ServiceQuery, ServiceUpdate
+from fixia.catalog.search import build_search, visible_services
+from fixia.config import Settings
+from fixia.db import utcnow
+from fixia.errors import InvalidInput
+from fixia.platform.pagination import split_page
+
+
+async def list_categories(*, session: AsyncSession) -> list[tuple[Category, int]]:
+    visible = visible_services().subquery()
+    counts = select(visible.c.category_id, func.count().label("n")).group_by(visible.c.category_id)
+    by_category = {row.category_id: row.n for row in await session.execute(counts)}
+    stmt = (
+        select(Category).options(selectinload(Category.subcategories)).order_by(Category.position)
+    )
+    categories = (await session.execute(stmt)).scalars().all()
+    return [(c, by_category.get(c.id, 0)) for c in categories]
+
+
+async def _check_category(
+    *, session: AsyncSession, category_id: uuid.UUID, subcategory_id: uuid.UUID | None
+) -> None:
+    if await session.get(Category, category_id) is None:
+        raise InvalidInput("category_id", "no such category")
+    if subcategory_id is not None:
+        sub = await session.get(Subcategory, subcategory_id)
+        if sub is None or sub.category_id != category_id:
+            raise InvalidInput("subcategory_id", "no such subcategory in this category")
+
+
+def active_services_limit(user: User, settings: Settings) -> int | None:
+    plan = user.plan
+    if user.plan_expires_at is not None and user.plan_expires_at <= utcnow():
+        plan = "free"
+    return settings.plan(plan).active_services
+
+
+async def _ensure_can_activate(*, session: AsyncSession, settings: Settings, owner: User) -> None:
+    limit = active_services_limit(owner, settings)
+    if limit is None:
+        return
+    stmt = (
+        select(func.count())
+        .select_from(Service)
+        .where(
+            Service.professional_id == owner.id,
+            Service.active.is_(True),
+            Service.deleted_at.is_(None),
+        )
+    )
+    active = (await session.execute(stmt)).scalar_one()
+    if active >= limit:
+        raise exc.ActiveServicesLimit(
+            f"Your '{owner.plan}' plan allows {limit} active services; deactivate one or upgrade.",
+            limit="active_services",
+            allowed=limit,
+            current=active,
+        )
+
+
+async def load_service(*, session: AsyncSession, service_id: uuid.UUID) -> Service | None:
+    stmt = (
+        select(Service)
+        .where(Service.id == service_id, Service.deleted_at.is_(None))
+        .options(
+            selectinload(Service.category),
+            selectinload(Service.professional).selectinload(User.profile),
+        )
+        .execution_options(populate_existing=True)
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def create_service(
+    *, session: AsyncSession, settings: Settings, owner: User, data: ServiceCreate
+) -> Service:
+    await _check_category(
+        session=session, category_id=data.category_id, subcategory_id=data.subcategory_id
+    )
+    await _ensure_can_activate(session=session, settings=settings, owner=owner)
+    service = Service(professional_id=owner.id, **data.model_dump(), tags_text=" ".join(data.tags))
+    session.add(service)
+    await session.flush()
+    events.emit("service.created", service_id=str(service.id))
+    loaded = await load_service(session=session, service_id=service.id)
+    assert loaded is not None
+    return loaded
+
+
+async def update_service(
+    *, session: AsyncSession, service: Service, data: ServiceUpdate
+) -> Service:
+    changes: dict[str, Any] = data.model_dump(exclude_unset=True)
+    for field in (
+        "category_id",
+        "title",
+        "description",
+        "price",
+        "tags",
+        "delivery_time_days",
+        "revisions_included",
+    ):
+        if field in changes and changes[field] is None:
+            raise InvalidInput(field, "may not be null")
+    if "category_id" in changes or "subcategory_id" in changes:
+        await _check_category(
+            session=session,
+            category_id=changes.get("category_id", service.category_id),
+            subcategory_id=changes.get("subcategory_id", service.subcategory_id),
+        )
+    for field, value in changes.items():
+        setattr(service, field, value)
+    if "tags" in changes:
+        service.tags_text = " ".join(service.tags)
+    service.updated_at = utcnow()
+    await session.flush()
+    loaded = await load_service(session=session, service_id=service.id)
+    assert loaded is not None
+    return loaded
+
+
+async def set_active(
+    *, session: AsyncSession, settings: Settings, service: Service, owner: User, active: bool
+) -> Service:
+    if active and not service.active:
+        await _ensure_can_activate(session=session, settings=settings, owner=owner)
+    service.active = active
+    return await update_service(session=session, service=service, data=ServiceUpdate())
+
+
+async def delete_service(*, session: AsyncSession, service: Service) -> None:
+    service.deleted_at = utcnow()
+    service.active = False
+
+
+async def search(*, session: AsyncSession, query: ServiceQuery) -> tuple[list[Service], str | None]:
+    if (
+        query.min_price is not None
+        and query.max_price is not None
+        and query.min_price > query.max_price
+    ):
+        raise InvalidInput("min_price", "min_price must not exceed max_price")
+    stmt = build_search(query, session.get_bind().dialect.name).options(
+        selectinload(Service.category),
+        selectinload(Service.professional).selectinload(User.profile),
+    )
+    rows = list((await session.execute(stmt)).all())
+    page, cursor = split_page(rows, query.limit)
+    return [row[0] for row in page], cursor
+
+
+async def list_own(*, session: AsyncSession, owner: User) -> list[Service]:
+    stmt = (
+        select(Service)
+        .where(Service.professional_id == owner.id, Service.deleted_at.is_(None))
+        .options(
+            selectinload(Service.category),
+            selectinload(Service.professional).selectinload(User.profile),
+        )
+        .order_by(Service.created_at.desc())
+    )
+    return list((await session.execute(stmt)).scalars())
+
+
+async def record_view(*, session: AsyncSession, service: Service, viewer: User | None) -> int:
+    """Count a view unless the owner looks at their own listing; returns the new count."""
+    if viewer is not None and viewer.id == service.professional_id:
+        return service.view_count
+    # An UPDATE ... SET n = n + 1 cannot lose concurrent views the way read-modify-write would.
+    await session.execute(
+        update(Service).where(Service.id == service.id).values(view_count=Service.view_count + 1)
+    )
+    session.add(ServiceView(service_id=service.id, viewer_id=viewer.id if viewer else None))
+    await session.flush()
+    count = await session.scalar(select(Service.view_count).where(Service.id == service.id))
+    return int(count or 0)

@@ -1,0 +1,145 @@
+"""The one settings object. Every knob is an environment variable prefixed FIXIA_."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Values shipped in the repository for development. They are refused anywhere else so that a
+# production deploy cannot start with a secret everybody can read on GitHub.
+PLACEHOLDER_SECRETS = frozenset(
+    {
+        "dev-insecure-jwt-key-change-me-0123456789",
+        "dev-insecure-encryption-key-change-me-0123",
+    }
+)
+
+Environment = Literal["development", "test", "staging", "production"]
+
+
+class PlanLimits(BaseModel):
+    """What a subscription plan allows. None means unlimited."""
+
+    projects_per_month: int | None
+    active_services: int | None
+    proposals_per_project: int | None
+    price_ars: Decimal
+
+
+def _default_plans() -> dict[str, PlanLimits]:
+    return {
+        "free": PlanLimits(
+            projects_per_month=3, active_services=5, proposals_per_project=2, price_ars=Decimal(0)
+        ),
+        "premium": PlanLimits(
+            projects_per_month=None,
+            active_services=20,
+            proposals_per_project=2,
+            price_ars=Decimal("3900.00"),
+        ),
+        "professional": PlanLimits(
+            projects_per_month=None,
+            active_services=None,
+            proposals_per_project=2,
+            price_ars=Decimal("7900.00"),
+        ),
+    }
+
+
+class DatabaseSettings(BaseModel):
+    # The embedded default: no server needed for `make run`.
+    url: str = "sqlite+aiosqlite:///var/fixia.db"
+    pool_size: int = Field(default=5, ge=1, le=100)
+    max_overflow: int = Field(default=5, ge=0, le=100)
+    pool_timeout_s: float = Field(default=5.0, gt=0)
+    statement_timeout_ms: int = Field(default=15_000, ge=0)
+    echo: bool = False
+
+
+class AuthSettings(BaseModel):
+    # kid -> secret. Several keys let a rotation verify old tokens while signing with the new one.
+    jwt_keys: dict[str, SecretStr] = Field(
+        default_factory=lambda: {"k1": SecretStr("dev-insecure-jwt-key-change-me-0123456789")}
+    )
+    jwt_active_kid: str = "k1"
+    jwt_issuer: str = "fixia"
+    access_ttl_s: int = Field(default=900, ge=60, le=86_400)
+    refresh_ttl_s: int = Field(default=30 * 86_400, ge=3600)
+    verify_email_ttl_s: int = 24 * 3600
+    reset_password_ttl_s: int = 3600
+    max_failed_logins: int = 5
+    lockout_s: int = 30 * 60
+    password_history: int = 5
+    require_verified_email: bool = True
+
+    @model_validator(mode="after")
+    def _active_kid_known(self) -> AuthSettings:
+        if self.jwt_active_kid not in self.jwt_keys:
+            raise ValueError(f"jwt_active_kid {self.jwt_active_kid!r} is not in jwt_keys")
+        return self
+
+
+class EmailSettings(BaseModel):
+    backend: Literal["outbox", "smtp"] = "outbox"
+    outbox_dir: Path = Path("var/outbox")
+    sender: str = "Fixia <no-reply@fixia.com.ar>"
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 25
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = False
+    smtp_timeout_s: float = 10.0
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="FIXIA_", env_nested_delimiter="__", extra="ignore", env_file=None
+    )
+
+    env: Environment = "development"
+    release: str = "dev"
+    git_sha: str = "unknown"
+    public_url: str = "http://127.0.0.1:8000"
+    database_url: str | None = None
+    db: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    auth: AuthSettings = Field(default_factory=AuthSettings)
+    email: EmailSettings = Field(default_factory=EmailSettings)
+    # AES-GCM key for personal data at rest (phones). 32+ characters; derived to 256 bits.
+    encryption_key: SecretStr = SecretStr("dev-insecure-encryption-key-change-me-0123")
+    plans: dict[str, PlanLimits] = Field(default_factory=_default_plans)
+    min_age_years: int = 18
+    var_dir: Path = Path("var")
+
+    @model_validator(mode="after")
+    def _fail_fast(self) -> Settings:
+        if self.database_url:
+            self.db.url = self.database_url
+        if "free" not in self.plans:
+            raise ValueError("plans must define a 'free' plan")
+        if len(self.encryption_key.get_secret_value()) < 32:
+            raise ValueError("encryption_key must be at least 32 characters")
+        if self.env in ("staging", "production"):
+            secrets = [self.encryption_key, *self.auth.jwt_keys.values()]
+            if any(s.get_secret_value() in PLACEHOLDER_SECRETS for s in secrets):
+                raise ValueError(
+                    f"placeholder secrets are refused in {self.env}: set FIXIA_ENCRYPTION_KEY "
+                    "and FIXIA_AUTH__JWT_KEYS"
+                )
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.db.url.startswith("sqlite")
+
+    def plan(self, name: str) -> PlanLimits:
+        return self.plans.get(name, self.plans["free"])
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,109 @@
+"""Annotated dependency aliases: the session, the settings, the caller and role checks."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Coroutine
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fixia.accounts import service as accounts_service
+from fixia.accounts.exceptions import InvalidToken, RoleRequired, UserNotFound
+from fixia.accounts.models import Role, User
+from fixia.config import Settings
+from fixia.db import utcnow
+from fixia.errors import DomainError
+from fixia.platform.email import EmailSender
+from fixia.platform.security import TokenError, decode_access_token
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_mailer(request: Request) -> EmailSender:
+    mailer: EmailSender = request.app.state.mailer
+    return mailer
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """The request owns the transaction: commit when the handler returns, else roll back."""
+    async with request.app.state.sessions() as session:
+        try:
+            yield session
+        except DomainError as error:
+            if error.persist:
+                await session.commit()
+            else:
+                await session.rollback()
+            raise
+        except BaseException:
+            await session.rollback()
+            raise
+        else:
+            await session.commit()
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+MailerDep = Annotated[EmailSender, Depends(get_mailer)]
+# scope="function" commits before the response is sent, so a failed commit is reported.
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+
+_bearer = HTTPBearer(auto_error=False, description="Access token from /api/v1/auth/login")
+
+
+async def _user_from_token(
+    session: SessionDep,
+    settings: SettingsDep,
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> User | None:
+    token = credentials.credentials if credentials else request.cookies.get("access_token")
+    if not token:
+        return None
+    try:
+        claims = decode_access_token(settings.auth, token)
+        user = await accounts_service.get_active(session=session, user_id=claims.user_id)
+    except (TokenError, UserNotFound) as error:
+        raise InvalidToken() from error
+    now = utcnow()
+    stale = claims.token_version != user.token_version
+    if stale or not user.is_active or (user.locked_until and user.locked_until > now):
+        raise InvalidToken()
+    return user
+
+
+async def _require_user(user: Annotated[User | None, Depends(_user_from_token)]) -> User:
+    if user is None:
+        raise InvalidToken("Authentication required.")
+    return user
+
+
+OptionalUser = Annotated[User | None, Depends(_user_from_token)]
+CurrentUser = Annotated[User, Depends(_require_user)]
+
+
+def has_role(user: User, role: Role) -> bool:
+    """Admin passes every check; dual acts as client always, as professional when active."""
+    if user.role is Role.admin or user.role is role:
+        return True
+    if user.role is Role.dual:
+        return role is Role.client or (role is Role.professional and user.is_professional_active)
+    return False
+
+
+def require_role(role: Role) -> Callable[..., Coroutine[Any, Any, User]]:
+    async def check(user: CurrentUser) -> User:
+        if not has_role(user, role):
+            raise RoleRequired(f"This action requires the {role.value} role.")
+        return user
+
+    return check
+
+
+ProfessionalUser = Annotated[User, Depends(require_role(Role.professional))]
+ClientUser = Annotated[User, Depends(require_role(Role.client))]
+AdminUser = Annotated[User, Depends(require_role(Role.admin))]

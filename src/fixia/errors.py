@@ -1,0 +1,183 @@
+"""Domain errors and the ONE place that turns any error into an RFC 9457 problem response."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, ClassVar
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError, OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = logging.getLogger("fixia.errors")
+
+PROBLEM_JSON = "application/problem+json"
+
+
+class DomainError(Exception):
+    """Base of every business rule violation. Subclasses set status, code and title."""
+
+    status: ClassVar[int] = 400
+    code: ClassVar[str] = "bad_request"
+    title: ClassVar[str] = "Bad request"
+
+    def __init__(self, detail: str | None = None, *, persist: bool = False, **extra: Any) -> None:
+        super().__init__(detail or self.title)
+        self.detail = detail or self.title
+        self.extra = extra
+        self.headers: dict[str, str] = {}
+        # Some refusals must still save state, e.g. a failed login's attempt counter. The
+        # request's transaction commits instead of rolling back when this is set.
+        self.persist = persist
+
+
+class NotFound(DomainError):
+    """The resource does not exist, or the caller may not know it exists."""
+
+    status, code, title = 404, "not_found", "Not found"
+
+
+class Unauthorized(DomainError):
+    """No valid credentials were presented."""
+
+    status, code, title = 401, "unauthorized", "Authentication required"
+
+    def __init__(self, detail: str | None = None, *, persist: bool = False, **extra: Any) -> None:
+        super().__init__(detail, persist=persist, **extra)
+        self.headers["WWW-Authenticate"] = "Bearer"
+
+
+class Forbidden(DomainError):
+    """The caller is known but not allowed to do this."""
+
+    status, code, title = 403, "forbidden", "Forbidden"
+
+
+class Conflict(DomainError):
+    """The request conflicts with the current state, e.g. a duplicate."""
+
+    status, code, title = 409, "conflict", "Conflict"
+
+
+class InvalidInput(DomainError):
+    """Input that passed schema validation but breaks a business rule on a field."""
+
+    status, code, title = 422, "validation_error", "Invalid input"
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message, errors=[{"field": field, "message": message}])
+
+
+class LimitExceeded(Forbidden):
+    """The caller's plan does not allow more of this."""
+
+    code, title = "plan_limit_exceeded", "Plan limit reached"
+
+
+def problem(
+    status: int,
+    title: str,
+    detail: str,
+    code: str,
+    instance: str,
+    extra: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": f"https://fixia.com.ar/problems/{code.replace('_', '-')}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": instance,
+        "code": code,
+    }
+    body.update(extra or {})
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def _field_name(loc: tuple[Any, ...]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header", "cookie")]
+    return ".".join(parts) or str(loc[0] if loc else "body")
+
+
+async def _domain(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DomainError)
+    return problem(
+        exc.status, exc.title, exc.detail, exc.code, request.url.path, exc.extra, exc.headers
+    )
+
+
+async def _validation(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = [
+        {
+            "field": _field_name(tuple(e.get("loc", ()))),
+            "message": e.get("msg", ""),
+            "type": e.get("type", ""),
+        }
+        for e in exc.errors()
+    ]
+    return problem(
+        422,
+        "Invalid input",
+        "The request has invalid fields.",
+        "validation_error",
+        request.url.path,
+        {"errors": errors},
+    )
+
+
+async def _http(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    code = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}.get(
+        exc.status_code, f"http_{exc.status_code}"
+    )
+    detail = exc.detail if isinstance(exc.detail, str) else "HTTP error"
+    headers = dict(exc.headers) if exc.headers else None
+    return problem(exc.status_code, detail, detail, code, request.url.path, headers=headers)
+
+
+async def _integrity(request: Request, exc: Exception) -> JSONResponse:
+    # Services check uniqueness first; this is the race-condition backstop.
+    log.info("integrity error: %s", exc)
+    return problem(
+        409,
+        "Conflict",
+        "The resource already exists or conflicts with another one.",
+        "conflict",
+        request.url.path,
+    )
+
+
+async def _unavailable(request: Request, exc: Exception) -> JSONResponse:
+    log.warning("database unavailable: %s", exc)
+    return problem(
+        503,
+        "Service unavailable",
+        "The database is unavailable; try again shortly.",
+        "database_unavailable",
+        request.url.path,
+        headers={"Retry-After": "5"},
+    )
+
+
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    return problem(
+        500,
+        "Internal server error",
+        "An unexpected error occurred.",
+        "internal_error",
+        request.url.path,
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(DomainError, _domain)
+    app.add_exception_handler(RequestValidationError, _validation)
+    app.add_exception_handler(StarletteHTTPException, _http)
+    app.add_exception_handler(IntegrityError, _integrity)
+    app.add_exception_handler(OperationalError, _unavailable)
+    app.add_exception_handler(Exception, _unexpected)

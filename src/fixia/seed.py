@@ -1,0 +1,229 @@
+"""Demo data for `make run` and bulk data for benchmarks."""
+
+from __future__ import annotations
+
+import random
+import time
+import uuid
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from rich.console import Console
+from rich.progress import Progress
+from sqlalchemy import func, insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fixia.accounts.models import (
+    PasswordHistory,
+    ProfessionalLevel,
+    ProfessionalProfile,
+    Role,
+    User,
+)
+from fixia.catalog import taxonomy
+from fixia.catalog.models import Service
+from fixia.config import Settings
+from fixia.db import create_engine, session_factory, transactional, utcnow, uuid7
+from fixia.models import import_all
+from fixia.platform import security
+from fixia.seed_data import CITIES, FIRST_NAMES, LAST_NAMES, SERVICES
+
+DEMO_PASSWORD = "Chubut-Demo-2026!"  # noqa: S105 - documented demo login, demo data only
+DEMO_PROFESSIONALS, DEMO_CLIENTS, DEMO_SERVICES = 50, 20, 200
+LEVELS = list(ProfessionalLevel)
+import_all()
+
+
+def _user_row(
+    rng: random.Random, i: int, role: Role, pw_hash: str, cipher: security.FieldCipher, prefix: str
+) -> dict[str, Any]:
+    name = f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}"
+    now = utcnow()
+    return {
+        "id": uuid7(),
+        "email": f"{prefix}{i}@demo.fixia.com.ar",
+        "password_hash": pw_hash,
+        "name": name,
+        "role": role,
+        "dni": None,
+        "birthdate": date(1970 + rng.randrange(30), rng.randrange(1, 13), rng.randrange(1, 28)),
+        "location": f"{rng.choice(CITIES)}, Chubut",
+        "phone_encrypted": cipher.encrypt(f"+54 9 280 {rng.randrange(4000000, 4999999)}"),
+        "email_verified_at": now,
+        "verified": rng.random() < 0.4,
+        "is_professional_active": role is Role.professional,
+        "timezone": "America/Argentina/Catamarca",
+        "failed_login_attempts": 0,
+        "token_version": 0,
+        "plan": "free",
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def _profile_row(rng: random.Random, user_id: uuid.UUID, specialties: list[str]) -> dict[str, Any]:
+    now = utcnow()
+    return {
+        "id": uuid7(),
+        "user_id": user_id,
+        "bio": "Trabajo con responsabilidad y garantía.",
+        "specialties": specialties,
+        "years_experience": rng.randrange(0, 25),
+        "level": rng.choice(LEVELS),
+        "availability": "available",
+        "rating": Decimal(rng.randrange(300, 501)) / 100,
+        "review_count": rng.randrange(0, 120),
+        "response_time_hours": rng.choice([1, 2, 4, 12, 24]),
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def _service_row(
+    rng: random.Random, pro_id: uuid.UUID, cat_slug: str, city: str, created_ago_s: int
+) -> dict[str, Any]:
+    title, desc, low, high, tags = rng.choice(SERVICES[cat_slug])
+    price = Decimal(rng.randrange(low // 100, high // 100 + 1) * 100)
+    created = utcnow() - timedelta(seconds=created_ago_s)
+    return {
+        "id": uuid7(),
+        "professional_id": pro_id,
+        "category_id": taxonomy.category_id(cat_slug),
+        "title": title,
+        "description": desc.format(city=city),
+        "price": price,
+        "currency": "ARS",
+        "tags": tags,
+        "tags_text": " ".join(tags),
+        "delivery_time_days": rng.choice([1, 2, 3, 7, 14]),
+        "revisions_included": rng.randrange(0, 4),
+        "active": True,
+        "featured": rng.random() < 0.08,
+        "view_count": rng.randrange(0, 900),
+        "created_at": created,
+        "updated_at": created,
+    }
+
+
+async def _insert(session: AsyncSession, model: Any, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        await session.execute(insert(model), rows)
+
+
+async def _populate(
+    session: AsyncSession,
+    settings: Settings,
+    rng: random.Random,
+    *,
+    professionals: int,
+    clients: int,
+    services: int,
+    prefix: str,
+    progress: Progress | None = None,
+) -> dict[str, int]:
+    pw_hash = security.hash_password(DEMO_PASSWORD)
+    cipher = security.FieldCipher(settings.encryption_key.get_secret_value())
+    slugs = list(SERVICES)
+    pros = [
+        _user_row(rng, i, Role.professional, pw_hash, cipher, f"{prefix}pro")
+        for i in range(professionals)
+    ]
+    cls = [
+        _user_row(rng, i, Role.client, pw_hash, cipher, f"{prefix}cliente") for i in range(clients)
+    ]
+    home = {p["id"]: rng.choice(slugs) for p in pros}
+    for chunk in _chunks(pros + cls, 2000):
+        await _insert(session, User, chunk)
+        await _insert(
+            session,
+            PasswordHistory,
+            [
+                {
+                    "id": uuid7(),
+                    "user_id": u["id"],
+                    "password_hash": pw_hash,
+                    "created_at": utcnow(),
+                }
+                for u in chunk
+            ],
+        )
+    await _insert(
+        session, ProfessionalProfile, [_profile_row(rng, p["id"], [home[p["id"]]]) for p in pros]
+    )
+    task = progress.add_task("services", total=services) if progress else None
+    for start in range(0, services, 2000):
+        rows = []
+        for _ in range(min(2000, services - start)):
+            pro = rng.choice(pros)
+            slug = home[pro["id"]] if rng.random() < 0.8 else rng.choice(slugs)
+            rows.append(
+                _service_row(
+                    rng,
+                    pro["id"],
+                    slug,
+                    pro["location"].split(",")[0],
+                    rng.randrange(0, 180 * 86400),
+                )
+            )
+        await _insert(session, Service, rows)
+        if progress and task is not None:
+            progress.advance(task, len(rows))
+    return {"professionals": professionals, "clients": clients, "services": services}
+
+
+def _chunks(rows: list[dict[str, Any]], size: int) -> list[list[dict[str, Any]]]:
+    return [rows[i : i + size] for i in range(0, len(rows), size)]
+
+
+async def seed_demo(settings: Settings, *, random_seed: int = 42) -> dict[str, int]:
+    engine = create_engine(settings)
+    try:
+        async with transactional(session_factory(engine)) as session:
+            return await _populate(
+                session,
+                settings,
+                random.Random(random_seed),
+                professionals=DEMO_PROFESSIONALS,
+                clients=DEMO_CLIENTS,
+                services=DEMO_SERVICES,
+                prefix="",
+            )
+    finally:
+        await engine.dispose()
+
+
+async def seed_demo_if_empty(settings: Settings) -> dict[str, int] | None:
+    engine = create_engine(settings)
+    try:
+        async with engine.connect() as conn:
+            count = (await conn.execute(select(func.count()).select_from(User))).scalar_one()
+    finally:
+        await engine.dispose()
+    return None if count else await seed_demo(settings)
+
+
+async def seed_scale(
+    settings: Settings, n: int, *, random_seed: int = 42, console: Console | None = None
+) -> dict[str, Any]:
+    """N services with one professional per 4 services and one client per 10."""
+    engine = create_engine(settings)
+    started = time.perf_counter()
+    prefix = f"s{uuid.uuid4().hex[:6]}"  # repeated runs add more data instead of colliding
+    try:
+        with Progress(console=console, transient=True) as progress:
+            async with transactional(session_factory(engine)) as session:
+                counts: dict[str, Any] = await _populate(
+                    session,
+                    settings,
+                    random.Random(random_seed),
+                    professionals=max(n // 4, 1),
+                    clients=max(n // 10, 1),
+                    services=n,
+                    prefix=prefix,
+                    progress=progress,
+                )
+    finally:
+        await engine.dispose()
+    counts["seconds"] = round(time.perf_counter() - started, 2)
+    return counts

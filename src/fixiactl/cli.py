@@ -1,0 +1,26 @@
+"""`fixiactl`: the operations toolkit. Command groups arrive with the ops issues.
+
+It never imports the service: it talks to it through /healthz, /readyz, /metrics and its CLI.
+"""
+
+from __future__ import annotations
+
+import json
+from importlib.metadata import version as dist_version
+from typing import Annotated
+
+import typer
+
+app = typer.Typer(help="Operate Fixia: stack, deploys, backups, drills.", no_args_is_help=True)
+
+
+@app.callback()
+def main() -> None:
+    """Operate Fixia."""
+
+
+@app.command()
+def version(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Print the toolkit version."""
+    v = dist_version("fixia")
+    typer.echo(json.dumps({"fixiactl": v}) if as_json else f"fixiactl {v}")

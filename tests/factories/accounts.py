@@ -1,0 +1,101 @@
+"""Account factories that go through the public API, as a real user would."""
+
+from __future__ import annotations
+
+import email
+import itertools
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+PASSWORD = "Patagonia-Viento-82!"
+_seq = itertools.count(1)
+
+
+@dataclass
+class Account:
+    id: str
+    email: str
+    password: str
+    role: str
+    access_token: str = ""
+    refresh_token: str = ""
+    data: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.access_token}"}
+
+
+def registration(role: str = "client", **overrides: Any) -> dict[str, Any]:
+    n = next(_seq)
+    body: dict[str, Any] = {
+        "email": f"user{n}-{role}@example.com.ar",
+        "password": PASSWORD,
+        "name": f"Usuario {n}",
+        "role": role,
+        "dni": f"{20_000_000 + n}",
+        "birthdate": "1990-05-17",
+        "phone": "+54 9 280 455-1234",
+        "location": "Trelew, Chubut",
+    }
+    if role == "professional":
+        body.update(
+            description="Plomero con experiencia", specialties=["plomeria"], experience="5-10"
+        )
+    body.update(overrides)
+    return body
+
+
+def last_link_token(outbox: Path, to: str) -> str:
+    """The token in the newest e-mail sent to `to`."""
+    for path in sorted(outbox.glob("*.eml"), reverse=True):
+        msg = email.message_from_bytes(path.read_bytes())
+        if msg["To"] == to:
+            body = msg.get_payload(decode=True)
+            assert isinstance(body, bytes)
+            match = re.search(r"token=([\w\-]+)", body.decode())
+            assert match, "no token in e-mail"
+            return match.group(1)
+    raise AssertionError(f"no e-mail to {to}")
+
+
+async def register(
+    client: httpx.AsyncClient,
+    outbox: Path,
+    role: str = "client",
+    verify: bool = True,
+    login: bool = True,
+    **overrides: Any,
+) -> Account:
+    body = registration(role, **overrides)
+    r = await client.post("/api/v1/auth/register", json=body)
+    assert r.status_code == 201, r.text
+    account = Account(
+        id=r.json()["id"], email=body["email"], password=body["password"], role=role, data=r.json()
+    )
+    if verify:
+        token = last_link_token(outbox, body["email"])
+        r = await client.post("/api/v1/auth/verify-email", json={"token": token})
+        assert r.status_code == 200, r.text
+    if verify and login:
+        await log_in(client, account)
+    return account
+
+
+async def log_in(client: httpx.AsyncClient, account: Account) -> None:
+    r = await client.post(
+        "/api/v1/auth/login", json={"email": account.email, "password": account.password}
+    )
+    assert r.status_code == 200, r.text
+    account.access_token = r.json()["access_token"]
+    account.refresh_token = r.json()["refresh_token"]
+
+
+def adult_birthdate(years: int = 30) -> str:
+    today = date.today()
+    return today.replace(year=today.year - years).isoformat()

@@ -1,0 +1,255 @@
+"""Registration, e-mail verification, login, lockout and tokens through the HTTP API."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+import jwt
+import pytest
+
+from tests.factories.accounts import (
+    PASSWORD,
+    adult_birthdate,
+    last_link_token,
+    log_in,
+    register,
+    registration,
+)
+
+API = "/api/v1"
+
+
+async def test_register_client_returns_profile_without_secrets(
+    client: httpx.AsyncClient, outbox: Path
+) -> None:
+    body = registration("client")
+    r = await client.post(f"{API}/auth/register", json=body)
+    assert r.status_code == 201
+    data = r.json()
+    assert data["email"] == body["email"] and data["role"] == "client"
+    assert data["email_verified"] is False and data["profile"] is None
+    assert data["phone_masked"].endswith("34") and "455" not in data["phone_masked"]
+    assert "password" not in r.text and body["dni"] not in r.text
+
+
+async def test_register_professional_creates_profile(
+    client: httpx.AsyncClient, outbox: Path
+) -> None:
+    pro = await register(client, outbox, role="professional", experience="3-5")
+    me = (await client.get(f"{API}/me", headers=pro.headers)).json()
+    assert me["profile"]["years_experience"] == 4
+    assert me["profile"]["specialties"] == ["plomeria"]
+    assert me["profile"]["level"] == "Nuevo"
+    assert me["is_professional_active"] is True
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("role", "admin"),
+        ("role", "dual"),
+        ("dni", "123456"),
+        ("dni", "123456789"),
+        ("dni", "12a45678"),
+        ("email", "not-an-email"),
+        ("password", "short1!A"),
+        ("password", "alllowercase-with-digit-1"),
+        ("password", "Abcd-Patagonia-82!"),
+        ("password", "Password123!"),
+        ("phone", "call me"),
+        ("name", "X"),
+        ("birthdate", "not-a-date"),
+        ("experience", "a lot"),
+        ("gender", "other"),
+    ],
+)
+async def test_register_rejects_invalid_fields(
+    client: httpx.AsyncClient, field: str, value: str
+) -> None:
+    r = await client.post(f"{API}/auth/register", json=registration(**{field: value}))
+    assert r.status_code == 422, r.text
+    assert r.headers["content-type"].startswith("application/problem+json")
+    assert r.json()["code"] == "validation_error"
+    assert any(e["field"] == field for e in r.json()["errors"])
+
+
+async def test_register_requires_adults(client: httpx.AsyncClient) -> None:
+    r = await client.post(f"{API}/auth/register", json=registration(birthdate=adult_birthdate(17)))
+    assert r.status_code == 422
+    assert r.json()["errors"][0]["field"] == "birthdate"
+    r = await client.post(f"{API}/auth/register", json=registration(birthdate=adult_birthdate(18)))
+    assert r.status_code == 201
+
+
+async def test_register_rejects_unknown_fields(client: httpx.AsyncClient) -> None:
+    r = await client.post(f"{API}/auth/register", json=registration(verified=True))
+    assert r.status_code == 422
+    r = await client.post(f"{API}/auth/register", json=registration(plan="professional"))
+    assert r.status_code == 422
+
+
+async def test_duplicate_email_and_dni_conflict(client: httpx.AsyncClient) -> None:
+    first = registration()
+    assert (await client.post(f"{API}/auth/register", json=first)).status_code == 201
+    again = registration(email=first["email"].upper())
+    r = await client.post(f"{API}/auth/register", json=again)
+    assert r.status_code == 409 and r.json()["code"] == "email_taken"
+    r = await client.post(f"{API}/auth/register", json=registration(dni=first["dni"]))
+    assert r.status_code == 409 and r.json()["code"] == "dni_taken"
+
+
+async def test_login_requires_verified_email(client: httpx.AsyncClient, outbox: Path) -> None:
+    account = await register(client, outbox, verify=False)
+    r = await client.post(f"{API}/auth/login", json={"email": account.email, "password": PASSWORD})
+    assert r.status_code == 403 and r.json()["code"] == "email_not_verified"
+
+
+async def test_verification_token_is_single_use(client: httpx.AsyncClient, outbox: Path) -> None:
+    account = await register(client, outbox, verify=False)
+    token = last_link_token(outbox, account.email)
+    assert (await client.post(f"{API}/auth/verify-email", json={"token": token})).status_code == 200
+    r = await client.post(f"{API}/auth/verify-email", json={"token": token})
+    assert r.status_code == 400 and r.json()["code"] == "invalid_link_token"
+
+
+async def test_verification_token_expires(client: httpx.AsyncClient, outbox: Path, db_exec) -> None:  # type: ignore[no-untyped-def]
+    account = await register(client, outbox, verify=False)
+    token = last_link_token(outbox, account.email)
+    await db_exec("UPDATE one_time_tokens SET expires_at = created_at")
+    r = await client.post(f"{API}/auth/verify-email", json={"token": token})
+    assert r.status_code == 400
+
+
+async def test_resend_verification_invalidates_old_link(
+    client: httpx.AsyncClient, outbox: Path
+) -> None:
+    account = await register(client, outbox, verify=False)
+    old = last_link_token(outbox, account.email)
+    r = await client.post(f"{API}/auth/resend-verification", json={"email": account.email})
+    assert r.status_code == 202
+    new = last_link_token(outbox, account.email)
+    assert new != old
+    assert (await client.post(f"{API}/auth/verify-email", json={"token": old})).status_code == 400
+    assert (await client.post(f"{API}/auth/verify-email", json={"token": new})).status_code == 200
+
+
+async def test_resend_verification_does_not_reveal_accounts(client: httpx.AsyncClient) -> None:
+    r = await client.post(f"{API}/auth/resend-verification", json={"email": "nobody@example.com"})
+    assert r.status_code == 202
+
+
+async def test_login_wrong_password_and_unknown_user_look_the_same(
+    client: httpx.AsyncClient, outbox: Path
+) -> None:
+    account = await register(client, outbox, login=False)
+    wrong = await client.post(
+        f"{API}/auth/login", json={"email": account.email, "password": "Wrong-Pass-928!"}
+    )
+    unknown = await client.post(
+        f"{API}/auth/login", json={"email": "ghost@example.com", "password": PASSWORD}
+    )
+    assert wrong.status_code == unknown.status_code == 401
+    assert wrong.json()["code"] == unknown.json()["code"] == "invalid_credentials"
+
+
+async def test_lockout_after_five_failures_for_thirty_minutes(
+    client: httpx.AsyncClient,
+    outbox: Path,
+    db_exec,  # type: ignore[no-untyped-def]
+) -> None:
+    account = await register(client, outbox, login=False)
+    bad = {"email": account.email, "password": "Wrong-Pass-928!"}
+    for _ in range(5):
+        assert (await client.post(f"{API}/auth/login", json=bad)).status_code == 401
+    good = {"email": account.email, "password": PASSWORD}
+    r = await client.post(f"{API}/auth/login", json=good)
+    assert r.status_code == 423 and r.json()["code"] == "account_locked"
+    assert 1700 <= int(r.headers["Retry-After"]) <= 1800
+    await db_exec("UPDATE users SET locked_until = created_at")
+    assert (await client.post(f"{API}/auth/login", json=good)).status_code == 200
+
+
+async def test_success_resets_failure_counter(client: httpx.AsyncClient, outbox: Path) -> None:
+    account = await register(client, outbox, login=False)
+    bad = {"email": account.email, "password": "Wrong-Pass-928!"}
+    for _ in range(4):
+        await client.post(f"{API}/auth/login", json=bad)
+    await log_in(client, account)
+    for _ in range(4):
+        assert (await client.post(f"{API}/auth/login", json=bad)).status_code == 401
+    await log_in(client, account)
+
+
+async def test_access_token_has_kid_and_authenticates(
+    client: httpx.AsyncClient, outbox: Path
+) -> None:
+    account = await register(client, outbox)
+    assert jwt.get_unverified_header(account.access_token)["kid"] == "k1"
+    assert (await client.get(f"{API}/me", headers=account.headers)).status_code == 200
+
+
+@pytest.mark.parametrize("header", [None, "Bearer nonsense", "Bearer a.b.c", "Basic abc"])
+async def test_me_requires_valid_token(client: httpx.AsyncClient, header: str | None) -> None:
+    headers = {"Authorization": header} if header else {}
+    r = await client.get(f"{API}/me", headers=headers)
+    assert r.status_code == 401
+    assert r.headers["content-type"].startswith("application/problem+json")
+
+
+async def test_refresh_rotates_and_reuse_revokes_family(
+    client: httpx.AsyncClient, outbox: Path
+) -> None:
+    account = await register(client, outbox)
+    first = account.refresh_token
+    r = await client.post(f"{API}/auth/refresh", json={"refresh_token": first})
+    assert r.status_code == 200
+    second = r.json()["refresh_token"]
+    assert second != first
+    # The old token comes back: reuse is detected and the whole family dies.
+    r = await client.post(f"{API}/auth/refresh", json={"refresh_token": first})
+    assert r.status_code == 401 and r.json()["code"] == "refresh_token_reused"
+    r = await client.post(f"{API}/auth/refresh", json={"refresh_token": second})
+    assert r.status_code == 401
+    # Another login (another family) is unaffected.
+    await log_in(client, account)
+    r = await client.post(f"{API}/auth/refresh", json={"refresh_token": account.refresh_token})
+    assert r.status_code == 200
+
+
+async def test_refresh_rejects_unknown_and_expired(
+    client: httpx.AsyncClient, outbox: Path, db_exec
+) -> None:  # type: ignore[no-untyped-def]
+    account = await register(client, outbox)
+    r = await client.post(f"{API}/auth/refresh", json={"refresh_token": "x" * 43})
+    assert r.status_code == 401 and r.json()["code"] == "invalid_token"
+    await db_exec("UPDATE refresh_tokens SET expires_at = created_at")
+    r = await client.post(f"{API}/auth/refresh", json={"refresh_token": account.refresh_token})
+    assert r.status_code == 401
+
+
+async def test_logout_revokes_session_and_access_token(
+    client: httpx.AsyncClient, outbox: Path
+) -> None:
+    account = await register(client, outbox)
+    r = await client.post(
+        f"{API}/auth/logout", headers=account.headers, json={"refresh_token": account.refresh_token}
+    )
+    assert r.status_code == 204
+    assert (await client.get(f"{API}/me", headers=account.headers)).status_code == 401
+    r = await client.post(f"{API}/auth/refresh", json={"refresh_token": account.refresh_token})
+    assert r.status_code == 401
+
+
+async def test_logout_everywhere(client: httpx.AsyncClient, outbox: Path) -> None:
+    account = await register(client, outbox)
+    phone_refresh = account.refresh_token
+    await log_in(client, account)
+    r = await client.post(f"{API}/auth/logout", headers=account.headers, json={"everywhere": True})
+    assert r.status_code == 204
+    r = await client.post(f"{API}/auth/refresh", json={"refresh_token": phone_refresh})
+    assert r.status_code == 401
+
+
+async def test_logout_requires_authentication(client: httpx.AsyncClient) -> None:
+    assert (await client.post(f"{API}/auth/logout")).status_code == 401

@@ -1,0 +1,92 @@
+"""The `fixia` and `fixiactl` command lines against a scratch SQLite database."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from fixia.cli import app
+from fixia.config import get_settings
+from fixiactl.cli import app as ctl
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def scratch_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    path = tmp_path / "cli.db"
+    monkeypatch.setenv("FIXIA_DATABASE_URL", f"sqlite+aiosqlite:///{path}")
+    monkeypatch.setenv("FIXIA_EMAIL__OUTBOX_DIR", str(tmp_path / "outbox"))
+    get_settings.cache_clear()
+    yield path
+    get_settings.cache_clear()
+
+
+def _ok(*args: str) -> str:
+    result = runner.invoke(app, list(args))
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_db_lifecycle(scratch_db: Path) -> None:
+    result = runner.invoke(app, ["db", "current", "--json"])
+    assert result.exit_code == 3 and json.loads(result.output)["at_head"] is False
+    _ok("db", "upgrade")
+    assert json.loads(_ok("db", "current", "--json"))["at_head"] is True
+    assert "agree" in _ok("db", "check")
+    _ok("db", "downgrade", "base")
+    assert runner.invoke(app, ["db", "current"]).exit_code == 3
+    _ok("db", "upgrade")
+
+
+def test_seed_demo_and_scale(scratch_db: Path) -> None:
+    _ok("db", "upgrade")
+    demo = json.loads(_ok("seed", "--demo"))
+    assert demo == {"professionals": 50, "clients": 20, "services": 200}
+    scaled = json.loads(_ok("seed", "--scale", "40").strip().splitlines()[-1])
+    assert scaled["services"] == 40 and scaled["professionals"] == 10
+    assert runner.invoke(app, ["seed"]).exit_code == 1
+
+
+def test_create_admin(scratch_db: Path) -> None:
+    _ok("db", "upgrade")
+    out = _ok(
+        "users",
+        "create-admin",
+        "--email",
+        "root@fixia.com.ar",
+        "--name",
+        "Root",
+        "--password",
+        "Admin-Chubut-9182!",
+    )
+    assert len(out.strip()) == 36
+    again = runner.invoke(
+        app,
+        [
+            "users",
+            "create-admin",
+            "--email",
+            "root@fixia.com.ar",
+            "--name",
+            "Root",
+            "--password",
+            "Admin-Chubut-9182!",
+        ],
+    )
+    assert again.exit_code == 1 and "already" in again.output
+    weak = runner.invoke(
+        app,
+        ["users", "create-admin", "--email", "b@fixia.com.ar", "--name", "B", "--password", "weak"],
+    )
+    assert weak.exit_code == 1 and "password" in weak.output
+
+
+def test_version_json(scratch_db: Path) -> None:
+    info = json.loads(_ok("version", "--json"))
+    assert info["schema_head"] == ["0001"] and info["version"]
+    assert "fixia" in _ok("version")
+    assert json.loads(runner.invoke(ctl, ["version", "--json"]).output)["fixiactl"]

@@ -1,0 +1,52 @@
+import pytest
+from pydantic import SecretStr, ValidationError
+
+from fixia.config import AuthSettings, Settings
+
+
+def test_development_accepts_placeholder_secrets() -> None:
+    assert Settings(env="development").env == "development"
+
+
+@pytest.mark.parametrize("env", ["staging", "production"])
+def test_placeholders_refused_outside_development(env: str) -> None:
+    with pytest.raises(ValidationError, match="placeholder secrets"):
+        Settings(env=env)  # type: ignore[arg-type]
+
+
+def test_production_with_real_secrets() -> None:
+    s = Settings(
+        env="production",
+        encryption_key=SecretStr("k" * 40),
+        auth=AuthSettings(jwt_keys={"k9": SecretStr("s" * 40)}, jwt_active_kid="k9"),
+    )
+    assert s.auth.jwt_active_kid == "k9"
+
+
+def test_active_kid_must_exist() -> None:
+    with pytest.raises(ValidationError, match="jwt_active_kid"):
+        AuthSettings(jwt_keys={"a": SecretStr("x" * 40)}, jwt_active_kid="b")
+
+
+def test_short_encryption_key_refused() -> None:
+    with pytest.raises(ValidationError, match="encryption_key"):
+        Settings(encryption_key=SecretStr("short"))
+
+
+def test_database_url_overrides_and_dialect() -> None:
+    s = Settings(database_url="postgresql+asyncpg://u:p@127.0.0.1/db")
+    assert s.db.url.startswith("postgresql") and not s.is_sqlite
+    assert Settings().is_sqlite
+
+
+def test_env_variables(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FIXIA_ENV", "test")
+    monkeypatch.setenv("FIXIA_AUTH__ACCESS_TTL_S", "120")
+    s = Settings()
+    assert s.env == "test" and s.auth.access_ttl_s == 120
+
+
+def test_unknown_plan_falls_back_to_free() -> None:
+    s = Settings()
+    assert s.plan("nonexistent") == s.plans["free"]
+    assert s.plan("professional").active_services is None
