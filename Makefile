@@ -7,7 +7,8 @@ BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
 export FIXIA_DATABASE_URL ?= sqlite+aiosqlite:///var/fixia.db
 
-.PHONY: help venv run test test-fast lint typecheck fmt system-deps clean migrate seed
+.PHONY: help venv run test test-fast test-stack lint typecheck fmt system-deps clean migrate \
+	stack stack-down stack-status
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -28,8 +29,17 @@ migrate: venv ## Apply migrations to the embedded database (var/fixia.db)
 run: venv ## Serve the demo marketplace on http://127.0.0.1:8000 (SQLite, demo data)
 	$(BIN)/fixia serve --migrate --seed-demo --host 127.0.0.1 --port 8000
 
-system-deps: ## Install the Debian packages the suite needs (apt-get when root)
-	./scripts/install-system-deps
+system-deps: ## Install the Debian packages the suite and the stack need (apt-get when root)
+	./scripts/install-system-deps --stack
+
+stack: venv ## Start the production-like stack (HAProxy :8080, PgBouncer, PostgreSQL, Redis) with demo data
+	$(BIN)/fixiactl stack up --env dev
+
+stack-status: venv ## Show each stack component with pid, port and health
+	$(BIN)/fixiactl stack status --env dev
+
+stack-down: venv ## Stop the dev stack (data stays under var/stack/dev)
+	$(BIN)/fixiactl stack down --env dev
 
 lint: venv ## ruff lint and format check
 	$(BIN)/ruff check src tests
@@ -38,9 +48,14 @@ lint: venv ## ruff lint and format check
 typecheck: venv ## mypy strict on src/
 	$(BIN)/mypy src
 
-test: venv system-deps ## The whole suite: lint, types, unit + functional on SQLite and PostgreSQL
+test: venv system-deps ## Everything: lint, types, the suite on SQLite + PostgreSQL, then through the stack
 	$(MAKE) --no-print-directory lint typecheck
-	$(BIN)/pytest -n 2 --dist loadfile --cov --cov-branch --cov-report=term --cov-fail-under=85
+	$(BIN)/pytest -n 2 --dist loadfile --cov --cov-branch --cov-report=term:skip-covered \
+		--cov-fail-under=85
+	$(MAKE) --no-print-directory test-stack
+
+test-stack: venv ## Functional + integration tests over HTTP through HAProxy → app → PgBouncer → PostgreSQL
+	$(BIN)/pytest --stack -p no:xdist tests/functional tests/integration
 
 test-fast: venv ## Unit and functional tests on SQLite only
 	$(BIN)/pytest -k "not postgresql" -x -q

@@ -1,7 +1,13 @@
-"""Shared fixtures. Functional tests run once on SQLite and once on a real PostgreSQL 15."""
+"""Shared fixtures.
+
+Functional tests run once on SQLite and once on a real PostgreSQL 15, in process. With
+`--stack` they run instead over real HTTP through the production topology that
+`fixiactl stack up` starts (HAProxy → uvicorn → PgBouncer → PostgreSQL, Redis cache).
+"""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import uuid
@@ -13,14 +19,60 @@ import pytest
 from sqlalchemy import text
 
 from fixia import migrate
-from fixia.config import EmailSettings, Settings
+from fixia.config import AuthSettings, EmailSettings, RateLimitSettings, Settings
+from fixia.db import Base
 from fixia.main import create_app
+from fixia.models import import_all
 from fixia.platform.email import OutboxEmailSender
 from tests import pg
+from tests import stack as stack_module
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 # Tables of reference data the migrations seed; everything else is emptied between tests.
 KEEP = {"alembic_version", "categories", "subcategories"}
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--stack",
+        action="store_true",
+        help="run functional and integration tests against the real stack",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "inprocess: needs the in-process app (its state)")
+    config.addinivalue_line("markers", "stack: needs the running stack (--stack)")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # Each mode runs the tests that make sense in it; nothing is skipped, the rest is simply
+    # not collected (integration tests without a stack, in-process ones over HTTP).
+    stack_mode = config.getoption("--stack")
+    keep, drop = [], []
+    for item in items:
+        wrong = (
+            item.get_closest_marker("inprocess") if stack_mode else item.get_closest_marker("stack")
+        )
+        (drop if wrong else keep).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "database_url" in metafunc.fixturenames:
+        backends = ["stack"] if metafunc.config.getoption("--stack") else ["sqlite", "postgresql"]
+        metafunc.parametrize("database_url", backends, indirect=True)
+
+
+@pytest.fixture(scope="session")
+def running_stack() -> Iterator[stack_module.RunningStack]:
+    running = stack_module.start()
+    try:
+        yield running
+    finally:
+        stack_module.stop_and_remove(running.env, running.state)
 
 
 @pytest.fixture(scope="session")
@@ -54,15 +106,41 @@ def pg_database(pg_server: pg.PgServer) -> str:
     return url
 
 
-def _truncate_sql(pg_server: pg.PgServer) -> str:
-    tables = pg_server.psql(
-        "select tablename from pg_tables where schemaname='public'", database="fixia_test"
-    ).split()
-    return "TRUNCATE " + ", ".join(t for t in tables if t not in KEEP) + " CASCADE"
+def _cleanup_sql() -> str:
+    # DELETE in reverse dependency order: much faster than TRUNCATE on tiny tables.
+    import_all()
+    tables = [t.name for t in reversed(Base.metadata.sorted_tables) if t.name not in KEEP]
+    # Table names come from our own metadata, never from input.
+    deletes = "".join(f"DELETE FROM {t};" for t in tables)  # noqa: S608
+    return "BEGIN;" + deletes + "COMMIT;"
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+async def _reset_stack(running: stack_module.RunningStack) -> None:
+    from redis.asyncio import Redis
+
+    from fixia.db import create_engine
+
+    engine = create_engine(Settings(env="test", database_url=running.database_url))
+    async with engine.begin() as conn:
+        for statement in _cleanup_sql().removeprefix("BEGIN;").removesuffix("COMMIT;").split(";"):
+            if statement:
+                await conn.execute(text(statement))
+    await engine.dispose()
+    # The cache must not carry one test's rows into the next.
+    client = Redis.from_url(running.redis_url)
+    await client.flushall()
+    await client.aclose()
+    for mail in (running.state / "outbox").glob("*.eml"):
+        mail.unlink()
+
+
+@pytest.fixture
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "stack":
+        running: stack_module.RunningStack = request.getfixturevalue("running_stack")
+        yield running.database_url
+        asyncio.run(_reset_stack(running))
+        return
     if request.param == "sqlite":
         template: Path = request.getfixturevalue("sqlite_template")
         path = tmp_path / "fixia.db"
@@ -72,26 +150,41 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     url: str = request.getfixturevalue("pg_database")
     server: pg.PgServer = request.getfixturevalue("pg_server")
     yield url
-    server.psql(_truncate_sql(server), database="fixia_test")
+    server.psql(_cleanup_sql(), database="fixia_test")
 
 
 @pytest.fixture
-def outbox(tmp_path: Path) -> Path:
+def outbox(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
+    if request.config.getoption("--stack"):
+        running: stack_module.RunningStack = request.getfixturevalue("running_stack")
+        return running.state / "outbox"
     return tmp_path / "outbox"
 
 
 @pytest.fixture
 def settings(database_url: str, outbox: Path, tmp_path: Path) -> Settings:
+    # Cheap argon2id parameters: the suite hashes hundreds of passwords; production keeps
+    # the configured cost (tests/unit/test_security.py covers the default parameters).
     return Settings(
         env="test",
         database_url=database_url,
         var_dir=tmp_path,
         email=EmailSettings(backend="outbox", outbox_dir=outbox),
+        auth=AuthSettings(argon2_time_cost=1, argon2_memory_kib=1024),
+        # Hundreds of registrations come from one test IP; rate-limit tests turn it on.
+        ratelimit=RateLimitSettings(enabled=False),
     )
 
 
 @pytest.fixture
-async def client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+async def client(
+    request: pytest.FixtureRequest, settings: Settings
+) -> AsyncIterator[httpx.AsyncClient]:
+    if request.config.getoption("--stack"):
+        running: stack_module.RunningStack = request.getfixturevalue("running_stack")
+        async with httpx.AsyncClient(base_url=running.http, timeout=30) as c:
+            yield c
+        return
     app = create_app(settings, mailer=OutboxEmailSender(settings.email.outbox_dir, "t@fixia"))
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:

@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 from collections.abc import Callable, Coroutine
+from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
@@ -21,7 +22,9 @@ app = typer.Typer(
 db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
 users_app = typer.Typer(help="User administration.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+jobs_app = typer.Typer(help="Scheduled jobs, safe to run from cron.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
+app.add_typer(jobs_app, name="jobs")
 console = Console(stderr=True)
 T = TypeVar("T")
 
@@ -35,8 +38,17 @@ def _fail(message: str) -> typer.Exit:
     return typer.Exit(code=1)
 
 
+def load_env_file(path: Path) -> None:
+    """KEY=VALUE lines into the environment, before settings are read (no shell quoting)."""
+    for line in path.read_text().splitlines():
+        if line.strip() and not line.lstrip().startswith("#") and "=" in line:
+            key, value = line.split("=", 1)
+            os.environ[key.strip()] = value
+
+
 @app.command()
 def serve(
+    env_file: Annotated[Path | None, typer.Option(help="KEY=VALUE settings file")] = None,
     host: str = "127.0.0.1",
     port: int = 8000,
     workers: int = 1,
@@ -46,6 +58,9 @@ def serve(
     """Serve the API with uvicorn."""
     import uvicorn
 
+    if env_file is not None:
+        load_env_file(env_file)
+        get_settings.cache_clear()
     settings = get_settings()
     if migrate_first:
         migrate.upgrade(settings)
@@ -123,6 +138,9 @@ def seed(
         int, typer.Option("--scale", min=0, max=2_000_000, help="Bulk-generate N services")
     ] = 0,
     random_seed: Annotated[int, typer.Option("--seed")] = 42,
+    if_empty: Annotated[
+        bool, typer.Option("--if-empty", help="Only into an empty database")
+    ] = False,
 ) -> None:
     """Seed demo data or a large synthetic dataset."""
     from fixia import seed as seeding
@@ -130,8 +148,12 @@ def seed(
     if not demo and not scale:
         raise _fail("say what to seed: --demo or --scale N")
     if demo:
-        counts = _run(lambda s: seeding.seed_demo(s, random_seed=random_seed))
-        typer.echo(json.dumps(counts))
+        if if_empty:
+            created = _run(seeding.seed_demo_if_empty)
+            typer.echo(json.dumps(created or {"skipped": "database not empty"}))
+        else:
+            counts = _run(lambda s: seeding.seed_demo(s, random_seed=random_seed))
+            typer.echo(json.dumps(counts))
     if scale:
         counts = _run(
             lambda s: seeding.seed_scale(s, scale, random_seed=random_seed, console=console)
@@ -175,6 +197,23 @@ def create_admin(
         typer.echo(_run(create))
     except DomainError as exc:
         raise _fail(exc.detail) from exc
+
+
+@jobs_app.command("expire-subscriptions")
+def expire_subscriptions() -> None:
+    """Expire subscriptions past their end and downgrade their users; prints JSON counts."""
+    from fixia.db import create_engine, session_factory, transactional
+    from fixia.payments import expiry
+
+    async def expire(settings: Settings) -> dict[str, int]:
+        engine = create_engine(settings)
+        try:
+            async with transactional(session_factory(engine)) as session:
+                return await expiry.expire_due(session=session, settings=settings)
+        finally:
+            await engine.dispose()
+
+    typer.echo(json.dumps(_run(expire)))
 
 
 def _git_sha() -> str:

@@ -16,6 +16,7 @@ PLACEHOLDER_SECRETS = frozenset(
     {
         "dev-insecure-jwt-key-change-me-0123456789",
         "dev-insecure-encryption-key-change-me-0123",
+        "dev-insecure-webhook-secret-change-me",
     }
 )
 
@@ -27,25 +28,26 @@ class PlanLimits(BaseModel):
 
     projects_per_month: int | None
     active_services: int | None
-    proposals_per_project: int | None
+    proposals_per_month: int | None
     price_ars: Decimal
+    duration_days: int = 30
 
 
 def _default_plans() -> dict[str, PlanLimits]:
     return {
         "free": PlanLimits(
-            projects_per_month=3, active_services=5, proposals_per_project=2, price_ars=Decimal(0)
+            projects_per_month=3, active_services=5, proposals_per_month=10, price_ars=Decimal(0)
         ),
         "premium": PlanLimits(
             projects_per_month=None,
             active_services=20,
-            proposals_per_project=2,
+            proposals_per_month=60,
             price_ars=Decimal("3900.00"),
         ),
         "professional": PlanLimits(
             projects_per_month=None,
             active_services=None,
-            proposals_per_project=2,
+            proposals_per_month=None,
             price_ars=Decimal("7900.00"),
         ),
     }
@@ -59,6 +61,9 @@ class DatabaseSettings(BaseModel):
     pool_timeout_s: float = Field(default=5.0, gt=0)
     statement_timeout_ms: int = Field(default=15_000, ge=0)
     echo: bool = False
+    # Behind PgBouncer (transaction pooling) startup parameters are refused: the statement
+    # timeout then comes from the database role (`fixiactl stack` sets it).
+    via_pgbouncer: bool = False
 
 
 class AuthSettings(BaseModel):
@@ -76,12 +81,60 @@ class AuthSettings(BaseModel):
     lockout_s: int = 30 * 60
     password_history: int = 5
     require_verified_email: bool = True
+    argon2_time_cost: int = Field(default=2, ge=1, le=10)
+    argon2_memory_kib: int = Field(default=19_456, ge=1024, le=1_048_576)
+    argon2_parallelism: int = Field(default=1, ge=1, le=8)
 
     @model_validator(mode="after")
     def _active_kid_known(self) -> AuthSettings:
         if self.jwt_active_kid not in self.jwt_keys:
             raise ValueError(f"jwt_active_kid {self.jwt_active_kid!r} is not in jwt_keys")
         return self
+
+
+class MarketplaceSettings(BaseModel):
+    # Active (pending or accepted) proposals one professional may have on one project.
+    proposals_per_professional_per_project: int = 2
+    contact_reveal_ttl_s: int = 24 * 3600
+    review_edit_window_s: int = 24 * 3600
+
+
+class PaymentSettings(BaseModel):
+    provider: Literal["sandbox", "mercadopago"] = "sandbox"
+    # The platform's cut of every job payment; the professional receives the rest.
+    commission_rate: Decimal = Field(default=Decimal("0.10"), ge=0, lt=1)
+    webhook_secret: SecretStr = SecretStr("dev-insecure-webhook-secret-change-me")
+    mercadopago_access_token: SecretStr | None = None
+    mercadopago_api_url: str = "https://api.mercadopago.com"
+    timeout_s: float = Field(default=5.0, gt=0)
+    retries: int = Field(default=2, ge=0, le=5)
+    breaker_failures: int = Field(default=5, ge=1)
+    breaker_reset_s: float = Field(default=30.0, gt=0)
+    # Where the sandbox provider delivers its signed webhooks (the app itself by default).
+    sandbox_webhook_url: str | None = None
+
+
+class RateLimitSettings(BaseModel):
+    enabled: bool = True
+    # `limits` notation, per client IP. The spec's intended limits (its own were inert).
+    rules: dict[str, str] = Field(
+        default_factory=lambda: {
+            "login": "5/15minute",
+            "register": "3/minute",
+            "password": "3/15minute",
+            "verify": "10/minute",
+            "proposals": "30/hour",
+            "webhooks": "300/minute",
+        }
+    )
+    fail_closed: list[str] = Field(default_factory=lambda: ["login"])
+
+
+class CacheSettings(BaseModel):
+    categories_ttl_s: float = 300
+    service_ttl_s: float = 60
+    profile_ttl_s: float = 60
+    search_ttl_s: float = 30
 
 
 class EmailSettings(BaseModel):
@@ -109,6 +162,12 @@ class Settings(BaseSettings):
     db: DatabaseSettings = Field(default_factory=DatabaseSettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)
     email: EmailSettings = Field(default_factory=EmailSettings)
+    marketplace: MarketplaceSettings = Field(default_factory=MarketplaceSettings)
+    # Redis for the cache and the rate limiter; unset means in-process (embedded default).
+    redis_url: str | None = None
+    cache: CacheSettings = Field(default_factory=CacheSettings)
+    ratelimit: RateLimitSettings = Field(default_factory=RateLimitSettings)
+    payments: PaymentSettings = Field(default_factory=PaymentSettings)
     # AES-GCM key for personal data at rest (phones). 32+ characters; derived to 256 bits.
     encryption_key: SecretStr = SecretStr("dev-insecure-encryption-key-change-me-0123")
     plans: dict[str, PlanLimits] = Field(default_factory=_default_plans)
@@ -124,11 +183,15 @@ class Settings(BaseSettings):
         if len(self.encryption_key.get_secret_value()) < 32:
             raise ValueError("encryption_key must be at least 32 characters")
         if self.env in ("staging", "production"):
-            secrets = [self.encryption_key, *self.auth.jwt_keys.values()]
+            secrets = [
+                self.encryption_key,
+                self.payments.webhook_secret,
+                *self.auth.jwt_keys.values(),
+            ]
             if any(s.get_secret_value() in PLACEHOLDER_SECRETS for s in secrets):
                 raise ValueError(
-                    f"placeholder secrets are refused in {self.env}: set FIXIA_ENCRYPTION_KEY "
-                    "and FIXIA_AUTH__JWT_KEYS"
+                    f"placeholder secrets are refused in {self.env}: set FIXIA_ENCRYPTION_KEY, "
+                    "FIXIA_AUTH__JWT_KEYS and FIXIA_PAYMENTS__WEBHOOK_SECRET"
                 )
         return self
 

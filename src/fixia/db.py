@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import enum
+import logging
 import os
 import secrets
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import DateTime, MetaData, Numeric, event
+from sqlalchemy import DateTime, Enum, MetaData, Numeric, event
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -95,6 +97,17 @@ class Money(TypeDecorator[Decimal]):
         return Decimal(value).quantize(Decimal("0.01"))
 
 
+def str_enum(cls: type[enum.Enum], name: str) -> Enum:
+    """Enums stored as plain strings with a CHECK constraint: portable and easy to extend."""
+    return Enum(
+        cls,
+        name=name,
+        native_enum=False,
+        length=32,
+        values_callable=lambda e: [m.value for m in e],
+    )
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
     type_annotation_map = {datetime: UTCDateTime, Decimal: Money}  # noqa: RUF012
@@ -127,6 +140,9 @@ def create_engine(settings: Settings) -> AsyncEngine:
         engine = create_async_engine(url, echo=settings.db.echo)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
+    server_settings = {"application_name": f"fixia-{settings.release}"}
+    if not settings.db.via_pgbouncer:
+        server_settings["statement_timeout"] = str(settings.db.statement_timeout_ms)
     return create_async_engine(
         url,
         echo=settings.db.echo,
@@ -135,19 +151,36 @@ def create_engine(settings: Settings) -> AsyncEngine:
         pool_timeout=settings.db.pool_timeout_s,
         pool_pre_ping=True,
         connect_args={
-            # PgBouncer in transaction mode cannot keep server-side prepared statements.
+            # PgBouncer in transaction mode cannot keep server-side prepared statements: no
+            # caches, and unique names so two clients never collide on one server connection.
             "statement_cache_size": 0,
             "prepared_statement_cache_size": 0,
-            "server_settings": {
-                "statement_timeout": str(settings.db.statement_timeout_ms),
-                "application_name": f"fixia-{settings.release}",
-            },
+            "prepared_statement_name_func": lambda: f"__fixia_{uuid.uuid4().hex}__",
+            "server_settings": server_settings,
         },
     )
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=True)
+
+
+AfterCommit = Callable[[], Awaitable[None]]
+
+
+def after_commit(session: AsyncSession, action: AfterCommit) -> None:
+    """Run `action` once the transaction has committed (e.g. cache invalidation): doing it
+    earlier would let a concurrent reader re-cache the old row before the commit lands."""
+    session.info.setdefault("after_commit", []).append(action)
+
+
+async def run_after_commit(session: AsyncSession) -> None:
+    actions: list[AfterCommit] = session.info.pop("after_commit", [])
+    for action in actions:
+        try:
+            await action()
+        except Exception:  # a failed invalidation must not turn a committed write into a 500
+            logging.getLogger("fixia.db").exception("after-commit action failed")
 
 
 @asynccontextmanager
@@ -159,6 +192,7 @@ async def transactional(
         try:
             yield session
             await session.commit()
+            await run_after_commit(session)
         except BaseException:
             await session.rollback()
             raise

@@ -13,8 +13,9 @@ from fixia.accounts import service as accounts_service
 from fixia.accounts.exceptions import InvalidToken, RoleRequired, UserNotFound
 from fixia.accounts.models import Role, User
 from fixia.config import Settings
-from fixia.db import utcnow
+from fixia.db import run_after_commit, utcnow
 from fixia.errors import DomainError
+from fixia.platform.cache import Cache
 from fixia.platform.email import EmailSender
 from fixia.platform.security import TokenError, decode_access_token
 
@@ -22,6 +23,11 @@ from fixia.platform.security import TokenError, decode_access_token
 def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
+
+
+def get_cache(request: Request) -> Cache:
+    cache: Cache = request.app.state.cache
+    return cache
 
 
 def get_mailer(request: Request) -> EmailSender:
@@ -45,10 +51,12 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
             raise
         else:
             await session.commit()
+            await run_after_commit(session)
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 MailerDep = Annotated[EmailSender, Depends(get_mailer)]
+CacheDep = Annotated[Cache, Depends(get_cache)]
 # scope="function" commits before the response is sent, so a failed commit is reported.
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 

@@ -10,16 +10,31 @@ from fastapi import APIRouter, FastAPI
 from fixia import __version__
 from fixia.accounts.router import auth as auth_router
 from fixia.accounts.router import users as users_router
+from fixia.admin.router import router as admin_router
 from fixia.catalog.router import router as catalog_router
 from fixia.config import Settings, get_settings
 from fixia.db import create_engine, session_factory
 from fixia.errors import install_error_handlers
+from fixia.matches.router import router as matches_router
+from fixia.notifications.router import router as notifications_router
+from fixia.payments.router import router as payments_router
+from fixia.payments.router import subscriptions_router
+from fixia.platform.cache import build_cache
 from fixia.platform.email import EmailSender, build_email_sender
 from fixia.platform.health import router as health_router
+from fixia.platform.ratelimit import RateLimiter
+from fixia.platform.security import configure_password_hashing
+from fixia.projects.router import router as projects_router
+from fixia.reviews.router import router as reviews_router
 
 
 def create_app(settings: Settings | None = None, *, mailer: EmailSender | None = None) -> FastAPI:
     settings = settings or get_settings()
+    configure_password_hashing(
+        time_cost=settings.auth.argon2_time_cost,
+        memory_cost_kib=settings.auth.argon2_memory_kib,
+        parallelism=settings.auth.argon2_parallelism,
+    )
     engine = create_engine(settings)
 
     @asynccontextmanager
@@ -41,12 +56,21 @@ def create_app(settings: Settings | None = None, *, mailer: EmailSender | None =
     app.state.sessions = session_factory(engine)
     app.state.mailer = mailer or build_email_sender(settings.email)
     app.state.draining = False
+    app.state.cache = build_cache(settings.redis_url)
+    app.state.ratelimiter = RateLimiter(settings.ratelimit, settings.redis_url)
     install_error_handlers(app)
 
     api = APIRouter(prefix="/api/v1")
     api.include_router(auth_router)
     api.include_router(users_router)
     api.include_router(catalog_router)
+    api.include_router(notifications_router)
+    api.include_router(projects_router)
+    api.include_router(matches_router)
+    api.include_router(payments_router)
+    api.include_router(subscriptions_router)
+    api.include_router(reviews_router)
+    api.include_router(admin_router)
     app.include_router(api)
     app.include_router(health_router)
     return app

@@ -1,6 +1,12 @@
-"""Import every domain's models so the metadata is complete (Alembic, tests, create_all)."""
+"""Import every domain's models so the metadata is complete (Alembic, tests, seeding)."""
 
 
 def import_all() -> None:
     from fixia.accounts import models as _accounts  # noqa: F401
+    from fixia.admin import models as _admin  # noqa: F401
     from fixia.catalog import models as _catalog  # noqa: F401
+    from fixia.matches import models as _matches  # noqa: F401
+    from fixia.notifications import models as _notifications  # noqa: F401
+    from fixia.payments import models as _payments  # noqa: F401
+    from fixia.projects import models as _projects  # noqa: F401
+    from fixia.reviews import models as _reviews  # noqa: F401

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import uuid
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import httpx
 
 from fixia.catalog import taxonomy
 from fixia.config import Settings
-from tests.factories.accounts import Account
+from tests.factories.accounts import Account, register
 
 OFICIOS = str(taxonomy.category_id("oficios-y-reparaciones"))
 PLOMERIA = str(taxonomy.subcategory_id("oficios-y-reparaciones", "plomeria"))
@@ -82,3 +85,45 @@ async def search_ids(client: httpx.AsyncClient, **params: Any) -> list[str]:
     r = await client.get("/api/v1/services", params=params)
     assert r.status_code == 200, r.text
     return [item["id"] for item in r.json()["items"]]
+
+
+async def professional(client: httpx.AsyncClient, outbox: Path, **overrides: Any) -> Account:
+    """A verified, logged-in professional."""
+    return await register(client, outbox, role="professional", **overrides)
+
+
+async def set_profile(db_exec: DbExec, settings: Settings, user_id: str, **values: object) -> None:
+    """Set professional_profiles columns (rating, review_count, level...) of one user."""
+    await sql_update(db_exec, settings, "professional_profiles", "user_id", user_id, **values)
+
+
+def expect_problem(r: httpx.Response, status: int, code: str) -> dict[str, Any]:
+    """Assert an RFC 9457 problem response with this status and code; return its body."""
+    assert r.status_code == status, r.text
+    assert r.headers["content-type"].startswith("application/problem+json"), r.headers
+    body: dict[str, Any] = r.json()
+    assert body["code"] == code, body
+    return body
+
+
+def raw_cursor(value: object) -> str:
+    """A cursor with any JSON inside, to forge malformed ones."""
+    return base64.urlsafe_b64encode(json.dumps(value).encode()).decode()
+
+
+async def walk_pages(client: httpx.AsyncClient, params: dict[str, Any]) -> list[str]:
+    """Follow next_cursor from the first page to the last; the ids in the order seen."""
+    ids: list[str] = []
+    cursor = None
+    for _ in range(100):
+        r = await client.get(
+            "/api/v1/services", params={**params, "cursor": cursor} if cursor else params
+        )
+        assert r.status_code == 200, r.text
+        page = r.json()
+        assert page["limit"] == params["limit"] and len(page["items"]) <= params["limit"]
+        ids += [item["id"] for item in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            return ids
+    raise AssertionError("pagination never ended")

@@ -23,6 +23,7 @@ async def test_readyz_ready_at_head(client: httpx.AsyncClient) -> None:
     assert r.json()["checks"] == {"draining": False, "database": "ok", "migrations": "at_head"}
 
 
+@pytest.mark.inprocess  # over HAProxy this would take the only slot out of rotation
 async def test_readyz_not_ready_when_schema_behind(client: httpx.AsyncClient, db_exec) -> None:  # type: ignore[no-untyped-def]
     await db_exec("UPDATE alembic_version SET version_num = 'old'")
     r = await client.get("/readyz")
@@ -31,6 +32,7 @@ async def test_readyz_not_ready_when_schema_behind(client: httpx.AsyncClient, db
     await db_exec("UPDATE alembic_version SET version_num = '0001'")
 
 
+@pytest.mark.inprocess
 async def test_readyz_not_ready_while_draining(client: httpx.AsyncClient) -> None:
     app = client._transport.app  # type: ignore[attr-defined]
     app.state.draining = True

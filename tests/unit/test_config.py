@@ -1,7 +1,7 @@
 import pytest
 from pydantic import SecretStr, ValidationError
 
-from fixia.config import AuthSettings, Settings
+from fixia.config import AuthSettings, PaymentSettings, Settings
 
 
 def test_development_accepts_placeholder_secrets() -> None:
@@ -19,6 +19,7 @@ def test_production_with_real_secrets() -> None:
         env="production",
         encryption_key=SecretStr("k" * 40),
         auth=AuthSettings(jwt_keys={"k9": SecretStr("s" * 40)}, jwt_active_kid="k9"),
+        payments=PaymentSettings(webhook_secret=SecretStr("w" * 40)),
     )
     assert s.auth.jwt_active_kid == "k9"
 

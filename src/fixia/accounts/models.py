@@ -5,10 +5,10 @@ import uuid
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, Date, Enum, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, Date, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from fixia.db import Base, IdMixin, TimestampMixin, utcnow
+from fixia.db import Base, IdMixin, TimestampMixin, str_enum, utcnow
 
 
 class Role(enum.StrEnum):
@@ -31,20 +31,13 @@ class Availability(enum.StrEnum):
     unavailable = "unavailable"
 
 
-def _enum(cls: type[enum.Enum], name: str) -> Enum:
-    # Stored as plain strings with a CHECK constraint: portable and easy to extend.
-    return Enum(
-        cls, name=name, native_enum=False, length=32, values_callable=lambda e: [m.value for m in e]
-    )
-
-
 class User(IdMixin, TimestampMixin, Base):
     __tablename__ = "users"
 
     email: Mapped[str] = mapped_column(String(254), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     name: Mapped[str] = mapped_column(String(100))
-    role: Mapped[Role] = mapped_column(_enum(Role, "user_role"))
+    role: Mapped[Role] = mapped_column(str_enum(Role, "user_role"))
     dni: Mapped[str | None] = mapped_column(String(8), unique=True)
     birthdate: Mapped[date | None] = mapped_column(Date)
     gender: Mapped[str | None] = mapped_column(String(32))
@@ -65,6 +58,10 @@ class User(IdMixin, TimestampMixin, Base):
     suspended_at: Mapped[datetime | None]
     deleted_at: Mapped[datetime | None]
     last_login_at: Mapped[datetime | None]
+    # What professionals say about this user as a client.
+    # Server defaults: added after launch, existing rows need a value (expand-safe).
+    client_rating: Mapped[Decimal] = mapped_column(default=Decimal("0.00"), server_default="0")
+    client_review_count: Mapped[int] = mapped_column(default=0, server_default="0")
 
     profile: Mapped[ProfessionalProfile | None] = relationship(
         back_populates="user", uselist=False, lazy="raise"
@@ -77,6 +74,7 @@ class User(IdMixin, TimestampMixin, Base):
 
 class ProfessionalProfile(IdMixin, TimestampMixin, Base):
     __tablename__ = "professional_profiles"
+    __table_args__ = (Index("ix_professional_profiles_rating", "rating", "review_count"),)
 
     user_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("users.id", ondelete="CASCADE"), unique=True
@@ -85,12 +83,12 @@ class ProfessionalProfile(IdMixin, TimestampMixin, Base):
     specialties: Mapped[list[str]] = mapped_column(JSON, default=list)
     years_experience: Mapped[int] = mapped_column(default=0)
     level: Mapped[ProfessionalLevel] = mapped_column(
-        _enum(ProfessionalLevel, "professional_level"), default=ProfessionalLevel.nuevo
+        str_enum(ProfessionalLevel, "professional_level"), default=ProfessionalLevel.nuevo
     )
     rating: Mapped[Decimal] = mapped_column(default=Decimal("0.00"))
     review_count: Mapped[int] = mapped_column(default=0)
     availability: Mapped[Availability] = mapped_column(
-        _enum(Availability, "availability"), default=Availability.available
+        str_enum(Availability, "availability"), default=Availability.available
     )
     response_time_hours: Mapped[int] = mapped_column(default=24)
 

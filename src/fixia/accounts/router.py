@@ -1,13 +1,13 @@
 from __future__ import annotations
 
+import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Header, status
+from fastapi import APIRouter, Depends, Header, status
 from pydantic import BaseModel, Field
 
 from fixia.accounts import service, tokens
-from fixia.accounts.dependencies import ValidProfessional
-from fixia.accounts.presenters import me_out, public_professional
+from fixia.accounts.presenters import me_out
 from fixia.accounts.schemas import (
     ChangePasswordIn,
     EmailIn,
@@ -23,7 +23,9 @@ from fixia.accounts.schemas import (
     TokenIn,
     TokenPair,
 )
-from fixia.deps import CurrentUser, MailerDep, SessionDep, SettingsDep
+from fixia.catalog import cached
+from fixia.deps import CacheDep, CurrentUser, MailerDep, SessionDep, SettingsDep
+from fixia.platform.ratelimit import rate_limit
 
 auth = APIRouter(prefix="/auth", tags=["auth"])
 users = APIRouter(tags=["users"])
@@ -36,7 +38,9 @@ class LogoutIn(BaseModel):
     everywhere: bool = False
 
 
-@auth.post("/register", status_code=status.HTTP_201_CREATED)
+@auth.post(
+    "/register", status_code=status.HTTP_201_CREATED, dependencies=[Depends(rate_limit("register"))]
+)
 async def register(
     data: RegisterIn, session: SessionDep, settings: SettingsDep, mailer: MailerDep
 ) -> MeOut:
@@ -44,13 +48,17 @@ async def register(
     return me_out(await service.get_active(session=session, user_id=user.id), settings)
 
 
-@auth.post("/verify-email")
+@auth.post("/verify-email", dependencies=[Depends(rate_limit("verify"))])
 async def verify_email(data: TokenIn, session: SessionDep) -> Message:
     await service.verify_email(session=session, token=data.token)
     return Message(detail="E-mail verified.")
 
 
-@auth.post("/resend-verification", status_code=status.HTTP_202_ACCEPTED)
+@auth.post(
+    "/resend-verification",
+    status_code=status.HTTP_202_ACCEPTED,
+    dependencies=[Depends(rate_limit("verify"))],
+)
 async def resend_verification(
     data: EmailIn, session: SessionDep, settings: SettingsDep, mailer: MailerDep
 ) -> Message:
@@ -60,7 +68,7 @@ async def resend_verification(
     return Message(detail=GENERIC)
 
 
-@auth.post("/login")
+@auth.post("/login", dependencies=[Depends(rate_limit("login"))])
 async def login(
     data: LoginIn, session: SessionDep, settings: SettingsDep, user_agent: UserAgent = None
 ) -> TokenPair:
@@ -90,7 +98,11 @@ async def logout(user: CurrentUser, session: SessionDep, data: LogoutIn | None =
     )
 
 
-@auth.post("/forgot-password", status_code=status.HTTP_202_ACCEPTED)
+@auth.post(
+    "/forgot-password",
+    status_code=status.HTTP_202_ACCEPTED,
+    dependencies=[Depends(rate_limit("password"))],
+)
 async def forgot_password(
     data: EmailIn, session: SessionDep, settings: SettingsDep, mailer: MailerDep
 ) -> Message:
@@ -100,7 +112,7 @@ async def forgot_password(
     return Message(detail=GENERIC)
 
 
-@auth.post("/reset-password")
+@auth.post("/reset-password", dependencies=[Depends(rate_limit("password"))])
 async def reset_password(
     data: ResetPasswordIn, session: SessionDep, settings: SettingsDep
 ) -> Message:
@@ -110,7 +122,7 @@ async def reset_password(
     return Message(detail="Password changed; log in again.")
 
 
-@auth.post("/change-password")
+@auth.post("/change-password", dependencies=[Depends(rate_limit("password"))])
 async def change_password(
     data: ChangePasswordIn, user: CurrentUser, session: SessionDep, settings: SettingsDep
 ) -> Message:
@@ -131,25 +143,41 @@ async def get_me(user: CurrentUser, settings: SettingsDep) -> MeOut:
 
 @users.put("/me")
 async def update_me(
-    data: MeUpdate, user: CurrentUser, session: SessionDep, settings: SettingsDep
+    data: MeUpdate,
+    user: CurrentUser,
+    session: SessionDep,
+    settings: SettingsDep,
+    cache: CacheDep,
 ) -> MeOut:
+    # Name and location appear on the professional's public card and listings.
+    await cached.invalidate_professional(session, cache, user.id)
     return me_out(
         await service.update_me(session=session, settings=settings, user=user, data=data), settings
     )
 
 
 @users.delete("/me", status_code=status.HTTP_204_NO_CONTENT)
-async def delete_me(user: CurrentUser, session: SessionDep) -> None:
+async def delete_me(user: CurrentUser, session: SessionDep, cache: CacheDep) -> None:
+    await cached.invalidate_professional(session, cache, user.id)
     await service.delete_me(session=session, user=user)
 
 
 @users.put("/me/professional-profile")
 async def update_profile(
-    data: ProfileUpdate, user: CurrentUser, session: SessionDep, settings: SettingsDep
+    data: ProfileUpdate,
+    user: CurrentUser,
+    session: SessionDep,
+    settings: SettingsDep,
+    cache: CacheDep,
 ) -> MeOut:
+    await cached.invalidate_professional(session, cache, user.id)
     return me_out(await service.update_profile(session=session, user=user, data=data), settings)
 
 
 @users.get("/professionals/{professional_id}")
-async def get_professional(professional: ValidProfessional) -> PublicProfessional:
-    return public_professional(professional)
+async def get_professional(
+    professional_id: uuid.UUID, session: SessionDep, cache: CacheDep, settings: SettingsDep
+) -> PublicProfessional:
+    return await cached.professional(  # type: ignore[no-any-return]
+        session=session, cache=cache, settings=settings, professional_id=professional_id
+    )

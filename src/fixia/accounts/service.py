@@ -184,7 +184,7 @@ async def login(
     now = utcnow()
     user = await get_by_email(session=session, email=email)
     if user is None:
-        security.verify_password(security.DUMMY_PASSWORD_HASH, password)
+        security.burn_password_check(password)
         events.emit("auth.login", outcome="failed")
         raise exc.InvalidCredentials()
     if user.locked_until and user.locked_until > now:

@@ -89,7 +89,7 @@ async def list_for(
         if pro_ids
         else {}
     )
-    return [
+    rows = [
         (
             f,
             services.get(f.service_id) if f.service_id else None,
@@ -97,3 +97,5 @@ async def list_for(
         )
         for f in favorites
     ]
+    # Favorites whose target has gone since (deleted listing or account) are not shown.
+    return [r for r in rows if r[1] is not None or (r[2] is not None and r[2].deleted_at is None)]

@@ -45,6 +45,7 @@ class Service(IdMixin, TimestampMixin, Base):
         CheckConstraint("price >= 0", name="price_non_negative"),
         Index("ix_services_active_created", "active", "created_at"),
         Index("ix_services_price", "price"),
+        Index("ix_services_view_count_id", "view_count", "id"),
     )
 
     professional_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), index=True)

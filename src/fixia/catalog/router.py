@@ -1,12 +1,18 @@
 from __future__ import annotations
 
+import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
 from fixia.accounts.dependencies import ValidProfessional
-from fixia.catalog import favorites, service
-from fixia.catalog.dependencies import OwnedService, VisibleService
+from fixia.catalog import cached, favorites, service
+from fixia.catalog.dependencies import (
+    OwnedService,
+    VisibleService,
+    valid_service_id,
+    visible_service,
+)
 from fixia.catalog.presenters import service_out
 from fixia.catalog.schemas import (
     ActiveIn,
@@ -16,46 +22,50 @@ from fixia.catalog.schemas import (
     ServiceOut,
     ServiceQuery,
     ServiceUpdate,
-    SubcategoryOut,
 )
-from fixia.deps import CurrentUser, OptionalUser, ProfessionalUser, SessionDep, SettingsDep
+from fixia.deps import (
+    CacheDep,
+    CurrentUser,
+    OptionalUser,
+    ProfessionalUser,
+    SessionDep,
+    SettingsDep,
+)
 from fixia.platform.pagination import Page
 
 router = APIRouter(tags=["catalog"])
 
 
 @router.get("/categories")
-async def list_categories(session: SessionDep) -> list[CategoryOut]:
-    rows = await service.list_categories(session=session)
-    return [
-        CategoryOut(
-            id=c.id,
-            name=c.name,
-            slug=c.slug,
-            icon=c.icon,
-            popular=c.popular,
-            service_count=n,
-            subcategories=[SubcategoryOut.model_validate(s) for s in c.subcategories],
-        )
-        for c, n in rows
-    ]
+async def list_categories(
+    session: SessionDep, cache: CacheDep, settings: SettingsDep
+) -> list[CategoryOut]:
+    return await cached.categories(session=session, cache=cache, settings=settings)  # type: ignore[no-any-return]
 
 
 @router.get("/services")
 async def search_services(
-    session: SessionDep, query: Annotated[ServiceQuery, Query()]
+    session: SessionDep,
+    cache: CacheDep,
+    settings: SettingsDep,
+    query: Annotated[ServiceQuery, Query()],
 ) -> Page[ServiceOut]:
-    items, cursor = await service.search(session=session, query=query)
-    return Page(items=[service_out(s) for s in items], next_cursor=cursor, limit=query.limit)
+    return await cached.search(session=session, cache=cache, settings=settings, query=query)  # type: ignore[no-any-return]
 
 
 @router.post("/services", status_code=status.HTTP_201_CREATED)
 async def create_service(
-    data: ServiceCreate, user: ProfessionalUser, session: SessionDep, settings: SettingsDep
+    data: ServiceCreate,
+    user: ProfessionalUser,
+    session: SessionDep,
+    settings: SettingsDep,
+    cache: CacheDep,
 ) -> ServiceOut:
-    return service_out(
-        await service.create_service(session=session, settings=settings, owner=user, data=data)
+    created = await service.create_service(
+        session=session, settings=settings, owner=user, data=data
     )
+    cached.invalidate_service(session, cache, created.id)
+    return service_out(created)
 
 
 @router.get("/services/mine")
@@ -64,14 +74,27 @@ async def my_services(user: ProfessionalUser, session: SessionDep) -> list[Servi
 
 
 @router.get("/services/{service_id}")
-async def get_service(found: VisibleService) -> ServiceOut:
-    return service_out(found)
+async def get_service(
+    service_id: uuid.UUID,
+    user: OptionalUser,
+    session: SessionDep,
+    cache: CacheDep,
+    settings: SettingsDep,
+) -> ServiceOut:
+    if user is None:
+        return await cached.public_service(  # type: ignore[no-any-return]
+            session=session, cache=cache, settings=settings, service_id=service_id
+        )
+    # Signed-in callers may be the owner of an inactive listing: never served from the cache.
+    found = await valid_service_id(service_id, session)
+    return service_out(await visible_service(found, user))
 
 
 @router.patch("/services/{service_id}")
 async def update_service(
-    data: ServiceUpdate, found: OwnedService, session: SessionDep
+    data: ServiceUpdate, found: OwnedService, session: SessionDep, cache: CacheDep
 ) -> ServiceOut:
+    cached.invalidate_service(session, cache, found.id)
     return service_out(await service.update_service(session=session, service=found, data=data))
 
 
@@ -82,7 +105,9 @@ async def set_active(
     user: ProfessionalUser,
     session: SessionDep,
     settings: SettingsDep,
+    cache: CacheDep,
 ) -> ServiceOut:
+    cached.invalidate_service(session, cache, found.id)
     return service_out(
         await service.set_active(
             session=session,
@@ -95,7 +120,8 @@ async def set_active(
 
 
 @router.delete("/services/{service_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def delete_service(found: OwnedService, session: SessionDep) -> None:
+async def delete_service(found: OwnedService, session: SessionDep, cache: CacheDep) -> None:
+    cached.invalidate_service(session, cache, found.id)
     await service.delete_service(session=session, service=found)
 
 
@@ -130,8 +156,9 @@ async def favorite_service(
 
 
 @router.delete("/me/favorites/services/{service_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def unfavorite_service(found: VisibleService, user: CurrentUser, session: SessionDep) -> None:
-    await favorites.remove(session=session, user=user, service_id=found.id)
+async def unfavorite_service(service_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> None:
+    # By id, not by visible service: a listing hidden since must still be removable.
+    await favorites.remove(session=session, user=user, service_id=service_id)
 
 
 @router.put("/me/favorites/professionals/{professional_id}", status_code=status.HTTP_201_CREATED)
@@ -151,6 +178,6 @@ async def favorite_professional(
     "/me/favorites/professionals/{professional_id}", status_code=status.HTTP_204_NO_CONTENT
 )
 async def unfavorite_professional(
-    professional: ValidProfessional, user: CurrentUser, session: SessionDep
+    professional_id: uuid.UUID, user: CurrentUser, session: SessionDep
 ) -> None:
-    await favorites.remove(session=session, user=user, professional_id=professional.id)
+    await favorites.remove(session=session, user=user, professional_id=professional_id)

@@ -134,7 +134,9 @@ def _sort_keys(sort: SortBy, rank: ColumnElement[Any] | None) -> list[SortKey]:
         keys = [*primary, SortKey(Service.created_at, descending=True)]
     else:
         keys = by[sort]
-    return [*keys, SortKey(Service.id)]
+    # The id breaks ties in the same direction as the main key, so one index on (key, id)
+    # serves the whole ORDER BY by scanning backwards for descending sorts.
+    return [*keys, SortKey(Service.id, descending=keys[0].descending)]
 
 
 def visible_services() -> Select[Any]:

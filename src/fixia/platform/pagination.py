@@ -78,7 +78,7 @@ def decode_cursor(cursor: str, expected: int) -> list[Any]:
     return values
 
 
-def _python_type(expr: ColumnElement[Any]) -> type | None:
+def _python_type(expr: ColumnElement[Any] | InstrumentedAttribute[Any]) -> type | None:
     sql_type = expr.type
     if isinstance(sql_type, TypeDecorator):
         sql_type = sql_type.impl_instance

@@ -1,4 +1,4 @@
-"""`fixiactl`: the operations toolkit. Command groups arrive with the ops issues.
+"""`fixiactl`: the operations toolkit.
 
 It never imports the service: it talks to it through /healthz, /readyz, /metrics and its CLI.
 """
@@ -11,12 +11,14 @@ from typing import Annotated
 
 import typer
 
-app = typer.Typer(help="Operate Fixia: stack, deploys, backups, drills.", no_args_is_help=True)
+from fixiactl.cli import stack
 
-
-@app.callback()
-def main() -> None:
-    """Operate Fixia."""
+app = typer.Typer(
+    help="Operate Fixia: stack, deploys, backups, drills.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(stack.app, name="stack")
 
 
 @app.command()

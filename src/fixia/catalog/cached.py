@@ -1,0 +1,119 @@
+"""Cache-aside for the hot public reads, and their invalidation after commit.
+
+What is cached: categories, service detail, public professional profiles and anonymous search
+pages. Everything is invalidated by the writes that change it (see `invalidate_*`), after
+the transaction commits; TTLs only bound what an invalidation race could leave behind.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fixia.accounts.dependencies import valid_professional_id
+from fixia.accounts.presenters import public_professional
+from fixia.catalog import service
+from fixia.catalog.exceptions import ServiceNotFound
+from fixia.catalog.models import Service
+from fixia.catalog.presenters import service_out
+from fixia.catalog.schemas import CategoryOut, ServiceOut, ServiceQuery, SubcategoryOut
+from fixia.config import Settings
+from fixia.db import after_commit
+from fixia.platform.cache import Cache
+from fixia.platform.pagination import Page
+
+SEARCH = "search"
+
+
+async def categories(*, session: AsyncSession, cache: Cache, settings: Settings) -> Any:
+    async def load() -> list[dict[str, Any]]:
+        rows = await service.list_categories(session=session)
+        return [
+            CategoryOut(
+                id=c.id,
+                name=c.name,
+                slug=c.slug,
+                icon=c.icon,
+                popular=c.popular,
+                service_count=n,
+                subcategories=[SubcategoryOut.model_validate(s) for s in c.subcategories],
+            ).model_dump(mode="json")
+            for c, n in rows
+        ]
+
+    return await cache.get_or_load(
+        "categories", "categories", settings.cache.categories_ttl_s, load
+    )
+
+
+async def search(
+    *, session: AsyncSession, cache: Cache, settings: Settings, query: ServiceQuery
+) -> Any:
+    async def load() -> dict[str, Any]:
+        items, cursor = await service.search(session=session, query=query)
+        page: Page[ServiceOut] = Page(
+            items=[service_out(s) for s in items], next_cursor=cursor, limit=query.limit
+        )
+        return page.model_dump(mode="json")
+
+    version = await cache.version(SEARCH)
+    digest = hashlib.sha256(query.model_dump_json().encode()).hexdigest()[:32]
+    return await cache.get_or_load(
+        "search", f"search:{version}:{digest}", settings.cache.search_ttl_s, load
+    )
+
+
+async def public_service(
+    *, session: AsyncSession, cache: Cache, settings: Settings, service_id: uuid.UUID
+) -> Any:
+    """Only what anybody may see is cached: active listings of active professionals."""
+
+    async def load() -> dict[str, Any]:
+        found = await service.load_service(session=session, service_id=service_id)
+        if found is None or not found.active or not found.professional.is_active:
+            raise ServiceNotFound()
+        return service_out(found).model_dump(mode="json")
+
+    return await cache.get_or_load(
+        "service", f"svc:{service_id}", settings.cache.service_ttl_s, load
+    )
+
+
+async def professional(
+    *, session: AsyncSession, cache: Cache, settings: Settings, professional_id: uuid.UUID
+) -> Any:
+    async def load() -> dict[str, Any]:
+        user = await valid_professional_id(professional_id, session)
+        return public_professional(user).model_dump(mode="json")
+
+    return await cache.get_or_load(
+        "professional", f"pro:{professional_id}", settings.cache.profile_ttl_s, load
+    )
+
+
+def invalidate_service(session: AsyncSession, cache: Cache, service_id: uuid.UUID) -> None:
+    async def run() -> None:
+        await cache.delete(f"svc:{service_id}", "categories")
+        await cache.bump(SEARCH)
+
+    after_commit(session, run)
+
+
+async def invalidate_professional(session: AsyncSession, cache: Cache, user_id: uuid.UUID) -> None:
+    """Profile, rating or account changes: their card shows in each of their services."""
+    ids = (
+        (await session.execute(select(Service.id).where(Service.professional_id == user_id)))
+        .scalars()
+        .all()
+    )
+    keys = [f"pro:{user_id}", "categories", *[f"svc:{i}" for i in ids]]
+
+    async def run() -> None:
+        await cache.delete(*keys)
+        await cache.bump(SEARCH)
+
+    after_commit(session, run)

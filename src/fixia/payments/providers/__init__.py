@@ -1,0 +1,34 @@
+"""Payment providers behind one Protocol; `build_provider` picks one from settings."""
+
+from __future__ import annotations
+
+from fixia.config import Settings
+from fixia.payments.providers.base import (
+    CheckoutRequest,
+    PaymentProvider,
+    Preference,
+    ProviderPayment,
+    ProviderPaymentMissing,
+    WebhookNotice,
+)
+from fixia.payments.providers.mercadopago import MercadoPagoProvider
+from fixia.payments.providers.sandbox import SandboxDelivery, SandboxProvider
+
+__all__ = [
+    "CheckoutRequest",
+    "MercadoPagoProvider",
+    "PaymentProvider",
+    "Preference",
+    "ProviderPayment",
+    "ProviderPaymentMissing",
+    "SandboxDelivery",
+    "SandboxProvider",
+    "WebhookNotice",
+    "build_provider",
+]
+
+
+def build_provider(settings: Settings) -> PaymentProvider:
+    if settings.payments.provider == "mercadopago":
+        return MercadoPagoProvider(settings)
+    return SandboxProvider(settings)

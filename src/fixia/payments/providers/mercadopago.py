@@ -1,0 +1,184 @@
+"""MercadoPago Checkout Pro over its HTTP API."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from fixia.config import Settings
+from fixia.db import utcnow
+from fixia.payments.exceptions import ProviderRejected
+from fixia.payments.models import PaymentStatus
+from fixia.payments.providers import signing
+from fixia.payments.providers.base import (
+    CheckoutRequest,
+    Preference,
+    ProviderPayment,
+    ProviderPaymentMissing,
+    ResilientCaller,
+    WebhookNotice,
+    raise_for_provider_status,
+    webhook_url,
+)
+from fixia.platform.resilience import Sleep
+
+# MercadoPago has more statuses than we need; the in-between ones are still "pending" to us.
+STATUS_MAP = {
+    "pending": PaymentStatus.pending,
+    "authorized": PaymentStatus.pending,
+    "in_process": PaymentStatus.pending,
+    "in_mediation": PaymentStatus.pending,
+    "approved": PaymentStatus.approved,
+    "rejected": PaymentStatus.rejected,
+    "cancelled": PaymentStatus.cancelled,
+    "refunded": PaymentStatus.refunded,
+    "charged_back": PaymentStatus.refunded,
+}
+
+
+def json_number(amount: Decimal) -> float:
+    """The API wants a JSON number. A two-decimal amount of NUMERIC(12,2) size round-trips
+    exactly through a float's repr; the check makes sure of it, and nothing computes with it."""
+    number = float(amount)
+    if Decimal(repr(number)) != amount:
+        raise ValueError(f"amount {amount} is not representable exactly")
+    return number
+
+
+def _timestamp(data: Mapping[str, Any]) -> datetime:
+    for key in ("date_last_updated", "date_approved", "date_created"):
+        value = data.get(key)
+        if isinstance(value, str):
+            try:
+                return datetime.fromisoformat(value).astimezone(UTC)
+            except ValueError:
+                continue
+    return utcnow()
+
+
+def _to_payment(data: Mapping[str, Any]) -> ProviderPayment:
+    try:
+        raw_status = str(data["status"])
+        amount = Decimal(str(data["transaction_amount"])).quantize(Decimal("0.01"))
+        payment_id = str(data["id"])
+    except (KeyError, InvalidOperation) as error:
+        raise ProviderRejected("MercadoPago returned a malformed payment.") from error
+    reference = data.get("external_reference")
+    return ProviderPayment(
+        id=payment_id,
+        status=STATUS_MAP.get(raw_status, PaymentStatus.pending),
+        provider_status=raw_status,
+        amount=amount,
+        currency=str(data.get("currency_id") or "ARS"),
+        external_reference=str(reference) if reference else None,
+        status_changed_at=_timestamp(data),
+    )
+
+
+class MercadoPagoProvider:
+    """`transport` lets tests put a fake of the API in place of the network."""
+
+    name = "mercadopago"
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        token = settings.payments.mercadopago_access_token
+        if token is None:
+            raise ValueError("set FIXIA_PAYMENTS__MERCADOPAGO_ACCESS_TOKEN to use MercadoPago")
+        self._token = token
+        self._settings = settings
+        self._transport = transport
+        self._secret = settings.payments.webhook_secret
+        self.resilience = ResilientCaller(
+            settings.payments, name=self.name, clock=clock, sleep=sleep
+        )
+
+    def _client(self) -> httpx.AsyncClient:
+        # A client per call: no connection pool outlives the event loop or needs closing at
+        # shutdown; payments are rare enough that the extra TLS handshake does not matter.
+        return httpx.AsyncClient(
+            base_url=self._settings.payments.mercadopago_api_url,
+            transport=self._transport,
+            timeout=httpx.Timeout(self._settings.payments.timeout_s),
+            headers={"Authorization": f"Bearer {self._token.get_secret_value()}"},
+        )
+
+    def _preference_body(self, request: CheckoutRequest) -> dict[str, Any]:
+        public = self._settings.public_url.rstrip("/")
+        return {
+            "items": [
+                {
+                    "id": request.reference,
+                    "title": request.title,
+                    "quantity": 1,
+                    "currency_id": request.currency,
+                    "unit_price": json_number(request.amount),
+                }
+            ],
+            "payer": {"email": request.payer_email},
+            "external_reference": request.reference,
+            "notification_url": webhook_url(public, self.name),
+            "back_urls": {
+                outcome: f"{public}/payments/{request.reference}?result={outcome}"
+                for outcome in ("success", "failure", "pending")
+            },
+            "auto_return": "approved",
+        }
+
+    async def create_preference(self, request: CheckoutRequest) -> Preference:
+        content = json.dumps(self._preference_body(request))
+        headers = {"X-Idempotency-Key": request.idempotency_key, "Content-Type": "application/json"}
+
+        async def send() -> Preference:
+            async with self._client() as http:
+                response = await http.post(
+                    "/checkout/preferences", content=content, headers=headers
+                )
+            raise_for_provider_status(response)
+            if response.status_code >= 400:
+                raise ProviderRejected(
+                    f"MercadoPago refused the checkout ({response.status_code})."
+                )
+            data = response.json()
+            return Preference(id=str(data["id"]), checkout_url=str(data["init_point"]))
+
+        # Retrying a POST is safe only because MercadoPago deduplicates on the idempotency key.
+        return await self.resilience.call(send, retry=True)
+
+    async def get_payment(self, payment_id: str) -> ProviderPayment:
+        async def fetch() -> ProviderPayment:
+            async with self._client() as http:
+                response = await http.get(f"/v1/payments/{quote(payment_id, safe='')}")
+            raise_for_provider_status(response)
+            if response.status_code == 404:
+                raise ProviderPaymentMissing(payment_id)
+            if response.status_code >= 400:
+                raise ProviderRejected(f"MercadoPago refused the lookup ({response.status_code}).")
+            return _to_payment(response.json(parse_float=Decimal))
+
+        return await self.resilience.call(fetch, retry=True)
+
+    def parse_webhook(
+        self, *, headers: Mapping[str, str], query: Mapping[str, str], body: bytes
+    ) -> WebhookNotice | None:
+        return signing.parse_notification(
+            self._secret.get_secret_value(),
+            provider=self.name,
+            headers=headers,
+            query=query,
+            body=body,
+        )

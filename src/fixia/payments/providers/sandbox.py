@@ -1,0 +1,189 @@
+"""A stand-in for MercadoPago in development and tests.
+
+It is stateless, so it works across worker processes: the preference id carries the payment
+reference, amount and currency, and the provider payment id also carries the outcome and its
+timestamp plus an HMAC tag, so `get_payment` decodes instead of looking anything up. It delivers
+webhooks over real HTTP with MercadoPago's signature scheme, exercising the same webhook path.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+
+import httpx
+
+from fixia.config import Settings
+from fixia.db import utcnow
+from fixia.payments.exceptions import PreferenceNotFound, ProviderUnavailable
+from fixia.payments.models import PaymentStatus
+from fixia.payments.providers import signing
+from fixia.payments.providers.base import (
+    CheckoutRequest,
+    Preference,
+    ProviderPayment,
+    ProviderPaymentMissing,
+    WebhookNotice,
+    webhook_url,
+)
+
+PREFERENCE_PREFIX, PAYMENT_PREFIX = "sbxpref", "sbx"
+CHECKOUT_PATH = "/api/v1/payments/sandbox/checkout/{preference_id}"
+
+
+@dataclass(frozen=True)
+class SandboxPreference:
+    reference: str
+    amount: Decimal
+    currency: str
+
+
+@dataclass(frozen=True)
+class SandboxDelivery:
+    """What the sandbox sent to the app, and how the app answered."""
+
+    provider_payment_id: str
+    status_code: int
+    request: httpx.Request
+
+
+def decode_preference(preference_id: str) -> SandboxPreference:
+    parts = preference_id.split("_")
+    try:
+        prefix, reference, amount, currency = parts
+        if prefix != PREFERENCE_PREFIX:
+            raise ValueError(prefix)
+        return SandboxPreference(reference, Decimal(amount).quantize(Decimal("0.01")), currency)
+    except (ValueError, InvalidOperation) as error:
+        raise PreferenceNotFound() from error
+
+
+class SandboxProvider:
+    """`webhook_transport` lets tests deliver straight into an in-process app (ASGITransport)."""
+
+    name = "sandbox"
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        webhook_transport: httpx.AsyncBaseTransport | None = None,
+        now: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self._settings = settings
+        self._secret = settings.payments.webhook_secret.get_secret_value()
+        self._transport = webhook_transport
+        self._now = now
+
+    def checkout_url(self, preference_id: str) -> str:
+        path = CHECKOUT_PATH.format(preference_id=preference_id)
+        return self._settings.public_url.rstrip("/") + path
+
+    async def create_preference(self, request: CheckoutRequest) -> Preference:
+        if "_" in request.reference or "_" in request.currency:
+            raise ValueError("sandbox references and currencies may not contain '_'")
+        amount = request.amount.quantize(Decimal("0.01"))
+        # Deterministic: the same checkout always gets the same preference, which is what an
+        # idempotency key guarantees at MercadoPago.
+        preference_id = f"{PREFERENCE_PREFIX}_{request.reference}_{amount}_{request.currency}"
+        return Preference(id=preference_id, checkout_url=self.checkout_url(preference_id))
+
+    def _tag(self, body: str) -> str:
+        return hmac.new(self._secret.encode(), body.encode(), hashlib.sha256).hexdigest()[:16]
+
+    def payment_id(
+        self, preference: SandboxPreference, outcome: PaymentStatus, at: datetime
+    ) -> str:
+        millis = int(at.timestamp() * 1000)
+        body = (
+            f"{PAYMENT_PREFIX}_{preference.reference}_{outcome.value}_{preference.amount}_"
+            f"{preference.currency}_{millis}"
+        )
+        return f"{body}_{self._tag(body)}"
+
+    async def get_payment(self, payment_id: str) -> ProviderPayment:
+        body, _, tag = payment_id.rpartition("_")
+        parts = body.split("_")
+        if len(parts) != 6 or parts[0] != PAYMENT_PREFIX:
+            raise ProviderPaymentMissing(payment_id)
+        if not hmac.compare_digest(self._tag(body), tag):
+            raise ProviderPaymentMissing(payment_id)
+        _, reference, outcome, amount, currency, millis = parts
+        return ProviderPayment(
+            id=payment_id,
+            status=PaymentStatus(outcome),
+            provider_status=outcome,
+            amount=Decimal(amount),
+            currency=currency,
+            external_reference=reference,
+            status_changed_at=datetime.fromtimestamp(int(millis) / 1000, UTC),
+        )
+
+    def parse_webhook(
+        self, *, headers: Mapping[str, str], query: Mapping[str, str], body: bytes
+    ) -> WebhookNotice | None:
+        return signing.parse_notification(
+            self._secret, provider=self.name, headers=headers, query=query, body=body
+        )
+
+    def signed_webhook(self, provider_payment_id: str) -> httpx.Request:
+        """The notification MercadoPago would send for this payment, signed the same way."""
+        now = self._now()
+        request_id = str(uuid.uuid4())
+        ts = str(int(now.timestamp()))
+        payload = {
+            "id": uuid.uuid4().hex,
+            "type": "payment",
+            "action": "payment.updated",
+            "live_mode": False,
+            "date_created": now.isoformat(),
+            "data": {"id": provider_payment_id},
+        }
+        url = self._settings.payments.sandbox_webhook_url or webhook_url(
+            self._settings.public_url, self.name
+        )
+        signature = signing.sign(
+            self._secret, data_id=provider_payment_id, request_id=request_id, ts=ts
+        )
+        return httpx.Request(
+            "POST",
+            url,
+            params={"data.id": provider_payment_id, "type": "payment"},
+            headers={
+                "x-signature": signature,
+                "x-request-id": request_id,
+                "content-type": "application/json",
+            },
+            content=json.dumps(payload).encode(),
+        )
+
+    async def simulate_checkout(
+        self,
+        preference_id: str,
+        *,
+        outcome: PaymentStatus,
+        amount: Decimal | None = None,
+        at: datetime | None = None,
+    ) -> SandboxDelivery:
+        """The payer finishes checkout: the sandbox 'charges' and notifies the app.
+        `amount` simulates a tampered payment; `at` dates the status (out-of-order tests)."""
+        preference = decode_preference(preference_id)
+        if amount is not None:
+            paid = amount.quantize(Decimal("0.01"))
+            preference = SandboxPreference(preference.reference, paid, preference.currency)
+        provider_payment_id = self.payment_id(preference, outcome, at or self._now())
+        request = self.signed_webhook(provider_payment_id)
+        try:
+            async with httpx.AsyncClient(
+                transport=self._transport, timeout=self._settings.payments.timeout_s
+            ) as http:
+                response = await http.send(request)
+        except httpx.TransportError as error:
+            raise ProviderUnavailable("The sandbox could not deliver its webhook.") from error
+        return SandboxDelivery(provider_payment_id, response.status_code, request)

@@ -1,0 +1,239 @@
+"""Applying provider notifications: verified, deduplicated, confirmed, ordered. Never commits.
+
+A notification only says which payment changed. Its status and amount are always fetched from
+the provider, so a replayed or forged-but-signed body cannot make us apply anything the
+provider does not say. Every notification is recorded in payment_events, applied or not.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from sqlalchemy import exists, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fixia import events
+from fixia.config import Settings
+from fixia.db import utcnow
+from fixia.matches.models import Job
+from fixia.notifications.service import notify
+from fixia.payments import expiry, subscriptions
+from fixia.payments.models import Payment, PaymentEvent, PaymentKind, PaymentStatus
+from fixia.payments.providers import (
+    PaymentProvider,
+    ProviderPayment,
+    ProviderPaymentMissing,
+    WebhookNotice,
+)
+from fixia.platform.email import EmailSender
+
+log = logging.getLogger("fixia.payments.webhooks")
+Result = Literal["applied", "unchanged", "duplicate", "ignored"]
+S = PaymentStatus
+# Later attempts on the same checkout may succeed after a rejection or cancellation; money
+# that was approved only ever leaves through a refund.
+ALLOWED: dict[PaymentStatus, frozenset[PaymentStatus]] = {
+    S.pending: frozenset({S.approved, S.rejected, S.cancelled, S.refunded}),
+    S.rejected: frozenset({S.pending, S.approved, S.cancelled}),
+    S.cancelled: frozenset({S.approved}),
+    S.approved: frozenset({S.refunded}),
+    S.refunded: frozenset(),
+}
+
+
+@dataclass(frozen=True)
+class Decision:
+    apply: bool
+    reason: str
+
+
+def decide(payment: Payment, remote: ProviderPayment) -> Decision:
+    """Whether the provider's view of the payment moves our record forward."""
+    if remote.amount != payment.amount or remote.currency != payment.currency:
+        return Decision(False, "amount_mismatch")
+    if remote.status is payment.status:
+        return Decision(False, "same_status")
+    last = payment.status_changed_at
+    if last is not None and remote.status_changed_at < last:
+        return Decision(False, "stale")
+    if remote.status not in ALLOWED[payment.status]:
+        return Decision(False, "transition_not_allowed")
+    return Decision(True, "applied")
+
+
+async def _seen(session: AsyncSession, notice: WebhookNotice) -> bool:
+    stmt = select(
+        exists().where(
+            PaymentEvent.provider == notice.provider,
+            PaymentEvent.provider_event_id == notice.event_id,
+        )
+    )
+    return bool(await session.scalar(stmt))
+
+
+def _record(
+    session: AsyncSession,
+    notice: WebhookNotice,
+    payment: Payment | None,
+    remote: ProviderPayment | None,
+    decision: Decision,
+) -> None:
+    """Every verified notification leaves a row, whether or not it changed anything."""
+    payload: dict[str, Any] = {"notice": notice.payload, "reason": decision.reason}
+    if remote is not None:
+        payload["provider_payment"] = {
+            "id": remote.id,
+            "status": remote.provider_status,
+            "amount": str(remote.amount),
+            "currency": remote.currency,
+            "status_changed_at": remote.status_changed_at.isoformat(),
+        }
+    session.add(
+        PaymentEvent(
+            payment_id=payment.id if payment else None,
+            provider=notice.provider,
+            provider_event_id=notice.event_id,
+            status=remote.status.value if remote else None,
+            applied=decision.apply,
+            payload=payload,
+        )
+    )
+
+
+async def _lock_payment(session: AsyncSession, reference: str | None) -> Payment | None:
+    try:
+        payment_id = uuid.UUID(reference or "")
+    except ValueError:
+        return None
+    # SQLite has no row locks and the driver opens its transaction only at the first write,
+    # so reads before it are not protected. Writing the row first takes the database write
+    # lock there (and the row lock on PostgreSQL); the locked SELECT then reads fresh data.
+    await session.execute(
+        update(Payment).where(Payment.id == payment_id).values(updated_at=utcnow())
+    )
+    stmt = (
+        select(Payment)
+        .where(Payment.id == payment_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def _fetch(provider: PaymentProvider, payment_id: str) -> ProviderPayment | None:
+    try:
+        return await provider.get_payment(payment_id)
+    except ProviderPaymentMissing:
+        return None
+
+
+async def handle(
+    *,
+    session: AsyncSession,
+    settings: Settings,
+    provider: PaymentProvider,
+    mailer: EmailSender | None,
+    headers: Mapping[str, str],
+    query: Mapping[str, str],
+    body: bytes,
+) -> Result:
+    notice = provider.parse_webhook(headers=headers, query=query, body=body)
+    if notice is None:
+        return "ignored"
+    if await _seen(session, notice):
+        return "duplicate"
+    # Fetch before locking: no row lock is held across the network call.
+    remote = await _fetch(provider, notice.payment_id)
+    payment = await _lock_payment(session, remote.external_reference if remote else None)
+    if payment is None or remote is None or payment.provider != provider.name:
+        log.info("webhook for unknown payment %s ignored", notice.payment_id)
+        _record(session, notice, None, remote, Decision(False, "unknown_payment"))
+        return "ignored"
+    # Re-check under the lock: a concurrent delivery of the same event may have just committed.
+    if await _seen(session, notice):
+        return "duplicate"
+    decision = decide(payment, remote)
+    _record(session, notice, payment, remote, decision)
+    if not decision.apply:
+        if decision.reason == "amount_mismatch":
+            log.warning(
+                "payment %s: provider says %s %s", payment.id, remote.amount, remote.currency
+            )
+        return "unchanged"
+    payment.status, payment.status_changed_at = remote.status, remote.status_changed_at
+    payment.provider_payment_id = remote.id
+    await session.flush()
+    await _after_change(session=session, settings=settings, payment=payment, mailer=mailer)
+    return "applied"
+
+
+async def _after_change(
+    *, session: AsyncSession, settings: Settings, payment: Payment, mailer: EmailSender | None
+) -> None:
+    """What a status change means for the rest of the marketplace."""
+    data = {
+        "payment_id": str(payment.id),
+        "kind": payment.kind.value,
+        "amount": str(payment.amount),
+    }
+    if payment.status is S.approved:
+        events.emit("payment.approved", **data)
+        if payment.kind is PaymentKind.subscription:
+            await subscriptions.activate(
+                session=session, settings=settings, payment=payment, mailer=mailer
+            )
+        else:
+            await _job_paid(session=session, payment=payment, mailer=mailer)
+    elif payment.status is S.rejected:
+        events.emit("payment.rejected", **data)
+        await notify(
+            session=session,
+            user_id=payment.payer_id,
+            type="payment_rejected",
+            title="Tu pago fue rechazado",
+            message="El pago no se acreditó. Podés intentarlo de nuevo.",
+            action_url=f"/payments/{payment.id}",
+        )
+    elif payment.status is S.refunded:
+        events.emit("payment.refunded", **data)
+        if payment.kind is PaymentKind.subscription:
+            await expiry.end_for_refund(session=session, settings=settings, payment=payment)
+    else:
+        events.emit(f"payment.{payment.status.value}", **data)
+
+
+async def _job_paid(*, session: AsyncSession, payment: Payment, mailer: EmailSender | None) -> None:
+    await notify(
+        session=session,
+        user_id=payment.payer_id,
+        type="payment_approved",
+        title="Pago aprobado",
+        message=f"Tu pago de ${payment.amount} {payment.currency} fue aprobado.",
+        action_url=f"/payments/{payment.id}",
+        mailer=mailer,
+    )
+    job = await session.get(Job, payment.job_id) if payment.job_id else None
+    if job is None:
+        return
+    # Checkout refuses a paid job, but two checkouts opened earlier can both be paid. The
+    # provider took the money, so record the truth and flag it for a refund.
+    others = select(Payment.id).where(
+        Payment.job_id == job.id, Payment.status == S.approved, Payment.id != payment.id
+    )
+    if (await session.execute(others.limit(1))).first() is not None:
+        log.warning("job %s paid twice; payment %s needs a refund", job.id, payment.id)
+        events.emit("payment.duplicate", payment_id=str(payment.id), job_id=str(job.id))
+    await notify(
+        session=session,
+        user_id=job.professional_id,
+        type="payment_received",
+        title="Recibiste un pago",
+        message=f"El cliente pagó «{job.title}». Te corresponden "
+        f"${payment.professional_amount} {payment.currency}.",
+        action_url=f"/payments/{payment.id}",
+        mailer=mailer,
+    )

@@ -1,0 +1,100 @@
+"""Rate limits with the `limits` library: Redis when configured, else in process.
+
+Most rules fail open when Redis is unreachable (availability first). Rules listed in
+`fail_closed` (login) fall back to an in-process window instead, so a Redis outage cannot
+become an open door for password guessing.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import Request
+from limits import RateLimitItem, parse
+from limits.aio.storage import MemoryStorage, RedisStorage, Storage
+from limits.aio.strategies import MovingWindowRateLimiter
+
+from fixia.config import RateLimitSettings
+from fixia.errors import DomainError
+
+log = logging.getLogger("fixia.ratelimit")
+
+
+class RateLimited(DomainError):
+    """Too many requests for this rule; retry after the given seconds."""
+
+    status, code, title = 429, "rate_limited", "Too many requests"
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    retry_after_s: int
+    degraded: bool = False
+
+
+class RateLimiter:
+    def __init__(self, settings: RateLimitSettings, redis_url: str | None) -> None:
+        self.settings = settings
+        self.rules: dict[str, RateLimitItem] = {k: parse(v) for k, v in settings.rules.items()}
+        storage: Storage = (
+            RedisStorage(
+                f"async+{redis_url}",
+                implementation="redispy",
+                socket_timeout=0.2,
+                socket_connect_timeout=0.2,
+            )
+            if redis_url
+            else MemoryStorage()
+        )
+        self.primary = MovingWindowRateLimiter(storage)
+        self.fallback = MovingWindowRateLimiter(MemoryStorage())
+        self.rejections: dict[str, int] = {}
+
+    async def _hit(
+        self, limiter: MovingWindowRateLimiter, item: RateLimitItem, key: str
+    ) -> Decision:
+        if await limiter.hit(item, key):
+            return Decision(True, 0)
+        stats = await limiter.get_window_stats(item, key)
+        return Decision(False, max(1, math.ceil(stats.reset_time - time.time())))
+
+    async def check(self, rule: str, key: str) -> Decision:
+        item = self.rules[rule]
+        try:
+            return await self._hit(self.primary, item, key)
+        except Exception as exc:  # any storage failure: the limiter must not break requests
+            log.warning("rate-limit storage unavailable for %s: %s", rule, exc)
+            if rule in self.settings.fail_closed:
+                decision = await self._hit(self.fallback, item, key)
+                return Decision(decision.allowed, decision.retry_after_s, degraded=True)
+            return Decision(True, 0, degraded=True)
+
+
+def client_ip(request: Request) -> str:
+    # uvicorn's proxy_headers already replaced the peer with X-Forwarded-For from HAProxy.
+    return request.client.host if request.client else "unknown"
+
+
+def rate_limit(rule: str) -> Callable[[Request], Coroutine[Any, Any, None]]:
+    """A dependency enforcing `rule` per client IP."""
+
+    async def check(request: Request) -> None:
+        limiter: RateLimiter = request.app.state.ratelimiter
+        if not limiter.settings.enabled:
+            return
+        decision = await limiter.check(rule, f"{rule}:{client_ip(request)}")
+        if not decision.allowed:
+            limiter.rejections[rule] = limiter.rejections.get(rule, 0) + 1
+            error = RateLimited(
+                f"Too many requests; retry in {decision.retry_after_s} s.", rule=rule
+            )
+            error.headers["Retry-After"] = str(decision.retry_after_s)
+            raise error
+
+    return check

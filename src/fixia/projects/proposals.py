@@ -1,0 +1,166 @@
+"""Proposals: professionals apply and withdraw; clients accept or reject. Never commits."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from fixia import events
+from fixia.accounts.models import User
+from fixia.config import Settings
+from fixia.db import utcnow
+from fixia.matches import service as matches_service
+from fixia.matches.models import Job, Match
+from fixia.notifications.service import notify
+from fixia.platform.email import EmailSender
+from fixia.projects import exceptions as exc
+from fixia.projects.models import Project, ProjectStatus, Proposal, ProposalStatus
+from fixia.projects.schemas import ProposalCreate
+from fixia.projects.service import ACTIVE, _reject_pending, current_plan, month_start
+
+
+def proposal_query() -> Select[Proposal]:
+    return select(Proposal).options(
+        selectinload(Proposal.project),
+        selectinload(Proposal.professional).selectinload(User.profile),
+    )
+
+
+async def load_proposal(*, session: AsyncSession, proposal_id: uuid.UUID) -> Proposal | None:
+    stmt = proposal_query().where(Proposal.id == proposal_id)
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def _check_monthly_limit(session: AsyncSession, settings: Settings, pro: User) -> None:
+    plan = current_plan(pro)
+    limit = settings.plan(plan).proposals_per_month
+    if limit is None:
+        return
+    stmt = (
+        select(func.count())
+        .select_from(Proposal)
+        .where(Proposal.professional_id == pro.id, Proposal.created_at >= month_start(utcnow()))
+    )
+    used = (await session.execute(stmt)).scalar_one()
+    if used >= limit:
+        raise exc.ProposalsPerMonthLimit(
+            f"Your '{plan}' plan allows {limit} proposals per month.",
+            limit="proposals_per_month",
+            allowed=limit,
+            current=used,
+        )
+
+
+async def apply(
+    *, session: AsyncSession, settings: Settings, pro: User, project: Project, data: ProposalCreate
+) -> Proposal:
+    if project.client_id == pro.id:
+        raise exc.OwnProject()
+    if project.status is not ProjectStatus.open:
+        raise exc.ProjectNotOpen()
+    cap = settings.marketplace.proposals_per_professional_per_project
+    stmt = (
+        select(func.count())
+        .select_from(Proposal)
+        .where(
+            Proposal.project_id == project.id,
+            Proposal.professional_id == pro.id,
+            Proposal.status.in_(ACTIVE),
+        )
+    )
+    if (await session.execute(stmt)).scalar_one() >= cap:
+        raise exc.TooManyActiveProposals(
+            f"You may have at most {cap} active proposals on one project."
+        )
+    await _check_monthly_limit(session, settings, pro)
+    proposal = Proposal(project_id=project.id, professional_id=pro.id, **data.model_dump())
+    session.add(proposal)
+    await session.flush()
+    await notify(
+        session=session,
+        user_id=project.client_id,
+        type="proposal_received",
+        title="Nueva propuesta",
+        action_url=f"/projects/{project.id}",
+        message=f"{pro.name} envió una propuesta para «{project.title}».",
+    )
+    events.emit("proposal.sent", proposal_id=str(proposal.id))
+    loaded = await load_proposal(session=session, proposal_id=proposal.id)
+    assert loaded is not None
+    return loaded
+
+
+def _ensure_pending(proposal: Proposal) -> None:
+    if proposal.status is not ProposalStatus.pending:
+        raise exc.ProposalNotPending()
+
+
+async def withdraw(*, session: AsyncSession, proposal: Proposal) -> Proposal:
+    _ensure_pending(proposal)
+    proposal.status, proposal.decided_at = ProposalStatus.withdrawn, utcnow()
+    return proposal
+
+
+async def reject(*, session: AsyncSession, proposal: Proposal) -> Proposal:
+    _ensure_pending(proposal)
+    proposal.status, proposal.decided_at = ProposalStatus.rejected, utcnow()
+    await notify(
+        session=session,
+        user_id=proposal.professional_id,
+        type="proposal_rejected",
+        title="Propuesta rechazada",
+        action_url=f"/proposals/{proposal.id}",
+        message=f"Tu propuesta para «{proposal.project.title}» fue rechazada.",
+    )
+    return proposal
+
+
+async def accept(
+    *, session: AsyncSession, mailer: EmailSender, proposal: Proposal
+) -> tuple[Proposal, Match, Job]:
+    """Accept in ONE transaction: proposal, project, match, job, notifications.
+
+    The project row is locked first, so two concurrent accepts serialise; the second sees the
+    project in progress. The unique match.project_id is the last line of defence.
+    """
+    from fixia.projects.service import load_project
+
+    project = await load_project(session=session, project_id=proposal.project_id, lock=True)
+    if project is None or project.status is not ProjectStatus.open:
+        raise exc.ProjectNotOpen()
+    await session.refresh(proposal, attribute_names=["status"])
+    _ensure_pending(proposal)
+    proposal.status, proposal.decided_at = ProposalStatus.accepted, utcnow()
+    project.status = ProjectStatus.in_progress
+    match, job = await matches_service.create_from_proposal(
+        session=session, project=project, proposal=proposal
+    )
+    await _reject_pending(session, project, keep=proposal.id)
+    await notify(
+        session=session,
+        user_id=proposal.professional_id,
+        type="proposal_accepted",
+        title="¡Tu propuesta fue aceptada!",
+        action_url=f"/jobs/{job.id}",
+        message=f"{project.client.name} aceptó tu propuesta para «{project.title}».",
+        mailer=mailer,
+    )
+    events.emit("proposal.accepted", proposal_id=str(proposal.id), job_id=str(job.id))
+    return proposal, match, job
+
+
+async def for_project(*, session: AsyncSession, project: Project) -> list[Proposal]:
+    stmt = proposal_query().where(Proposal.project_id == project.id).order_by(Proposal.created_at)
+    return list((await session.execute(stmt)).scalars())
+
+
+async def mine(*, session: AsyncSession, pro: User) -> list[Proposal]:
+    stmt = (
+        proposal_query()
+        .where(Proposal.professional_id == pro.id)
+        .order_by(Proposal.created_at.desc())
+    )
+    return list((await session.execute(stmt)).scalars())

@@ -1,0 +1,156 @@
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, status
+
+from fixia.deps import CurrentUser, MailerDep, ProfessionalUser, SessionDep, SettingsDep
+from fixia.platform.pagination import Page
+from fixia.platform.ratelimit import rate_limit
+from fixia.projects import opportunities, service
+from fixia.projects import proposals as proposals_service
+from fixia.projects.dependencies import OwnedProject, OwnProposal, ReceivedProposal, VisibleProject
+from fixia.projects.exceptions import ProjectNotFound
+from fixia.projects.presenters import opportunity_out, project_out, proposal_out
+from fixia.projects.schemas import (
+    AcceptOut,
+    OpportunityOut,
+    OpportunitySort,
+    ProjectCreate,
+    ProjectOut,
+    ProjectUpdate,
+    ProposalCreate,
+    ProposalOut,
+)
+
+router = APIRouter(tags=["projects"])
+
+
+async def _out(session: SessionDep, project: VisibleProject) -> ProjectOut:
+    counts = await service.proposal_counts(session=session, project_ids=[project.id])
+    return project_out(project, counts.get(project.id, 0))
+
+
+@router.post("/projects", status_code=status.HTTP_201_CREATED)
+async def create_project(
+    data: ProjectCreate, user: CurrentUser, session: SessionDep, settings: SettingsDep
+) -> ProjectOut:
+    project = await service.create_project(
+        session=session, settings=settings, client=user, data=data
+    )
+    return project_out(project, 0)
+
+
+@router.get("/projects/mine")
+async def my_projects(user: CurrentUser, session: SessionDep) -> list[ProjectOut]:
+    projects = await service.list_own(session=session, client=user)
+    counts = await service.proposal_counts(session=session, project_ids=[p.id for p in projects])
+    return [project_out(p, counts.get(p.id, 0)) for p in projects]
+
+
+@router.get("/projects/{project_id}")
+async def get_project(project: VisibleProject, session: SessionDep) -> ProjectOut:
+    return await _out(session, project)
+
+
+@router.patch("/projects/{project_id}")
+async def update_project(
+    data: ProjectUpdate, project: OwnedProject, session: SessionDep
+) -> ProjectOut:
+    updated = await service.update_project(session=session, project=project, data=data)
+    return await _out(session, updated)
+
+
+@router.post("/projects/{project_id}/cancel")
+async def cancel_project(project: OwnedProject, session: SessionDep) -> ProjectOut:
+    await service.cancel_project(session=session, project=project)
+    return await _out(session, project)
+
+
+@router.delete("/projects/{project_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_project(project: OwnedProject, session: SessionDep) -> None:
+    await service.delete_project(session=session, project=project)
+
+
+@router.get("/projects/{project_id}/proposals")
+async def project_proposals(project: OwnedProject, session: SessionDep) -> list[ProposalOut]:
+    return [
+        proposal_out(p)
+        for p in await proposals_service.for_project(session=session, project=project)
+    ]
+
+
+@router.get("/opportunities")
+async def list_opportunities(
+    user: ProfessionalUser,
+    session: SessionDep,
+    category_id: uuid.UUID | None = None,
+    q: Annotated[str | None, Query(max_length=100)] = None,
+    budget_min: Annotated[Decimal | None, Query(ge=0, le=100_000_000)] = None,
+    budget_max: Annotated[Decimal | None, Query(ge=0, le=100_000_000)] = None,
+    remote: bool | None = None,
+    location: Annotated[str | None, Query(max_length=120)] = None,
+    sort: OpportunitySort = OpportunitySort.newest,
+    cursor: Annotated[str | None, Query(max_length=500)] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 12,
+) -> Page[OpportunityOut]:
+    filters = opportunities.Filters(
+        category_id=category_id,
+        q=q,
+        budget_min=budget_min,
+        budget_max=budget_max,
+        remote=remote,
+        location=location,
+        sort=sort,
+    )
+    items, next_cursor = await opportunities.list_for(
+        session=session, pro=user, filters=filters, cursor=cursor, limit=limit
+    )
+    return Page(items=[opportunity_out(o) for o in items], next_cursor=next_cursor, limit=limit)
+
+
+@router.post(
+    "/opportunities/{project_id}/apply",
+    status_code=status.HTTP_201_CREATED,
+    dependencies=[Depends(rate_limit("proposals"))],
+)
+async def apply(
+    project_id: uuid.UUID,
+    data: ProposalCreate,
+    user: ProfessionalUser,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> ProposalOut:
+    project = await service.load_project(session=session, project_id=project_id)
+    if project is None:
+        raise ProjectNotFound()
+    return proposal_out(
+        await proposals_service.apply(
+            session=session, settings=settings, pro=user, project=project, data=data
+        )
+    )
+
+
+@router.get("/proposals/mine")
+async def my_proposals(user: ProfessionalUser, session: SessionDep) -> list[ProposalOut]:
+    return [proposal_out(p) for p in await proposals_service.mine(session=session, pro=user)]
+
+
+@router.post("/proposals/{proposal_id}/withdraw")
+async def withdraw(proposal: OwnProposal, session: SessionDep) -> ProposalOut:
+    return proposal_out(await proposals_service.withdraw(session=session, proposal=proposal))
+
+
+@router.post("/proposals/{proposal_id}/reject")
+async def reject(proposal: ReceivedProposal, session: SessionDep) -> ProposalOut:
+    return proposal_out(await proposals_service.reject(session=session, proposal=proposal))
+
+
+@router.post("/proposals/{proposal_id}/accept")
+async def accept(proposal: ReceivedProposal, session: SessionDep, mailer: MailerDep) -> AcceptOut:
+    accepted, match, job = await proposals_service.accept(
+        session=session, mailer=mailer, proposal=proposal
+    )
+    return AcceptOut(proposal=proposal_out(accepted), match_id=match.id, job_id=job.id)

@@ -1,0 +1,174 @@
+"""Projects, opportunities and proposals. Never commits."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from fixia import events
+from fixia.accounts.models import User
+from fixia.catalog.models import Category
+from fixia.config import Settings
+from fixia.db import utcnow
+from fixia.errors import InvalidInput
+from fixia.notifications.service import notify
+from fixia.projects import exceptions as exc
+from fixia.projects.models import Project, ProjectStatus, Proposal, ProposalStatus
+from fixia.projects.schemas import ProjectCreate, ProjectUpdate
+
+LOCAL_TZ = ZoneInfo("America/Argentina/Catamarca")
+ACTIVE = (ProposalStatus.pending, ProposalStatus.accepted)
+
+
+def month_start(now: datetime) -> datetime:
+    """The first instant of the current calendar month in Chubut, where users live."""
+    local = now.astimezone(LOCAL_TZ)
+    return local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
+def current_plan(user: User) -> str:
+    expired = user.plan_expires_at is not None and user.plan_expires_at <= utcnow()
+    return "free" if expired else user.plan
+
+
+def project_query() -> Select[Project]:
+    return (
+        select(Project)
+        .where(Project.deleted_at.is_(None))
+        .options(selectinload(Project.client), selectinload(Project.category))
+    )
+
+
+async def load_project(
+    *, session: AsyncSession, project_id: uuid.UUID, lock: bool = False
+) -> Project | None:
+    stmt = project_query().where(Project.id == project_id)
+    if lock:
+        # Serialises accepts on PostgreSQL; SQLite serialises writers anyway.
+        stmt = stmt.with_for_update(of=Project)
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def proposal_counts(
+    *, session: AsyncSession, project_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, int]:
+    if not project_ids:
+        return {}
+    stmt = (
+        select(Proposal.project_id, func.count())
+        .where(Proposal.project_id.in_(project_ids), Proposal.status != ProposalStatus.withdrawn)
+        .group_by(Proposal.project_id)
+    )
+    return {pid: n for pid, n in await session.execute(stmt)}
+
+
+async def _check_category(session: AsyncSession, category_id: uuid.UUID) -> None:
+    if await session.get(Category, category_id) is None:
+        raise InvalidInput("category_id", "no such category")
+
+
+async def create_project(
+    *, session: AsyncSession, settings: Settings, client: User, data: ProjectCreate
+) -> Project:
+    now = utcnow()
+    if data.deadline <= now:
+        raise InvalidInput("deadline", "the deadline must be in the future")
+    await _check_category(session, data.category_id)
+    plan = current_plan(client)
+    limit = settings.plan(plan).projects_per_month
+    if limit is not None:
+        stmt = (
+            select(func.count())
+            .select_from(Project)
+            .where(Project.client_id == client.id, Project.created_at >= month_start(now))
+        )
+        used = (await session.execute(stmt)).scalar_one()
+        if used >= limit:
+            raise exc.ProjectsPerMonthLimit(
+                f"Your '{plan}' plan allows {limit} new projects per month.",
+                limit="projects_per_month",
+                allowed=limit,
+                current=used,
+            )
+    project = Project(client_id=client.id, **data.model_dump())
+    session.add(project)
+    await session.flush()
+    events.emit("project.created", project_id=str(project.id))
+    loaded = await load_project(session=session, project_id=project.id)
+    assert loaded is not None
+    return loaded
+
+
+def _ensure_open(project: Project) -> None:
+    if project.status is not ProjectStatus.open:
+        raise exc.ProjectNotOpen()
+
+
+async def update_project(
+    *, session: AsyncSession, project: Project, data: ProjectUpdate
+) -> Project:
+    _ensure_open(project)
+    changes: dict[str, Any] = data.model_dump(exclude_unset=True)
+    for field, value in changes.items():
+        if value is None:
+            raise InvalidInput(field, "may not be null")
+    if "category_id" in changes:
+        await _check_category(session, changes["category_id"])
+    if "deadline" in changes and changes["deadline"] <= utcnow():
+        raise InvalidInput("deadline", "the deadline must be in the future")
+    low = changes.get("budget_min", project.budget_min)
+    high = changes.get("budget_max", project.budget_max)
+    if low > high:
+        raise InvalidInput("budget_min", "budget_min must not exceed budget_max")
+    for field, value in changes.items():
+        setattr(project, field, value)
+    project.updated_at = utcnow()
+    await session.flush()
+    loaded = await load_project(session=session, project_id=project.id)
+    assert loaded is not None
+    return loaded
+
+
+async def _reject_pending(
+    session: AsyncSession, project: Project, keep: uuid.UUID | None = None
+) -> list[Proposal]:
+    stmt = select(Proposal).where(
+        Proposal.project_id == project.id, Proposal.status == ProposalStatus.pending
+    )
+    rejected = [p for p in (await session.execute(stmt)).scalars() if p.id != keep]
+    now = utcnow()
+    for proposal in rejected:
+        proposal.status, proposal.decided_at = ProposalStatus.rejected, now
+        await notify(
+            session=session,
+            user_id=proposal.professional_id,
+            type="proposal_rejected",
+            title="Propuesta no seleccionada",
+            message=f"El proyecto «{project.title}» eligió otra propuesta o se cerró.",
+            action_url=f"/projects/{project.id}",
+        )
+    return rejected
+
+
+async def cancel_project(*, session: AsyncSession, project: Project) -> Project:
+    _ensure_open(project)
+    project.status = ProjectStatus.cancelled
+    await _reject_pending(session, project)
+    return project
+
+
+async def delete_project(*, session: AsyncSession, project: Project) -> None:
+    _ensure_open(project)
+    await cancel_project(session=session, project=project)
+    project.deleted_at = utcnow()
+
+
+async def list_own(*, session: AsyncSession, client: User) -> list[Project]:
+    stmt = project_query().where(Project.client_id == client.id).order_by(Project.created_at.desc())
+    return list((await session.execute(stmt)).scalars())

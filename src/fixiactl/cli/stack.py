@@ -1,0 +1,113 @@
+"""`fixiactl stack`: run the production topology on this machine."""
+
+from __future__ import annotations
+
+import subprocess
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from fixiactl.cli.common import EnvOption, JsonOption, console, emit_json, operator_errors, progress
+from fixiactl.errors import FixiactlError
+from fixiactl.stack import controller
+from fixiactl.stack.config import load_env, state_dir
+
+app = typer.Typer(help="Start, stop and inspect the single-host stack.", no_args_is_help=True)
+
+
+def _table(components: list[controller.Component]) -> Table:
+    table = Table(title="Fixia stack")
+    for column in ("component", "state", "pid", "port", "health"):
+        table.add_column(column)
+    for c in components:
+        health = (
+            "[green]ok[/green]"
+            if c.healthy
+            else ("[dim]-[/dim]" if c.state == "STOPPED" else "[red]down[/red]")
+        )
+        table.add_row(c.name, c.state, str(c.pid or "-"), str(c.port or "-"), health)
+    return table
+
+
+@app.command()
+def up(
+    env: Annotated[str, EnvOption] = "dev",
+    base_port: Annotated[int | None, typer.Option(help="Override the port base (0 = free)")] = None,
+    as_json: Annotated[bool, JsonOption] = False,
+) -> None:
+    """Render configs, start every component and wait until HAProxy answers /readyz.
+
+    Idempotent: running it again on a running stack changes nothing and returns quickly.
+    """
+    with operator_errors(), progress(not as_json) as step:
+        components = controller.up(load_env(env, base_port), step)
+    if as_json:
+        emit_json([c.as_dict() for c in components])
+    else:
+        console.print(_table(components))
+
+
+@app.command()
+def down(env: Annotated[str, EnvOption] = "dev") -> None:
+    """Stop every component (data stays under var/stack/ENV)."""
+    with operator_errors(), progress(True) as step:
+        controller.down(env, step)
+
+
+@app.command()
+def status(
+    env: Annotated[str, EnvOption] = "dev", as_json: Annotated[bool, JsonOption] = False
+) -> None:
+    """Each component with its pid, port and health."""
+    with operator_errors():
+        components = controller.status(env)
+        if not components:
+            raise FixiactlError(
+                f"the {env} stack is not running",
+                hint=f"start it with: fixiactl stack up --env {env}",
+            )
+    if as_json:
+        emit_json([c.as_dict() for c in components])
+    else:
+        console.print(_table(components))
+    if not all(c.healthy for c in components if c.state != "STOPPED"):
+        raise typer.Exit(code=2)
+
+
+@app.command()
+def logs(
+    component: Annotated[
+        str, typer.Argument(help="postgres, pgbouncer, redis, haproxy, app-blue…")
+    ],
+    env: Annotated[str, EnvOption] = "dev",
+    lines: Annotated[int, typer.Option("-n", min=1, max=100_000)] = 50,
+) -> None:
+    """Print the last lines of a component's log."""
+    path = state_dir(env) / "log" / f"{component}.log"
+    with operator_errors():
+        if not path.exists():
+            raise FixiactlError(
+                f"no log for {component!r} in {env}", hint=f"logs live in {path.parent}"
+            )
+    subprocess.run(["tail", "-n", str(lines), str(path)], check=False)
+
+
+@app.command()
+def stop(
+    component: Annotated[str, typer.Argument(help="e.g. redis, pgbouncer, app-blue")],
+    env: Annotated[str, EnvOption] = "dev",
+) -> None:
+    """Stop one component (the others keep running): maintenance and failure drills."""
+    with operator_errors():
+        controller.control(env, component, start=False)
+
+
+@app.command()
+def start(
+    component: Annotated[str, typer.Argument(help="e.g. redis, pgbouncer, app-green")],
+    env: Annotated[str, EnvOption] = "dev",
+) -> None:
+    """Start one stopped component."""
+    with operator_errors():
+        controller.control(env, component, start=True)

@@ -1,0 +1,222 @@
+"""`fixiactl stack up|down|status`: the single-host production topology."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from fixiactl.errors import FixiactlError
+from fixiactl.stack import postgres
+from fixiactl.stack.config import (
+    PGBIN,
+    ROOT,
+    EnvConfig,
+    StackState,
+    load_or_create_state,
+    read_state,
+    state_dir,
+)
+from fixiactl.stack.health import haproxy_command, http_ok, redis_ok, tcp_ok, wait_for
+from fixiactl.stack.render import app_environment, render_all
+from fixiactl.stack.supervisor import Supervisor
+
+BINARIES = {
+    "postgres": (PGBIN / "postgres", "postgresql-15"),
+    "pgbouncer": (Path("/usr/sbin/pgbouncer"), "pgbouncer"),
+    "redis-server": (Path("/usr/bin/redis-server"), "redis-server"),
+    "haproxy": (Path("/usr/sbin/haproxy"), "haproxy"),
+}
+STATEMENT_TIMEOUT_MS = 15_000
+Progress = Callable[[str], None]
+
+
+@dataclass
+class Component:
+    name: str
+    port: int | None
+    pid: int | None
+    state: str
+    healthy: bool
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "port": self.port,
+            "pid": self.pid,
+            "state": self.state,
+            "healthy": self.healthy,
+        }
+
+
+def check_binaries() -> None:
+    missing = [pkg for path, pkg in BINARIES.values() if not path.exists()]
+    if missing:
+        raise FixiactlError(
+            f"missing programs for the stack: {', '.join(missing)}",
+            hint="install them with: sudo scripts/install-system-deps --stack  "
+            f"(apt-get install -y {' '.join(missing)})",
+        )
+
+
+def _prepare_dirs(state: Path) -> None:
+    for sub in ("log", "pg", "pgbouncer", "redis", "haproxy", "outbox"):
+        (state / sub).mkdir(parents=True, exist_ok=True)
+    # The supervisor writes every program's log here; postgres and pgbouncer run as postgres
+    # and write their own files, so those directories are theirs.
+    postgres.chown_postgres(state / "pgbouncer")
+    for name in ("pgbouncer-internal.log",):
+        log = state / "log" / name
+        log.touch(exist_ok=True)
+        postgres.chown_postgres(log)
+
+
+def _migrate(config: EnvConfig, stack: StackState, progress: Progress) -> None:
+    env = {**os.environ, **app_environment(config, stack, "blue")}
+    # Migrations go straight to PostgreSQL: they hold an advisory lock for their session,
+    # which transaction pooling would not keep.
+    env["FIXIA_DATABASE_URL"] = (
+        f"postgresql+asyncpg://fixia:{stack.db_password}@127.0.0.1:{stack.ports['postgres']}/fixia"
+    )
+    env.pop("FIXIA_DB__VIA_PGBOUNCER", None)
+    fixia = shutil.which("fixia", path=str(Path(sys.executable).parent)) or "fixia"
+    progress("migrating the database")
+    _run([fixia, "db", "upgrade"], env)
+    if config.seed_demo:
+        progress("seeding demo data (first run only)")
+        _run([fixia, "seed", "--demo", "--if-empty"], env)
+
+
+def _run(cmd: list[str], env: dict[str, str]) -> None:
+    result = subprocess.run(
+        cmd,
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise FixiactlError(f"{' '.join(cmd[1:])} failed:\n{result.stderr.strip()[-2000:]}")
+
+
+def up(config: EnvConfig, progress: Progress) -> list[Component]:
+    check_binaries()
+    stack = load_or_create_state(config)
+    state = state_dir(config.name)
+    as_root = os.geteuid() == 0
+    _prepare_dirs(state)
+    progress("rendering configuration")
+    render_all(config, stack, as_root=as_root)
+    if postgres.init_cluster(state / "pg"):
+        progress("created the PostgreSQL cluster")
+    postgres.chown_postgres(state / "pg", state / "pgbouncer")
+    (state / "pg" / "data").chmod(0o700)
+    supervisor = Supervisor(state)
+    progress("starting supervisord")
+    supervisor.start_daemon()
+    supervisor.start("postgres")
+    supervisor.start("redis")
+    postgres.wait_ready(state / "pg", stack.ports["postgres"])
+    postgres.ensure_app_database(
+        state / "pg", stack.ports["postgres"], stack.db_password, STATEMENT_TIMEOUT_MS
+    )
+    postgres.write_userlist(
+        state / "pg", stack.ports["postgres"], state / "pgbouncer" / "userlist.txt"
+    )
+    supervisor.start("pgbouncer")
+    wait_for(
+        "PgBouncer", lambda: tcp_ok(stack.ports["pgbouncer"]), 15, f"see {state}/log/pgbouncer.log"
+    )
+    wait_for("Redis", lambda: redis_ok(stack.ports["redis"]), 15, f"see {state}/log/redis.log")
+    _migrate(config, stack, progress)
+    progress("starting the blue app slot and HAProxy")
+    supervisor.start("app-blue")
+    supervisor.start("haproxy")
+    wait_for(
+        "the app through HAProxy",
+        lambda: http_ok(f"http://127.0.0.1:{stack.ports['http']}/readyz"),
+        60,
+        f"see {state}/log/app-blue.log and haproxy.log",
+    )
+    return status(config.name)
+
+
+def _health(name: str, stack: StackState, state: Path) -> bool:
+    ports = stack.ports
+    checks: dict[str, Callable[[], bool]] = {
+        "postgres": lambda: tcp_ok(ports["postgres"]),
+        "pgbouncer": lambda: tcp_ok(ports["pgbouncer"]),
+        "redis": lambda: redis_ok(ports["redis"]),
+        "haproxy": lambda: http_ok(f"http://127.0.0.1:{ports['metrics']}/metrics"),
+        "app-blue": lambda: http_ok(f"http://127.0.0.1:{ports['blue']}/readyz"),
+        "app-green": lambda: http_ok(f"http://127.0.0.1:{ports['green']}/readyz"),
+    }
+    return checks.get(name, lambda: False)()
+
+
+PORT_OF = {
+    "postgres": "postgres",
+    "pgbouncer": "pgbouncer",
+    "redis": "redis",
+    "haproxy": "http",
+    "app-blue": "blue",
+    "app-green": "green",
+}
+
+
+def status(name: str) -> list[Component]:
+    stack = read_state(name)
+    state = state_dir(name)
+    result = []
+    for info in Supervisor(state).all_info():
+        proc = info["name"]
+        running = info["statename"] == "RUNNING"
+        result.append(
+            Component(
+                name=proc,
+                port=stack.ports.get(PORT_OF.get(proc, "")),
+                pid=info["pid"] or None,
+                state=info["statename"],
+                healthy=running and _health(proc, stack, state),
+            )
+        )
+    return result
+
+
+def down(name: str, progress: Progress) -> None:
+    state = state_dir(name)
+    supervisor = Supervisor(state)
+    if not supervisor.running():
+        progress("the stack is not running")
+        return
+    progress("stopping every component")
+    supervisor.shutdown()
+
+
+def haproxy_servers(name: str) -> str:
+    return haproxy_command(state_dir(name) / "haproxy" / "admin.sock", "show servers state")
+
+
+def control(name: str, component: str, *, start: bool) -> None:
+    supervisor = Supervisor(state_dir(name))
+    if not supervisor.running():
+        raise FixiactlError(
+            f"the {name} stack is not running",
+            hint=f"start it with: fixiactl stack up --env {name}",
+        )
+    known = {info["name"] for info in supervisor.all_info()}
+    if component not in known:
+        raise FixiactlError(
+            f"no component {component!r}", hint=f"one of {', '.join(sorted(known))}"
+        )
+    if start:
+        supervisor.start(component)
+    else:
+        supervisor.stop(component)

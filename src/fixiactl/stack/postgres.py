@@ -1,0 +1,119 @@
+"""PostgreSQL cluster set-up for a stack: initdb, role and database, PgBouncer's auth file."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+from fixiactl.errors import FixiactlError
+from fixiactl.stack.config import PGBIN
+
+
+def as_postgres(cmd: list[str], *, check: bool = True) -> subprocess.CompletedProcess[str]:
+    # PostgreSQL refuses to run as root; as an ordinary user it runs directly.
+    if os.geteuid() == 0:
+        cmd = ["runuser", "-u", "postgres", "--", *cmd]
+    return subprocess.run(cmd, capture_output=True, text=True, check=check, timeout=120)
+
+
+def chown_postgres(*paths: Path) -> None:
+    if os.geteuid() != 0:
+        return
+    for path in paths:
+        for p in [path, *path.rglob("*")]:
+            shutil.chown(p, "postgres", "postgres")
+
+
+def init_cluster(pg_dir: Path) -> bool:
+    """Create the cluster once; returns True when it was created now."""
+    data = pg_dir / "data"
+    if (data / "PG_VERSION").exists():
+        return False
+    for d in (data, pg_dir / "sock"):
+        d.mkdir(parents=True, exist_ok=True)
+    chown_postgres(pg_dir)
+    data.chmod(0o700)
+    result = as_postgres(
+        [
+            str(PGBIN / "initdb"),
+            "-D",
+            str(data),
+            "-U",
+            "postgres",
+            "--auth-local=trust",
+            "--auth-host=scram-sha-256",
+            "-E",
+            "UTF8",
+            "--locale=C.UTF-8",
+        ],
+        check=False,
+    )
+    if result.returncode != 0:
+        raise FixiactlError(f"initdb failed: {result.stderr.strip()}")
+    return True
+
+
+def psql(pg_dir: Path, port: int, sql: str, database: str = "postgres") -> str:
+    result = as_postgres(
+        [
+            str(PGBIN / "psql"),
+            "-h",
+            str(pg_dir / "sock"),
+            "-p",
+            str(port),
+            "-U",
+            "postgres",
+            "-d",
+            database,
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-Atc",
+            sql,
+        ],
+        check=False,
+    )
+    if result.returncode != 0:
+        raise FixiactlError(f"psql failed: {result.stderr.strip()}")
+    return result.stdout
+
+
+def wait_ready(pg_dir: Path, port: int, timeout_s: float = 30) -> None:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        probe = as_postgres(
+            [str(PGBIN / "pg_isready"), "-h", str(pg_dir / "sock"), "-p", str(port)], check=False
+        )
+        if probe.returncode == 0:
+            return
+        if time.monotonic() > deadline:
+            raise FixiactlError(
+                "PostgreSQL did not become ready",
+                hint="see the postgres log under var/stack/<env>/log/",
+            )
+        time.sleep(0.2)
+
+
+def ensure_app_database(pg_dir: Path, port: int, password: str, statement_timeout_ms: int) -> None:
+    exists = psql(pg_dir, port, "select 1 from pg_roles where rolname='fixia'").strip()
+    quoted = password.replace("'", "''")
+    verb = "alter" if exists else "create"
+    psql(pg_dir, port, f"{verb} role fixia login password '{quoted}'")
+    # Through PgBouncer the app cannot send startup settings; the role carries them instead.
+    psql(pg_dir, port, f"alter role fixia set statement_timeout = {int(statement_timeout_ms)}")
+    if not psql(pg_dir, port, "select 1 from pg_database where datname='fixia'").strip():
+        psql(pg_dir, port, "create database fixia owner fixia")
+
+
+def write_userlist(pg_dir: Path, port: int, target: Path) -> None:
+    rows = psql(
+        pg_dir,
+        port,
+        'select format(\'"%s" "%s"\', rolname, rolpassword) '
+        "from pg_authid where rolname in ('fixia')",
+    )
+    target.write_text(rows)
+    target.chmod(0o600)
+    chown_postgres(target)

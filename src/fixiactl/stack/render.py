@@ -1,0 +1,90 @@
+"""Render deploy/ templates into an environment's state directory."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from fixiactl.stack.config import DEPLOY, PGBIN, ROOT, EnvConfig, StackState, state_dir
+
+SLOTS = ("blue", "green")
+
+
+def app_environment(config: EnvConfig, state: StackState, slot: str) -> dict[str, str]:
+    ports = state.ports
+    env = {
+        "FIXIA_ENV": config.fixia_env,
+        "FIXIA_SLOT": slot,
+        "FIXIA_RELEASE": state.release,
+        "FIXIA_DATABASE_URL": (
+            f"postgresql+asyncpg://fixia:{state.db_password}@127.0.0.1:{ports['pgbouncer']}/fixia"
+        ),
+        "FIXIA_DB__VIA_PGBOUNCER": "true",
+        "FIXIA_DB__POOL_SIZE": str(config.db_pool_size),
+        "FIXIA_DB__MAX_OVERFLOW": str(config.db_max_overflow),
+        "FIXIA_REDIS_URL": f"redis://127.0.0.1:{ports['redis']}/0",
+        "FIXIA_PUBLIC_URL": f"http://127.0.0.1:{ports['http']}",
+        "FIXIA_EMAIL__OUTBOX_DIR": str(state_dir(config.name) / "outbox"),
+        "FIXIA_ENCRYPTION_KEY": state.encryption_key,
+        "FIXIA_AUTH__JWT_KEYS": json.dumps({"k1": state.jwt_key}),
+        "FIXIA_AUTH__JWT_ACTIVE_KID": "k1",
+        "FIXIA_PAYMENTS__WEBHOOK_SECRET": state.webhook_secret,
+    }
+    env.update(config.app_env)
+    return env
+
+
+def write_env_file(path: Path, env: dict[str, str]) -> Path:
+    """KEY=VALUE lines, owner-only: secrets stay out of supervisord's config and `ps`."""
+    path.write_text("".join(f"{k}={v}\n" for k, v in sorted(env.items())))
+    path.chmod(0o600)
+    return path
+
+
+def render_all(config: EnvConfig, state: StackState, *, as_root: bool) -> dict[str, Path]:
+    state_path = state_dir(config.name)
+    jinja = Environment(
+        loader=FileSystemLoader(DEPLOY),
+        undefined=StrictUndefined,
+        keep_trailing_newline=True,
+        autoescape=False,
+    )
+    context = {
+        "env": config.name,
+        "state": state_path,
+        "root": ROOT,
+        "pgbin": PGBIN,
+        "venv": Path(sys.executable).parent.parent,
+        "as_root": as_root,
+        "cfg": config,
+        "ports": state.ports,
+        "workers": config.app_workers,
+        "weights": {"blue": 100, "green": 0},
+        "slots": [
+            {
+                "name": s,
+                "port": state.ports[s],
+                "env_file": write_env_file(
+                    state_path / f"app-{s}.env", app_environment(config, state, s)
+                ),
+            }
+            for s in SLOTS
+        ],
+    }
+    targets = {
+        "supervisor/supervisord.conf.j2": state_path / "supervisord.conf",
+        "postgres/postgresql.conf.j2": state_path / "pg" / "postgresql.conf",
+        "pgbouncer/pgbouncer.ini.j2": state_path / "pgbouncer" / "pgbouncer.ini",
+        "redis/redis.conf.j2": state_path / "redis" / "redis.conf",
+        "haproxy/haproxy.cfg.j2": state_path / "haproxy" / "haproxy.cfg",
+    }
+    for template, target in targets.items():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(jinja.get_template(template).render(**context))
+        # Configs hold secrets (the app environment): owner-only.
+        os.chmod(target, 0o640 if "pgbouncer" in template or "postgres" in template else 0o600)
+    return targets

@@ -1,0 +1,91 @@
+"""Drive supervisord (from PyPI) over its XML-RPC Unix socket: we never manage processes."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+import xmlrpc.client
+from pathlib import Path
+from typing import Any, cast
+
+from supervisor.xmlrpc import SupervisorTransport  # type: ignore[import-untyped]
+
+from fixiactl.errors import FixiactlError
+
+
+class Supervisor:
+    def __init__(self, state: Path) -> None:
+        self.conf = state / "supervisord.conf"
+        self.socket = state / "supervisor.sock"
+
+    def _proxy(self) -> Any:
+        transport = SupervisorTransport(None, None, f"unix://{self.socket}")
+        return xmlrpc.client.ServerProxy("http://127.0.0.1", transport=transport)
+
+    def running(self) -> bool:
+        if not self.socket.exists():
+            return False
+        try:
+            return cast(str, self._proxy().supervisor.getState()["statename"]) == "RUNNING"
+        except (OSError, xmlrpc.client.Fault):
+            return False
+
+    def start_daemon(self) -> None:
+        if self.running():
+            self._proxy().supervisor.reloadConfig()
+            return
+        binary = Path(sys.executable).parent / "supervisord"
+        subprocess.run([str(binary), "-c", str(self.conf)], check=True, timeout=30)
+        deadline = time.monotonic() + 15
+        while not self.running():
+            if time.monotonic() > deadline:
+                raise FixiactlError(
+                    "supervisord did not start", hint=f"see {self.conf.parent}/log/supervisord.log"
+                )
+            time.sleep(0.1)
+
+    def start(self, name: str) -> None:
+        info = self.info(name)
+        if info["statename"] in ("RUNNING", "STARTING"):
+            return
+        try:
+            self._proxy().supervisor.startProcess(name, True)
+        except xmlrpc.client.Fault as fault:
+            raise FixiactlError(
+                f"{name} failed to start: {fault.faultString}",
+                hint=f"see {self.conf.parent}/log/{name}.log",
+            ) from fault
+
+    def stop(self, name: str) -> None:
+        if self.info(name)["statename"] in ("RUNNING", "STARTING", "BACKOFF"):
+            self._proxy().supervisor.stopProcess(name, True)
+
+    def info(self, name: str) -> dict[str, Any]:
+        return cast(dict[str, Any], self._proxy().supervisor.getProcessInfo(name))
+
+    def all_info(self) -> list[dict[str, Any]]:
+        if not self.running():
+            return []
+        return cast(list[dict[str, Any]], self._proxy().supervisor.getAllProcessInfo())
+
+    def shutdown(self, timeout_s: float = 60) -> None:
+        if not self.running():
+            return
+        pid = int(self._proxy().supervisor.getPID())
+        self._proxy().supervisor.shutdown()
+        deadline = time.monotonic() + timeout_s
+        while _alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        import os
+
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

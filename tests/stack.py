@@ -1,0 +1,78 @@
+"""Start the real single-host stack (HAProxy → app → PgBouncer → PostgreSQL, Redis) for the
+suite's `--stack` mode, through the operator's own command, `fixiactl stack`."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXIACTL = str(Path(sys.executable).parent / "fixiactl")
+
+
+@dataclass
+class RunningStack:
+    env: str
+    state: Path
+    ports: dict[str, int]
+    db_password: str
+
+    @property
+    def http(self) -> str:
+        return f"http://127.0.0.1:{self.ports['http']}"
+
+    @property
+    def database_url(self) -> str:
+        # Direct to PostgreSQL: the tests' own bookkeeping (cleanup, fixtures) skips PgBouncer.
+        return (
+            f"postgresql+asyncpg://fixia:{self.db_password}@127.0.0.1:"
+            f"{self.ports['postgres']}/fixia"
+        )
+
+    @property
+    def redis_url(self) -> str:
+        return f"redis://127.0.0.1:{self.ports['redis']}/0"
+
+    def ctl(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [FIXIACTL, "stack", *args, "--env", self.env],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=check,
+        )
+
+
+def start() -> RunningStack:
+    env = f"test-{uuid.uuid4().hex[:6]}"
+    result = subprocess.run(
+        [FIXIACTL, "stack", "up", "--env", env, "--base-port", "0", "--json"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    state = ROOT / "var" / "stack" / env
+    if result.returncode != 0:
+        stop_and_remove(env, state)
+        raise RuntimeError(f"fixiactl stack up failed:\n{result.stdout}\n{result.stderr}")
+    data = json.loads((state / "stack.json").read_text())
+    return RunningStack(env=env, state=state, ports=data["ports"], db_password=data["db_password"])
+
+
+def stop_and_remove(env: str, state: Path) -> None:
+    subprocess.run(
+        [FIXIACTL, "stack", "down", "--env", env],
+        cwd=ROOT,
+        capture_output=True,
+        timeout=300,
+        check=False,
+    )
+    shutil.rmtree(state, ignore_errors=True)
