@@ -193,6 +193,12 @@ class Settings(BaseSettings):
                     f"placeholder secrets are refused in {self.env}: set FIXIA_ENCRYPTION_KEY, "
                     "FIXIA_AUTH__JWT_KEYS and FIXIA_PAYMENTS__WEBHOOK_SECRET"
                 )
+        if self.payments.provider == "mercadopago" and not self.payments.mercadopago_access_token:
+            raise ValueError(
+                "payments.provider=mercadopago needs FIXIA_PAYMENTS__MERCADOPAGO_ACCESS_TOKEN"
+            )
+        if self.env == "production" and self.payments.provider == "sandbox":
+            raise ValueError("the sandbox payment provider is refused in production")
         return self
 
     @property

@@ -41,6 +41,10 @@ from tests.factories.payments import (
     send,
 )
 
+# These tests wire the sandbox into an in-process app; test_journey.py covers payments
+# through the real stack.
+pytestmark = pytest.mark.inprocess
+
 
 @pytest.fixture
 def app(settings: Settings) -> FastAPI:

@@ -61,6 +61,7 @@ async def set_review_age(
     )
 
 
+@pytest.mark.inprocess  # watches in-process domain events
 async def test_both_parties_review_each_other(
     client: httpx.AsyncClient, trio: Trio, db_exec: DbExec, settings: Settings
 ) -> None:

@@ -14,14 +14,28 @@ def test_placeholders_refused_outside_development(env: str) -> None:
         Settings(env=env)  # type: ignore[arg-type]
 
 
-def test_production_with_real_secrets() -> None:
-    s = Settings(
+def _production(**payments: object) -> Settings:
+    return Settings(
         env="production",
         encryption_key=SecretStr("k" * 40),
         auth=AuthSettings(jwt_keys={"k9": SecretStr("s" * 40)}, jwt_active_kid="k9"),
-        payments=PaymentSettings(webhook_secret=SecretStr("w" * 40)),
+        payments=PaymentSettings(webhook_secret=SecretStr("w" * 40), **payments),  # type: ignore[arg-type]
     )
+
+
+def test_production_with_real_secrets() -> None:
+    s = _production(provider="mercadopago", mercadopago_access_token=SecretStr("APP_USR-1"))
     assert s.auth.jwt_active_kid == "k9"
+
+
+def test_production_refuses_sandbox_payments() -> None:
+    with pytest.raises(ValidationError, match="sandbox"):
+        _production()
+
+
+def test_mercadopago_needs_a_token() -> None:
+    with pytest.raises(ValidationError, match="MERCADOPAGO_ACCESS_TOKEN"):
+        Settings(payments=PaymentSettings(provider="mercadopago"))
 
 
 def test_active_kid_must_exist() -> None:

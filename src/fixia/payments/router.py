@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 
 from fixia.deps import CurrentUser, MailerDep, SessionDep, SettingsDep
 from fixia.payments import service, subscriptions, webhooks
@@ -27,6 +27,7 @@ from fixia.payments.schemas import (
     WebhookAck,
 )
 from fixia.platform.pagination import Page
+from fixia.platform.ratelimit import rate_limit
 
 router = APIRouter(tags=["payments"])
 subscriptions_router = APIRouter(prefix="/subscriptions", tags=["subscriptions"])
@@ -83,7 +84,7 @@ async def get_payment(
     return payment_detail(payment, user.id, events)
 
 
-@router.post("/payments/webhooks/{provider}")
+@router.post("/payments/webhooks/{provider}", dependencies=[Depends(rate_limit("webhooks"))])
 async def receive_webhook(
     request: Request,
     provider: WebhookProvider,
