@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -15,7 +14,6 @@ from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI
 from pydantic import SecretStr
 
 from fixia import events
@@ -44,25 +42,6 @@ from tests.factories.payments import (
 # These tests wire the sandbox into an in-process app; test_journey.py covers payments
 # through the real stack.
 pytestmark = pytest.mark.inprocess
-
-
-@pytest.fixture
-def app(settings: Settings) -> FastAPI:
-    return payments_app(settings)
-
-
-@pytest.fixture
-async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    async with api_client(app) as c:
-        yield c
-
-
-@pytest.fixture
-def emitted() -> Iterator[list[events.DomainEvent]]:
-    seen: list[events.DomainEvent] = []
-    unsubscribe = events.subscribe("*", seen.append)
-    yield seen
-    unsubscribe()
 
 
 async def parties(client: httpx.AsyncClient, outbox: Path) -> tuple[Account, Account]:

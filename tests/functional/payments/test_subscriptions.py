@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI
 
 from fixia import events
 from fixia.config import Settings
@@ -19,10 +17,8 @@ from tests.factories.accounts import Account, register
 from tests.factories.catalog import DbExec, create_service, expect_problem, sql_update
 from tests.factories.payments import (
     API,
-    api_client,
     new_key,
     notification_types,
-    payments_app,
     run_cli,
     sandbox_checkout,
     subscribe,
@@ -31,25 +27,6 @@ from tests.factories.payments import (
 # These tests wire the sandbox into an in-process app; test_journey.py covers payments
 # through the real stack.
 pytestmark = pytest.mark.inprocess
-
-
-@pytest.fixture
-def app(settings: Settings) -> FastAPI:
-    return payments_app(settings)
-
-
-@pytest.fixture
-async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    async with api_client(app) as c:
-        yield c
-
-
-@pytest.fixture
-def emitted() -> Iterator[list[events.DomainEvent]]:
-    seen: list[events.DomainEvent] = []
-    unsubscribe = events.subscribe("*", seen.append)
-    yield seen
-    unsubscribe()
 
 
 async def me(client: httpx.AsyncClient, user: Account) -> dict[str, Any]:
