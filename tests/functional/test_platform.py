@@ -7,6 +7,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from fixia import migrate
 from tests.factories.accounts import register
 
 API = "/api/v1"
@@ -25,11 +26,14 @@ async def test_readyz_ready_at_head(client: httpx.AsyncClient) -> None:
 
 @pytest.mark.inprocess  # over HAProxy this would take the only slot out of rotation
 async def test_readyz_not_ready_when_schema_behind(client: httpx.AsyncClient, db_exec) -> None:  # type: ignore[no-untyped-def]
+    (head,) = migrate.head_revisions()
     await db_exec("UPDATE alembic_version SET version_num = 'old'")
-    r = await client.get("/readyz")
-    assert r.status_code == 503 and r.headers["Retry-After"] == "5"
-    assert r.json()["checks"]["migrations"].startswith("behind")
-    await db_exec("UPDATE alembic_version SET version_num = '0001'")
+    try:
+        r = await client.get("/readyz")
+        assert r.status_code == 503 and r.headers["Retry-After"] == "5"
+        assert r.json()["checks"]["migrations"].startswith("behind")
+    finally:
+        await db_exec("UPDATE alembic_version SET version_num = :v", v=head)
 
 
 @pytest.mark.inprocess
