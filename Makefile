@@ -8,7 +8,7 @@ UV_VERSION := 0.13.9
 export FIXIA_DATABASE_URL ?= sqlite+aiosqlite:///var/fixia.db
 
 .PHONY: help venv run test test-fast test-stack lint typecheck fmt system-deps clean migrate \
-	stack stack-down stack-status
+	stack stack-down stack-status bench
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -40,6 +40,9 @@ stack-status: venv ## Show each stack component with pid, port and health
 
 stack-down: venv ## Stop the dev stack (data stays under var/stack/dev)
 	$(BIN)/fixiactl stack down --env dev
+
+bench: venv system-deps ## Benchmark through HAProxy (wrk) on the bench stack; writes var/bench/ and the README table
+	$(BIN)/fixiactl bench --env bench --readme --stop
 
 lint: venv ## ruff lint and format check
 	$(BIN)/ruff check src tests

@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from fixiactl.cli import stack
+from fixiactl.cli import bench, stack
 
 app = typer.Typer(
     help="Operate Fixia: stack, deploys, backups, drills.",
@@ -19,6 +19,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(stack.app, name="stack")
+app.add_typer(bench.app, name="bench")
 
 
 @app.command()

@@ -1,0 +1,90 @@
+"""The database floor: the search SQL alone, timed on PostgreSQL with no app in between.
+
+This is the one place fixiactl imports the service, and it is deliberate: the floor must be
+the exact statement the API runs, and `fixia.catalog.search.build_search` (with the
+`ServiceQuery` it takes and the model registry it needs) is its only definition. Copying
+the SQL here would let the floor drift from the product. The imports stay inside
+`measure_floor`, so no other fixiactl command loads the service.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import time
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass
+class FloorResult:
+    iterations: int
+    distinct_queries: int
+    seconds: float
+    latency_ms: dict[str, float]
+
+
+def nearest_rank(sorted_values: list[float], pct: float) -> float:
+    """The pct-th percentile by nearest rank: a value that was actually observed."""
+    if not sorted_values:
+        return 0.0
+    rank = max(1, math.ceil(pct / 100 * len(sorted_values)))
+    return sorted_values[min(rank, len(sorted_values)) - 1]
+
+
+def summarize(samples_ms: list[float]) -> dict[str, float]:
+    ordered = sorted(samples_ms)
+    mean = sum(ordered) / len(ordered) if ordered else 0.0
+    summary = {f"p{p}": nearest_rank(ordered, p) for p in (50, 90, 95, 99)}
+    summary.update(
+        min=ordered[0] if ordered else 0.0, mean=mean, max=ordered[-1] if ordered else 0.0
+    )
+    return {k: round(v, 3) for k, v in summary.items()}
+
+
+def measure_floor(
+    url: str, queries: list[dict[str, str]], iterations: int, budget_s: float
+) -> FloorResult:
+    """Run the queries round-robin, one at a time, at most `iterations` times or `budget_s`."""
+    from fixia.catalog.schemas import ServiceQuery
+    from fixia.catalog.search import build_search
+    from fixia.models import import_all
+
+    import_all()  # every mapper must be known before SQLAlchemy compiles a join
+    statements = [build_search(ServiceQuery.model_validate(q), "postgresql") for q in queries]
+    return asyncio.run(_measure(url, statements, iterations, budget_s))
+
+
+async def _measure(
+    url: str, statements: list[Any], iterations: int, budget_s: float
+) -> FloorResult:
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    # No prepared-statement cache, as in the app behind PgBouncer: the floor parses and plans
+    # each statement just as the app's queries are.
+    engine = create_async_engine(
+        url,
+        pool_size=1,
+        connect_args={"statement_cache_size": 0, "prepared_statement_cache_size": 0},
+    )
+    samples: list[float] = []
+    started = time.monotonic()
+    try:
+        async with engine.connect() as conn:
+            for stmt in statements:  # warm-up: buffers and catalog caches, not measured
+                (await conn.execute(stmt)).all()
+            started = time.monotonic()
+            for i in range(iterations):
+                if time.monotonic() - started > budget_s:
+                    break
+                t0 = time.perf_counter()
+                (await conn.execute(statements[i % len(statements)])).all()
+                samples.append((time.perf_counter() - t0) * 1000)
+    finally:
+        await engine.dispose()
+    return FloorResult(
+        iterations=len(samples),
+        distinct_queries=len(statements),
+        seconds=round(time.monotonic() - started, 2),
+        latency_ms=summarize(samples),
+    )

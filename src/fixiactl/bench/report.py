@@ -1,0 +1,186 @@
+"""results.json, results.md and latency.png under var/bench/, and the goals verdict."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from fixiactl.bench.floor import FloorResult
+from fixiactl.bench.plot import Row, latency_chart
+from fixiactl.bench.wrk import WrkResult
+
+README_START, README_END = "<!-- bench:start -->", "<!-- bench:end -->"
+CACHED = ("search", "service", "professional", "categories")
+MAX_ERROR_RATE = 0.01  # a run with more failures than this proves nothing about latency
+
+
+@dataclass
+class Scenario:
+    name: str
+    label: str
+    load: str  # what was sent, for the reader
+    connections: int
+    requests: int
+    rps: float  # successful responses per second
+    latency_ms: dict[str, float]
+    failed: int = 0
+    rps_all: float = 0.0  # every response, failures included (wrk's Requests/sec)
+    statuses: dict[str, int] = field(default_factory=dict)
+    settle_s: float = 0.0  # how long the stack took to go idle before this run
+    load_1m: float | None = None  # the machine's load average right after it
+
+    @classmethod
+    def from_wrk(
+        cls, name: str, label: str, load: str, connections: int, result: WrkResult
+    ) -> Scenario:
+        return cls(
+            name=name,
+            label=label,
+            load=load,
+            connections=connections,
+            requests=result.requests,
+            rps=round(result.rps, 1),
+            latency_ms=result.latency_ms,
+            failed=result.failed,
+            rps_all=round(result.rps_all, 1),
+            statuses=result.statuses,
+        )
+
+    @classmethod
+    def from_floor(cls, name: str, label: str, load: str, result: FloorResult) -> Scenario:
+        mean = result.latency_ms.get("mean", 0.0)
+        return cls(
+            name=name,
+            label=label,
+            load=load,
+            connections=1,
+            requests=result.iterations,
+            rps=round(1000 / mean, 1) if mean else 0.0,
+            latency_ms=result.latency_ms,
+        )
+
+    @property
+    def clean(self) -> bool:
+        return self.requests > 0 and self.failed <= MAX_ERROR_RATE * self.requests
+
+
+@dataclass
+class Goal:
+    goal: str
+    target: str
+    measured: str
+    met: bool
+
+
+def _paced_goal(paced: Scenario, rate: int) -> Goal:
+    p99 = paced.latency_ms["p99"]
+    reached = paced.rps >= 0.95 * rate
+    return Goal(
+        goal=f"read mix p99 at {rate} RPS",
+        target=f"p99 ≤ 50 ms at ≥ {0.95 * rate:.0f} RPS",
+        measured=f"p99 {p99:.1f} ms at {paced.rps:.0f} RPS"
+        + ("" if reached else " (rate not reached)"),
+        met=reached and p99 <= 50 and paced.clean,
+    )
+
+
+def _ceiling_goal(s: Scenario, ceiling: Scenario) -> Goal:
+    ratio = s.rps / ceiling.rps if ceiling.rps else 0.0
+    return Goal(
+        goal=f"{s.label}: RPS vs framework ceiling",
+        target="≥ 50 %",
+        measured=f"{s.rps:.0f} / {ceiling.rps:.0f} RPS = {ratio:.0%}",
+        met=ratio >= 0.5 and s.clean,
+    )
+
+
+def _floor_goal(s: Scenario, floor: Scenario) -> Goal:
+    limit = 2 * floor.latency_ms["p95"] + 5
+    return Goal(
+        goal=f"{s.label}: p95 vs database floor",
+        target=f"≤ 2 × {floor.latency_ms['p95']:.1f} + 5 = {limit:.1f} ms",
+        measured=f"p95 {s.latency_ms['p95']:.1f} ms",
+        met=s.latency_ms["p95"] <= limit and s.clean,
+    )
+
+
+def evaluate(scenarios: dict[str, Scenario], rate: int) -> list[Goal]:
+    goals = []
+    if "read-paced" in scenarios:
+        goals.append(_paced_goal(scenarios["read-paced"], rate))
+    if "ceiling" in scenarios:
+        goals += [
+            _ceiling_goal(scenarios[n], scenarios["ceiling"]) for n in CACHED if n in scenarios
+        ]
+    if "db-floor" in scenarios:
+        goals += [
+            _floor_goal(scenarios[n], scenarios["db-floor"])
+            for n in ("search", "search-miss")
+            if n in scenarios
+        ]
+    return goals
+
+
+def _ms(value: float) -> str:
+    return f"{value:.1f}" if value < 100 else f"{value:.0f}"
+
+
+def markdown(report: dict[str, Any]) -> str:
+    run = report["run"]
+    lines = [
+        f"Run {run['finished_at']} · {run['cpus']} CPUs · wrk {run['threads']} thread(s), "
+        f"{run['connections']} read / {run.get('write_connections', run['connections'])} write "
+        f"connections, {run['duration_s']} s per scenario · "
+        f"load average before {run['load_before']}, after {run['load_after']}",
+        "",
+        "| scenario | load | conns | OK RPS | p50 ms | p95 ms | p99 ms | failed |",
+        "|---|---|--:|--:|--:|--:|--:|--:|",
+    ]
+    for s in report["scenarios"]:
+        lat = s["latency_ms"]
+        lines.append(
+            f"| {s['label']} | {s['load']} | {s['connections']} | {s['rps']:.0f} | "
+            f"{_ms(lat['p50'])} | {_ms(lat['p95'])} | {_ms(lat['p99'])} | "
+            f"{s['failed']} / {s['requests']} |"
+        )
+    lines += ["", "| goal | target | measured | met |", "|---|---|---|---|"]
+    for g in report["goals"]:
+        verdict = "yes" if g["met"] else "**no**"
+        lines.append(f"| {g['goal']} | {g['target']} | {g['measured']} | {verdict} |")
+    lines += ["", *[f"- {note}" for note in report["notes"]]]
+    return "\n".join(lines) + "\n"
+
+
+def chart(report: dict[str, Any]) -> bytes:
+    rows = [
+        Row(s["label"], s["latency_ms"], f"{s['rps']:.0f} RPS, {s['connections']} conn.")
+        for s in report["scenarios"]
+    ]
+    return latency_chart(rows, f"Fixia bench {report['run']['finished_at'][:16]}")
+
+
+def write_outputs(report: dict[str, Any], out_dir: Path) -> dict[str, Path]:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = {
+        "json": out_dir / "results.json",
+        "markdown": out_dir / "results.md",
+        "plot": out_dir / "latency.png",
+    }
+    paths["json"].write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+    paths["markdown"].write_text(markdown(report))
+    paths["plot"].write_bytes(chart(report))
+    return paths
+
+
+def replace_readme_section(readme: str, table: str) -> str | None:
+    """The README with the text between the bench markers replaced; None without markers."""
+    start, end = readme.find(README_START), readme.find(README_END)
+    if start < 0 or end < start:
+        return None
+    return readme[: start + len(README_START)] + "\n" + table + readme[end:]
+
+
+def as_dicts(scenarios: list[Scenario], goals: list[Goal]) -> dict[str, Any]:
+    return {"scenarios": [asdict(s) for s in scenarios], "goals": [asdict(g) for g in goals]}

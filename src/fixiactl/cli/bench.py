@@ -1,0 +1,89 @@
+"""`fixiactl bench`: load the bench stack through HAProxy and report against the goals."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from fixiactl.bench.report import replace_readme_section
+from fixiactl.bench.runner import BenchOptions, run
+from fixiactl.cli.common import EnvOption, JsonOption, console, emit_json, operator_errors, progress
+from fixiactl.errors import FixiactlError
+from fixiactl.stack import controller
+from fixiactl.stack.config import ROOT
+
+app = typer.Typer(help="Benchmark the stack: wrk through HAProxy, two baselines, a report.")
+_DURATION = re.compile(r"^(\d+)([sm]?)$")
+
+
+def parse_duration(text: str) -> int:
+    """'10s', '2m' or '30' (seconds) as whole seconds, 1 s to 10 minutes."""
+    match = _DURATION.match(text.strip())
+    if not match:
+        raise FixiactlError(f"cannot read duration {text!r}", hint="use e.g. 10s, 2m or 30")
+    seconds = int(match.group(1)) * (60 if match.group(2) == "m" else 1)
+    if not 1 <= seconds <= 600:
+        raise FixiactlError(f"duration {text!r} is out of range", hint="between 1s and 10m")
+    return seconds
+
+
+def _goals_table(report: dict[str, Any]) -> Table:
+    table = Table(title="Goals")
+    for column in ("goal", "target", "measured", "met"):
+        table.add_column(column)
+    for g in report["goals"]:
+        met = "[green]yes[/green]" if g["met"] else "[red]no[/red]"
+        table.add_row(g["goal"], g["target"], g["measured"], met)
+    return table
+
+
+def _update_readme(markdown_path: Path) -> None:
+    readme = ROOT / "README.md"
+    updated = replace_readme_section(readme.read_text(), markdown_path.read_text())
+    if updated is None:
+        raise FixiactlError("README.md has no bench markers", hint="add <!-- bench:start/end -->")
+    readme.write_text(updated)
+
+
+@app.callback(invoke_without_command=True)
+def bench(
+    env: Annotated[str, EnvOption] = "bench",
+    duration: Annotated[str, typer.Option(help="Per scenario: 10s, 1m…")] = "10s",
+    connections: Annotated[int, typer.Option(min=1, max=1000, help="Read runs")] = 32,
+    write_connections: Annotated[int, typer.Option(min=1, max=1000, help="Write runs")] = 8,
+    threads: Annotated[int, typer.Option(min=1, max=8, help="wrk threads")] = 1,
+    rate: Annotated[int, typer.Option(min=10, max=100_000, help="Paced run's RPS")] = 500,
+    scale: Annotated[int, typer.Option(min=1000, max=2_000_000, help="Services to seed")] = 100_000,
+    quick: Annotated[bool, typer.Option("--quick", help="3 s smoke run")] = False,
+    readme: Annotated[bool, typer.Option("--readme", help="Put the table in README.md")] = False,
+    stop: Annotated[bool, typer.Option("--stop", help="Stop the stack afterwards")] = False,
+    as_json: Annotated[bool, JsonOption] = False,
+) -> None:
+    """Seed the scale dataset once, load the stack through HAProxy and write var/bench/.
+
+    Scenarios: the framework ceiling (/healthz), the read mix (unpaced and paced), each
+    cached read, the write mix and each write, and the database floor (search SQL alone).
+    """
+    with operator_errors():
+        seconds = 3 if quick else parse_duration(duration)
+        options = BenchOptions(
+            env, seconds, connections, threads, rate, scale, quick, write_connections
+        )
+        try:
+            with progress(not as_json) as step:
+                report = run(options, step)
+        finally:
+            if stop:
+                controller.down(env, lambda _msg: None)
+        if readme:
+            _update_readme(Path(report["files"]["markdown"]))
+    if as_json:
+        emit_json(report)
+        return
+    console.print(_goals_table(report))
+    for kind, path in report["files"].items():
+        console.print(f"{kind}: {path}")
