@@ -20,7 +20,13 @@ target_metadata = Base.metadata
 MIGRATION_LOCK_ID = 7_311_001  # arbitrary, fixed: the advisory lock all deploys agree on
 
 # Objects that only exist on one engine and are managed by hand in migrations.
-HAND_MANAGED = {"services_fts", "ix_services_fts", "ix_users_location_trgm"}
+HAND_MANAGED = {
+    "services_fts",
+    "ix_services_fts",
+    "ix_users_location_trgm",
+    "search_vector",
+    "ix_services_search_vector",
+}
 
 
 def include_object(
