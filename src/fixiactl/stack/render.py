@@ -63,6 +63,7 @@ def render_all(config: EnvConfig, state: StackState, *, as_root: bool) -> dict[s
         "cfg": config,
         "ports": state.ports,
         "workers": config.app_workers,
+        "server_maxconn": config.app_workers * config.db_pool_size,
         "weights": {"blue": 100, "green": 0},
         "slots": [
             {
