@@ -11,6 +11,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from fixiactl.stack.postgres import as_postgres
+
 PGBIN = Path(os.environ.get("FIXIA_PGBIN", "/usr/lib/postgresql/15/bin"))
 INSTALL_HINT = (
     "install it with: sudo apt-get install -y postgresql-15 (or run scripts/install-system-deps)"
@@ -51,7 +53,7 @@ class PgServer:
         return out.stdout
 
     def stop(self) -> None:
-        _as_postgres(
+        as_postgres(
             [str(PGBIN / "pg_ctl"), "-D", str(self.root / "data"), "-m", "immediate", "-w", "stop"],
             check=False,
         )
@@ -62,13 +64,6 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-def _as_postgres(cmd: list[str], check: bool = True) -> subprocess.CompletedProcess[str]:
-    # PostgreSQL refuses to run as root; as an ordinary user it runs directly.
-    if os.geteuid() == 0:
-        cmd = ["runuser", "-u", "postgres", "--", *cmd]
-    return subprocess.run(cmd, capture_output=True, text=True, check=check, timeout=120)
 
 
 def available() -> bool:
@@ -88,7 +83,7 @@ def start(root: Path) -> PgServer:
             shutil.chown(d, "postgres", "postgres")
     data.chmod(0o700)
     port = _free_port()
-    _as_postgres(
+    as_postgres(
         [
             str(PGBIN / "initdb"),
             "-D",
@@ -108,7 +103,7 @@ def start(root: Path) -> PgServer:
             f"unix_socket_directories = '{sock}'\nfsync = off\n"
             "synchronous_commit = off\nfull_page_writes = off\nmax_connections = 200\n"
         )
-    _as_postgres([str(PGBIN / "pg_ctl"), "-D", str(data), "-l", str(log / "pg.log"), "-w", "start"])
+    as_postgres([str(PGBIN / "pg_ctl"), "-D", str(data), "-l", str(log / "pg.log"), "-w", "start"])
     server = PgServer(root=root, port=port, socket_dir=sock)
     deadline = time.monotonic() + 30
     while True:

@@ -19,7 +19,13 @@ from fixia.platform.email import EmailSender
 from fixia.projects import exceptions as exc
 from fixia.projects.models import Project, ProjectStatus, Proposal, ProposalStatus
 from fixia.projects.schemas import ProposalCreate
-from fixia.projects.service import ACTIVE, _reject_pending, current_plan, month_start
+from fixia.projects.service import (
+    ACTIVE,
+    _reject_pending,
+    current_plan,
+    load_project,
+    month_start,
+)
 
 
 def proposal_query() -> Select[Proposal]:
@@ -126,8 +132,6 @@ async def accept(
     The project row is locked first, so two concurrent accepts serialise; the second sees the
     project in progress. The unique match.project_id is the last line of defence.
     """
-    from fixia.projects.service import load_project
-
     project = await load_project(session=session, project_id=proposal.project_id, lock=True)
     if project is None or project.status is not ProjectStatus.open:
         raise exc.ProjectNotOpen()

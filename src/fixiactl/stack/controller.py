@@ -22,7 +22,7 @@ from fixiactl.stack.config import (
     read_state,
     state_dir,
 )
-from fixiactl.stack.health import haproxy_command, http_ok, redis_ok, tcp_ok, wait_for
+from fixiactl.stack.health import http_ok, redis_ok, tcp_ok, wait_for
 from fixiactl.stack.render import app_environment, render_all
 from fixiactl.stack.supervisor import Supervisor
 
@@ -70,10 +70,9 @@ def _prepare_dirs(state: Path) -> None:
     # The supervisor writes every program's log here; postgres and pgbouncer run as postgres
     # and write their own files, so those directories are theirs.
     postgres.chown_postgres(state / "pgbouncer")
-    for name in ("pgbouncer-internal.log",):
-        log = state / "log" / name
-        log.touch(exist_ok=True)
-        postgres.chown_postgres(log)
+    log = state / "log" / "pgbouncer-internal.log"
+    log.touch(exist_ok=True)
+    postgres.chown_postgres(log)
 
 
 def _migrate(config: EnvConfig, stack: StackState, progress: Progress) -> None:
@@ -148,7 +147,7 @@ def up(config: EnvConfig, progress: Progress) -> list[Component]:
     return status(config.name)
 
 
-def _health(name: str, stack: StackState, state: Path) -> bool:
+def _health(name: str, stack: StackState) -> bool:
     ports = stack.ports
     checks: dict[str, Callable[[], bool]] = {
         "postgres": lambda: tcp_ok(ports["postgres"]),
@@ -184,7 +183,7 @@ def status(name: str) -> list[Component]:
                 port=stack.ports.get(PORT_OF.get(proc, "")),
                 pid=info["pid"] or None,
                 state=info["statename"],
-                healthy=running and _health(proc, stack, state),
+                healthy=running and _health(proc, stack),
             )
         )
     return result
@@ -198,10 +197,6 @@ def down(name: str, progress: Progress) -> None:
         return
     progress("stopping every component")
     supervisor.shutdown()
-
-
-def haproxy_servers(name: str) -> str:
-    return haproxy_command(state_dir(name) / "haproxy" / "admin.sock", "show servers state")
 
 
 def control(name: str, component: str, *, start: bool) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -81,8 +82,6 @@ class Supervisor:
 
 def _alive(pid: int) -> bool:
     try:
-        import os
-
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
