@@ -11,6 +11,8 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+from fixiactl.stack.config import state_dir
+
 ROOT = Path(__file__).resolve().parents[1]
 FIXIACTL = str(Path(sys.executable).parent / "fixiactl")
 
@@ -59,7 +61,7 @@ def start() -> RunningStack:
         timeout=600,
         check=False,
     )
-    state = ROOT / "var" / "stack" / env
+    state = state_dir(env)
     if result.returncode != 0:
         stop_and_remove(env, state)
         raise RuntimeError(f"fixiactl stack up failed:\n{result.stdout}\n{result.stderr}")

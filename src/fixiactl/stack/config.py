@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import secrets
 import socket
+import stat
 import tomllib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -73,8 +75,30 @@ def load_env(name: str, base_port: int | None = None) -> EnvConfig:
     return config
 
 
+def _traversable_by_others(path: Path) -> bool:
+    """Can a non-root user (postgres) reach `path`? Every existing ancestor needs o+x."""
+    for part in [path, *path.parents]:
+        if part.exists() and not part.stat().st_mode & stat.S_IXOTH:
+            return False
+    return True
+
+
+def stack_root() -> Path:
+    """Where stacks keep their state: var/stack in the checkout, unless PostgreSQL (run as the
+    postgres user when we are root) could not reach it there, e.g. a checkout in a mode-700
+    temporary directory. Then a per-checkout directory under /var/tmp is used instead."""
+    override = os.environ.get("FIXIACTL_STATE_ROOT")
+    if override:
+        return Path(override)
+    default = ROOT / "var" / "stack"
+    if os.geteuid() != 0 or _traversable_by_others(ROOT):
+        return default
+    digest = hashlib.sha256(str(ROOT).encode()).hexdigest()[:12]
+    return Path("/var/tmp") / f"fixia-stack-{digest}"  # noqa: S108 - root-owned, per checkout
+
+
 def state_dir(name: str) -> Path:
-    return ROOT / "var" / "stack" / name
+    return stack_root() / name
 
 
 def _free_port() -> int:
