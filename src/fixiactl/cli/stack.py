@@ -35,13 +35,19 @@ def up(
     env: Annotated[str, EnvOption] = "dev",
     base_port: Annotated[int | None, typer.Option(help="Override the port base (0 = free)")] = None,
     as_json: Annotated[bool, JsonOption] = False,
+    with_monitoring: Annotated[
+        bool,
+        typer.Option(
+            "--monitoring", help="Also run Prometheus, Alertmanager, exporters (then remembered)"
+        ),
+    ] = False,
 ) -> None:
     """Render configs, start every component and wait until HAProxy answers /readyz.
 
     Idempotent: running it again on a running stack changes nothing and returns quickly.
     """
     with operator_errors(), progress(not as_json) as step:
-        components = controller.up(load_env(env, base_port), step)
+        components = controller.up(load_env(env, base_port), step, with_monitoring=with_monitoring)
     if as_json:
         emit_json([c.as_dict() for c in components])
     else:

@@ -26,6 +26,13 @@ OFFSETS = {
     "metrics": 4,
     "blue": 10,
     "green": 11,
+    # --monitoring (fixiactl.monitoring)
+    "prometheus": 5,
+    "alertmanager": 6,
+    "node_exporter": 7,
+    "postgres_exporter": 8,
+    "redis_exporter": 9,
+    "alert_receiver": 12,
 }
 
 
@@ -43,6 +50,10 @@ class EnvConfig:
     redis_maxmemory: str = "256mb"
     seed_demo: bool = False
     app_env: dict[str, str] = field(default_factory=dict)
+    # --monitoring: a test profile shortens these so alerts fire within seconds.
+    scrape_interval: str = "15s"
+    alert_for: str = ""  # overrides every rule's `for:` when set
+    alert_group_wait: str = "30s"
 
 
 @dataclass

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from fixiactl.errors import FixiactlError
+from fixiactl.monitoring import stack as monitoring
 from fixiactl.stack import postgres
 from fixiactl.stack.config import (
     PGBIN,
@@ -105,10 +106,12 @@ def _run(cmd: list[str], env: dict[str, str]) -> None:
         raise FixiactlError(f"{' '.join(cmd[1:])} failed:\n{result.stderr.strip()[-2000:]}")
 
 
-def up(config: EnvConfig, progress: Progress) -> list[Component]:
+def up(config: EnvConfig, progress: Progress, *, with_monitoring: bool = False) -> list[Component]:
     check_binaries()
     stack = load_or_create_state(config)
     state = state_dir(config.name)
+    if with_monitoring:
+        monitoring.enable(config.name)
     as_root = os.geteuid() == 0
     _prepare_dirs(state)
     progress("rendering configuration")
@@ -144,6 +147,9 @@ def up(config: EnvConfig, progress: Progress) -> list[Component]:
         60,
         f"see {state}/log/app-blue.log and haproxy.log",
     )
+    if monitoring.enabled(config.name):
+        progress("starting Prometheus, Alertmanager and the exporters")
+        monitoring.start(config, stack, supervisor)
     return status(config.name)
 
 
@@ -157,6 +163,7 @@ def _health(name: str, stack: StackState) -> bool:
         "app-blue": lambda: http_ok(f"http://127.0.0.1:{ports['blue']}/readyz"),
         "app-green": lambda: http_ok(f"http://127.0.0.1:{ports['green']}/readyz"),
     }
+    checks.update(monitoring.health_checks(ports))
     return checks.get(name, lambda: False)()
 
 

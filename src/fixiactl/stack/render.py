@@ -9,6 +9,7 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from fixiactl.monitoring import stack as monitoring
 from fixiactl.stack.config import DEPLOY, PGBIN, ROOT, EnvConfig, StackState, state_dir
 
 SLOTS = ("blue", "green")
@@ -76,6 +77,13 @@ def render_all(config: EnvConfig, state: StackState, *, as_root: bool) -> dict[s
             for s in SLOTS
         ],
     }
+    context["monitoring"] = monitoring.enabled(config.name)
+    if context["monitoring"]:
+        monitoring.ensure_ports(config, state)
+        context["ports"] = state.ports
+    context["monitoring_programs"] = (
+        monitoring.programs(config, state) if context["monitoring"] else []
+    )
     targets = {
         "supervisor/supervisord.conf.j2": state_path / "supervisord.conf",
         "postgres/postgresql.conf.j2": state_path / "pg" / "postgresql.conf",
@@ -88,4 +96,6 @@ def render_all(config: EnvConfig, state: StackState, *, as_root: bool) -> dict[s
         target.write_text(jinja.get_template(template).render(**context))
         # Configs hold secrets (the app environment): owner-only.
         os.chmod(target, 0o640 if "pgbouncer" in template or "postgres" in template else 0o600)
+    if context["monitoring"]:
+        monitoring.render(config, state, jinja, DEPLOY)
     return targets
