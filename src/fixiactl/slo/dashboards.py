@@ -4,12 +4,17 @@ Development, Security. `fixiactl slo generate` writes them to deploy/grafana/<ui
 from __future__ import annotations
 
 import json
+import warnings
 from typing import Any
 
-from grafana_foundation_sdk.builders import dashboard as gdash
-from grafana_foundation_sdk.builders import prometheus, stat, timeseries
-from grafana_foundation_sdk.cog.encoder import JSONEncoder
-from grafana_foundation_sdk.models.common import DataSourceRef
+# The SDK deprecates the classic dashboard schema in favour of v2, but file provisioning and
+# every Grafana before 12 read the classic JSON: keep it and silence that one warning.
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", DeprecationWarning)
+    from grafana_foundation_sdk.builders import dashboard as gdash
+    from grafana_foundation_sdk.builders import prometheus, stat, timeseries
+    from grafana_foundation_sdk.cog.encoder import JSONEncoder
+    from grafana_foundation_sdk.models.common import DataSourceRef
 
 from fixiactl.slo.spec import SLO
 
