@@ -69,8 +69,6 @@ def alert_names(path: Path, status: str = "firing") -> set[str]:
                 if a.get("status") == status
             )
         else:
-            text = json.dumps(body)
-            names.update(w.strip("[]:,\"'") for w in text.split() if w.startswith("[FIRING"))
             names.update(_slack_titles(body, status))
     names.discard("")
     return names

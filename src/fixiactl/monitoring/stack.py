@@ -182,7 +182,12 @@ def render(config: EnvConfig, stack: StackState, jinja: Environment, deploy: Pat
 
 
 def start(config: EnvConfig, stack: StackState, supervisor: Supervisor) -> None:
+    known = {info["name"] for info in supervisor.all_info()}
     for name in PROGRAMS:
+        if name not in known:
+            # Monitoring enabled on a running stack: reloadConfig only reads the new file,
+            # adding the group is what makes supervisord run it.
+            supervisor._proxy().supervisor.addProcessGroup(name)
         supervisor.start(name)
     state = state_dir(config.name)
     for name, port in (("Prometheus", "prometheus"), ("Alertmanager", "alertmanager")):
