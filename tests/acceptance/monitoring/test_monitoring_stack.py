@@ -4,7 +4,6 @@ receiver (the test profile shortens `for:` to seconds)."""
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,19 +19,15 @@ APP_PREFIXES = ("fixia_",)
 
 @pytest.fixture(scope="module")
 def monitored() -> Iterator[stack_module.RunningStack]:
-    running = stack_module.start()
+    running = stack_module.start("--monitoring")
     try:
-        result = running.ctl("up", "--monitoring", "--json", check=False)
-        assert result.returncode == 0, result.stderr
         yield running
     finally:
         stack_module.stop_and_remove(running.env, running.state)
 
 
 def _prometheus(stack: stack_module.RunningStack) -> str:
-    # Monitoring ports were added by the second `up`, after RunningStack read stack.json.
-    ports = json.loads((stack.state / "stack.json").read_text())["ports"]
-    return f"http://127.0.0.1:{ports['prometheus']}"
+    return f"http://127.0.0.1:{stack.ports['prometheus']}"
 
 
 def _wait_targets(url: str, jobs: set[str], timeout_s: float = 60) -> None:
