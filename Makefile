@@ -69,3 +69,9 @@ fmt: venv ## Format and autofix
 
 clean: ## Remove the virtualenv and local state
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .coverage
+
+slo: venv ## Regenerate SLO rules, their promtool tests and the Grafana dashboards (deploy/)
+	$(BIN)/fixiactl slo generate
+
+stack-monitoring: venv ## Start the dev stack with Prometheus :7405, Alertmanager :7406 and exporters
+	$(BIN)/fixiactl stack up --env dev --monitoring
