@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
+import httpx
 import typer
 
-from fixiactl.cli.common import JsonOption, console, emit_json, operator_errors
+from fixiactl.cli.common import EnvOption, JsonOption, console, emit_json, operator_errors
 from fixiactl.config_paths import relative
 from fixiactl.errors import FixiactlError
 from fixiactl.slo import generate as gen
@@ -57,3 +58,42 @@ def list_slos(as_json: Annotated[bool, JsonOption] = False) -> None:
         return
     for r in rows:
         console.print(f"{r['name']}: {r['objective']:.3%} over {r['period']} (team {r['team']})")
+
+
+@app.command("check-metrics")
+def check_metrics(
+    env: Annotated[str, EnvOption] = "dev", as_json: Annotated[bool, JsonOption] = False
+) -> None:
+    """Scrape every target of ENV's Prometheus (stack up --monitoring) and fail if a metric
+    named by an alert, recording rule or dashboard is produced by nothing."""
+    from fixiactl.monitoring import integrity
+    from fixiactl.stack.config import read_state
+
+    with operator_errors():
+        ports = read_state(env).ports
+        if "prometheus" not in ports:
+            raise FixiactlError(
+                f"the {env} stack has no monitoring",
+                hint=f"run: fixiactl stack up --env {env} --monitoring",
+            )
+        try:
+            produced, failed = integrity.scrape_all(f"http://127.0.0.1:{ports['prometheus']}")
+        except httpx.HTTPError as exc:
+            raise FixiactlError(
+                f"Prometheus of {env} does not answer ({exc})",
+                hint=f"fixiactl stack status --env {env}",
+            ) from exc
+        missing = integrity.dangling(
+            integrity.default_references(), produced | integrity.textfile_writers()
+        )
+    if as_json:
+        emit_json({"dangling": {m: sorted(w) for m, w in missing.items()}, "unscraped": failed})
+    else:
+        for target in failed:
+            console.print(f"[yellow]not scraped:[/yellow] {target}")
+        for metric, where in missing.items():
+            console.print(f"[red]dangling:[/red] {metric} ({', '.join(sorted(where))})")
+        if not missing:
+            console.print("[green]every referenced metric is produced[/green]")
+    if missing:
+        raise typer.Exit(code=1)
