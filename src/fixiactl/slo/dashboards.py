@@ -262,12 +262,35 @@ def _haproxy() -> list[Any]:
     ]
 
 
+def _backups() -> list[Any]:
+    """Written by fixiactl's backup and DR drill commands into the textfile directory."""
+    return [
+        graph(
+            "Age of the last successful backup",
+            [("time() - fixia_backup_last_success_timestamp_seconds", "{{repo}} {{type}}")],
+            "s",
+        ),
+        graph(
+            "Age of the last archived WAL",
+            [("time() - fixia_backup_archive_last_success_timestamp_seconds", "age")],
+            "s",
+        ),
+        graph("Backup size", [("fixia_backup_size_bytes", "{{repo}} {{type}}")], "bytes"),
+        graph(
+            "Last DR drill: measured RPO and RTO",
+            [("fixia_dr_drill_rpo_seconds", "RPO"), ("fixia_dr_drill_rto_seconds", "RTO")],
+            "s",
+        ),
+    ]
+
+
 def operations() -> dict[str, Any]:
     rows = [
         ("RED per route", _red()),
         ("Saturation", _saturation()),
         ("Datastores", _datastores()),
         ("HAProxy", _haproxy()),
+        ("Backups and DR", _backups()),
     ]
     return _board("fixia-operations", "Fixia / Operations", rows)
 
