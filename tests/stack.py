@@ -51,10 +51,11 @@ class RunningStack:
         )
 
 
-def start() -> RunningStack:
+def start(*extra: str) -> RunningStack:
+    """`extra`: more `fixiactl stack up` options, e.g. ("--slots", "blue,green")."""
     env = f"test-{uuid.uuid4().hex[:6]}"
     result = subprocess.run(
-        [FIXIACTL, "stack", "up", "--env", env, "--base-port", "0", "--json"],
+        [FIXIACTL, "stack", "up", "--env", env, "--base-port", "0", "--json", *extra],
         cwd=ROOT,
         capture_output=True,
         text=True,
