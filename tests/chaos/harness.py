@@ -38,6 +38,10 @@ class ChaosStack:
     def http(self) -> str:
         return self.stack.http
 
+    @property
+    def outbox(self) -> Path:
+        return self.stack.state / "outbox"
+
     def _supervisor(self) -> xmlrpc.client.ServerProxy:
         # In process, not through `fixiactl stack stop|start`: on two busy cores a CLI call
         # costs seconds, and the drill's timing is the point. Same XML-RPC, same effects.

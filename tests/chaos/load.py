@@ -26,6 +26,15 @@ PROBLEM_JSON = "application/problem+json"
 _dni = itertools.count(random.randrange(10_000_000, 90_000_000, 100_000))
 
 
+def next_dni() -> str:
+    return str(next(_dni))
+
+
+def unique_identity() -> dict[str, str]:
+    """E-mail and DNI no other run against the same stack has used."""
+    return {"email": f"chaos-{uuid.uuid4().hex[:12]}@example.com.ar", "dni": next_dni()}
+
+
 @dataclass(frozen=True)
 class Call:
     """One request to make: `kind` is "read" or "write"; `key` names what a write creates."""
@@ -104,9 +113,7 @@ def mixed_calls(*, write_every: int = 4, tag: str | None = None) -> Callable[[in
 
     def plan(i: int) -> Call:
         if write_every and i % write_every == write_every - 1:
-            body = registration(
-                "client", email=f"chaos-{run}-{i}@example.com.ar", dni=str(next(_dni))
-            )
+            body = registration("client", email=f"chaos-{run}-{i}@example.com.ar", dni=next_dni())
             return Call("write", "POST", f"{API}/auth/register", json=body, key=body["email"])
         call = next(reads)
         if call.params:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 
 import httpx
 
 from tests.chaos import harness
 from tests.chaos.harness import ChaosStack, ScenarioReport, lost_writes, record
-from tests.chaos.load import API, mixed_calls, run_load
+from tests.chaos.load import API, mixed_calls, run_load, unique_identity
 from tests.factories.accounts import Account, register
 
 
@@ -49,27 +50,40 @@ async def test_kill_9_of_one_slot_fails_no_get(healthy: ChaosStack) -> None:
     assert healthy.pid("app-blue") != killed
 
 
-async def _slow_checkout(http: str, user: Account) -> httpx.Response:
+async def _slow_checkout(base_url: str, user: Account) -> httpx.Response:
     headers = {**user.headers, "Idempotency-Key": f"sigterm-{uuid.uuid4().hex}"}
-    async with httpx.AsyncClient(base_url=http, timeout=30) as client:
+    async with httpx.AsyncClient(base_url=base_url, timeout=30) as client:
         return await client.post(f"{API}/subscriptions", json={"plan": "premium"}, headers=headers)
 
 
+async def _wait_provider_calls(chaos: ChaosStack, at_least: int, timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    while chaos.provider.requests < at_least:
+        assert time.monotonic() < deadline, "the checkouts never reached the provider"
+        await asyncio.sleep(0.05)
+
+
 async def test_sigterm_lets_in_flight_requests_finish(healthy: ChaosStack) -> None:
-    """supervisord stops a slot with SIGTERM: uvicorn stops accepting, finishes what it is
-    serving (slow checkouts: the provider takes 0.7 s), then exits. Nothing in flight fails."""
+    """supervisord stops a slot with SIGTERM while it serves slow checkouts (the provider
+    takes 0.6 s, within its 1 s timeout): uvicorn stops accepting, finishes them, then exits.
+    The checkouts go to the green slot directly, so they are certainly in flight there; the
+    rest of the traffic goes through HAProxy, which moves it to blue. Nothing fails."""
     async with httpx.AsyncClient(base_url=healthy.http, timeout=30) as client:
-        users = [await register(client, healthy.outbox) for _ in range(8)]
-    healthy.provider.set_mode("slow", delay_s=0.7)
+        users = [await register(client, healthy.outbox, **unique_identity()) for _ in range(6)]
+    green = f"http://127.0.0.1:{healthy.stack.ports['green']}"
+    healthy.provider.set_mode("slow", delay_s=0.6)
     try:
         load = asyncio.create_task(
             run_load(healthy.http, mixed_calls(), count=300, rate_per_s=30, time_cap_s=10)
         )
-        await asyncio.sleep(2)
-        slow = [asyncio.create_task(_slow_checkout(healthy.http, u)) for u in users]
-        await asyncio.sleep(0.3)  # the checkouts are now inside the slots
-        await asyncio.to_thread(healthy.stop, "app-green")  # SIGTERM, waits for the exit
+        await asyncio.sleep(1)
+        before = healthy.provider.requests
+        slow = [asyncio.create_task(_slow_checkout(green, u)) for u in users]
+        # Every checkout is inside the slot, waiting on the provider, when SIGTERM lands.
+        await _wait_provider_calls(healthy, before + len(users), timeout_s=10)
+        stopping = asyncio.create_task(asyncio.to_thread(healthy.stop, "app-green"))
         checkouts = await asyncio.gather(*slow)
+        await stopping
         result = await load
     finally:
         healthy.provider.set_mode("up")
@@ -81,15 +95,19 @@ async def test_sigterm_lets_in_flight_requests_finish(healthy: ChaosStack) -> No
             sent=len(result.outcomes) + len(checkouts),
             failed=len(failed) + sum(r.status_code >= 300 for r in checkouts),
             refused=0,
-            writes_acknowledged=len(result.acknowledged_writes()),
+            writes_acknowledged=len(result.acknowledged_writes()) + len(checkouts),
             writes_lost=len(lost),
             details={
-                "slow_checkouts": [r.status_code for r in checkouts],
+                "in_flight_checkouts": [r.status_code for r in checkouts],
                 **result.summary(),
             },
         )
     )
-    assert [r.status_code for r in checkouts] == [201] * len(users)
+    assert [r.status_code for r in checkouts] == [201] * len(users), [r.text for r in checkouts]
     assert failed == [], [(o.call.path, o.status, o.error) for o in failed[:5]]
     assert lost == []
+    paid = await healthy.fetch(
+        "select count(*) from subscriptions where user_id = any($1::uuid[])", [u.id for u in users]
+    )
+    assert paid[0][0] == len(users), "an acknowledged checkout was not committed"
     assert harness.SERVER_UP not in healthy.server_states()["green"]
