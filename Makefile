@@ -69,3 +69,6 @@ fmt: venv ## Format and autofix
 
 clean: ## Remove the virtualenv and local state
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .coverage
+
+soak: venv system-deps ## 10 min of mixed load on a throw-away stack: app RSS growth and errors (var/bench/soak-*)
+	$(BIN)/python -m tests.chaos.soak --duration $(or $(DURATION),600)
