@@ -75,3 +75,6 @@ slo: venv ## Regenerate SLO rules, their promtool tests and the Grafana dashboar
 
 stack-monitoring: venv ## Start the dev stack with Prometheus :7405, Alertmanager :7406 and exporters
 	$(BIN)/fixiactl stack up --env dev --monitoring
+
+soak: venv system-deps ## 10 min of mixed load on a throw-away stack: app RSS growth and errors (var/bench/soak-*)
+	$(BIN)/python -m tests.chaos.soak --duration $(or $(DURATION),600)

@@ -52,7 +52,7 @@ class RunningStack:
 
 
 def start(*extra: str) -> RunningStack:
-    """`extra`: more `stack up` options, e.g. "--monitoring"."""
+    """`extra`: more `fixiactl stack up` options, e.g. "--monitoring", "--slots=blue,green"."""
     env = f"test-{uuid.uuid4().hex[:6]}"
     result = subprocess.run(
         [FIXIACTL, "stack", "up", "--env", env, "--base-port", "0", "--json", *extra],

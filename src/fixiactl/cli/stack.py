@@ -11,7 +11,7 @@ from rich.table import Table
 from fixiactl.cli.common import EnvOption, JsonOption, console, emit_json, operator_errors, progress
 from fixiactl.errors import FixiactlError
 from fixiactl.stack import controller
-from fixiactl.stack.config import load_env, state_dir
+from fixiactl.stack.config import EnvConfig, load_env, state_dir
 
 app = typer.Typer(help="Start, stop and inspect the single-host stack.", no_args_is_help=True)
 
@@ -30,10 +30,29 @@ def _table(components: list[controller.Component]) -> Table:
     return table
 
 
+def apply_overrides(config: EnvConfig, slots: str | None, app_env: list[str]) -> None:
+    if slots is not None:
+        chosen = [s.strip() for s in slots.split(",") if s.strip()]
+        if not chosen or set(chosen) - {"blue", "green"}:
+            raise FixiactlError(f"bad --slots {slots!r}", hint="use blue, green or blue,green")
+        config.active_slots = chosen
+    for item in app_env:
+        key, sep, value = item.partition("=")
+        if not sep or not key.startswith("FIXIA_"):
+            raise FixiactlError(f"bad --app-env {item!r}", hint="use FIXIA_SETTING=value")
+        config.app_env[key] = value
+
+
 @app.command()
 def up(
     env: Annotated[str, EnvOption] = "dev",
     base_port: Annotated[int | None, typer.Option(help="Override the port base (0 = free)")] = None,
+    slots: Annotated[
+        str | None, typer.Option(help="Serving slots, e.g. blue,green (drills need both)")
+    ] = None,
+    app_env: Annotated[
+        list[str] | None, typer.Option(help="Extra app setting KEY=VALUE (repeatable)")
+    ] = None,
     as_json: Annotated[bool, JsonOption] = False,
     with_monitoring: Annotated[
         bool,
@@ -47,7 +66,9 @@ def up(
     Idempotent: running it again on a running stack changes nothing and returns quickly.
     """
     with operator_errors(), progress(not as_json) as step:
-        components = controller.up(load_env(env, base_port), step, with_monitoring=with_monitoring)
+        config = load_env(env, base_port)
+        apply_overrides(config, slots, app_env or [])
+        components = controller.up(config, step, with_monitoring=with_monitoring)
     if as_json:
         emit_json([c.as_dict() for c in components])
     else:

@@ -49,6 +49,9 @@ class EnvConfig:
     pgbouncer_max_client_conn: int = 500
     redis_maxmemory: str = "256mb"
     seed_demo: bool = False
+    # Slots `up` starts and HAProxy weights. Normally blue only (green waits for a deploy);
+    # chaos drills run both so that losing one leaves the other serving.
+    active_slots: list[str] = field(default_factory=lambda: ["blue"])
     app_env: dict[str, str] = field(default_factory=dict)
     # --monitoring: a test profile shortens these so alerts fire within seconds.
     scrape_interval: str = "15s"

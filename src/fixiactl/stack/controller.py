@@ -138,8 +138,9 @@ def up(config: EnvConfig, progress: Progress, *, with_monitoring: bool = False) 
     )
     wait_for("Redis", lambda: redis_ok(stack.ports["redis"]), 15, f"see {state}/log/redis.log")
     _migrate(config, stack, progress)
-    progress("starting the blue app slot and HAProxy")
-    supervisor.start("app-blue")
+    progress(f"starting the {' and '.join(config.active_slots)} app slot(s) and HAProxy")
+    for slot in config.active_slots:
+        supervisor.start(f"app-{slot}")
     supervisor.start("haproxy")
     wait_for(
         "the app through HAProxy",

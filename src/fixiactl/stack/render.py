@@ -65,7 +65,7 @@ def render_all(config: EnvConfig, state: StackState, *, as_root: bool) -> dict[s
         "ports": state.ports,
         "workers": config.app_workers,
         "server_maxconn": config.app_workers * config.db_pool_size,
-        "weights": {"blue": 100, "green": 0},
+        "weights": {s: 100 if s in config.active_slots else 0 for s in SLOTS},
         "slots": [
             {
                 "name": s,
