@@ -83,7 +83,7 @@ async def verify_email(request: Request, user: WebUser, session: SessionDep) -> 
 
 @router.get("/login")
 async def login_page(request: Request, user: WebUser) -> Response:
-    form = {"next": safe_next(request.query_params.get("next"))}
+    form = {"next": safe_next(request.query_params.get("next"), "/account")}
     return render(request, "accounts/login.html", {"form": form})
 
 
@@ -93,7 +93,7 @@ async def login(
 ) -> Response:
     data = await form_data(request)
     try:
-        credentials = parse(LoginIn, data)
+        credentials = parse(LoginIn, {k: v for k, v in data.items() if k != "next"})
         pair = await service.login(
             session=session,
             settings=settings,

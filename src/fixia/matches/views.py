@@ -46,6 +46,26 @@ async def job_page(
     return render(request, "matches/job.html", context)
 
 
+@router.post("/jobs/{job_id}/contact")
+async def reveal_contact(
+    request: Request, job_id: uuid.UUID, user: SignedIn, session: SessionDep, settings: SettingsDep
+) -> Response:
+    """Issue and spend a one-time reveal token at once: the page shows the phone, once."""
+    job = await party_job(job_id, session, user)
+    match = await party_match(job.match_id, session, user)
+    token, _ = await reveal.issue(session=session, settings=settings, match=match, user=user)
+    await session.flush()
+    name, phone = await reveal.redeem(
+        session=session,
+        settings=settings,
+        user=user,
+        token=token,
+        ip=request.client.host if request.client else None,
+        user_agent=request.headers.get("user-agent"),
+    )
+    return render(request, "matches/contact.html", {"job": job, "name": name, "phone": phone})
+
+
 @router.post("/jobs/{job_id}/{action}")
 async def job_action(
     request: Request,
@@ -67,26 +87,6 @@ async def job_action(
     else:
         await service.decline_completion(session=session, job=job, actor=user, message=None)
     return redirect(request, f"/jobs/{job.id}", ok="job_updated")
-
-
-@router.post("/jobs/{job_id}/contact")
-async def reveal_contact(
-    request: Request, job_id: uuid.UUID, user: SignedIn, session: SessionDep, settings: SettingsDep
-) -> Response:
-    """Issue and spend a one-time reveal token at once: the page shows the phone, once."""
-    job = await party_job(job_id, session, user)
-    match = await party_match(job.match_id, session, user)
-    token, _ = await reveal.issue(session=session, settings=settings, match=match, user=user)
-    await session.flush()
-    name, phone = await reveal.redeem(
-        session=session,
-        settings=settings,
-        user=user,
-        token=token,
-        ip=request.client.host if request.client else None,
-        user_agent=request.headers.get("user-agent"),
-    )
-    return render(request, "matches/contact.html", {"job": job, "name": name, "phone": phone})
 
 
 @router.get("/service-requests")

@@ -19,6 +19,17 @@ from fixia.web.pages import domain_errors, form_data, parse, redirect, render, v
 from fixia.web.session import SignedIn
 
 router = APIRouter()
+STAR_FIELDS = ("rating", "communication", "quality", "professionalism", "timeliness")
+
+
+def _review_input(data: dict[str, object]) -> dict[str, object]:
+    # The API refuses "4" for a star count (strict); a form only ever sends text.
+    values = dict(data)
+    for key in STAR_FIELDS:
+        value = values.get(key)
+        if isinstance(value, str) and value.isdigit():
+            values[key] = int(value)
+    return values
 
 
 @router.get("/jobs/{job_id}/review")
@@ -37,7 +48,7 @@ async def create_review(
     data = await form_data(request)
     try:
         review = await service.create(
-            session=session, job=job, reviewer=user, data=parse(ReviewCreate, data)
+            session=session, job=job, reviewer=user, data=parse(ReviewCreate, _review_input(data))
         )
     except ValidationError as error:
         errors = validation_errors(error)

@@ -6,6 +6,8 @@ the next page load (same rotation and reuse detection as `POST /api/v1/auth/refr
 
 from __future__ import annotations
 
+import uuid
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request, Response
@@ -61,12 +63,22 @@ async def _refresh(request: Request, session: SessionDep, settings: Settings) ->
     return await _user_for_access(session, settings, pair.access_token)
 
 
+@dataclass(frozen=True)
+class Viewer:
+    """What pages show of the signed-in user: a plain copy, safe after the session closed
+    (an error page renders after the rollback has expired every ORM object)."""
+
+    id: uuid.UUID
+    name: str
+    role: Role
+
+
 async def web_user(request: Request, session: SessionDep, settings: SettingsDep) -> User | None:
     token = request.cookies.get(ACCESS)
     user = await _user_for_access(session, settings, token) if token else None
     if user is None:
         user = await _refresh(request, session, settings)
-    request.state.user = user
+    request.state.user = Viewer(user.id, user.name, user.role) if user else None
     return user
 
 

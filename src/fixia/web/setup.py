@@ -29,7 +29,8 @@ def view_routers() -> list[APIRouter]:
     from fixia.reviews.views import router as reviews
     from fixia.web.views import router as web
 
-    return [web, accounts, catalog, projects, matches, reviews, notifications, payments, admin]
+    # reviews before matches: `/jobs/{id}/review` must win over `/jobs/{id}/{action}`.
+    return [web, accounts, catalog, projects, reviews, matches, notifications, payments, admin]
 
 
 def install_web(app: FastAPI, settings: Settings) -> None:
