@@ -150,8 +150,8 @@ class EmailSettings(BaseModel):
 
 
 class WebSettings(BaseModel):
-    # None: Secure cookies whenever public_url is https (browsers drop Secure cookies over
-    # plain http, e.g. the loopback staging stack). Production refuses anything but Secure.
+    # None: Secure in production and whenever public_url is https (browsers drop Secure
+    # cookies over plain http, e.g. the loopback staging stack). Production refuses false.
     cookie_secure: bool | None = None
     default_locale: Literal["es_AR", "en"] = "es_AR"
     # Strict: no inline script or style anywhere, so no 'unsafe-inline' and no nonce needed.
@@ -191,6 +191,10 @@ class Settings(BaseSettings):
     def _fail_fast(self) -> Settings:
         if self.database_url:
             self.db.url = self.database_url
+        if self.web.cookie_secure is None:
+            self.web.cookie_secure = self.env == "production" or self.public_url.startswith("https")
+        elif self.env == "production" and not self.web.cookie_secure:
+            raise ValueError("web.cookie_secure=false is refused in production")
         if "free" not in self.plans:
             raise ValueError("plans must define a 'free' plan")
         if len(self.encryption_key.get_secret_value()) < 32:
@@ -210,10 +214,6 @@ class Settings(BaseSettings):
             raise ValueError(
                 "payments.provider=mercadopago needs FIXIA_PAYMENTS__MERCADOPAGO_ACCESS_TOKEN"
             )
-        if self.web.cookie_secure is None:
-            self.web.cookie_secure = self.public_url.startswith("https://")
-        if self.env == "production" and not self.web.cookie_secure:
-            raise ValueError("production needs Secure cookies: an https public_url")
         if self.env == "production" and self.payments.provider == "sandbox":
             raise ValueError("the sandbox payment provider is refused in production")
         return self
