@@ -78,3 +78,19 @@ stack-monitoring: venv ## Start the dev stack with Prometheus :7405, Alertmanage
 
 soak: venv system-deps ## 10 min of mixed load on a throw-away stack: app RSS growth and errors (var/bench/soak-*)
 	$(BIN)/python -m tests.chaos.soak --duration $(or $(DURATION),600)
+
+npm-deps: ## Install the pinned JavaScript tools (axe-core for the accessibility check) with npm ci
+	npm ci --no-audit --no-fund
+
+i18n: venv ## Re-extract the web UI's strings and merge them into the catalogs (.po; .mo is built at startup)
+	$(BIN)/pybabel extract -F babel.cfg -k N_ -k _ --no-location --sort-output -o var/messages.pot .
+	$(BIN)/pybabel update -i var/messages.pot -d src/fixia/web/locale -D messages --no-fuzzy-matching
+
+test-e2e: venv npm-deps ## Browser tests: Playwright drives Debian's Chromium through the marketplace
+	$(BIN)/pytest -p no:xdist tests/e2e
+
+screenshots: venv ## Desktop and mobile screenshots of the main pages into docs/screenshots/
+	$(BIN)/python scripts/web-screenshots
+
+bench-web: venv ## Server render time per page at demo scale (p50/p95) into var/bench/web_render.{json,md}
+	$(BIN)/python benchmarks/web_render.py --rounds 200

@@ -149,6 +149,18 @@ class EmailSettings(BaseModel):
     smtp_timeout_s: float = 10.0
 
 
+class WebSettings(BaseModel):
+    # None: Secure in production and whenever public_url is https (browsers drop Secure
+    # cookies over plain http, e.g. the loopback staging stack). Production refuses false.
+    cookie_secure: bool | None = None
+    default_locale: Literal["es_AR", "en"] = "es_AR"
+    # Strict: no inline script or style anywhere, so no 'unsafe-inline' and no nonce needed.
+    csp: str = (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' https: data:; "
+        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+    )
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="FIXIA_", env_nested_delimiter="__", extra="ignore", env_file=None
@@ -168,6 +180,7 @@ class Settings(BaseSettings):
     cache: CacheSettings = Field(default_factory=CacheSettings)
     ratelimit: RateLimitSettings = Field(default_factory=RateLimitSettings)
     payments: PaymentSettings = Field(default_factory=PaymentSettings)
+    web: WebSettings = Field(default_factory=WebSettings)
     # AES-GCM key for personal data at rest (phones). 32+ characters; derived to 256 bits.
     encryption_key: SecretStr = SecretStr("dev-insecure-encryption-key-change-me-0123")
     plans: dict[str, PlanLimits] = Field(default_factory=_default_plans)
@@ -178,6 +191,10 @@ class Settings(BaseSettings):
     def _fail_fast(self) -> Settings:
         if self.database_url:
             self.db.url = self.database_url
+        if self.web.cookie_secure is None:
+            self.web.cookie_secure = self.env == "production" or self.public_url.startswith("https")
+        elif self.env == "production" and not self.web.cookie_secure:
+            raise ValueError("web.cookie_secure=false is refused in production")
         if "free" not in self.plans:
             raise ValueError("plans must define a 'free' plan")
         if len(self.encryption_key.get_secret_value()) < 32:

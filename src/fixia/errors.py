@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any, ClassVar
 
 from fastapi import FastAPI, Request
@@ -11,6 +12,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
 
 log = logging.getLogger("fixia.errors")
 
@@ -195,16 +197,34 @@ async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+# Renders a problem as a page for browser routes (set by fixia.web); the API keeps JSON.
+HtmlRenderer = Callable[[Request, JSONResponse], Awaitable[Response]]
+MACHINE_PREFIXES = ("/api/", "/healthz", "/readyz", "/metrics", "/docs")
+
+
+def _negotiated(
+    handler: Callable[[Request, Exception], Awaitable[JSONResponse]],
+) -> Callable[[Request, Exception], Awaitable[Response]]:
+    async def handle(request: Request, exc: Exception) -> Response:
+        response = await handler(request, exc)
+        html: HtmlRenderer | None = getattr(request.app.state, "html_errors", None)
+        if html is None or request.url.path.startswith(MACHINE_PREFIXES):
+            return response
+        return await html(request, response)
+
+    return handle
+
+
 def install_error_handlers(app: FastAPI) -> None:
-    app.add_exception_handler(DomainError, _domain)
-    app.add_exception_handler(RequestValidationError, _validation)
-    app.add_exception_handler(StarletteHTTPException, _http)
-    app.add_exception_handler(IntegrityError, _integrity)
-    app.add_exception_handler(OperationalError, _unavailable)
-    app.add_exception_handler(DBAPIError, _dbapi)
+    app.add_exception_handler(DomainError, _negotiated(_domain))
+    app.add_exception_handler(RequestValidationError, _negotiated(_validation))
+    app.add_exception_handler(StarletteHTTPException, _negotiated(_http))
+    app.add_exception_handler(IntegrityError, _negotiated(_integrity))
+    app.add_exception_handler(OperationalError, _negotiated(_unavailable))
+    app.add_exception_handler(DBAPIError, _negotiated(_dbapi))
     # The driver's own connect errors (refused, reset, timed out) and an exhausted pool: the
     # database is out of reach for now, so 503 + Retry-After rather than a 500.
-    app.add_exception_handler(ConnectionError, _unavailable)
-    app.add_exception_handler(TimeoutError, _unavailable)
-    app.add_exception_handler(PoolTimeout, _unavailable)
-    app.add_exception_handler(Exception, _unexpected)
+    app.add_exception_handler(ConnectionError, _negotiated(_unavailable))
+    app.add_exception_handler(TimeoutError, _negotiated(_unavailable))
+    app.add_exception_handler(PoolTimeout, _negotiated(_unavailable))
+    app.add_exception_handler(Exception, _negotiated(_unexpected))

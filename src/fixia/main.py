@@ -26,6 +26,7 @@ from fixia.platform.ratelimit import RateLimiter
 from fixia.platform.security import configure_password_hashing
 from fixia.projects.router import router as projects_router
 from fixia.reviews.router import router as reviews_router
+from fixia.web.setup import install_web
 
 
 def create_app(settings: Settings | None = None, *, mailer: EmailSender | None = None) -> FastAPI:
@@ -73,4 +74,5 @@ def create_app(settings: Settings | None = None, *, mailer: EmailSender | None =
     api.include_router(admin_router)
     app.include_router(api)
     app.include_router(health_router)
+    install_web(app, settings)
     return app

@@ -1,0 +1,103 @@
+"""Admin pages: users, review moderation and disputes. Every route needs the admin role."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from pydantic import ValidationError
+
+from fixia.admin import service
+from fixia.admin.dependencies import client_ip
+from fixia.admin.presenters import admin_user_out
+from fixia.deps import CacheDep, SessionDep
+from fixia.errors import NotFound
+from fixia.matches.models import JobStatus
+from fixia.matches.presenters import job_out
+from fixia.matches.schemas import ResolveIn
+from fixia.reviews import moderation
+from fixia.reviews.cache import invalidate_rating
+from fixia.reviews.dependencies import moderated_review
+from fixia.reviews.presenters import flagged_out
+from fixia.reviews.schemas import ModerationIn
+from fixia.web.pages import form_data, parse, redirect, render, validation_errors
+from fixia.web.session import Admin
+
+router = APIRouter(prefix="/admin")
+
+
+@router.get("/users")
+async def users(request: Request, admin: Admin, session: SessionDep) -> Response:
+    q = (request.query_params.get("q") or "")[:100] or None
+    rows, next_cursor = await service.list_users(
+        session=session,
+        q=q,
+        role=None,
+        status=None,
+        cursor=request.query_params.get("cursor"),
+        limit=50,
+    )
+    context = {
+        "users": [admin_user_out(u) for u in rows],
+        "next_cursor": next_cursor,
+        "form": {"q": q or ""},
+    }
+    return render(request, "admin/users.html", context)
+
+
+@router.get("/reviews")
+async def flagged_reviews(request: Request, admin: Admin, session: SessionDep) -> Response:
+    items, _ = await moderation.flagged_queue(session=session, cursor=None, limit=50)
+    return render(request, "admin/reviews.html", {"items": [flagged_out(i) for i in items]})
+
+
+@router.post("/reviews/{review_id}/{action}")
+async def moderate(
+    request: Request,
+    review_id: uuid.UUID,
+    action: str,
+    admin: Admin,
+    session: SessionDep,
+    cache: CacheDep,
+) -> Response:
+    if action not in ("hide", "restore"):
+        raise NotFound()
+    review = await moderated_review(admin, review_id, session)
+    try:
+        reason = parse(ModerationIn, await form_data(request)).reason
+    except ValidationError as error:
+        items, _ = await moderation.flagged_queue(session=session, cursor=None, limit=50)
+        context = {"items": [flagged_out(i) for i in items], "errors": validation_errors(error)}
+        return render(request, "admin/reviews.html", context, 422)
+    act = moderation.hide if action == "hide" else moderation.restore
+    await act(session=session, review=review, admin=admin, reason=reason)
+    await invalidate_rating(session, cache, review)
+    return redirect(request, "/admin/reviews", ok="moderated")
+
+
+@router.get("/disputes")
+async def disputes(request: Request, admin: Admin, session: SessionDep) -> Response:
+    jobs = [job_out(j) for j in await service.disputes(session=session)]
+    return render(request, "admin/disputes.html", {"jobs": jobs})
+
+
+@router.post("/disputes/{job_id}")
+async def resolve(
+    request: Request, job_id: uuid.UUID, admin: Admin, session: SessionDep
+) -> Response:
+    try:
+        data = parse(ResolveIn, await form_data(request))
+    except ValidationError as error:
+        jobs = [job_out(j) for j in await service.disputes(session=session)]
+        context = {"jobs": jobs, "errors": validation_errors(error)}
+        return render(request, "admin/disputes.html", context, 422)
+    await service.resolve_dispute(
+        session=session,
+        admin=admin,
+        job_id=job_id,
+        outcome=JobStatus(data.outcome),
+        resolution=data.resolution,
+        ip=client_ip(request),
+    )
+    return redirect(request, "/admin/disputes", ok="moderated")

@@ -1,0 +1,144 @@
+"""Job pages: my jobs, one job with the completion handshake, contact reveal, service requests."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from pydantic import ValidationError
+
+from fixia.accounts.models import Role
+from fixia.catalog.dependencies import valid_service_id, visible_service
+from fixia.deps import MailerDep, SessionDep, SettingsDep, has_role
+from fixia.errors import DomainError, NotFound
+from fixia.matches import requests as requests_service
+from fixia.matches import reveal, service
+from fixia.matches.dependencies import party_job, party_match, party_request, viewable_job
+from fixia.matches.exceptions import NotAllowedParty
+from fixia.matches.presenters import job_detail, job_out, request_out
+from fixia.matches.schemas import ServiceRequestCreate
+from fixia.reviews import service as reviews_service
+from fixia.web.pages import domain_errors, form_data, parse, redirect, render, validation_errors
+from fixia.web.session import SignedIn
+
+router = APIRouter()
+
+# The buttons a party may press, per action: the service enforces the real rules.
+ACTIONS = {"start", "completion-request", "completion-confirm", "completion-decline"}
+
+
+@router.get("/jobs")
+async def my_jobs(request: Request, user: SignedIn, session: SessionDep) -> Response:
+    jobs = [job_out(j) for j in await service.jobs_of(session=session, user=user)]
+    return render(request, "matches/jobs.html", {"jobs": jobs})
+
+
+@router.get("/jobs/{job_id}")
+async def job_page(
+    request: Request, job_id: uuid.UUID, user: SignedIn, session: SessionDep
+) -> Response:
+    job = await viewable_job(job_id, session, user)
+    detail = job_detail(job, await service.history(session=session, job=job))
+    reviews = await reviews_service.for_job(session=session, job=job, viewer=user)
+    reviewed = any(review.reviewer_id == user.id for review, _ in reviews)
+    context = {"job": detail, "reviews": reviews, "reviewed": reviewed}
+    return render(request, "matches/job.html", context)
+
+
+@router.post("/jobs/{job_id}/contact")
+async def reveal_contact(
+    request: Request, job_id: uuid.UUID, user: SignedIn, session: SessionDep, settings: SettingsDep
+) -> Response:
+    """Issue and spend a one-time reveal token at once: the page shows the phone, once."""
+    job = await party_job(job_id, session, user)
+    match = await party_match(job.match_id, session, user)
+    token, _ = await reveal.issue(session=session, settings=settings, match=match, user=user)
+    await session.flush()
+    name, phone = await reveal.redeem(
+        session=session,
+        settings=settings,
+        user=user,
+        token=token,
+        ip=request.client.host if request.client else None,
+        user_agent=request.headers.get("user-agent"),
+    )
+    return render(request, "matches/contact.html", {"job": job, "name": name, "phone": phone})
+
+
+@router.post("/jobs/{job_id}/{action}")
+async def job_action(
+    request: Request,
+    job_id: uuid.UUID,
+    action: str,
+    user: SignedIn,
+    session: SessionDep,
+    mailer: MailerDep,
+) -> Response:
+    if action not in ACTIONS:
+        raise NotFound()
+    job = await party_job(job_id, session, user)
+    if action == "start":
+        await service.start(session=session, job=job, actor=user)
+    elif action == "completion-request":
+        await service.request_completion(session=session, job=job, actor=user, mailer=mailer)
+    elif action == "completion-confirm":
+        await service.confirm_completion(session=session, job=job, actor=user, mailer=mailer)
+    else:
+        await service.decline_completion(session=session, job=job, actor=user, message=None)
+    return redirect(request, f"/jobs/{job.id}", ok="job_updated")
+
+
+@router.get("/service-requests")
+async def service_requests(request: Request, user: SignedIn, session: SessionDep) -> Response:
+    sent = [request_out(r) for r in await requests_service.sent_by(session=session, client=user)]
+    received = []
+    if has_role(user, Role.professional):
+        received = [
+            request_out(r) for r in await requests_service.received_by(session=session, pro=user)
+        ]
+    return render(request, "matches/requests.html", {"sent": sent, "received": received})
+
+
+@router.post("/services/{service_id}/request")
+async def request_service(
+    request: Request, service_id: uuid.UUID, user: SignedIn, session: SessionDep
+) -> Response:
+    found = await visible_service(await valid_service_id(service_id, session), user)
+    data = await form_data(request)
+    try:
+        await requests_service.create(
+            session=session, client=user, service=found, data=parse(ServiceRequestCreate, data)
+        )
+    except ValidationError as error:
+        errors = validation_errors(error)
+    except DomainError as error:
+        errors = await domain_errors(session, error)
+    else:
+        return redirect(request, "/service-requests", ok="requested")
+    return render(
+        request, "matches/request_failed.html", {"errors": errors, "service_id": service_id}, 422
+    )
+
+
+@router.post("/service-requests/{request_id}/{answer}")
+async def answer_request(
+    request: Request,
+    request_id: uuid.UUID,
+    answer: str,
+    user: SignedIn,
+    session: SessionDep,
+    mailer: MailerDep,
+) -> Response:
+    found = await party_request(request_id, session, user)
+    if answer not in ("accept", "reject"):
+        raise NotFound()
+    if user.id != found.professional_id:
+        raise NotAllowedParty("Only the professional answers a service request.")
+    if answer == "accept":
+        _, _, job = await requests_service.accept(
+            session=session, mailer=mailer, request=found, message=None
+        )
+        return redirect(request, f"/jobs/{job.id}", ok="accepted")
+    await requests_service.reject(session=session, request=found, message=None)
+    return redirect(request, "/service-requests", ok="rejected")

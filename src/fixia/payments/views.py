@@ -1,0 +1,86 @@
+"""Subscription purchase in the browser, paid through the configured provider's checkout.
+
+With the sandbox provider (development and tests) the checkout is our own page that plays the
+payer; the sandbox then delivers its signed webhook to the app, exactly like the API flow.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Request
+from fastapi.responses import Response
+
+from fixia.deps import SessionDep, SettingsDep
+from fixia.payments import subscriptions
+from fixia.payments.dependencies import ProviderDep, Sandbox
+from fixia.payments.exceptions import SubscriptionNotFound
+from fixia.payments.models import PaymentStatus
+from fixia.payments.presenters import plans_out, subscription_out
+from fixia.web.pages import form_data, redirect, render
+from fixia.web.session import Professional
+
+router = APIRouter()
+PreferenceId = Annotated[str, Path(max_length=128)]
+
+
+@router.get("/subscription")
+async def subscription_page(
+    request: Request, user: Professional, session: SessionDep, settings: SettingsDep
+) -> Response:
+    try:
+        found = await subscriptions.for_me(session=session, user=user)
+        mine = subscription_out(
+            found, await subscriptions.payment_of(session=session, subscription=found)
+        )
+    except SubscriptionNotFound:
+        mine = None
+    context = {
+        "plans": [p for p in plans_out(settings) if p.name != "free"],
+        "mine": mine,
+        # One key per rendered form: a double click replays instead of paying twice.
+        "idempotency_key": str(uuid.uuid4()),
+    }
+    return render(request, "payments/subscription.html", context)
+
+
+@router.post("/subscription")
+async def subscribe(
+    request: Request,
+    user: Professional,
+    session: SessionDep,
+    settings: SettingsDep,
+    provider: ProviderDep,
+) -> Response:
+    data = await form_data(request)
+    _, payment, _ = await subscriptions.subscribe(
+        session=session,
+        settings=settings,
+        provider=provider,
+        user=user,
+        plan=str(data.get("plan", "")),
+        idempotency_key=str(data.get("idempotency_key", ""))[:64] or str(uuid.uuid4()),
+    )
+    if payment.checkout_url and not payment.checkout_url.startswith("/api/"):
+        return redirect(request, payment.checkout_url)
+    return redirect(request, f"/checkout/sandbox/{payment.provider_preference_id}")
+
+
+@router.get("/checkout/sandbox/{preference_id}")
+async def sandbox_checkout_page(
+    request: Request, preference_id: PreferenceId, sandbox: Sandbox
+) -> Response:
+    return render(request, "payments/sandbox.html", {"preference_id": preference_id})
+
+
+@router.post("/checkout/sandbox/{preference_id}")
+async def sandbox_checkout(
+    request: Request, preference_id: PreferenceId, sandbox: Sandbox
+) -> Response:
+    """Holds no database session: the webhook it triggers writes while this waits."""
+    data = await form_data(request)
+    approved = data.get("outcome") == "approved"
+    outcome = PaymentStatus.approved if approved else PaymentStatus.rejected
+    await sandbox.simulate_checkout(preference_id, outcome=outcome, amount=None)
+    return redirect(request, "/subscription", ok="subscribed" if approved else "payment_rejected")

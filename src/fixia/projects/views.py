@@ -1,0 +1,193 @@
+"""Project pages: post a project, my projects with their proposals, opportunities, proposals."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+from pydantic import ValidationError
+
+from fixia.catalog import cached
+from fixia.deps import CacheDep, MailerDep, SessionDep, SettingsDep
+from fixia.errors import DomainError
+from fixia.platform.ratelimit import rate_limit
+from fixia.projects import opportunities, service
+from fixia.projects import proposals as proposals_service
+from fixia.projects.dependencies import owned_project, received_proposal
+from fixia.projects.exceptions import ProjectNotFound, ProposalNotFound
+from fixia.projects.models import Project, Proposal
+from fixia.projects.presenters import opportunity_out, project_out, proposal_out
+from fixia.projects.schemas import ProjectCreate, ProposalCreate
+from fixia.web.pages import domain_errors, form_data, parse, redirect, render, validation_errors
+from fixia.web.session import Professional, SignedIn
+
+router = APIRouter()
+DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _project_input(data: dict[str, Any]) -> dict[str, Any]:
+    values = dict(data)
+    deadline = str(data.get("deadline", ""))
+    if DATE.match(deadline):
+        # A date picked in Chubut means the end of that day there (UTC-3, no DST).
+        values["deadline"] = f"{deadline}T23:59:00-03:00"
+    values["is_remote"] = data.get("is_remote") == "on"
+    values["skills"] = [s.strip() for s in str(data.get("skills", "")).split(",") if s.strip()]
+    return values
+
+
+async def _categories(request: Request, session: SessionDep, cache: CacheDep) -> list[Any]:
+    settings = request.app.state.settings
+    rows = await cached.categories(session=session, cache=cache, settings=settings)
+    return [(c["id"], c["name"]) for c in rows]
+
+
+@router.get("/projects/new")
+async def new_project_page(
+    request: Request, user: SignedIn, session: SessionDep, cache: CacheDep
+) -> Response:
+    context = {"categories": await _categories(request, session, cache), "form": {}}
+    return render(request, "projects/new.html", context)
+
+
+@router.post("/projects/new")
+async def create_project(
+    request: Request, user: SignedIn, session: SessionDep, settings: SettingsDep, cache: CacheDep
+) -> Response:
+    data = await form_data(request)
+    try:
+        project = await service.create_project(
+            session=session,
+            settings=settings,
+            client=user,
+            data=parse(ProjectCreate, _project_input(data)),
+        )
+    except ValidationError as error:
+        errors = validation_errors(error)
+    except DomainError as error:
+        errors = await domain_errors(session, error)
+    else:
+        return redirect(request, f"/my/projects/{project.id}", ok="project_created")
+    context = {
+        "categories": await _categories(request, session, cache),
+        "form": data,
+        "errors": errors,
+    }
+    return render(request, "projects/new.html", context, 422)
+
+
+@router.get("/my/projects")
+async def my_projects(request: Request, user: SignedIn, session: SessionDep) -> Response:
+    projects = await service.list_own(session=session, client=user)
+    counts = await service.proposal_counts(session=session, project_ids=[p.id for p in projects])
+    items = [project_out(p, counts.get(p.id, 0)) for p in projects]
+    return render(request, "projects/mine.html", {"projects": items})
+
+
+@router.get("/my/projects/{project_id}")
+async def my_project(
+    request: Request, project_id: uuid.UUID, user: SignedIn, session: SessionDep
+) -> Response:
+    project = await owned_project(project_id, session, user)
+    received = await proposals_service.for_project(session=session, project=project)
+    context = {
+        "project": project_out(project, len(received)),
+        "proposals": [proposal_out(p) for p in received],
+    }
+    return render(request, "projects/detail.html", context)
+
+
+@router.post("/proposals/{proposal_id}/accept")
+async def accept(
+    request: Request, proposal_id: uuid.UUID, user: SignedIn, session: SessionDep, mailer: MailerDep
+) -> Response:
+    proposal = await received_proposal(await _proposal(session, proposal_id), user)
+    _, _, job = await proposals_service.accept(session=session, mailer=mailer, proposal=proposal)
+    return redirect(request, f"/jobs/{job.id}", ok="accepted")
+
+
+@router.post("/proposals/{proposal_id}/reject")
+async def reject(
+    request: Request, proposal_id: uuid.UUID, user: SignedIn, session: SessionDep
+) -> Response:
+    proposal = await received_proposal(await _proposal(session, proposal_id), user)
+    await proposals_service.reject(session=session, proposal=proposal)
+    return redirect(request, f"/my/projects/{proposal.project_id}", ok="rejected")
+
+
+async def _proposal(session: SessionDep, proposal_id: uuid.UUID) -> Proposal:
+    proposal = await proposals_service.load_proposal(session=session, proposal_id=proposal_id)
+    if proposal is None:
+        raise ProposalNotFound()
+    return proposal
+
+
+@router.get("/opportunities")
+async def opportunities_page(request: Request, user: Professional, session: SessionDep) -> Response:
+    q = (request.query_params.get("q") or "")[:100] or None
+    items, next_cursor = await opportunities.list_for(
+        session=session,
+        pro=user,
+        filters=opportunities.Filters(q=q),
+        cursor=request.query_params.get("cursor"),
+        limit=12,
+    )
+    context = {
+        "items": [opportunity_out(o) for o in items],
+        "next_cursor": next_cursor,
+        "form": {"q": q or ""},
+    }
+    return render(request, "projects/opportunities.html", context)
+
+
+async def _open_project(session: SessionDep, project_id: uuid.UUID) -> Project:
+    project = await service.load_project(session=session, project_id=project_id)
+    if project is None:
+        raise ProjectNotFound()
+    return project
+
+
+@router.get("/opportunities/{project_id}")
+async def apply_page(
+    request: Request, project_id: uuid.UUID, user: Professional, session: SessionDep
+) -> Response:
+    project = await _open_project(session, project_id)
+    context = {"project": project_out(project, 0), "form": {}}
+    return render(request, "projects/apply.html", context)
+
+
+@router.post("/opportunities/{project_id}", dependencies=[Depends(rate_limit("proposals"))])
+async def apply(
+    request: Request,
+    project_id: uuid.UUID,
+    user: Professional,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> Response:
+    project = await _open_project(session, project_id)
+    data = await form_data(request)
+    try:
+        await proposals_service.apply(
+            session=session,
+            settings=settings,
+            pro=user,
+            project=project,
+            data=parse(ProposalCreate, data),
+        )
+    except ValidationError as error:
+        errors = validation_errors(error)
+    except DomainError as error:
+        errors = await domain_errors(session, error)
+    else:
+        return redirect(request, "/my/proposals", ok="applied")
+    context = {"project": project_out(project, 0), "form": data, "errors": errors}
+    return render(request, "projects/apply.html", context, 422)
+
+
+@router.get("/my/proposals")
+async def my_proposals(request: Request, user: Professional, session: SessionDep) -> Response:
+    items = [proposal_out(p) for p in await proposals_service.mine(session=session, pro=user)]
+    return render(request, "projects/my_proposals.html", {"proposals": items})

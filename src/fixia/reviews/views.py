@@ -1,0 +1,61 @@
+"""The review form of a finished job."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from pydantic import ValidationError
+
+from fixia.deps import CacheDep, SessionDep
+from fixia.errors import DomainError
+from fixia.matches.dependencies import party_job
+from fixia.matches.presenters import job_out
+from fixia.reviews import service
+from fixia.reviews.cache import invalidate_rating
+from fixia.reviews.schemas import ReviewCreate
+from fixia.web.pages import domain_errors, form_data, parse, redirect, render, validation_errors
+from fixia.web.session import SignedIn
+
+router = APIRouter()
+STAR_FIELDS = ("rating", "communication", "quality", "professionalism", "timeliness")
+
+
+def _review_input(data: dict[str, object]) -> dict[str, object]:
+    # The API refuses "4" for a star count (strict); a form only ever sends text.
+    values = dict(data)
+    for key in STAR_FIELDS:
+        value = values.get(key)
+        if isinstance(value, str) and value.isdigit():
+            values[key] = int(value)
+    return values
+
+
+@router.get("/jobs/{job_id}/review")
+async def review_page(
+    request: Request, job_id: uuid.UUID, user: SignedIn, session: SessionDep
+) -> Response:
+    job = await party_job(job_id, session, user)
+    return render(request, "reviews/form.html", {"job": job_out(job), "form": {"rating": "5"}})
+
+
+@router.post("/jobs/{job_id}/review")
+async def create_review(
+    request: Request, job_id: uuid.UUID, user: SignedIn, session: SessionDep, cache: CacheDep
+) -> Response:
+    job = await party_job(job_id, session, user)
+    data = await form_data(request)
+    try:
+        review = await service.create(
+            session=session, job=job, reviewer=user, data=parse(ReviewCreate, _review_input(data))
+        )
+    except ValidationError as error:
+        errors = validation_errors(error)
+    except DomainError as error:
+        errors = await domain_errors(session, error)
+    else:
+        await invalidate_rating(session, cache, review)
+        return redirect(request, f"/jobs/{job.id}", ok="reviewed")
+    context = {"job": job_out(job), "form": data, "errors": errors}
+    return render(request, "reviews/form.html", context, 422)

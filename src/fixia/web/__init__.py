@@ -1,0 +1,1 @@
+"""Server-rendered pages: templates, translations, assets, CSRF and browser sessions."""

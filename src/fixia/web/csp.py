@@ -1,0 +1,31 @@
+"""Content-Security-Policy for every response, from settings (`FIXIA_WEB__CSP`).
+
+Pages have no inline script or style at all, so the policy needs neither 'unsafe-inline' nor
+nonces. A separate security-headers middleware may add other headers; this one only sets the
+CSP and never overwrites a CSP set closer to the handler.
+"""
+
+from __future__ import annotations
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+
+class ContentSecurityPolicyMiddleware:
+    def __init__(self, app: ASGIApp, policy: str) -> None:
+        self.app = app
+        self.policy = policy.encode()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_csp(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                if not any(k.lower() == b"content-security-policy" for k, _ in headers):
+                    headers.append((b"content-security-policy", self.policy))
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, send_with_csp)

@@ -1,0 +1,146 @@
+"""Browser sessions: the API's own access/refresh tokens, kept in httpOnly cookies.
+
+The access token is short-lived; when it has expired, the refresh cookie rotates the pair on
+the next page load (same rotation and reuse detection as `POST /api/v1/auth/refresh`).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request, Response
+
+from fixia.accounts import service as accounts_service
+from fixia.accounts import tokens
+from fixia.accounts.exceptions import RoleRequired
+from fixia.accounts.models import Role, User
+from fixia.accounts.schemas import TokenPair
+from fixia.config import Settings
+from fixia.db import utcnow
+from fixia.deps import SessionDep, SettingsDep, has_role
+from fixia.errors import DomainError, Unauthorized
+from fixia.platform.security import TokenError, decode_access_token
+
+ACCESS = "access_token"
+REFRESH = "refresh_token"
+
+
+class LoginRequired(Unauthorized):
+    """A page that needs a signed-in user was opened without one."""
+
+    code, title = "login_required", "Login required"
+
+
+async def _user_for_access(session: SessionDep, settings: Settings, token: str) -> User | None:
+    try:
+        claims = decode_access_token(settings.auth, token)
+        user = await accounts_service.get_active(session=session, user_id=claims.user_id)
+    except (TokenError, DomainError):
+        return None
+    locked = user.locked_until is not None and user.locked_until > utcnow()
+    if claims.token_version != user.token_version or not user.is_active or locked:
+        return None
+    return user
+
+
+async def _refresh(request: Request, session: SessionDep, settings: Settings) -> User | None:
+    refresh = request.cookies.get(REFRESH)
+    if not refresh:
+        return None
+    try:
+        pair = await tokens.rotate(
+            session=session,
+            settings=settings,
+            token=refresh,
+            user_agent=request.headers.get("user-agent"),
+        )
+    except DomainError:
+        request.state.clear_session = True
+        return None
+    request.state.new_tokens = pair
+    return await _user_for_access(session, settings, pair.access_token)
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """What pages show of the signed-in user: a plain copy, safe after the session closed
+    (an error page renders after the rollback has expired every ORM object)."""
+
+    id: uuid.UUID
+    name: str
+    role: Role
+
+
+async def web_user(request: Request, session: SessionDep, settings: SettingsDep) -> User | None:
+    token = request.cookies.get(ACCESS)
+    user = await _user_for_access(session, settings, token) if token else None
+    if user is None:
+        user = await _refresh(request, session, settings)
+    request.state.user = Viewer(user.id, user.name, user.role) if user else None
+    return user
+
+
+async def require_user(user: Annotated[User | None, Depends(web_user)]) -> User:
+    if user is None:
+        raise LoginRequired()
+    return user
+
+
+def require_role(user: User, role: Role) -> User:
+    if not has_role(user, role):
+        raise RoleRequired()
+    return user
+
+
+async def require_professional(user: Annotated[User, Depends(require_user)]) -> User:
+    return require_role(user, Role.professional)
+
+
+async def require_admin(user: Annotated[User, Depends(require_user)]) -> User:
+    return require_role(user, Role.admin)
+
+
+WebUser = Annotated[User | None, Depends(web_user)]
+SignedIn = Annotated[User, Depends(require_user)]
+Professional = Annotated[User, Depends(require_professional)]
+Admin = Annotated[User, Depends(require_admin)]
+
+
+def set_session_cookies(response: Response, settings: Settings, pair: TokenPair) -> None:
+    secure = bool(settings.web.cookie_secure)
+    response.set_cookie(
+        ACCESS,
+        pair.access_token,
+        max_age=settings.auth.access_ttl_s,
+        httponly=True,
+        secure=secure,
+        samesite="lax",
+        path="/",
+    )
+    response.set_cookie(
+        REFRESH,
+        pair.refresh_token,
+        max_age=settings.auth.refresh_ttl_s,
+        httponly=True,
+        secure=secure,
+        samesite="lax",
+        path="/",
+    )
+
+
+def clear_session_cookies(response: Response, settings: Settings) -> None:
+    secure = bool(settings.web.cookie_secure)
+    for name in (ACCESS, REFRESH):
+        response.delete_cookie(name, path="/", secure=secure, httponly=True, samesite="lax")
+
+
+def apply_pending_cookies(request: Request, response: Response) -> None:
+    """Cookies decided while handling the request: a rotated pair, or a dead session."""
+    settings: Settings = request.app.state.settings
+    pair: TokenPair | None = getattr(request.state, "new_tokens", None)
+    if pair is not None:
+        set_session_cookies(response, settings, pair)
+    elif getattr(request.state, "clear_session", False):
+        clear_session_cookies(response, settings)
