@@ -66,12 +66,13 @@ _bearer = HTTPBearer(auto_error=False, description="Access token from /api/v1/au
 async def _user_from_token(
     session: SessionDep,
     settings: SettingsDep,
-    request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> User | None:
-    token = credentials.credentials if credentials else request.cookies.get("access_token")
-    if not token:
+    # Bearer only: the browser's session cookies belong to the web pages, which check CSRF;
+    # accepting them here would let a cross-site form drive the JSON API.
+    if credentials is None:
         return None
+    token = credentials.credentials
     try:
         claims = decode_access_token(settings.auth, token)
         user = await accounts_service.get_active(session=session, user_id=claims.user_id)

@@ -138,3 +138,15 @@ async def test_open_redirects_through_next_are_refused(
     data = {"email": account.email, "password": account.password, "next": "//evil.example/x"}
     r = await post_form(client, "/login", data)
     assert r.status_code == 303 and r.headers["location"] == "/account"
+
+
+async def test_the_json_api_ignores_the_browser_session_cookie(
+    client: httpx.AsyncClient, outbox: Path
+) -> None:
+    """Cookies are for the CSRF-checked pages; the API only takes a bearer token."""
+    account = await register(client, outbox, login=False)
+    await web_login(client, account)
+    assert client.cookies.get("access_token")
+    assert (await client.get("/account")).status_code == 200
+    response = await client.get("/api/v1/me")
+    assert response.status_code == 401
