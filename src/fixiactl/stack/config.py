@@ -43,6 +43,7 @@ class EnvConfig:
     redis_maxmemory: str = "256mb"
     seed_demo: bool = False
     app_env: dict[str, str] = field(default_factory=dict)
+    backup: dict[str, Any] = field(default_factory=dict)  # [backup] table: fixiactl.backup
 
 
 @dataclass

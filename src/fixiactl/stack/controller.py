@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from fixiactl.backup import hooks as backup_hooks
 from fixiactl.errors import FixiactlError
 from fixiactl.stack import postgres
 from fixiactl.stack.config import (
@@ -113,6 +114,7 @@ def up(config: EnvConfig, progress: Progress) -> list[Component]:
     _prepare_dirs(state)
     progress("rendering configuration")
     render_all(config, stack, as_root=as_root)
+    backup_hooks.prepare(config, stack.ports["postgres"])
     if postgres.init_cluster(state / "pg"):
         progress("created the PostgreSQL cluster")
     postgres.chown_postgres(state / "pg", state / "pgbouncer")
@@ -126,6 +128,7 @@ def up(config: EnvConfig, progress: Progress) -> list[Component]:
     postgres.ensure_app_database(
         state / "pg", stack.ports["postgres"], stack.db_password, STATEMENT_TIMEOUT_MS
     )
+    backup_hooks.ensure_stanza(config, stack.ports["postgres"], progress)
     postgres.write_userlist(
         state / "pg", stack.ports["postgres"], state / "pgbouncer" / "userlist.txt"
     )

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from fixiactl.backup.hooks import render_context as backup_context
 from fixiactl.stack.config import DEPLOY, PGBIN, ROOT, EnvConfig, StackState, state_dir
 
 SLOTS = ("blue", "green")
@@ -65,6 +66,7 @@ def render_all(config: EnvConfig, state: StackState, *, as_root: bool) -> dict[s
         "workers": config.app_workers,
         "server_maxconn": config.app_workers * config.db_pool_size,
         "weights": {"blue": 100, "green": 0},
+        "backup": backup_context(config, state.ports["postgres"]),
         "slots": [
             {
                 "name": s,
