@@ -27,6 +27,10 @@ def restore(
     ] = None,
     in_place: Annotated[bool, typer.Option("--in-place", help="Replace the LIVE cluster")] = False,
     force: Annotated[bool, typer.Option("--force", help="Required with --in-place")] = False,
+    flush: Annotated[
+        bool,
+        typer.Option(help="First archive the live cluster's current WAL (skip when it is gone)"),
+    ] = True,
     yes: Annotated[bool, typer.Option("--yes", help="Skip the confirmation (automation)")] = False,
     as_json: Annotated[bool, JsonOption] = False,
 ) -> None:
@@ -49,7 +53,9 @@ def restore(
                 raise FixiactlError("aborted: nothing was changed")
             result = restore_ops.restore_in_place(env, target, from_repo, step)
         else:
-            result = restore_ops.restore_copy(env, target, from_repo, target_dir, port, step)
+            result = restore_ops.restore_copy(
+                env, target, from_repo, target_dir, port, step, flush=flush
+            )
     if as_json:
         emit_json(result)
         return
