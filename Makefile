@@ -69,3 +69,8 @@ fmt: venv ## Format and autofix
 
 clean: ## Remove the virtualenv and local state
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .coverage
+
+bench-dr: venv system-deps ## DR benchmark: RTO of a 1 GB database incl. app readiness, RPO under writes; var/bench/dr-*
+	$(BIN)/fixiactl stack up --env drbench
+	$(BIN)/fixiactl dr bench --env drbench --size-mb 1024; rc=$$?; \
+		$(BIN)/fixiactl stack down --env drbench; exit $$rc

@@ -81,9 +81,16 @@ def _restore(s: BackupSettings, repo: int, work: Path) -> tuple[RestoredCluster,
 
 class Drill:
     def __init__(
-        self, env: str, repo: int, heartbeat_s: float, interval_s: float, progress: Progress
+        self,
+        env: str,
+        repo: int,
+        heartbeat_s: float,
+        interval_s: float,
+        progress: Progress,
+        on_disaster: Callable[[], None] | None = None,
     ) -> None:
         self.env, self.repo, self.progress = env, repo, progress
+        self.on_disaster = on_disaster
         self.s = backup_settings.load(env)
         self.heartbeat_s, self.interval_s = heartbeat_s, interval_s
         self.id = f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
@@ -105,6 +112,8 @@ class Drill:
             self.disaster_mono = time.monotonic()
             probes.pause_archiving(self.live)
             beat.stop()
+            if self.on_disaster:
+                self.on_disaster()  # e.g. the benchmark's writers die with the primary
         tables = probes.app_tables(self.live)
         self.source_sums = probes.table_checksums(self.live, tables)
         source_last = probes.last_beat(self.live)
@@ -213,10 +222,11 @@ def drill(
     *,
     out_dir: Path | None = None,
     keep: bool = False,
+    on_disaster: Callable[[], None] | None = None,
 ) -> dict[str, Any]:
     if not 0.2 <= interval_s <= 10 or not 1 <= heartbeat_s <= 3600:
         raise FixiactlError("heartbeat out of range", hint="interval 0.2-10 s, duration 1-3600 s")
-    runner = Drill(env, repo, heartbeat_s, interval_s, progress)
+    runner = Drill(env, repo, heartbeat_s, interval_s, progress, on_disaster)
     try:
         evidence = runner.run(keep)
     except (FixiactlError, subprocess.SubprocessError, OSError) as exc:

@@ -47,3 +47,28 @@ def drill(
         console.print(f"report: {result['report']['markdown']}")
     if not result["success"]:
         raise typer.Exit(code=1)
+
+
+@app.command()
+def bench(
+    env: Annotated[str, EnvOption] = "drbench",
+    size_mb: Annotated[
+        int, typer.Option(min=16, max=65536, help="Database size to restore")
+    ] = 1024,
+    from_repo: Annotated[int, typer.Option("--from-repo", min=1, max=2)] = 1,
+    write_rate: Annotated[int, typer.Option(min=1, max=2000, help="pgbench tx/s")] = 50,
+    out_dir: Annotated[Path | None, typer.Option(help="Default: var/bench")] = None,
+    as_json: Annotated[bool, JsonOption] = False,
+) -> None:
+    """RTO for a SIZE database incl. app readiness, RPO under continuous writes."""
+    from fixiactl.backup.bench import run_bench
+
+    with operator_errors(), progress(not as_json) as step:
+        report = run_bench(env, size_mb, from_repo, write_rate, step, out_dir)
+    if as_json:
+        emit_json(report)
+    else:
+        console.print(
+            f"RTO {report['rto_s']} s (goal 120), RPO {report['rpo_s']} s (goal 60); "
+            f"{report['files']['markdown']}"
+        )
