@@ -3,6 +3,7 @@ verification, retention and archiving failures. The tests share one stack and ru
 
 from __future__ import annotations
 
+import subprocess
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -11,7 +12,7 @@ from typing import Any
 
 from fixiactl.backup.driver import run_as_postgres
 from fixiactl.stack.config import PGBIN
-from tests.acceptance.backup.conftest import BackupStack
+from tests.acceptance.backup.conftest import FIXIACTL, BackupStack
 
 
 @contextmanager
@@ -195,3 +196,23 @@ def test_broken_archive_command_is_visible_in_list_and_metrics(bstack: BackupSta
         90,
         "archiving to recover",
     )
+
+
+def test_in_place_restore_needs_force_and_a_confirmation(bstack: BackupStack) -> None:
+    lsn_before = bstack.sql("select pg_current_wal_lsn()")
+    refused = bstack.ctl("restore", "--in-place", check=False)
+    assert refused.returncode == 1 and "--force" in refused.stderr
+    declined = subprocess.run(
+        [FIXIACTL, "restore", "--in-place", "--force", "--env", bstack.env],
+        input="n\n",
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert declined.returncode == 1
+    assert "live_lsn" in declined.stdout + declined.stderr  # what would be lost was shown
+    assert "aborted" in declined.stderr
+    # the live cluster kept running, untouched
+    assert bstack.sql("select pg_is_in_recovery()") == "f"
+    assert bstack.sql(f"select pg_current_wal_lsn() >= '{lsn_before}'") == "t"
