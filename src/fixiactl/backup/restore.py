@@ -158,7 +158,12 @@ def start_cluster(data: Path, port: int, timeout_s: float = 600) -> RestoredClus
 
 def wait_promoted(sql: Callable[[str], str], timeout_s: float, log: Path) -> None:
     deadline = time.monotonic() + timeout_s
-    while sql("select pg_is_in_recovery()").strip() != "f":
+    while True:
+        try:
+            if sql("select pg_is_in_recovery()").strip() == "f":
+                return
+        except FixiactlError:
+            pass  # "the database system is starting up": still replaying
         if time.monotonic() > deadline:
             raise FixiactlError("recovery did not finish in time", hint=f"see {log}")
         time.sleep(0.2)
