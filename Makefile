@@ -94,3 +94,8 @@ screenshots: venv ## Desktop and mobile screenshots of the main pages into docs/
 
 bench-web: venv ## Server render time per page at demo scale (p50/p95) into var/bench/web_render.{json,md}
 	$(BIN)/python benchmarks/web_render.py --rounds 200
+
+bench-dr: venv system-deps ## DR benchmark: RTO of a 1 GB database incl. app readiness, RPO under writes; var/bench/dr-*
+	$(BIN)/fixiactl stack up --env drbench
+	$(BIN)/fixiactl dr bench --env drbench --size-mb 1024; rc=$$?; \
+		$(BIN)/fixiactl stack down --env drbench; exit $$rc

@@ -11,7 +11,8 @@ from typing import Annotated
 
 import typer
 
-from fixiactl.cli import bench, slo, stack
+from fixiactl.cli import backup, bench, dr, slo, stack
+from fixiactl.cli.restore import restore
 
 app = typer.Typer(
     help="Operate Fixia: stack, deploys, backups, drills.",
@@ -21,6 +22,9 @@ app = typer.Typer(
 app.add_typer(stack.app, name="stack")
 app.add_typer(bench.app, name="bench")
 app.add_typer(slo.app, name="slo")
+app.add_typer(backup.app, name="backup")
+app.add_typer(dr.app, name="dr")
+app.command("restore")(restore)
 
 
 @app.command()

@@ -57,6 +57,7 @@ class EnvConfig:
     scrape_interval: str = "15s"
     alert_for: str = ""  # overrides every rule's `for:` when set
     alert_group_wait: str = "30s"
+    backup: dict[str, Any] = field(default_factory=dict)  # [backup] table: fixiactl.backup
 
 
 @dataclass

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from fixiactl.backup import hooks as backup_hooks
 from fixiactl.errors import FixiactlError
 from fixiactl.monitoring import stack as monitoring
 from fixiactl.stack import postgres
@@ -116,6 +117,7 @@ def up(config: EnvConfig, progress: Progress, *, with_monitoring: bool = False) 
     _prepare_dirs(state)
     progress("rendering configuration")
     render_all(config, stack, as_root=as_root)
+    backup_hooks.prepare(config, stack.ports["postgres"])
     if postgres.init_cluster(state / "pg"):
         progress("created the PostgreSQL cluster")
     postgres.chown_postgres(state / "pg", state / "pgbouncer")
@@ -129,6 +131,7 @@ def up(config: EnvConfig, progress: Progress, *, with_monitoring: bool = False) 
     postgres.ensure_app_database(
         state / "pg", stack.ports["postgres"], stack.db_password, STATEMENT_TIMEOUT_MS
     )
+    backup_hooks.ensure_stanza(config, stack.ports["postgres"], progress)
     postgres.write_userlist(
         state / "pg", stack.ports["postgres"], state / "pgbouncer" / "userlist.txt"
     )

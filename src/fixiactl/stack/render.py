@@ -9,6 +9,7 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from fixiactl.backup.hooks import render_context as backup_context
 from fixiactl.monitoring import stack as monitoring
 from fixiactl.stack.config import DEPLOY, PGBIN, ROOT, EnvConfig, StackState, state_dir
 
@@ -66,6 +67,7 @@ def render_all(config: EnvConfig, state: StackState, *, as_root: bool) -> dict[s
         "workers": config.app_workers,
         "server_maxconn": config.app_workers * config.db_pool_size,
         "weights": {s: 100 if s in config.active_slots else 0 for s in SLOTS},
+        "backup": backup_context(config, state.ports["postgres"]),
         "slots": [
             {
                 "name": s,

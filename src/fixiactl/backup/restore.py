@@ -1,0 +1,253 @@
+"""Point-in-time restores: into a NEW data directory started on its own port, or (only when
+asked twice) in place of the live cluster, whose old data directory is kept aside."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import socket
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from fixiactl.backup import settings as backup_settings
+from fixiactl.backup.driver import PgBackRest, RestoreTarget, run_as_postgres
+from fixiactl.backup.service import live_sql
+from fixiactl.backup.settings import BackupSettings
+from fixiactl.errors import FixiactlError
+from fixiactl.stack.config import PGBIN, state_dir
+from fixiactl.stack.postgres import chown_postgres
+from fixiactl.stack.supervisor import Supervisor
+
+Progress = Callable[[str], None]
+_LSN = re.compile(r"^(?:lsn:)?([0-9A-Fa-f]{1,8}/[0-9A-Fa-f]{1,8})$")
+
+
+def parse_target(text: str) -> RestoreTarget:
+    """`latest`; an ISO time (`2026-11-25T16:00:00Z`, `time:...`); an LSN (`0/3000028`,
+    `lsn:...`); otherwise a restore point name (`name:...` to be explicit)."""
+    value = text.strip()
+    if value in {"", "latest"}:
+        return RestoreTarget("latest")
+    if match := _LSN.match(value):
+        return RestoreTarget("lsn", match.group(1))
+    if value.startswith("name:"):
+        return RestoreTarget("name", value[5:])
+    raw = value.removeprefix("time:")
+    try:
+        when = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        if value.startswith("time:"):
+            raise FixiactlError(
+                f"cannot read the time {raw!r}", hint="use ISO 8601, e.g. 2026-11-25T16:00:00Z"
+            ) from None
+        return RestoreTarget("name", value)
+    if when.tzinfo is None:
+        raise FixiactlError(
+            f"the time {raw!r} has no time zone", hint="add Z or an offset, e.g. +00:00"
+        )
+    return RestoreTarget("time", when.astimezone(UTC).isoformat(sep=" "))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class RestoredCluster:
+    data_dir: Path
+    socket_dir: Path
+    port: int
+    log: Path
+
+    def sql(self, query: str, database: str = "postgres") -> str:
+        return _psql(self, query, database)
+
+    def stop(self) -> None:
+        run_as_postgres(
+            [str(PGBIN / "pg_ctl"), "-D", str(self.data_dir), "-m", "fast", "-w", "stop"], 120
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "data_dir": str(self.data_dir),
+            "socket_dir": str(self.socket_dir),
+            "port": self.port,
+            "log": str(self.log),
+        }
+
+
+def _psql(c: RestoredCluster, query: str, database: str) -> str:
+    result = run_as_postgres(
+        [
+            str(PGBIN / "psql"),
+            "-h",
+            str(c.socket_dir),
+            "-p",
+            str(c.port),
+            "-U",
+            "postgres",
+            "-d",
+            database,
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-Atc",
+            query,
+        ],
+        120,
+    )
+    if result.returncode != 0:
+        raise FixiactlError(f"psql on the restored cluster failed: {result.stderr.strip()}")
+    return result.stdout
+
+
+def flush_live_wal(s: BackupSettings, timeout_s: float = 60) -> None:
+    """Close the current WAL segment and wait until it is archived, so a target close to now
+    is in the repository (otherwise recovery stops short of it)."""
+    segment = live_sql(s, "select pg_walfile_name(pg_switch_wal())").strip()
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        last = live_sql(s, "select coalesce(last_archived_wal,'') from pg_stat_archiver").strip()
+        if last >= segment:
+            return
+        time.sleep(0.3)
+    raise FixiactlError(
+        f"WAL segment {segment} was not archived within {timeout_s:.0f} s",
+        hint="check archiving: fixiactl backup list (archive column) and the postgres log",
+    )
+
+
+def _prepare_dir(target: Path, live: Path) -> None:
+    if target.resolve() == live.resolve():
+        raise FixiactlError(
+            "the target directory is the live cluster's data directory",
+            hint="restore elsewhere, or use --in-place --force",
+        )
+    if target.exists() and any(target.iterdir()):
+        raise FixiactlError(f"{target} is not empty", hint="choose a new --target-dir")
+    target.mkdir(parents=True, exist_ok=True)
+    chown_postgres(target)
+    target.chmod(0o700)
+
+
+def start_cluster(data: Path, port: int, timeout_s: float = 600) -> RestoredCluster:
+    sock = data.parent / f"{data.name}-sock"
+    sock.mkdir(exist_ok=True)
+    log = data.parent / f"{data.name}-postgres.log"
+    log.touch()
+    chown_postgres(sock, log)
+    options = (
+        f"-p {port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={sock} "
+        "-c archive_mode=off -c logging_collector=off"
+    )
+    cmd = [str(PGBIN / "pg_ctl"), "-D", str(data), "-l", str(log), "-o", options]
+    result = run_as_postgres([*cmd, "-t", str(int(timeout_s)), "-w", "start"], timeout_s + 10)
+    if result.returncode != 0:
+        raise FixiactlError(
+            f"the restored cluster did not start: {result.output.strip()}", hint=f"see {log}"
+        )
+    cluster = RestoredCluster(data, sock, port, log)
+    wait_promoted(cluster.sql, timeout_s, log)
+    return cluster
+
+
+def wait_promoted(sql: Callable[[str], str], timeout_s: float, log: Path) -> None:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            if sql("select pg_is_in_recovery()").strip() == "f":
+                return
+        except FixiactlError:
+            pass  # "the database system is starting up": still replaying
+        if time.monotonic() > deadline:
+            raise FixiactlError("recovery did not finish in time", hint=f"see {log}")
+        time.sleep(0.2)
+
+
+def restore_copy(
+    env: str,
+    target: RestoreTarget,
+    repo: int,
+    target_dir: Path | None,
+    port: int | None,
+    progress: Progress,
+    *,
+    flush: bool = True,
+) -> dict[str, Any]:
+    s = backup_settings.load(env)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+    data = target_dir or state_dir(env) / "restores" / stamp / "data"
+    _prepare_dir(data, s.pg_data)
+    if flush:
+        try:
+            progress("archiving the live cluster's current WAL segment")
+            flush_live_wal(s)
+        except FixiactlError as exc:
+            progress(f"live cluster not flushed ({exc.message}); restoring what is archived")
+    started = time.monotonic()
+    progress(f"restoring {target.describe()} from repo{repo} into {data}")
+    PgBackRest(s).restore(target, repo, data, in_place=False)
+    restored_at = time.monotonic()
+    progress("starting the restored cluster and waiting for recovery")
+    cluster = start_cluster(data, port or free_port())
+    done = time.monotonic()
+    return {
+        **cluster.as_dict(),
+        "target": target.describe(),
+        "repo": repo,
+        "restore_s": round(restored_at - started, 2),
+        "recovery_s": round(done - restored_at, 2),
+    }
+
+
+def what_would_be_lost(env: str, target: RestoreTarget) -> dict[str, Any]:
+    s = backup_settings.load(env)
+    try:
+        lsn = live_sql(s, "select pg_current_wal_lsn()").strip()
+        now = live_sql(s, "select now()").strip()
+    except FixiactlError:
+        lsn, now = "unknown (cluster down)", "unknown"
+    return {
+        "live_data_dir": str(s.pg_data),
+        "live_lsn": lsn,
+        "live_time": now,
+        "target": target.describe(),
+        "lost": "every change after the target"
+        if target.kind != "latest"
+        else "changes not yet archived",
+    }
+
+
+def restore_in_place(
+    env: str, target: RestoreTarget, repo: int, progress: Progress
+) -> dict[str, Any]:
+    """Replace the live cluster. Its data directory is renamed aside, never deleted."""
+    s = backup_settings.load(env)
+    supervisor = Supervisor(state_dir(env))
+    progress("stopping PostgreSQL")
+    supervisor.stop("postgres")
+    aside = s.pg_data.with_name(f"data.before-restore-{datetime.now(UTC):%Y%m%dT%H%M%S}")
+    s.pg_data.rename(aside)
+    s.pg_data.mkdir()
+    chown_postgres(s.pg_data)
+    s.pg_data.chmod(0o700)
+    try:
+        progress(f"restoring {target.describe()} from repo{repo} in place")
+        PgBackRest(s).restore(target, repo, s.pg_data, in_place=True)
+    except FixiactlError:
+        shutil.rmtree(s.pg_data, ignore_errors=True)
+        aside.rename(s.pg_data)
+        supervisor.start("postgres")
+        raise
+    supervisor.start("postgres")
+    wait_promoted(lambda q: live_sql(s, q), 600, state_dir(env) / "log" / "postgres.log")
+    return {
+        "data_dir": str(s.pg_data),
+        "previous_data_kept_at": str(aside),
+        "target": target.describe(),
+    }

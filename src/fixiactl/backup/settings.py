@@ -1,0 +1,151 @@
+"""Where an environment's backups live and how pgBackRest is configured for it.
+
+The settings come from the environment file's `[backup]` table, with FIXIACTL_BACKUP_* process
+variables as overrides (the acceptance suite turns backups on for a throw-away stack that way).
+The cipher passphrases come from FIXIACTL_BACKUP_REPO{1,2}_CIPHER_PASS (the secrets provider)
+or are generated once into the stack's state directory, mode 600, outside the data directory
+so that a backup never carries its own key.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from fixiactl.errors import FixiactlError
+from fixiactl.stack.config import EnvConfig, state_dir
+
+STANZA = "main"
+CONF_NAME = "pgbackrest.conf"
+
+
+@dataclass
+class BackupSettings:
+    env: str
+    enabled: bool
+    retention_full_days: int
+    archive_timeout: int
+    process_max: int
+    root: Path  # <state>/pgbackrest: config, log, lock, spool
+    repo1_path: Path
+    repo2_path: Path
+    pg_data: Path
+    pg_socket: Path
+    pg_port: int
+    stanza: str = STANZA
+
+    @property
+    def conf(self) -> Path:
+        return self.root / CONF_NAME
+
+    @property
+    def log_path(self) -> Path:
+        return self.root / "log"
+
+    @property
+    def lock_path(self) -> Path:
+        return self.root / "lock"
+
+    @property
+    def spool_path(self) -> Path:
+        return self.root / "spool"
+
+    @property
+    def textfile_dir(self) -> Path:
+        return state_dir(self.env) / "textfile"
+
+    @property
+    def archive_command(self) -> str:
+        return f"pgbackrest --config={self.conf} --stanza={self.stanza} archive-push %p"
+
+    def repo_path(self, repo: int) -> Path:
+        return {1: self.repo1_path, 2: self.repo2_path}[repo]
+
+    def as_json(self) -> dict[str, Any]:
+        return {k: str(v) if isinstance(v, Path) else v for k, v in asdict(self).items()}
+
+
+def _flag(value: str) -> bool:
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def resolve(config: EnvConfig, pg_port: int) -> BackupSettings:
+    """Settings for `stack up`: the env file, then process overrides."""
+    table: dict[str, Any] = dict(getattr(config, "backup", {}) or {})
+    env = os.environ
+    enabled = (
+        _flag(env["FIXIACTL_BACKUP_ENABLED"])
+        if "FIXIACTL_BACKUP_ENABLED" in env
+        else bool(table.get("enabled", False))
+    )
+    state = state_dir(config.name)
+    return BackupSettings(
+        env=config.name,
+        enabled=enabled,
+        retention_full_days=int(table.get("retention_full_days", 30)),
+        archive_timeout=int(
+            env.get("FIXIACTL_BACKUP_ARCHIVE_TIMEOUT", table.get("archive_timeout", 60))
+        ),
+        process_max=int(table.get("process_max", 2)),
+        root=state / "pgbackrest",
+        repo1_path=Path(table.get("repo1_path", state / "pgbackrest" / "repo1")),
+        # A separate tree standing for the other region (S3/GCS/Azure in production).
+        repo2_path=Path(table.get("repo2_path", state / "region-b" / "repo2")),
+        pg_data=state / "pg" / "data",
+        pg_socket=state / "pg" / "sock",
+        pg_port=pg_port,
+    )
+
+
+def settings_file(env: str) -> Path:
+    return state_dir(env) / "pgbackrest" / "backup.json"
+
+
+def save(settings: BackupSettings) -> None:
+    path = settings_file(settings.env)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(settings.as_json(), indent=2))
+
+
+def load(env: str) -> BackupSettings:
+    """Settings as the last `stack up` rendered them; every backup command starts here."""
+    path = settings_file(env)
+    if not path.exists():
+        raise FixiactlError(
+            f"backups are not configured for {env!r}",
+            hint=f"set `[backup] enabled = true` in deploy/environments/{env}.toml "
+            f"(or FIXIACTL_BACKUP_ENABLED=1) and run: fixiactl stack up --env {env}",
+        )
+    data = json.loads(path.read_text())
+    for key in ("root", "repo1_path", "repo2_path", "pg_data", "pg_socket"):
+        data[key] = Path(data[key])
+    settings = BackupSettings(**data)
+    if not settings.enabled:
+        raise FixiactlError(
+            f"backups are disabled for {env!r}",
+            hint=f"set `[backup] enabled = true` in deploy/environments/{env}.toml and re-run "
+            "fixiactl stack up",
+        )
+    return settings
+
+
+def cipher_passes(settings: BackupSettings) -> dict[int, str]:
+    """Per-repository passphrases: the secrets provider's, else generated once and kept."""
+    path = settings.root / "cipher.json"
+    stored: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
+    passes: dict[int, str] = {}
+    for repo in (1, 2):
+        from_env = os.environ.get(f"FIXIACTL_BACKUP_REPO{repo}_CIPHER_PASS")
+        if from_env:  # the provider's key is never written to disk by us
+            passes[repo] = from_env
+            continue
+        passes[repo] = stored.setdefault(str(repo), secrets.token_urlsafe(48))
+    if stored:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(stored))
+        path.chmod(0o600)
+    return passes

@@ -1,0 +1,188 @@
+"""`fixiactl backup`: pgBackRest on the stack's two encrypted repositories."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from fixiactl.backup import schedule as backup_schedule
+from fixiactl.backup import service
+from fixiactl.cli.common import EnvOption, JsonOption, console, emit_json, operator_errors, progress
+from fixiactl.errors import FixiactlError
+
+app = typer.Typer(help="Backups: init, run, list, verify, expire, schedule.", no_args_is_help=True)
+RepoOption = typer.Option("--repo", min=1, max=2, help="Repository: 1 local, 2 other region")
+
+
+def _size(n: int) -> str:
+    value = float(n)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if value < 1024 or unit == "GiB":
+            return f"{value:.1f} {unit}" if unit != "B" else f"{n} B"
+        value /= 1024
+    return f"{n} B"
+
+
+@app.command()
+def init(
+    env: Annotated[str, EnvOption] = "dev", as_json: Annotated[bool, JsonOption] = False
+) -> None:
+    """Create the stanza on both repositories and check that WAL reaches them."""
+    with operator_errors(), progress(not as_json) as step:
+        step("creating the stanza and checking archiving")
+        result = service.init(env)
+    emit_json(result) if as_json else console.print(f"[green]stanza {result['stanza']} ok[/green]")
+
+
+@app.command()
+def run(
+    env: Annotated[str, EnvOption] = "dev",
+    kind: Annotated[str, typer.Option("--type", help="full, diff or incr")] = "full",
+    repo: Annotated[int, RepoOption] = 1,
+    as_json: Annotated[bool, JsonOption] = False,
+) -> None:
+    """Take a backup into one repository (WAL goes to both continuously)."""
+    with operator_errors(), progress(not as_json) as step:
+        step(f"{kind} backup into repo{repo}")
+        result = service.run(env, kind, repo)
+    if as_json:
+        emit_json(result)
+    else:
+        b = result["backup"]
+        console.print(
+            f"[green]{b['label']}[/green] {b['type']} repo{b['repo']} "
+            f"{_size(b['repo_size_bytes'])} in {result['elapsed_s']} s"
+        )
+
+
+def _archive_line(archive: dict[str, Any] | None) -> str:
+    if archive is None:
+        return "[yellow]archive: unknown (cluster down)[/yellow]"
+    state = "[red]FAILING[/red]" if archive["failing"] else "[green]ok[/green]"
+    return (
+        f"archive: {state}  last archived {archive['last_archived_wal'] or '-'}  "
+        f"failed {archive['failed_count']} (last {archive['last_failed_wal'] or '-'})"
+    )
+
+
+@app.command("list")
+def list_(
+    env: Annotated[str, EnvOption] = "dev", as_json: Annotated[bool, JsonOption] = False
+) -> None:
+    """Every backup in both repositories and the health of WAL archiving (refreshes metrics)."""
+    with operator_errors():
+        inv = service.inventory(env)
+    if as_json:
+        emit_json(inv)
+        return
+    table = Table(title=f"Backups ({env}, stanza {inv['stanza']}: {inv['status']})")
+    for col in (
+        "label",
+        "repo",
+        "type",
+        "stopped (UTC)",
+        "duration",
+        "size",
+        "stored",
+        "WAL range",
+    ):
+        table.add_column(col)
+    for b in inv["backups"]:
+        label = f"[red]{b['label']} (error)[/red]" if b["error"] else b["label"]
+        table.add_row(
+            label,
+            str(b["repo"]),
+            b["type"],
+            b["stopped"],
+            f"{b['duration_s']} s",
+            _size(b["size_bytes"]),
+            _size(b["repo_size_bytes"]),
+            f"{b['wal_start']} … {b['wal_stop']}",
+        )
+    console.print(table)
+    console.print(_archive_line(inv["archive"]))
+    if inv["archive"] and inv["archive"]["failing"]:
+        raise typer.Exit(code=2)
+
+
+@app.command()
+def verify(
+    env: Annotated[str, EnvOption] = "dev",
+    repo: Annotated[int | None, RepoOption] = None,
+    as_json: Annotated[bool, JsonOption] = False,
+) -> None:
+    """Check every file of every backup and WAL segment; exit 1 on any problem."""
+    with operator_errors(), progress(not as_json) as step:
+        step("verifying the repositories")
+        report = service.verify(env, repo)
+    if as_json:
+        emit_json(report.as_dict())
+    elif report.ok:
+        console.print("[green]verify: every backup and WAL segment is valid[/green]")
+    else:
+        console.print("[red]verify found problems:[/red]")
+        for p in report.problems:
+            console.print(f"  {p}")
+    if not report.ok:
+        raise typer.Exit(code=1)
+
+
+@app.command()
+def expire(
+    env: Annotated[str, EnvOption] = "dev",
+    repo: Annotated[int | None, RepoOption] = None,
+    retention_full: Annotated[
+        int | None,
+        typer.Option(
+            min=1, help="Keep N full backups (count-based), instead of the configured days"
+        ),
+    ] = None,
+    as_json: Annotated[bool, JsonOption] = False,
+) -> None:
+    """Apply retention: remove expired sets and their WAL (never the only full backup)."""
+    with operator_errors(), progress(not as_json) as step:
+        step("expiring old backups")
+        result = service.expire(env, repo, retention_full)
+    if as_json:
+        emit_json(result)
+    else:
+        console.print(f"removed {len(result['removed'])} backup(s), {result['kept']} kept")
+
+
+@app.command("restore-point")
+def restore_point(
+    name: Annotated[str, typer.Argument(help="e.g. before-migration-0005")],
+    env: Annotated[str, EnvOption] = "dev",
+    as_json: Annotated[bool, JsonOption] = False,
+) -> None:
+    """Create a named restore point (fixiactl restore --to NAME)."""
+    with operator_errors():
+        result = service.create_restore_point(env, name)
+    emit_json(result) if as_json else console.print(f"restore point {name} at {result['lsn']}")
+
+
+@app.command("schedule")
+def schedule_(
+    env: Annotated[str, EnvOption] = "dev",
+    fmt: Annotated[str, typer.Option("--format", help="cron, systemd or k8s")] = "cron",
+    install: Annotated[bool, typer.Option(help="Write the files instead of printing")] = False,
+    dest: Annotated[Path | None, typer.Option(help="Directory for --install")] = None,
+) -> None:
+    """Print (or install) the schedule: weekly full, daily diff, hourly incr, verify, drills."""
+    with operator_errors():
+        if fmt not in backup_schedule.FORMATS:
+            raise FixiactlError(f"unknown format {fmt!r}", hint="cron, systemd or k8s")
+        if not install:
+            typer.echo(backup_schedule.render(fmt, env), nl=False)
+            return
+        for path in backup_schedule.install(fmt, env, dest):
+            console.print(f"wrote {path}")
+        if fmt == "systemd":
+            console.print(
+                f"then: systemctl daemon-reload && systemctl enable --now "
+                f"'fixia-*-{env}.timer'  ({datetime.now(UTC):%Y-%m-%d})"
+            )
