@@ -62,14 +62,24 @@ def actionlint(ctx: Context) -> GateResult:
 
 def checkov(ctx: Context) -> GateResult:
     # --skip-download: no Bridgecrew platform here; every skip is justified inline where it
-    # stands (checkov:skip=… comments), so a new finding fails the gate.
+    # stands (checkov:skip=… comments, checkov.io/skip annotations), so a new finding fails.
+    # Kubernetes is scanned as rendered (namespaces and patches applied), not as raw base.
+    from fixiactl.k8s.validate import render_core
+
+    rendered = render_core(ctx)
     return ctx.tool(
         uvx(
             "checkov",
             "-d",
-            "deploy",
+            "deploy/terraform",
+            "-d",
+            "deploy/docker",
+            "-d",
+            "deploy/ansible",
             "-d",
             ".github",
+            "-d",
+            str(rendered),
             "--quiet",
             "--compact",
             "--skip-download",
@@ -79,8 +89,6 @@ def checkov(ctx: Context) -> GateResult:
             "dockerfile",
             "github_actions",
             "ansible",
-            "--skip-path",
-            "deploy/k8s/.*/kustomization.yaml",
         ),
         env={"BC_SKIP_MAPPING": "TRUE", "CHECKOV_RUN_SCA_PACKAGE_SCAN_V2": "false"},
     )

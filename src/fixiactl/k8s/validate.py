@@ -6,6 +6,7 @@ ships its CRD; see docs/operations/kubernetes.md)."""
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -36,14 +37,27 @@ def _is_core(obj: dict[str, Any]) -> bool:
     )
 
 
-def core_problems(ctx: Context, objs: list[dict[str, Any]], overlay: str) -> list[str]:
+def write_rendered(ctx: Context, objs: list[dict[str, Any]], overlay: str) -> list[Path]:
+    """One file per object under var/gates/k8s/OVERLAY (checkov scans these too)."""
     out_dir = ctx.work / "k8s" / overlay
-    out_dir.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(out_dir, ignore_errors=True)
+    out_dir.mkdir(parents=True)
     files = []
     for obj in objs:
         path = out_dir / f"{obj['kind']}-{obj['metadata']['name']}.yaml".lower()
         path.write_text(yaml.safe_dump(obj, sort_keys=False))
         files.append(path)
+    return files
+
+
+def render_core(ctx: Context) -> Path:
+    for overlay, objs in overlays(ctx.root).items():
+        write_rendered(ctx, [o for o in objs if _is_core(o)], overlay)
+    return ctx.work / "k8s"
+
+
+def core_problems(ctx: Context, objs: list[dict[str, Any]], overlay: str) -> list[str]:
+    files = write_rendered(ctx, objs, overlay)
     code, out = ctx.run(
         uvx("kubernetes-validate", "--strict", "--quiet", "-k", K8S_VERSION, *files)
     )
