@@ -69,3 +69,9 @@ fmt: venv ## Format and autofix
 
 clean: ## Remove the virtualenv and local state
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .coverage
+
+gates: venv ## Every quality gate as CI runs it (slow: semgrep, checkov, coverage, PG migrations, SBOM, perf); summary table
+	$(BIN)/fixiactl gates
+
+gates-fast: venv ## Only the fast gates (they also run inside make test via tests/gates)
+	$(BIN)/fixiactl gates --fast

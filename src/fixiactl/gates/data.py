@@ -18,7 +18,7 @@ from fixiactl.stack.config import PGBIN, stack_root
 from fixiactl.stack.postgres import as_postgres, init_cluster, psql, wait_ready
 
 COVERAGE_MIN = 85
-PERF_TOLERANCE = 0.25  # fail when a hot path's mean is more than 25 % above the baseline
+PERF_TOLERANCE = 0.25  # fail when a hot path is more than 25 % slower than the baseline
 ROUND_TRIP = (("upgrade", "head"), ("downgrade", "base"), ("upgrade", "head"), ("check",))
 
 
@@ -136,10 +136,12 @@ def compare_benchmarks(current: dict[str, float], baseline: dict[str, float]) ->
     return slower
 
 
-def benchmark_means(report: dict[str, object]) -> dict[str, float]:
+def benchmark_minimums(report: dict[str, object]) -> dict[str, float]:
+    """Per benchmark, the fastest round: on a shared machine the mean measures the neighbours'
+    load as much as our code, the minimum is what the code costs when it gets the CPU."""
     rows = report.get("benchmarks", [])
     assert isinstance(rows, list)
-    return {row["name"]: float(row["stats"]["mean"]) for row in rows}
+    return {row["name"]: float(row["stats"]["min"]) for row in rows}
 
 
 def performance(ctx: Context) -> GateResult:
@@ -158,8 +160,11 @@ def performance(ctx: Context) -> GateResult:
     )
     if code != 0:
         return GateResult(Status.FAILED, detail=f"benchmarks failed: {tail(out)}", output=out)
-    baseline = json.loads((ctx.root / "benchmarks" / "baseline.json").read_text())
-    slower = compare_benchmarks(benchmark_means(json.loads(out_file.read_text())), baseline)
+    stored = ctx.root / "benchmarks" / "baseline.json"
+    if not stored.exists():
+        return GateResult(Status.FAILED, detail="no baseline: run with --update-baseline")
+    baseline = json.loads(stored.read_text())
+    slower = compare_benchmarks(benchmark_minimums(json.loads(out_file.read_text())), baseline)
     if slower:
         return GateResult(Status.FAILED, detail="; ".join(slower))
     return GateResult(Status.PASSED, detail=f"{len(baseline)} hot paths within 25 % of baseline")
@@ -169,5 +174,5 @@ def copy_baseline(ctx: Context) -> Path:
     """`fixiactl gates --update-baseline`: store this machine's means as the new baseline."""
     report = json.loads((ctx.work / "benchmarks.json").read_text())
     target = ctx.root / "benchmarks" / "baseline.json"
-    target.write_text(json.dumps(benchmark_means(report), indent=2, sort_keys=True) + "\n")
+    target.write_text(json.dumps(benchmark_minimums(report), indent=2, sort_keys=True) + "\n")
     return target
