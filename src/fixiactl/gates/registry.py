@@ -16,7 +16,7 @@ GATES: tuple[Gate, ...] = (
     Gate("licenses", "code", S.SLOW, code.licenses, "no GPL/AGPL in runtime deps"),
     Gate("pip-audit", "code", S.SLOW, code.pip_audit, "pip-audit --strict (CI only)"),
     Gate("coverage", "code", S.SLOW, data.coverage, "branch coverage ≥ 85 %"),
-    Gate("migrations-sqlite", "db", S.FAST, data.migrations_sqlite, "up→down→up + check"),
+    Gate("migrations-sqlite", "db", S.SLOW, data.migrations_sqlite, "up→down→up + check"),
     Gate("migrations-postgres", "db", S.SLOW, data.migrations_postgres, "up→down→up + check"),
     Gate("migration-safety", "db", S.FAST, data.migration_safety, "expand/contract linter"),
     Gate("promtool", "monitoring", S.FAST, infra.promtool, "check + test rules"),
