@@ -5,6 +5,7 @@ ships its CRD; see docs/operations/kubernetes.md)."""
 
 from __future__ import annotations
 
+import fcntl
 import json
 import shutil
 import subprocess
@@ -66,10 +67,14 @@ def core_problems(ctx: Context, objs: list[dict[str, Any]], overlay: str) -> lis
 
 def crd_problems(ctx: Context, objs: list[dict[str, Any]], overlay: str) -> list[str]:
     tool = ctx.root / CRD_TOOL
-    if not (tool / "node_modules").exists():
-        code, out = ctx.run(["npm", "ci", "--no-audit", "--no-fund", "--ignore-scripts"], cwd=tool)
-        if code != 0:
-            return [f"npm ci in {CRD_TOOL} failed: {out[-300:]}"]
+    # Parallel test workers may get here together: one installs, the others wait.
+    with open(tool / ".install.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (tool / "node_modules" / ".package-lock.json").exists():
+            cmd = ["npm", "ci", "--no-audit", "--no-fund", "--ignore-scripts"]
+            code, out = ctx.run(cmd, cwd=tool)
+            if code != 0:
+                return [f"npm ci in {CRD_TOOL} failed: {out[-300:]}"]
     proc = subprocess.run(
         ["node", "validate.mjs"],
         cwd=tool,
