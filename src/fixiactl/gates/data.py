@@ -97,7 +97,8 @@ def coverage(ctx: Context) -> GateResult:
     code, out = ctx.run(
         [venv_bin("coverage"), "report", "--format=total", f"--fail-under={COVERAGE_MIN}"]
     )
-    total = out.strip().splitlines()[-1] if out.strip() else "?"
+    numbers = [line for line in out.split() if line.replace(".", "", 1).isdigit()]
+    total = numbers[0] if numbers else "?"
     status = Status.PASSED if code == 0 else Status.FAILED
     return GateResult(status, detail=f"branch coverage {total}% (min {COVERAGE_MIN}%)", output=out)
 
