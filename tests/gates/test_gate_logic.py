@@ -70,3 +70,25 @@ def test_pip_audit_reports_skipped_locally(name: str, monkeypatch: pytest.Monkey
     gate = json.loads(out.stdout)["gates"][0]
     assert gate["status"] == "skipped"
     assert gate["detail"].startswith("skipped: no advisory database")
+
+
+def test_detect_secrets_fails_on_a_new_untracked_secret(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import shutil
+    import subprocess
+
+    from fixiactl.gates.code import detect_secrets
+    from fixiactl.stack.config import ROOT
+
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    shutil.copy(ROOT / ".secrets.baseline", tmp_path / ".secrets.baseline")
+    (tmp_path / "clean.py").write_text("x = 1\n")
+    ctx = Context(root=tmp_path, work=tmp_path / "work")
+    assert detect_secrets(ctx).status is Status.PASSED
+    leak = 'password = "Xy9$kq2!mZ8pLw3@rT5vNb7"\n'  # pragma: allowlist secret
+    (tmp_path / "leak.py").write_text(leak)  # never added to git
+    result = detect_secrets(ctx)
+    assert result.status is Status.FAILED
+    assert "leak.py" in result.output
+    assert (tmp_path / ".secrets.baseline").read_bytes() == (
+        ROOT / ".secrets.baseline"
+    ).read_bytes()
