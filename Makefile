@@ -99,3 +99,9 @@ bench-dr: venv system-deps ## DR benchmark: RTO of a 1 GB database incl. app rea
 	$(BIN)/fixiactl stack up --env drbench
 	$(BIN)/fixiactl dr bench --env drbench --size-mb 1024; rc=$$?; \
 		$(BIN)/fixiactl stack down --env drbench; exit $$rc
+
+gates: venv ## Every quality gate as CI runs it (slow: semgrep, checkov, coverage, PG migrations, SBOM, perf); summary table
+	$(BIN)/fixiactl gates
+
+gates-fast: venv ## Only the fast gates (they also run inside make test via tests/gates)
+	$(BIN)/fixiactl gates --fast

@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from fixiactl.cli import backup, bench, dr, slo, stack
+from fixiactl.cli import backup, bench, dr, gates, k8s, slo, stack
 from fixiactl.cli.restore import restore
 
 app = typer.Typer(
@@ -25,6 +25,8 @@ app.add_typer(slo.app, name="slo")
 app.add_typer(backup.app, name="backup")
 app.add_typer(dr.app, name="dr")
 app.command("restore")(restore)
+app.add_typer(gates.app, name="gates")
+app.add_typer(k8s.app, name="k8s")
 
 
 @app.command()

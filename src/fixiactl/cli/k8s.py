@@ -1,0 +1,53 @@
+"""`fixiactl k8s`: generate the Kubernetes artifacts that derive from one source, render an
+overlay, validate everything."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+import yaml
+
+from fixiactl.cli.common import JsonOption, console, emit_json, operator_errors
+from fixiactl.gates.model import Context
+from fixiactl.k8s import generate as gen
+from fixiactl.k8s.kustomize import build
+from fixiactl.k8s.validate import validate_overlays
+from fixiactl.stack.config import ROOT
+
+app = typer.Typer(help="Kubernetes manifests (deploy/k8s).", no_args_is_help=True)
+
+
+@app.command("generate")
+def generate_cmd(as_json: Annotated[bool, JsonOption] = False) -> None:
+    """Write AnalysisTemplates (from deploy/slo) and PrometheusRules (from the rule files)."""
+    with operator_errors():
+        written = [str(p) for p in gen.write(ROOT)]
+    if as_json:
+        emit_json({"written": written})
+    else:
+        for path in written:
+            console.print(f"wrote {path}")
+
+
+@app.command("render")
+def render_cmd(overlay: str) -> None:
+    """Print an overlay as `kustomize build` would (the subset used here)."""
+    with operator_errors():
+        objs = build(ROOT / "deploy" / "k8s" / "overlays" / overlay)
+    typer.echo(yaml.safe_dump_all(objs, sort_keys=False))
+
+
+@app.command("validate")
+def validate_cmd(as_json: Annotated[bool, JsonOption] = False) -> None:
+    """Validate every object of every overlay; exit 1 on any problem."""
+    with operator_errors():
+        problems, count = validate_overlays(Context())
+    if as_json:
+        emit_json({"objects": count, "problems": problems})
+    else:
+        for problem in problems:
+            console.print(f"[red]{problem}[/red]", markup=True)
+        console.print(f"{count} objects, {len(problems)} problems")
+    if problems:
+        raise typer.Exit(code=1)

@@ -1,0 +1,1 @@
+"""Quality gates: every check CI runs, runnable locally with `fixiactl gates` / `make gates`."""

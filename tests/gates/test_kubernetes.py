@@ -1,0 +1,184 @@
+"""Kubernetes manifests: what the overlays contain, and that the validators reject bad objects
+(so a passing `kubernetes` gate means something)."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from fixiactl.errors import FixiactlError
+from fixiactl.gates.model import Context
+from fixiactl.k8s.kustomize import build
+from fixiactl.k8s.validate import cnpg_problems, core_problems, crd_problems, overlays
+from fixiactl.stack.config import ROOT
+
+Obj = dict[str, Any]
+
+
+@pytest.fixture(scope="module")
+def rendered() -> dict[str, list[Obj]]:
+    return overlays(ROOT)
+
+
+def one(objs: list[Obj], kind: str, name: str | None = None) -> Obj:
+    hits = [
+        o for o in objs if o["kind"] == kind and (name is None or o["metadata"]["name"] == name)
+    ]
+    assert len(hits) == 1, f"{kind}/{name}: {len(hits)} found"
+    return hits[0]
+
+
+def pod_specs(objs: list[Obj]) -> Iterator[tuple[str, Obj]]:
+    for o in objs:
+        template = o.get("spec", {}).get("template")
+        if isinstance(template, dict) and "containers" in template.get("spec", {}):
+            yield o["metadata"]["name"], template["spec"]
+
+
+def test_production_has_every_piece_of_the_topology(rendered: dict[str, list[Obj]]) -> None:
+    objs = rendered["production"]
+    rollout = one(objs, "Rollout", "fixia")
+    canary = rollout["spec"]["strategy"]["canary"]
+    assert [s["setWeight"] for s in canary["steps"] if "setWeight" in s] == [5, 25, 50, 100]
+    assert canary["analysis"]["templates"] == [{"templateName": "slo-all"}]
+    assert {canary["stableService"], canary["canaryService"]} == {"fixia-stable", "fixia-canary"}
+    one(objs, "Service", "fixia-stable")
+    one(objs, "Service", "fixia-canary")
+    assert one(objs, "Ingress", "fixia")["spec"]["rules"][0]["http"]["paths"][0]["backend"]
+    hpa = one(objs, "HorizontalPodAutoscaler", "fixia")
+    assert {m["type"] for m in hpa["spec"]["metrics"]} == {"Resource", "Pods"}
+    assert hpa["spec"]["minReplicas"] == 4  # the production patch applied
+    one(objs, "PodDisruptionBudget", "fixia")
+    deny = one(objs, "NetworkPolicy", "default-deny")
+    assert deny["spec"]["podSelector"] == {} and set(deny["spec"]["policyTypes"]) == {
+        "Ingress",
+        "Egress",
+    }
+    assert one(objs, "ServiceAccount", "fixia")["automountServiceAccountToken"] is False
+    cluster = one(objs, "Cluster", "fixia-db")
+    assert cluster["spec"]["instances"] == 3
+    assert cluster["spec"]["backup"]["retentionPolicy"] == "30d"
+    assert one(objs, "Pooler")["spec"]["pgbouncer"]["poolMode"] == "transaction"
+    one(objs, "ScheduledBackup")
+    one(objs, "StatefulSet", "redis")
+    one(objs, "ServiceMonitor", "fixia")
+    assert any(o["kind"] == "PrometheusRule" for o in objs)
+    assert {o["metadata"]["name"] for o in objs if o["kind"] == "ExternalSecret"} >= {
+        "fixia-secrets"
+    }
+    assert all(o["metadata"].get("namespace") == "fixia" for o in objs if o["kind"] != "Namespace")
+
+
+def test_probes_point_at_the_service_contract(rendered: dict[str, list[Obj]]) -> None:
+    app = one(rendered["production"], "Rollout")["spec"]["template"]["spec"]["containers"][0]
+    assert app["livenessProbe"]["httpGet"]["path"] == "/healthz"
+    assert app["readinessProbe"]["httpGet"]["path"] == "/readyz"
+    assert app["image"] == "ghcr.io/fixia/fixia:stable"
+
+
+@pytest.mark.parametrize("overlay", ["staging", "production", "production-blue-green"])
+def test_every_pod_runs_restricted(rendered: dict[str, list[Obj]], overlay: str) -> None:
+    for name, spec in pod_specs(rendered[overlay]):
+        assert spec["securityContext"]["runAsNonRoot"] is True, name
+        assert spec["securityContext"]["seccompProfile"]["type"] == "RuntimeDefault", name
+        assert spec["automountServiceAccountToken"] is False, name
+        for c in spec["containers"]:
+            sc = c["securityContext"]
+            assert sc["allowPrivilegeEscalation"] is False, name
+            assert sc["readOnlyRootFilesystem"] is True, name
+            assert sc["capabilities"]["drop"] == ["ALL"], name
+            assert "limits" in c["resources"], name
+
+
+def test_blue_green_variant_replaces_the_canary(rendered: dict[str, list[Obj]]) -> None:
+    strategy = one(rendered["production-blue-green"], "Rollout")["spec"]["strategy"]
+    assert set(strategy) == {"blueGreen"}
+    assert strategy["blueGreen"]["previewService"] == "fixia-preview"
+    assert (
+        strategy["blueGreen"]["prePromotionAnalysis"]["templates"][0]["templateName"] == "slo-all"
+    )
+
+
+def test_core_validator_rejects_an_unknown_field(tmp_path: Path) -> None:
+    bad = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "x"}, "spec": {"portz": 1}}
+    problems = core_problems(Context(work=tmp_path), [bad], "t")
+    assert problems and "portz" in problems[0]
+
+
+def test_crd_validator_rejects_a_wrong_type(rendered: dict[str, list[Obj]]) -> None:
+    rollout = copy.deepcopy(one(rendered["production"], "Rollout"))
+    rollout["spec"]["strategy"]["canary"]["steps"][0]["setWeight"] = "five"
+    problems = crd_problems(Context(), [rollout], "t")
+    assert any("setWeight" in p and "integer" in p for p in problems), problems
+
+
+def test_crd_validator_refuses_a_kind_it_has_no_schema_for() -> None:
+    obj = {"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"}}
+    assert any("no schema package" in p for p in crd_problems(Context(), [obj], "t"))
+
+
+def test_cnpg_schema_rejects_unknown_and_invalid_fields(rendered: dict[str, list[Obj]]) -> None:
+    cluster = copy.deepcopy(one(rendered["production"], "Cluster"))
+    cluster["spec"]["instancez"] = 3
+    cluster["spec"]["backup"]["retentionPolicy"] = "thirty days"
+    problems = cnpg_problems(ROOT, [cluster], "t")
+    assert any("instancez" in p for p in problems)
+    assert any("retentionPolicy" in p for p in problems)
+
+
+def write(path: Path, doc: Any) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump(doc) if not isinstance(doc, str) else doc)
+
+
+def test_kustomize_subset(tmp_path: Path) -> None:
+    dep = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "d"},
+        "spec": {
+            "template": {"spec": {"containers": [{"name": "a", "image": "img:1", "args": ["x"]}]}}
+        },
+    }
+    write(tmp_path / "base" / "d.yaml", dep)
+    write(tmp_path / "base" / "kustomization.yaml", {"resources": ["d.yaml"]})
+    patch = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "d"},
+        "spec": {
+            "replicas": 2,
+            "template": {"spec": {"containers": [{"name": "a", "args": None}]}},
+        },
+    }
+    write(tmp_path / "o" / "p.yaml", patch)
+    write(
+        tmp_path / "o" / "kustomization.yaml",
+        {
+            "namespace": "ns",
+            "resources": ["../base"],
+            "patches": [{"path": "p.yaml"}],
+            "labels": [{"pairs": {"env": "x"}}],
+            "images": [{"name": "img", "newTag": "2"}],
+        },
+    )
+    (out,) = build(tmp_path / "o")
+    container = out["spec"]["template"]["spec"]["containers"][0]
+    assert container == {"name": "a", "image": "img:2"}
+    assert out["spec"]["replicas"] == 2
+    assert out["metadata"] == {"name": "d", "namespace": "ns", "labels": {"env": "x"}}
+
+
+def test_kustomize_refuses_what_it_does_not_render(tmp_path: Path) -> None:
+    write(tmp_path / "kustomization.yaml", {"resources": [], "configMapGenerator": []})
+    with pytest.raises(FixiactlError, match="unsupported"):
+        build(tmp_path)
+    write(tmp_path / "kustomization.yaml", {"resources": [], "patches": [{"path": "p.yaml"}]})
+    write(tmp_path / "p.yaml", {"kind": "Service", "metadata": {"name": "nope"}})
+    with pytest.raises(FixiactlError, match="matches nothing"):
+        build(tmp_path)
