@@ -7,11 +7,12 @@ BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
 export FIXIA_DATABASE_URL ?= sqlite+aiosqlite:///var/fixia.db
 
-.PHONY: help venv run test test-fast test-stack lint typecheck fmt system-deps clean migrate \
-	stack stack-down stack-status bench
+.PHONY: help venv run test test-fast test-stack test-e2e test-acceptance lint typecheck fmt system-deps \
+	clean migrate stack stack-down stack-status stack-monitoring bench bench-web bench-dr soak slo \
+	npm-deps i18n screenshots gates gates-fast
 
 help: ## List the targets
-	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[36m%-17s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 $(BIN)/uv:
 	$(PYTHON) -m venv $(VENV)
@@ -51,14 +52,17 @@ lint: venv ## ruff lint and format check
 typecheck: venv ## mypy strict on src/
 	$(BIN)/mypy src
 
-test: venv system-deps ## Everything: lint, types, the suite on SQLite + PostgreSQL, then through the stack
+test: venv system-deps npm-deps ## Everything: lint, types, the suite on SQLite + PostgreSQL, the stack, the browser, the ops scenarios
 	$(MAKE) --no-print-directory lint typecheck
 	$(BIN)/pytest -n 2 --dist loadfile --cov --cov-branch --cov-report=term:skip-covered \
-		--cov-fail-under=85
-	$(MAKE) --no-print-directory test-stack
+		--cov-fail-under=85 --ignore=tests/e2e --ignore=tests/acceptance --ignore=tests/chaos
+	$(MAKE) --no-print-directory test-stack test-e2e test-acceptance
 
 test-stack: venv ## Functional + integration tests over HTTP through HAProxy → app → PgBouncer → PostgreSQL
 	$(BIN)/pytest --stack -p no:xdist tests/functional tests/integration
+
+test-acceptance: venv system-deps ## Ops scenarios, each on its own throw-away stack: monitoring, backups/DR, deploys; then chaos
+	$(BIN)/pytest -p no:xdist tests/acceptance tests/chaos
 
 test-fast: venv ## Unit and functional tests on SQLite only
 	$(BIN)/pytest -k "not postgresql" -x -q
