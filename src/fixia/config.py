@@ -149,6 +149,37 @@ class EmailSettings(BaseModel):
     smtp_timeout_s: float = 10.0
 
 
+class SecuritySettings(BaseModel):
+    """HTTP hardening (platform/http_security.py) and API exposure."""
+
+    # The API's own policy: JSON answers load nothing and may not be framed. HTML pages set
+    # their own CSP (with nonces); the middleware never replaces a CSP a handler set.
+    csp: str = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'"
+    # Swagger UI loads its own scripts; it is only served where api_docs is on.
+    csp_exempt_paths: list[str] = Field(
+        default_factory=lambda: ["/docs", "/docs/oauth2-redirect", "/redoc"]
+    )
+    hsts_max_age_s: int = Field(default=31_536_000, ge=0)
+    referrer_policy: str = "no-referrer"
+    # Browser origins allowed to call the API with credentials; empty means same-origin only.
+    cors_origins: list[str] = Field(default_factory=list)
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    # /docs and the OpenAPI document; None means on everywhere except production.
+    api_docs: bool | None = None
+
+
+class SecretsSettings(BaseModel):
+    """Where secrets come from (platform/secrets.py): env/files, or HashiCorp Vault KV v2."""
+
+    provider: Literal["env", "vault"] = "env"
+    # env provider: FIXIA_SECRET_<NAME>, or the file named by FIXIA_SECRET_<NAME>_FILE.
+    vault_url: str = "http://127.0.0.1:8200"
+    vault_token: SecretStr | None = None
+    vault_mount: str = "secret"
+    vault_path: str = "fixia"
+    vault_timeout_s: float = Field(default=5.0, gt=0)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="FIXIA_", env_nested_delimiter="__", extra="ignore", env_file=None
@@ -168,6 +199,8 @@ class Settings(BaseSettings):
     cache: CacheSettings = Field(default_factory=CacheSettings)
     ratelimit: RateLimitSettings = Field(default_factory=RateLimitSettings)
     payments: PaymentSettings = Field(default_factory=PaymentSettings)
+    security: SecuritySettings = Field(default_factory=SecuritySettings)
+    secrets: SecretsSettings = Field(default_factory=SecretsSettings)
     # AES-GCM key for personal data at rest (phones). 32+ characters; derived to 256 bits.
     encryption_key: SecretStr = SecretStr("dev-insecure-encryption-key-change-me-0123")
     plans: dict[str, PlanLimits] = Field(default_factory=_default_plans)
@@ -200,6 +233,11 @@ class Settings(BaseSettings):
         if self.env == "production" and self.payments.provider == "sandbox":
             raise ValueError("the sandbox payment provider is refused in production")
         return self
+
+    @property
+    def api_docs_enabled(self) -> bool:
+        docs = self.security.api_docs
+        return self.env != "production" if docs is None else docs
 
     @property
     def is_sqlite(self) -> bool:
