@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -206,6 +206,14 @@ class Settings(BaseSettings):
     plans: dict[str, PlanLimits] = Field(default_factory=_default_plans)
     min_age_years: int = 18
     var_dir: Path = Path("var")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _load_secrets(cls, data: Any) -> Any:
+        """Secrets from the configured SecretProvider (env/files or Vault), before checks."""
+        from fixia.platform.secrets import overlay
+
+        return overlay(data) if isinstance(data, dict) else data
 
     @model_validator(mode="after")
     def _fail_fast(self) -> Settings:

@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from fixiactl.cli import bench, stack
+from fixiactl.cli import bench, secrets, stack
 
 app = typer.Typer(
     help="Operate Fixia: stack, deploys, backups, drills.",
@@ -20,6 +20,7 @@ app = typer.Typer(
 )
 app.add_typer(stack.app, name="stack")
 app.add_typer(bench.app, name="bench")
+app.add_typer(secrets.app, name="secrets")
 
 
 @app.command()
