@@ -104,6 +104,8 @@ class PaymentSettings(BaseModel):
     # The platform's cut of every job payment; the professional receives the rest.
     commission_rate: Decimal = Field(default=Decimal("0.10"), ge=0, lt=1)
     webhook_secret: SecretStr = SecretStr("dev-insecure-webhook-secret-change-me")
+    # Replay window: a signed notification older (or newer) than this is refused. 0 = off.
+    webhook_tolerance_s: int = Field(default=300, ge=0)
     mercadopago_access_token: SecretStr | None = None
     mercadopago_api_url: str = "https://api.mercadopago.com"
     timeout_s: float = Field(default=5.0, gt=0)

@@ -96,7 +96,10 @@ def test_without_secrets_production_refuses_placeholders(store: Store) -> None:
 def test_vault_refusal_is_an_error_not_an_empty_secret() -> None:
     with fake_vault() as server:
         provider = VaultSecretProvider(
-            url=server.url, token="wrong-token", mount="secret", path="fixia"  # noqa: S106
+            url=server.url,
+            token="wrong-token",
+            mount="secret",
+            path="fixia",  # noqa: S106
         )
         with pytest.raises(SecretError, match="Vault read"):
             provider.get("jwt_keys")
