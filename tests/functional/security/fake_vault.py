@@ -20,7 +20,7 @@ from typing import Any
 class _Handler(BaseHTTPRequestHandler):
     server: _VaultServer
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args: Any) -> None:
         return
 
     def _reply(self, status: int, body: dict[str, Any] | None) -> None:
@@ -42,7 +42,7 @@ class _Handler(BaseHTTPRequestHandler):
         prefix = f"/v1/{self.server.mount}/data/"
         return path[len(prefix) :] if path.startswith(prefix) else None
 
-    def do_GET(self) -> None:  # noqa: N802 - stdlib naming
+    def do_GET(self) -> None:
         if not self._authorised():
             return
         if self.path.startswith("/v1/auth/token/lookup-self"):
@@ -68,7 +68,7 @@ class _Handler(BaseHTTPRequestHandler):
             },
         )
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         if not self._authorised():
             return
         key = self._kv_path()
@@ -81,7 +81,7 @@ class _Handler(BaseHTTPRequestHandler):
         version = len(self.server.secrets[key])
         self._reply(200, {"data": {"version": version, "destroyed": False}})
 
-    do_PUT = do_POST  # noqa: N815
+    do_PUT = do_POST
 
 
 class _VaultServer(ThreadingHTTPServer):
@@ -96,7 +96,7 @@ class _VaultServer(ThreadingHTTPServer):
 
 
 @contextmanager
-def fake_vault(token: str = "root-token", mount: str = "secret") -> Iterator[_VaultServer]:  # noqa: S107
+def fake_vault(token: str = "root-token", mount: str = "secret") -> Iterator[_VaultServer]:
     server = _VaultServer(token, mount)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

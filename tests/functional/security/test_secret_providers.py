@@ -79,7 +79,7 @@ def test_provider_returns_what_the_store_holds(store: Store) -> None:
 def test_secrets_reach_settings_and_pass_production_checks(store: Store) -> None:
     provider = store(SECRETS)
     data = overlay({"env": "production", "payments": {"provider": "mercadopago"}}, provider)
-    data["payments"]["mercadopago_access_token"] = "APP_USR-token"  # noqa: S105
+    data["payments"]["mercadopago_access_token"] = "APP_USR-token"
     settings = Settings(**data)
     assert settings.auth.jwt_active_kid == "k2026"
     assert settings.auth.jwt_keys["k2026"].get_secret_value().startswith("a-real-jwt")
@@ -99,7 +99,7 @@ def test_vault_refusal_is_an_error_not_an_empty_secret() -> None:
             url=server.url,
             token="wrong-token",
             mount="secret",
-            path="fixia",  # noqa: S106
+            path="fixia",
         )
         with pytest.raises(SecretError, match="Vault read"):
             provider.get("jwt_keys")
