@@ -16,8 +16,6 @@ from tests.factories.admin import admin
 from tests.factories.catalog import DbExec
 from tests.factories.payments import api_client, payments_app
 
-pytestmark = pytest.mark.inprocess
-
 
 @pytest.fixture
 def app(settings: Settings) -> FastAPI:

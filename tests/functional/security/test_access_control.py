@@ -16,6 +16,9 @@ from tests.factories.catalog import DbExec
 from tests.factories.payments import subscribe
 from tests.functional.fuzz.world import World, build
 
+# In process only: these tests build their own apps and settings.
+pytestmark = pytest.mark.inprocess
+
 API = "/api/v1"
 DENIED = {401, 403, 404, 410}
 REASON = {"reason": "Intento de acceso indebido"}

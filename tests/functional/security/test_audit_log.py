@@ -19,6 +19,9 @@ from tests.factories.catalog import DbExec
 from tests.factories.payments import create_job, pay_job, run_cli, sandbox_checkout
 from tests.factories.projects import job_between
 
+# In process only: these tests build their own apps and settings.
+pytestmark = pytest.mark.inprocess
+
 API = "/api/v1"
 # httpx's ASGI transport reports this client address.
 CLIENT_IP = "127.0.0.1"

@@ -12,11 +12,15 @@ from pathlib import Path
 
 import httpx
 import jwt
+import pytest
 
 from fixia.config import Settings
 from fixia.platform.security import issue_access_token
 from tests.factories.accounts import Account, register, registration
 from tests.factories.catalog import create_service, expect_problem
+
+# In process only: these tests build their own apps and settings.
+pytestmark = pytest.mark.inprocess
 
 API = "/api/v1"
 

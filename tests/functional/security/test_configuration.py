@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
 from pydantic import SecretStr
@@ -17,6 +18,9 @@ from fixia.payments.providers import signing
 from tests.factories.accounts import register
 from tests.factories.catalog import expect_problem
 from tests.factories.payments import create_job, pay_job
+
+# In process only: these tests build their own apps and settings.
+pytestmark = pytest.mark.inprocess
 
 API = "/api/v1"
 PAGE_CSP = "default-src 'self'; script-src 'nonce-abc'"

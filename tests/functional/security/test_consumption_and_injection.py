@@ -15,6 +15,9 @@ from fixia.main import create_app
 from tests.factories.accounts import register
 from tests.factories.catalog import create_service, expect_problem, search_ids, service_body
 
+# In process only: these tests build their own apps and settings.
+pytestmark = pytest.mark.inprocess
+
 API = "/api/v1"
 SRC = Path(__file__).resolve().parents[3] / "src" / "fixia"
 

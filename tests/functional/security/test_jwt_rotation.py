@@ -23,6 +23,9 @@ from fixiactl.secrets import rotate
 from fixiactl.stack.config import StackState, load_env, state_dir
 from tests.factories.accounts import Account, log_in, register
 
+# In process only: these tests build their own apps and settings.
+pytestmark = pytest.mark.inprocess
+
 API = "/api/v1"
 ENV = "test-jwt-rotation"
 

@@ -20,6 +20,9 @@ from fixia.platform.secrets import (
 )
 from tests.functional.security.fake_vault import fake_vault
 
+# In process only: these tests build their own apps and settings.
+pytestmark = pytest.mark.inprocess
+
 SECRETS = {
     "jwt_keys": json.dumps({"k2026": "a-real-jwt-signing-key-" + "j" * 40}),
     "jwt_active_kid": "k2026",
