@@ -70,5 +70,6 @@ fmt: venv ## Format and autofix
 clean: ## Remove the virtualenv and local state
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .coverage
 
+.PHONY: test-security
 test-security: venv ## OWASP API Top 10, audit log, secrets and schemathesis fuzzing (in process)
 	$(BIN)/pytest -p no:xdist tests/functional/security tests/functional/fuzz -q
