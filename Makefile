@@ -109,3 +109,7 @@ gates: venv ## Every quality gate as CI runs it (slow: semgrep, checkov, coverag
 
 gates-fast: venv ## Only the fast gates (they also run inside make test via tests/gates)
 	$(BIN)/fixiactl gates --fast
+
+.PHONY: test-security
+test-security: venv ## OWASP API Top 10, audit log, secrets and schemathesis fuzzing (in process)
+	$(BIN)/pytest -p no:xdist tests/functional/security tests/functional/fuzz -q

@@ -30,6 +30,7 @@ from tests import stack as stack_module
 IN_CI = os.environ.get("CI", "").lower() == "true"
 # Tables of reference data the migrations seed; everything else is emptied between tests.
 KEEP = {"alembic_version", "categories", "subcategories"}
+APPEND_ONLY = {"audit_log"}
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -111,7 +112,11 @@ def _cleanup_sql() -> str:
     import_all()
     tables = [t.name for t in reversed(Base.metadata.sorted_tables) if t.name not in KEEP]
     # Table names come from our own metadata, never from input.
-    deletes = "".join(f"DELETE FROM {t};" for t in tables)  # noqa: S608
+    # The audit log refuses DELETE (an append-only trigger); TRUNCATE fires no row trigger.
+    deletes = "".join(
+        f"TRUNCATE {t};" if t in APPEND_ONLY else f"DELETE FROM {t};"  # noqa: S608
+        for t in tables
+    )
     return "BEGIN;" + deletes + "COMMIT;"
 
 

@@ -14,6 +14,7 @@ import typer
 from rich.console import Console
 
 from fixia import __version__, migrate
+from fixia.admin.audit_cli import audit_app
 from fixia.config import Settings, get_settings
 
 app = typer.Typer(
@@ -25,6 +26,7 @@ app.add_typer(db_app, name="db")
 jobs_app = typer.Typer(help="Scheduled jobs, safe to run from cron.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
 app.add_typer(jobs_app, name="jobs")
+app.add_typer(audit_app, name="audit")
 console = Console(stderr=True)
 T = TypeVar("T")
 

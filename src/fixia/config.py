@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -104,6 +104,8 @@ class PaymentSettings(BaseModel):
     # The platform's cut of every job payment; the professional receives the rest.
     commission_rate: Decimal = Field(default=Decimal("0.10"), ge=0, lt=1)
     webhook_secret: SecretStr = SecretStr("dev-insecure-webhook-secret-change-me")
+    # Replay window: a signed notification older (or newer) than this is refused. 0 = off.
+    webhook_tolerance_s: int = Field(default=300, ge=0)
     mercadopago_access_token: SecretStr | None = None
     mercadopago_api_url: str = "https://api.mercadopago.com"
     timeout_s: float = Field(default=5.0, gt=0)
@@ -161,6 +163,37 @@ class WebSettings(BaseModel):
     )
 
 
+class SecuritySettings(BaseModel):
+    """HTTP hardening (platform/http_security.py) and API exposure."""
+
+    # The API's own policy: JSON answers load nothing and may not be framed. HTML pages set
+    # their own CSP (with nonces); the middleware never replaces a CSP a handler set.
+    csp: str = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'"
+    # Swagger UI loads its own scripts; it is only served where api_docs is on.
+    csp_exempt_paths: list[str] = Field(
+        default_factory=lambda: ["/docs", "/docs/oauth2-redirect", "/redoc"]
+    )
+    hsts_max_age_s: int = Field(default=31_536_000, ge=0)
+    referrer_policy: str = "no-referrer"
+    # Browser origins allowed to call the API with credentials; empty means same-origin only.
+    cors_origins: list[str] = Field(default_factory=list)
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    # /docs and the OpenAPI document; None means on everywhere except production.
+    api_docs: bool | None = None
+
+
+class SecretsSettings(BaseModel):
+    """Where secrets come from (platform/secrets.py): env/files, or HashiCorp Vault KV v2."""
+
+    provider: Literal["env", "vault"] = "env"
+    # env provider: FIXIA_SECRET_<NAME>, or the file named by FIXIA_SECRET_<NAME>_FILE.
+    vault_url: str = "http://127.0.0.1:8200"
+    vault_token: SecretStr | None = None
+    vault_mount: str = "secret"
+    vault_path: str = "fixia"
+    vault_timeout_s: float = Field(default=5.0, gt=0)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="FIXIA_", env_nested_delimiter="__", extra="ignore", env_file=None
@@ -181,11 +214,21 @@ class Settings(BaseSettings):
     ratelimit: RateLimitSettings = Field(default_factory=RateLimitSettings)
     payments: PaymentSettings = Field(default_factory=PaymentSettings)
     web: WebSettings = Field(default_factory=WebSettings)
+    security: SecuritySettings = Field(default_factory=SecuritySettings)
+    secrets: SecretsSettings = Field(default_factory=SecretsSettings)
     # AES-GCM key for personal data at rest (phones). 32+ characters; derived to 256 bits.
     encryption_key: SecretStr = SecretStr("dev-insecure-encryption-key-change-me-0123")
     plans: dict[str, PlanLimits] = Field(default_factory=_default_plans)
     min_age_years: int = 18
     var_dir: Path = Path("var")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _load_secrets(cls, data: Any) -> Any:
+        """Secrets from the configured SecretProvider (env/files or Vault), before checks."""
+        from fixia.platform.secrets import overlay
+
+        return overlay(data) if isinstance(data, dict) else data
 
     @model_validator(mode="after")
     def _fail_fast(self) -> Settings:
@@ -217,6 +260,11 @@ class Settings(BaseSettings):
         if self.env == "production" and self.payments.provider == "sandbox":
             raise ValueError("the sandbox payment provider is refused in production")
         return self
+
+    @property
+    def api_docs_enabled(self) -> bool:
+        docs = self.security.api_docs
+        return self.env != "production" if docs is None else docs
 
     @property
     def is_sqlite(self) -> bool:

@@ -10,6 +10,7 @@ from fastapi import APIRouter, FastAPI
 from fixia import __version__
 from fixia.accounts.router import auth as auth_router
 from fixia.accounts.router import users as users_router
+from fixia.admin.audit import AuditContextMiddleware
 from fixia.admin.router import router as admin_router
 from fixia.catalog.router import router as catalog_router
 from fixia.config import Settings, get_settings
@@ -22,6 +23,7 @@ from fixia.payments.router import subscriptions_router
 from fixia.platform.cache import build_cache
 from fixia.platform.email import EmailSender, build_email_sender
 from fixia.platform.health import router as health_router
+from fixia.platform.http_security import install_http_security
 from fixia.platform.ratelimit import RateLimiter
 from fixia.platform.security import configure_password_hashing
 from fixia.projects.router import router as projects_router
@@ -48,8 +50,10 @@ def create_app(settings: Settings | None = None, *, mailer: EmailSender | None =
         title="Fixia API",
         version=__version__,
         description="Services marketplace for Chubut. Errors are RFC 9457 problem+json.",
-        docs_url="/docs",
-        openapi_url="/api/v1/openapi.json",
+        # Off in production unless FIXIA_SECURITY__API_DOCS says otherwise.
+        docs_url="/docs" if settings.api_docs_enabled else None,
+        redoc_url="/redoc" if settings.api_docs_enabled else None,
+        openapi_url="/api/v1/openapi.json" if settings.api_docs_enabled else None,
         lifespan=lifespan,
     )
     app.state.settings = settings
@@ -60,8 +64,11 @@ def create_app(settings: Settings | None = None, *, mailer: EmailSender | None =
     app.state.cache = build_cache(settings.redis_url)
     app.state.ratelimiter = RateLimiter(settings.ratelimit, settings.redis_url)
     install_error_handlers(app)
+    install_http_security(app, settings.security)
+    app.add_middleware(AuditContextMiddleware)
 
-    api = APIRouter(prefix="/api/v1")
+    # FastAPI's body limit, per route (inside our error handlers, so a 413 is problem+json).
+    api = APIRouter(prefix="/api/v1", max_body_size=settings.security.max_body_bytes)
     api.include_router(auth_router)
     api.include_router(users_router)
     api.include_router(catalog_router)

@@ -20,6 +20,7 @@ from fixia.accounts.schemas import (
     TokenPair,
 )
 from fixia.accounts.tokens import issue_token_pair, revoke_all_refresh_tokens
+from fixia.admin import audit
 from fixia.config import Settings
 from fixia.db import utcnow
 from fixia.errors import InvalidInput
@@ -186,36 +187,73 @@ async def login(
     if user is None:
         security.burn_password_check(password)
         events.emit("auth.login", outcome="failed")
-        raise exc.InvalidCredentials()
+        _audit_failure(session, None, email, "unknown_email")
+        raise exc.InvalidCredentials(persist=True)
     if user.locked_until and user.locked_until > now:
         events.emit("auth.login", outcome="locked")
+        _audit_failure(session, user, email, "locked")
         raise _locked(user.locked_until, now)
     if not security.verify_password(user.password_hash, password):
-        _record_failure(user, settings, now)
+        _record_failure(session, user, settings, now)
         raise exc.InvalidCredentials(persist=True)
     if user.suspended_at is not None:
-        raise exc.InvalidCredentials()
+        _audit_failure(session, user, email, "suspended")
+        raise exc.InvalidCredentials(persist=True)
     if settings.auth.require_verified_email and user.email_verified_at is None:
-        raise exc.EmailNotVerified("Verify your e-mail before logging in.")
+        _audit_failure(session, user, email, "email_not_verified")
+        raise exc.EmailNotVerified("Verify your e-mail before logging in.", persist=True)
     user.failed_login_attempts, user.locked_until, user.last_login_at = 0, None, now
     events.emit("auth.login", outcome="ok")
+    audit.record(
+        session=session,
+        actor_id=user.id,
+        action=audit.LOGIN_SUCCEEDED,
+        target_type="account",
+        target_id=user.id,
+        user_agent=(user_agent or "")[:255],
+    )
     return await issue_token_pair(
         session=session, settings=settings, user=user, user_agent=user_agent
     )
 
 
+def _audit_failure(session: AsyncSession, user: User | None, email: str, reason: str) -> None:
+    """Failed logins are security events; the refusal is raised with persist=True so the
+    entry survives the request's rollback."""
+    audit.record(
+        session=session,
+        actor_id=user.id if user else None,
+        action=audit.LOGIN_FAILED,
+        target_type="account",
+        target_id=user.id if user else "unknown",
+        email=email[:254],
+        reason=reason,
+    )
+
+
 def _locked(until: datetime, now: datetime) -> exc.AccountLocked:
-    error = exc.AccountLocked(f"Too many failed attempts; try again after {until.isoformat()}.")
+    error = exc.AccountLocked(
+        f"Too many failed attempts; try again after {until.isoformat()}.", persist=True
+    )
     error.headers["Retry-After"] = str(max(int((until - now).total_seconds()), 1))
     return error
 
 
-def _record_failure(user: User, settings: Settings, now: datetime) -> None:
+def _record_failure(session: AsyncSession, user: User, settings: Settings, now: datetime) -> None:
     user.failed_login_attempts += 1
+    _audit_failure(session, user, user.email, "bad_password")
     if user.failed_login_attempts >= settings.auth.max_failed_logins:
         user.locked_until = now + timedelta(seconds=settings.auth.lockout_s)
         user.failed_login_attempts = 0
         events.emit("auth.login", outcome="locked")
+        audit.record(
+            session=session,
+            actor_id=user.id,
+            action=audit.LOCKOUT,
+            target_type="account",
+            target_id=user.id,
+            locked_until=user.locked_until.isoformat(),
+        )
     else:
         events.emit("auth.login", outcome="failed")
 
@@ -333,4 +371,14 @@ async def create_admin(*, session: AsyncSession, email: str, name: str, password
     session.add(user)
     await session.flush()
     session.add(PasswordHistory(user_id=user.id, password_hash=user.password_hash))
+    audit.record(
+        session=session,
+        actor_id=None,
+        actor_name="cli:fixia users create-admin",
+        action=audit.ROLE_CHANGED,
+        target_type="user",
+        target_id=user.id,
+        from_role=None,
+        to_role=Role.admin.value,
+    )
     return user

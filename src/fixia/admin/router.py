@@ -4,6 +4,7 @@ import uuid
 from typing import Annotated, get_args
 
 from fastapi import APIRouter, Query
+from pydantic import AwareDatetime
 
 from fixia.accounts.models import Role
 from fixia.admin import service
@@ -13,6 +14,7 @@ from fixia.admin.schemas import (
     AccountStatus,
     AdminPaymentOut,
     AdminUserOut,
+    AuditFilter,
     AuditOut,
     ReasonIn,
     RoleIn,
@@ -176,13 +178,28 @@ async def list_payments(
 @router.get("/audit")
 async def list_audit(
     session: SessionDep,
+    action: Annotated[str | None, Query(max_length=64, description="event type")] = None,
+    actor_id: uuid.UUID | None = None,
+    actor_name: Annotated[str | None, Query(max_length=128)] = None,
     target_type: Annotated[str | None, Query(max_length=32)] = None,
     target_id: Annotated[str | None, Query(max_length=64)] = None,
+    since: Annotated[AwareDatetime | None, Query(description="inclusive, ISO 8601")] = None,
+    until: Annotated[AwareDatetime | None, Query(description="exclusive, ISO 8601")] = None,
     cursor: Cursor = None,
     limit: Limit = 50,
 ) -> Page[AuditOut]:
+    """Security events, newest first, filtered by type, actor, object and time range."""
+    filters = AuditFilter(
+        action=action,
+        actor_id=actor_id,
+        actor_name=actor_name,
+        target_type=target_type,
+        target_id=target_id,
+        since=since,
+        until=until,
+    )
     rows, next_cursor = await service.list_audit(
-        session=session, target_type=target_type, target_id=target_id, cursor=cursor, limit=limit
+        session=session, filters=filters, cursor=cursor, limit=limit
     )
     return Page(
         items=[AuditOut.model_validate(a) for a in rows], next_cursor=next_cursor, limit=limit

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import enum
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any
@@ -70,11 +71,25 @@ class AdminPaymentOut(BaseModel):
     updated_at: datetime
 
 
+@dataclass(frozen=True)
+class AuditFilter:
+    """The audit listing's filters; None means any."""
+
+    action: str | None = None
+    actor_id: uuid.UUID | None = None
+    actor_name: str | None = None
+    target_type: str | None = None
+    target_id: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
 class AuditOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: uuid.UUID
     actor_id: uuid.UUID | None
+    actor_name: str | None
     action: str
     target_type: str
     target_id: str

@@ -20,7 +20,7 @@ from fixia.accounts.tokens import revoke_all_refresh_tokens
 from fixia.admin import audit
 from fixia.admin import exceptions as exc
 from fixia.admin.models import AuditLog
-from fixia.admin.schemas import AccountStatus
+from fixia.admin.schemas import AccountStatus, AuditFilter
 from fixia.db import utcnow
 from fixia.matches import service as matches_service
 from fixia.matches.exceptions import JobNotFound
@@ -218,14 +218,23 @@ async def list_payments(
 async def list_audit(
     *,
     session: AsyncSession,
-    target_type: str | None,
-    target_id: str | None,
+    filters: AuditFilter,
     cursor: str | None,
     limit: int,
 ) -> tuple[list[AuditLog], str | None]:
     stmt = select(AuditLog)
-    if target_type is not None:
-        stmt = stmt.where(AuditLog.target_type == target_type)
-    if target_id is not None:
-        stmt = stmt.where(AuditLog.target_id == target_id)
+    conditions = {
+        AuditLog.target_type: filters.target_type,
+        AuditLog.target_id: filters.target_id,
+        AuditLog.action: filters.action,
+        AuditLog.actor_id: filters.actor_id,
+        AuditLog.actor_name: filters.actor_name,
+    }
+    for column, value in conditions.items():
+        if value is not None:
+            stmt = stmt.where(column == value)
+    if filters.since is not None:
+        stmt = stmt.where(AuditLog.created_at >= filters.since)
+    if filters.until is not None:
+        stmt = stmt.where(AuditLog.created_at < filters.until)
     return await _page(session, stmt, AuditLog, cursor, limit)

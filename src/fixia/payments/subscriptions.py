@@ -16,6 +16,7 @@ from sqlalchemy.orm import selectinload
 
 from fixia import events
 from fixia.accounts.models import ProfessionalProfile, Role, User
+from fixia.admin import audit
 from fixia.config import Settings
 from fixia.db import utcnow
 from fixia.errors import InvalidInput
@@ -156,6 +157,16 @@ async def _grant_professional(session: AsyncSession, user: User) -> None:
     """The professional plan makes a client a dual user with a (new) professional profile."""
     if user.role is Role.client:
         user.role = Role.dual
+        audit.record(
+            session=session,
+            actor_id=user.id,
+            action=audit.ROLE_CHANGED,
+            target_type="user",
+            target_id=user.id,
+            from_role=Role.client.value,
+            to_role=Role.dual.value,
+            reason="professional plan purchased",
+        )
     if user.role is Role.dual:
         user.is_professional_active = True
     if user.profile is None:

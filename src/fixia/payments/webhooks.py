@@ -17,6 +17,7 @@ from sqlalchemy import exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fixia import events
+from fixia.admin import audit
 from fixia.config import Settings
 from fixia.db import utcnow
 from fixia.matches.models import Job
@@ -164,6 +165,17 @@ async def handle(
                 "payment %s: provider says %s %s", payment.id, remote.amount, remote.currency
             )
         return "unchanged"
+    audit.record(
+        session=session,
+        actor_id=None,
+        actor_name=f"provider:{provider.name}",
+        action=audit.PAYMENT_STATUS_CHANGED,
+        target_type="payment",
+        target_id=payment.id,
+        old=payment.status.value,
+        new=remote.status.value,
+        provider_payment_id=remote.id,
+    )
     payment.status, payment.status_changed_at = remote.status, remote.status_changed_at
     payment.provider_payment_id = remote.id
     await session.flush()

@@ -1,8 +1,9 @@
-"""Content-Security-Policy for every response, from settings (`FIXIA_WEB__CSP`).
+"""Content-Security-Policy for the HTML pages, from settings (`FIXIA_WEB__CSP`).
 
 Pages have no inline script or style at all, so the policy needs neither 'unsafe-inline' nor
-nonces. A separate security-headers middleware may add other headers; this one only sets the
-CSP and never overwrites a CSP set closer to the handler.
+nonces. Everything else gets the API's stricter policy from `platform/http_security.py`,
+which leaves HTML to this one. Neither overwrites a CSP set closer to the handler, and the
+paths exempt from CSP there (Swagger UI) are exempt here too.
 """
 
 from __future__ import annotations
@@ -11,12 +12,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
 class ContentSecurityPolicyMiddleware:
-    def __init__(self, app: ASGIApp, policy: str) -> None:
+    def __init__(self, app: ASGIApp, policy: str, exempt: tuple[str, ...] = ()) -> None:
         self.app = app
         self.policy = policy.encode()
+        self.exempt = exempt
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or scope["path"] in self.exempt:
             await self.app(scope, receive, send)
             return
 

@@ -37,7 +37,11 @@ def install_web(app: FastAPI, settings: Settings) -> None:
     app.state.templates = build_environment()
     app.state.assets = assets.AssetManifest()
     app.state.html_errors = html_error
-    app.add_middleware(ContentSecurityPolicyMiddleware, policy=settings.web.csp)
+    app.add_middleware(
+        ContentSecurityPolicyMiddleware,
+        policy=settings.web.csp,
+        exempt=tuple(settings.security.csp_exempt_paths),
+    )
     app.include_router(assets.router)
     pages = APIRouter(
         include_in_schema=False,

@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from fixiactl.cli import backup, bench, dr, gates, k8s, slo, stack
+from fixiactl.cli import backup, bench, dr, gates, k8s, secrets, slo, stack
 from fixiactl.cli.restore import restore
 
 app = typer.Typer(
@@ -27,6 +27,7 @@ app.add_typer(dr.app, name="dr")
 app.command("restore")(restore)
 app.add_typer(gates.app, name="gates")
 app.add_typer(k8s.app, name="k8s")
+app.add_typer(secrets.app, name="secrets")
 
 
 @app.command()

@@ -70,6 +70,10 @@ class StackState:
     encryption_key: str
     webhook_secret: str
     release: str = "dev"
+    # JWT keyring after `fixiactl secrets rotate-jwt` (empty: the single key above, "k1").
+    jwt_keys: dict[str, str] = field(default_factory=dict)
+    jwt_active_kid: str = "k1"
+    jwt_retire_at: dict[str, float] = field(default_factory=dict)
 
 
 def load_env(name: str, base_port: int | None = None) -> EnvConfig:

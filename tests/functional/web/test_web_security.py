@@ -150,3 +150,14 @@ async def test_the_json_api_ignores_the_browser_session_cookie(
     assert (await client.get("/account")).status_code == 200
     response = await client.get("/api/v1/me")
     assert response.status_code == 401
+
+
+async def test_pages_get_the_web_policy_and_the_api_keeps_its_own(
+    client: httpx.AsyncClient,
+) -> None:
+    """Two layers set a CSP; each must own its kind of response, or pages lose their CSS."""
+    page = await client.get("/")
+    assert "style-src 'self'" in page.headers["content-security-policy"]
+    assert len(page.headers.get_list("content-security-policy")) == 1
+    api = await client.get("/api/v1/categories")
+    assert api.headers["content-security-policy"].startswith("default-src 'none'")

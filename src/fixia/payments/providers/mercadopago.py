@@ -181,4 +181,5 @@ class MercadoPagoProvider:
             headers=headers,
             query=query,
             body=body,
+            tolerance_s=self._settings.payments.webhook_tolerance_s,
         )

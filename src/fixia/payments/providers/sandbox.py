@@ -129,7 +129,12 @@ class SandboxProvider:
         self, *, headers: Mapping[str, str], query: Mapping[str, str], body: bytes
     ) -> WebhookNotice | None:
         return signing.parse_notification(
-            self._secret, provider=self.name, headers=headers, query=query, body=body
+            self._secret,
+            provider=self.name,
+            headers=headers,
+            query=query,
+            body=body,
+            tolerance_s=self._settings.payments.webhook_tolerance_s,
         )
 
     def signed_webhook(self, provider_payment_id: str) -> httpx.Request:

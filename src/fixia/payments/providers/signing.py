@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -46,6 +47,25 @@ def verify(secret: str, header: str | None, *, data_id: str, request_id: str) ->
     return hmac.compare_digest(expected, given)
 
 
+def signed_at(header: str | None) -> float | None:
+    """The signature's `ts` in epoch seconds (MercadoPago has sent both s and ms)."""
+    for part in (header or "").split(","):
+        key, _, value = part.strip().partition("=")
+        if key == "ts" and value.isdigit():
+            ts = int(value)
+            return ts / 1000 if ts > 100_000_000_000 else float(ts)
+    return None
+
+
+def fresh(header: str | None, *, now: float, tolerance_s: int) -> bool:
+    """Inside the replay window. An old signed notification replayed later is refused; a
+    replay inside the window is harmless (deliveries are idempotent by event id)."""
+    if tolerance_s <= 0:
+        return True
+    ts = signed_at(header)
+    return ts is not None and abs(now - ts) <= tolerance_s
+
+
 def _decode(body: bytes) -> dict[str, Any]:
     try:
         data = json.loads(body or b"{}")
@@ -63,6 +83,7 @@ def parse_notification(
     headers: Mapping[str, str],
     query: Mapping[str, str],
     body: bytes,
+    tolerance_s: int = 300,
 ) -> WebhookNotice | None:
     """Verify and read a MercadoPago-style notification (query `data.id`, `type`)."""
     payload = _decode(body)
@@ -75,6 +96,8 @@ def parse_notification(
     request_id = headers.get("x-request-id", "")
     if not verify(secret, headers.get("x-signature"), data_id=data_id, request_id=request_id):
         raise InvalidWebhookSignature()
+    if not fresh(headers.get("x-signature"), now=time.time(), tolerance_s=tolerance_s):
+        raise InvalidWebhookSignature("The notification's signature is outside the replay window.")
     topic = str(query.get("type") or query.get("topic") or payload.get("type") or "")
     if topic != "payment":
         return None

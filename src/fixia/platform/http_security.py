@@ -1,0 +1,110 @@
+"""HTTP hardening: security headers and the CORS allowlist.
+
+The request-body limit is FastAPI's own `max_body_size` on the API router (main.create_app,
+from `security.max_body_bytes`). Pure ASGI middleware: responses are never buffered here.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from starlette.middleware.cors import CORSMiddleware
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from fixia.config import SecuritySettings
+
+
+def security_headers(settings: SecuritySettings) -> list[tuple[bytes, bytes]]:
+    headers = {
+        "x-content-type-options": "nosniff",
+        "x-frame-options": "DENY",
+        "referrer-policy": settings.referrer_policy,
+        "cross-origin-opener-policy": "same-origin",
+    }
+    if settings.csp:
+        headers["content-security-policy"] = settings.csp
+    if settings.hsts_max_age_s > 0:
+        headers["strict-transport-security"] = (
+            f"max-age={settings.hsts_max_age_s}; includeSubDomains"
+        )
+    return [(k.encode(), v.encode()) for k, v in headers.items()]
+
+
+class SecurityHeadersMiddleware:
+    """Adds the security headers to every HTTP response, without replacing any header a
+    handler already set: an HTML page that sets its own CSP (with nonces) keeps it."""
+
+    def __init__(self, app: ASGIApp, settings: SecuritySettings) -> None:
+        self.app = app
+        self.headers = security_headers(settings)
+        self.csp_exempt = tuple(settings.csp_exempt_paths)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        exempt = scope["path"] in self.csp_exempt
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                present = {k.lower(): v for k, v in message.get("headers", [])}
+                # Pages carry the web layer's own policy (fixia.web.csp); ours is the API's.
+                html = present.get(b"content-type", b"").startswith(b"text/html")
+                skip_csp = exempt or html
+                extra = [
+                    (k, v)
+                    for k, v in self.headers
+                    if k not in present and not (skip_csp and k == b"content-security-policy")
+                ]
+                message["headers"] = [*message.get("headers", []), *extra]
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+class DeclaredBodyLimitMiddleware:
+    """Answers an over-limit Content-Length with 413 problem+json before reading anything.
+    FastAPI's `max_body_size` also refuses it, but as text/plain; it still counts streamed
+    (chunked) bodies, which reach our handlers as problem+json."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and _content_length(scope["headers"]) > self.limit:
+            from fixia.errors import problem
+
+            response = problem(
+                413,
+                "Content Too Large",
+                f"The request body is larger than {self.limit} bytes.",
+                "payload_too_large",
+                scope["path"],
+                headers={"Connection": "close"},
+            )
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
+def _content_length(headers: list[tuple[bytes, bytes]]) -> int:
+    for key, value in headers:
+        if key == b"content-length":
+            return int(value) if value.isdigit() else 0
+    return 0
+
+
+def install_http_security(app: FastAPI, settings: SecuritySettings) -> None:
+    """Order (outermost first): headers, then CORS, so CORS preflight answers carry the
+    security headers too."""
+    app.add_middleware(DeclaredBodyLimitMiddleware, limit=settings.max_body_bytes)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(settings.cors_origins),
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
+            allow_credentials=True,
+            max_age=600,
+        )
+    app.add_middleware(SecurityHeadersMiddleware, settings=settings)

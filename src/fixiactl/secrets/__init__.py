@@ -1,0 +1,1 @@
+"""Secret rotation for a stack's environment (never imports fixia)."""

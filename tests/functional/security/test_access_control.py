@@ -1,0 +1,149 @@
+"""OWASP API1 (BOLA) and API5 (BFLA): nobody reaches another user's objects, and only admins
+reach admin functions. Every owned resource is attacked by a stranger of the same role."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from fixia.config import Settings
+from fixia.main import create_app
+from tests.factories.accounts import Account, register
+from tests.factories.catalog import DbExec
+from tests.factories.payments import subscribe
+from tests.functional.fuzz.world import World, build
+
+# In process only: these tests build their own apps and settings.
+pytestmark = pytest.mark.inprocess
+
+API = "/api/v1"
+DENIED = {401, 403, 404, 410}
+REASON = {"reason": "Intento de acceso indebido"}
+
+# (method, path template, attacker role, body). Each names an object the victims own.
+BOLA = [
+    ("PATCH", "/services/{service_id}", "professional", {"title": "Robado por otro usuario"}),
+    ("DELETE", "/services/{service_id}", "professional", None),
+    ("PUT", "/services/{service_id}/active", "professional", {"active": False}),
+    ("GET", "/projects/{project_id}/proposals", "client", None),
+    ("PATCH", "/projects/{project_id}", "client", {"title": "Proyecto ajeno modificado"}),
+    ("DELETE", "/projects/{project_id}", "client", None),
+    ("POST", "/projects/{project_id}/cancel", "client", None),
+    ("POST", "/proposals/{proposal_id}/withdraw", "professional", None),
+    ("POST", "/proposals/{proposal_id}/accept", "client", None),
+    ("POST", "/proposals/{proposal_id}/reject", "client", None),
+    ("GET", "/service-requests/{request_id}", "client", None),
+    ("DELETE", "/service-requests/{request_id}", "client", None),
+    ("POST", "/service-requests/{request_id}/accept", "professional", None),
+    ("POST", "/service-requests/{request_id}/reject", "professional", None),
+    ("GET", "/jobs/{job_id}", "client", None),
+    ("POST", "/jobs/{job_id}/dispute", "client", {"reason": "No terminó el trabajo acordado"}),
+    ("POST", "/jobs/{job_id}/cancel", "client", REASON),
+    ("POST", "/jobs/{job_id}/payments", "client", None),
+    ("POST", "/jobs/{job_id}/reviews", "client", {"rating": 1, "comment": "Pésimo " * 5}),
+    ("GET", "/matches/{match_id}", "client", None),
+    ("POST", "/matches/{match_id}/contact-reveal", "client", None),
+    ("PATCH", "/reviews/{review_id}", "client", {"comment": "Reseña cambiada por otro " * 2}),
+    ("POST", "/notifications/{notification_id}/read", "professional", None),
+    ("DELETE", "/notifications/{notification_id}", "professional", None),
+    ("GET", "/payments/{payment_id}", "client", None),
+]
+
+
+@pytest.fixture
+async def world(client: httpx.AsyncClient, outbox: Path, app: Any) -> World:
+    return await build(client, outbox, app.state.engine)
+
+
+@pytest.fixture
+async def strangers(client: httpx.AsyncClient, outbox: Path) -> dict[str, Account]:
+    return {
+        "client": await register(client, outbox, role="client"),
+        "professional": await register(client, outbox, role="professional"),
+    }
+
+
+async def test_strangers_reach_no_owned_object(
+    client: httpx.AsyncClient, world: World, strangers: dict[str, Account]
+) -> None:
+    leaks = []
+    for method, template, role, body in BOLA:
+        url = API + template.format(**world.ids)
+        headers = {**strangers[role].headers, "Idempotency-Key": "bola-attempt-1"}
+        r = await client.request(method, url, json=body, headers=headers)
+        if r.status_code not in DENIED:
+            leaks.append((method, template, r.status_code, r.text[:120]))
+    assert leaks == []
+    # The objects are untouched: their owners still see them as before.
+    owner, pro = world.accounts["client"], world.accounts["professional"]
+    r = await client.get(f"{API}/services/{world.ids['service_id']}", headers=pro.headers)
+    assert r.status_code == 200 and r.json()["title"] != "Robado por otro usuario"
+    r = await client.get(f"{API}/projects/{world.ids['project_id']}", headers=owner.headers)
+    assert r.status_code == 200 and r.json()["status"] == "open"
+    r = await client.get(f"{API}/payments/{world.ids['payment_id']}", headers=owner.headers)
+    assert r.status_code == 200
+
+
+async def test_per_user_collections_only_list_the_callers_objects(
+    client: httpx.AsyncClient, world: World, strangers: dict[str, Account]
+) -> None:
+    stranger = strangers["client"]
+    for path in ("/projects/mine", "/jobs/mine", "/payments/mine", "/service-requests/sent"):
+        r = await client.get(API + path, headers=stranger.headers)
+        assert r.status_code == 200, path
+        body = r.json()
+        items = body["items"] if isinstance(body, dict) else body
+        assert items == [], path
+    r = await client.get(f"{API}/notifications", headers=stranger.headers)
+    own = {n["id"] for n in r.json()["items"]}
+    assert world.ids["notification_id"] not in own
+
+
+async def test_subscriptions_are_per_caller(
+    client: httpx.AsyncClient, world: World, strangers: dict[str, Account], db_exec: DbExec
+) -> None:
+    """A subscription has no id in any URL: /subscriptions/me is always the caller's own."""
+    owner = world.accounts["client"]
+    assert (await subscribe(client, owner, "premium")).status_code == 201
+    r = await client.delete(f"{API}/subscriptions/me", headers=strangers["client"].headers)
+    assert r.status_code in (404, 409)
+    [(status,)] = await db_exec("SELECT status FROM subscriptions")
+    assert status == "pending"
+
+
+def _admin_routes(settings: Settings) -> list[tuple[str, str]]:
+    """From the OpenAPI document (test_inventory.py proves every route is in it)."""
+    paths = create_app(settings).openapi()["paths"]
+    return [
+        (method.upper(), path)
+        for path, operations in paths.items()
+        if path.startswith(f"{API}/admin")
+        for method in operations
+    ]
+
+
+async def test_only_admins_reach_admin_functions(
+    client: httpx.AsyncClient, world: World, settings: Settings
+) -> None:
+    routes = _admin_routes(settings)
+    assert len(routes) >= 10
+    for method, template in routes:
+        url = template.format(
+            user_id=world.ids["user_id"],
+            review_id=world.ids["review_id"],
+            job_id=world.ids["job_id"],
+        )
+        body = {"reason": "Sin permisos para esto", "role": "admin"}
+        r = await client.request(method, url, json=body)
+        assert r.status_code == 401, (method, template)
+        for role in ("client", "professional"):
+            headers = world.accounts[role].headers
+            r = await client.request(method, url, json=body, headers=headers)
+            assert r.status_code == 403, (method, template, role, r.text)
+            assert r.json()["code"] == "role_required"
+    # The professional was not promoted by any of the refused calls.
+    r = await client.get(f"{API}/me", headers=world.accounts["professional"].headers)
+    assert r.json()["role"] == "professional"
