@@ -17,6 +17,7 @@ from fixia.db import create_engine, session_factory
 from fixia.errors import install_error_handlers
 from fixia.matches.router import router as matches_router
 from fixia.notifications.router import router as notifications_router
+from fixia.observability import install as install_observability
 from fixia.payments.router import router as payments_router
 from fixia.payments.router import subscriptions_router
 from fixia.platform.cache import build_cache
@@ -73,4 +74,5 @@ def create_app(settings: Settings | None = None, *, mailer: EmailSender | None =
     api.include_router(admin_router)
     app.include_router(api)
     app.include_router(health_router)
+    install_observability(app, settings)
     return app
