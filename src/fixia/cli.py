@@ -82,6 +82,9 @@ def serve(
         log_level="info",
         # The app logs one JSON line per request itself (fixia.observability).
         access_log=False,
+        # uvicorn kills a worker that does not answer its health ping within this time; a
+        # worker spawned on a loaded 2-core host can need more than the default 5 s to import.
+        timeout_worker_healthcheck=30,
     )
 
 
