@@ -127,7 +127,7 @@ def process_exited() -> None:
         multiprocess.mark_process_dead(os.getpid())  # type: ignore[no-untyped-call]
 
 
-def sample(name: str, **labels: Any) -> float:
+def sample(metric: str, /, **labels: Any) -> float:
     """The current value of one sample in this process (0 when absent); for tests and checks."""
-    value = REGISTRY.get_sample_value(name, {k: str(v) for k, v in labels.items()})
+    value = REGISTRY.get_sample_value(metric, {k: str(v) for k, v in labels.items()})
     return value or 0.0
