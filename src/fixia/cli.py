@@ -64,6 +64,10 @@ def serve(
         get_settings.cache_clear()
     settings = get_settings()
     _fresh_metrics_dir()
+    from fixia.observability.logging import configure_logging
+
+    # uvicorn's own lines (the supervisor's, the workers') in the app's JSON format.
+    configure_logging(settings.observability.log_level)
     if migrate_first:
         migrate.upgrade(settings)
     if seed_demo:
@@ -80,6 +84,7 @@ def serve(
         timeout_graceful_shutdown=20,
         proxy_headers=True,
         log_level="info",
+        log_config=None,
         # The app logs one JSON line per request itself (fixia.observability).
         access_log=False,
         # uvicorn kills a worker that does not answer its health ping within this time; a

@@ -21,7 +21,7 @@ SENSITIVE_KEY = re.compile(
 # Fields our own code fills: never personal data, and must stay intact (ids, timings).
 SAFE_KEYS = frozenset(
     {"time", "level", "logger", "event", "request_id", "trace_id", "span_id", "route", "method"}
-    | {"status", "duration_ms", "user_id", "path", "slot"}
+    | {"status", "duration_ms", "user_id", "slot"}
 )
 _VALUE_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     # Authorization: Bearer <anything>, Basic <anything>
