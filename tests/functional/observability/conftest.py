@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from opentelemetry import trace
-from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
@@ -35,22 +35,39 @@ def redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[redis_server.Red
         server.stop()
 
 
+class _Gate(SimpleSpanProcessor):
+    """Keeps spans only while a test asks for them: the global provider cannot be removed,
+    and the rest of the session must not pile spans up in memory."""
+
+    active = False
+
+    def on_end(self, span: ReadableSpan) -> None:
+        if self.active:
+            super().on_end(span)
+
+
 @pytest.fixture(scope="session")
-def _session_spans() -> InMemorySpanExporter:
+def _session_spans() -> tuple[InMemorySpanExporter, _Gate]:
     exporter = InMemorySpanExporter()
     provider = trace.get_tracer_provider()
     if not isinstance(provider, TracerProvider):
         provider = TracerProvider()
         trace.set_tracer_provider(provider)
-    provider.add_span_processor(SimpleSpanProcessor(exporter))
-    return exporter
+    gate = _Gate(exporter)
+    provider.add_span_processor(gate)
+    return exporter, gate
 
 
 @pytest.fixture
-def spans(_session_spans: InMemorySpanExporter) -> Iterator[InMemorySpanExporter]:
-    _session_spans.clear()
-    yield _session_spans
-    _session_spans.clear()
+def spans(
+    _session_spans: tuple[InMemorySpanExporter, _Gate],
+) -> Iterator[InMemorySpanExporter]:
+    exporter, gate = _session_spans
+    exporter.clear()
+    gate.active = True
+    yield exporter
+    gate.active = False
+    exporter.clear()
 
 
 class LogCapture:

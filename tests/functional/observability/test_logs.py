@@ -15,6 +15,9 @@ from tests.functional.observability.conftest import LogCapture
 
 ACCESS_FIELDS = {"time", "level", "event", "request_id", "route", "status", "duration_ms"}
 
+# The app's own metrics registry, logs and spans: in process only (not with --stack).
+pytestmark = pytest.mark.inprocess
+
 
 async def test_full_journey_logs_no_secret_and_one_line_per_request(
     settings: Settings, journey_outbox: Path, logs: LogCapture, capfd: pytest.CaptureFixture[str]

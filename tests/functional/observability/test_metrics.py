@@ -6,6 +6,7 @@ import uuid
 from pathlib import Path
 
 import httpx
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from fixia import __version__
@@ -18,6 +19,9 @@ from tests.factories.payments import api_client, payments_app, sandbox_checkout,
 
 API = "/api/v1"
 SERVICE_ROUTE = "/api/v1/services/{service_id}"
+
+# The app's own metrics registry, logs and spans: in process only (not with --stack).
+pytestmark = pytest.mark.inprocess
 
 
 async def _scrape(client: httpx.AsyncClient) -> dict[str, list[tuple[dict[str, str], float]]]:

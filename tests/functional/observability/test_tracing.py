@@ -28,6 +28,9 @@ from tests.functional.observability import journey as journeys
 from tests.functional.observability.conftest import LogCapture
 from tests.redis_server import RedisServer, free_port
 
+# The app's own metrics registry, logs and spans: in process only (not with --stack).
+pytestmark = pytest.mark.inprocess
+
 
 @pytest.fixture
 async def served(settings: Settings, redis: RedisServer) -> AsyncIterator[FastAPI]:
