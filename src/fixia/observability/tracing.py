@@ -42,6 +42,12 @@ def _provider(settings: Settings, slot: str) -> TracerProvider:
     current = trace.get_tracer_provider()
     if isinstance(current, TracerProvider):
         return current
+    provider = build_provider(settings, slot)
+    trace.set_tracer_provider(provider)
+    return provider
+
+
+def build_provider(settings: Settings, slot: str) -> TracerProvider:
     obs = settings.observability
     resource = Resource.create(
         {
@@ -51,9 +57,11 @@ def _provider(settings: Settings, slot: str) -> TracerProvider:
             "deployment.environment": settings.env,
         }
     )
-    provider = TracerProvider(
-        resource=resource, sampler=ParentBased(TraceIdRatioBased(obs.sample_ratio))
-    )
+    # Without an exporter nothing would read a recorded span: sample none, so spans are
+    # created non-recording (cheap) and still carry the trace and span ids that the logs and
+    # downstream calls (traceparent) need. A sampled incoming traceparent is still followed.
+    ratio = obs.sample_ratio if obs.otlp_endpoint else 0.0
+    provider = TracerProvider(resource=resource, sampler=ParentBased(TraceIdRatioBased(ratio)))
     if obs.otlp_endpoint:
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
         from opentelemetry.sdk.trace.export import BatchSpanProcessor
@@ -61,7 +69,6 @@ def _provider(settings: Settings, slot: str) -> TracerProvider:
         exporter = OTLPSpanExporter(endpoint=obs.otlp_endpoint, headers=obs.otlp_headers)
         provider.add_span_processor(BatchSpanProcessor(exporter))
         log.info("exporting traces to %s", obs.otlp_endpoint)
-    trace.set_tracer_provider(provider)
     return provider
 
 

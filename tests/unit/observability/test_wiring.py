@@ -161,3 +161,17 @@ async def test_route_template_includes_router_prefixes() -> None:
         await client.get("/api/v1/things/7")
         await client.get("/api/v1/nothing")
     assert seen == ["/api/v1/things/{thing_id}", "unmatched"]
+
+
+def test_without_an_exporter_spans_are_not_recorded_but_keep_their_ids() -> None:
+    from fixia.observability.tracing import build_provider
+
+    quiet = build_provider(Settings(), "blue")
+    span = quiet.get_tracer("t").start_span("x")
+    assert not span.is_recording() and span.get_span_context().is_valid
+    exporting = Settings(observability={"otlp_endpoint": "http://127.0.0.1:9/v1/traces"})
+    provider = build_provider(exporting, "blue")
+    try:
+        assert provider.get_tracer("t").start_span("y").is_recording()
+    finally:
+        provider.shutdown()
