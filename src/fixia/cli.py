@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import shutil
 import subprocess
 from collections.abc import Callable, Coroutine
 from pathlib import Path
@@ -64,6 +65,11 @@ def serve(
         load_env_file(env_file)
         get_settings.cache_clear()
     settings = get_settings()
+    _fresh_metrics_dir()
+    from fixia.observability.logging import configure_logging
+
+    # uvicorn's own lines (the supervisor's, the workers') in the app's JSON format.
+    configure_logging(settings.observability.log_level)
     if migrate_first:
         migrate.upgrade(settings)
     if seed_demo:
@@ -80,7 +86,26 @@ def serve(
         timeout_graceful_shutdown=20,
         proxy_headers=True,
         log_level="info",
+        log_config=None,
+        # The app logs one JSON line per request itself (fixia.observability).
+        access_log=False,
+        # uvicorn kills a worker that does not answer its health ping within this time; a
+        # worker spawned on a loaded 2-core host can need more than the default 5 s to import.
+        timeout_worker_healthcheck=30,
     )
+
+
+def _fresh_metrics_dir() -> None:
+    """Empty PROMETHEUS_MULTIPROC_DIR before the workers start: files left by the previous
+    run's processes would otherwise be added to this run's counters. Runs before anything
+    imports prometheus_client, which picks its multiprocess mode at import."""
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if not directory:
+        return
+    path = Path(directory)
+    if path.exists():
+        shutil.rmtree(path)
+    path.mkdir(parents=True)
 
 
 @db_app.command("upgrade")

@@ -15,6 +15,7 @@ from fixia.accounts.models import Role, User
 from fixia.config import Settings
 from fixia.db import run_after_commit, utcnow
 from fixia.errors import DomainError
+from fixia.observability.context import bind_user
 from fixia.platform.cache import Cache
 from fixia.platform.email import EmailSender
 from fixia.platform.security import TokenError, decode_access_token
@@ -66,6 +67,7 @@ _bearer = HTTPBearer(auto_error=False, description="Access token from /api/v1/au
 async def _user_from_token(
     session: SessionDep,
     settings: SettingsDep,
+    request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> User | None:
     # Bearer only: the browser's session cookies belong to the web pages, which check CSRF;
@@ -82,6 +84,7 @@ async def _user_from_token(
     stale = claims.token_version != user.token_version
     if stale or not user.is_active or (user.locked_until and user.locked_until > now):
         raise InvalidToken()
+    bind_user(request, user.id)
     return user
 
 

@@ -61,6 +61,13 @@ def bench(
     quick: Annotated[bool, typer.Option("--quick", help="3 s smoke run")] = False,
     readme: Annotated[bool, typer.Option("--readme", help="Put the table in README.md")] = False,
     stop: Annotated[bool, typer.Option("--stop", help="Stop the stack afterwards")] = False,
+    compare_observability: Annotated[
+        bool,
+        typer.Option(
+            "--compare-observability",
+            help="Only the read mix, with metrics/tracing/access log on and off (on, off, off, on)",
+        ),
+    ] = False,
     as_json: Annotated[bool, JsonOption] = False,
 ) -> None:
     """Seed the scale dataset once, load the stack through HAProxy and write var/bench/.
@@ -73,6 +80,9 @@ def bench(
         options = BenchOptions(
             env, seconds, connections, threads, rate, scale, quick, write_connections
         )
+        if compare_observability:
+            _compare_observability(options, as_json=as_json, stop=stop)
+            return
         try:
             with progress(not as_json) as step:
                 report = run(options, step)
@@ -87,3 +97,29 @@ def bench(
     console.print(_goals_table(report))
     for kind, path in report["files"].items():
         console.print(f"{kind}: {path}")
+
+
+def _compare_observability(options: BenchOptions, *, as_json: bool, stop: bool) -> None:
+    from fixiactl.bench.overhead import compare
+
+    try:
+        with progress(not as_json) as step:
+            report = compare(options, step)
+    finally:
+        if stop:
+            controller.down(options.env, lambda _msg: None)
+    if as_json:
+        emit_json(report)
+        return
+    table = Table(title="Observability overhead, read mix")
+    for column in ("on RPS", "off RPS", "cost", "goal"):
+        table.add_column(column)
+    verdict = "met" if report["met"] else "MISSED"
+    table.add_row(
+        str(report["rps_on"]),
+        str(report["rps_off"]),
+        f"{report['cost']:.1%}",
+        f"<= {report['goal_max_cost']:.0%} ({verdict})",
+    )
+    console.print(table)
+    console.print(f"json: {report['files']['json']}")

@@ -1,0 +1,114 @@
+"""`fixiactl bench --compare-observability`: what metrics, tracing and the access log cost.
+
+The read mix runs with instrumentation on and off in one session, in the order on, off,
+off, on, so a drift of the shared machine's load over the session hits both sides equally.
+Switching restarts the live app slots with FIXIA_OBSERVABILITY__ENABLED in their env file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict
+from datetime import UTC, datetime
+from statistics import mean
+from typing import Any
+
+from fixiactl.bench import dataset
+from fixiactl.bench.report import Scenario
+from fixiactl.bench.runner import (
+    SAMPLE_SIZE,
+    SEARCH_QUERIES,
+    BenchOptions,
+    Context,
+    Progress,
+    ReadPaths,
+    _read_data,
+    _start,
+)
+from fixiactl.bench.wrk import WrkRun
+from fixiactl.stack.config import EnvConfig, StackState, state_dir
+from fixiactl.stack.health import http_ok, wait_for
+from fixiactl.stack.render import render_all
+from fixiactl.stack.supervisor import Supervisor
+
+SWITCH = "FIXIA_OBSERVABILITY__ENABLED"
+ORDER = (True, False, False, True)
+GOAL_MAX_COST = 0.10
+
+
+def switch(config: EnvConfig, stack: StackState, *, enabled: bool, progress: Progress) -> None:
+    """Re-render the slots' env files and restart the running slots."""
+    config.app_env[SWITCH] = "true" if enabled else "false"
+    render_all(config, stack, as_root=os.geteuid() == 0)
+    supervisor = Supervisor(state_dir(config.name))
+    running = [
+        i["name"]
+        for i in supervisor.all_info()
+        if i["name"].startswith("app-") and i["statename"] == "RUNNING"
+    ]
+    for name in running:
+        progress(f"restarting {name} with observability {'on' if enabled else 'off'}")
+        supervisor.stop(name)
+        supervisor.start(name)
+        slot = name.removeprefix("app-")
+        wait_for(
+            name,
+            lambda slot=slot: http_ok(f"http://127.0.0.1:{stack.ports[slot]}/readyz"),  # type: ignore[misc]
+            120,
+            f"see {state_dir(config.name)}/log/{name}.log",
+        )
+
+
+def summarise(runs: list[tuple[bool, Scenario]]) -> dict[str, Any]:
+    on = [s.rps for enabled, s in runs if enabled]
+    off = [s.rps for enabled, s in runs if not enabled]
+    on_rps, off_rps = mean(on), mean(off)
+    cost = 1 - on_rps / off_rps if off_rps else 0.0
+    return {
+        "rps_on": round(on_rps, 1),
+        "rps_off": round(off_rps, 1),
+        "cost": round(cost, 4),
+        "goal_max_cost": GOAL_MAX_COST,
+        "met": cost <= GOAL_MAX_COST,
+        "runs": [{"observability": e, **asdict(s)} for e, s in runs],
+    }
+
+
+def compare(options: BenchOptions, progress: Progress) -> dict[str, Any]:
+    config, stack = _start(options, progress)
+    db = dataset.Db(state_dir(options.env) / "pg", stack.ports["postgres"])
+    progress(f"checking the dataset ({options.scale:,} services)")
+    dataset.ensure_seeded(config, stack, db, options.scale)
+    sample = dataset.sample(db, SAMPLE_SIZE)
+    queries = dataset.search_queries(sample, SEARCH_QUERIES)
+    paths = ReadPaths(
+        search=[dataset.search_url(q) for q in queries],
+        service=[f"/api/v1/services/{i}" for i in sample.services],
+        professional=[f"/api/v1/professionals/{i}" for i in sample.professionals],
+    )
+    ctx = Context(options, stack.ports["http"], db, options.out_dir / "work", progress)
+    data = _read_data(ctx, sample, paths)
+    runs: list[tuple[bool, Scenario]] = []
+    try:
+        for n, enabled in enumerate(ORDER):
+            switch(config, stack, enabled=enabled, progress=progress)
+            label = f"read mix, observability {'on' if enabled else 'off'} ({n + 1}/{len(ORDER)})"
+            run = WrkRun("read", "mix", options.duration_s, options.connections, options.threads)
+            scenario = ctx.load(f"obs-{n}", label, "read mix", run, data, paths.everything)
+            runs.append((enabled, scenario))
+    finally:
+        switch(config, stack, enabled=True, progress=progress)
+    report = {
+        "environment": options.env,
+        "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "duration_s": options.duration_s,
+        "connections": options.connections,
+        "app_workers": config.app_workers,
+        **summarise(runs),
+    }
+    options.out_dir.mkdir(parents=True, exist_ok=True)
+    path = options.out_dir / "observability-overhead.json"
+    path.write_text(json.dumps(report, indent=2) + "\n")
+    report["files"] = {"json": str(path)}
+    return report

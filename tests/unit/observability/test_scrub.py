@@ -1,0 +1,106 @@
+"""The scrubber removes credentials and personal data by key and inside free text, and
+leaves the identifiers that make logs useful alone."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import pytest
+import structlog
+
+from fixia.observability.logging import configure_logging, json_formatter
+from fixia.observability.scrub import REDACTED, scrub_event, scrub_text
+
+JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"Authorization: Bearer {JWT}",
+        "authorization=Basic dXNlcjpwYXNz",
+        f"token {JWT} expired",
+        "GET /verify-email?token=abc123DEF456 HTTP/1.1",
+        '{"password": "Patagonia-Viento-82!"}',
+        "new_password=Hunter2Hunter2!",
+        "refresh_token: r3fr3sh-t0k3n",
+        "session cookie=sid-5f2a9c",
+        "call +54 9 280 455-1234 now",
+        "tel 2804551234.",
+        "(0280) 455-1234",
+        "dni 20345678 registered",
+        "DNI 20.345.678",
+    ],
+)
+def test_secrets_and_personal_data_in_text_are_removed(text: str) -> None:
+    scrubbed = scrub_text(text)
+    assert REDACTED in scrubbed
+    for secret in (
+        JWT,
+        "dXNlcjpwYXNz",
+        "abc123DEF456",
+        "Patagonia-Viento-82!",
+        "Hunter2Hunter2!",
+        "r3fr3sh-t0k3n",
+        "sid-5f2a9c",
+        "455-1234",
+        "2804551234",
+        "20345678",
+        "20.345.678",
+    ):
+        assert secret not in scrubbed
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "01937a8b-1234-7abc-8def-0123456789ab",
+        "request 4bf92f3577b34da6a3ce929d0e0e4736 done",
+        "took 12.5 ms at 2026-11-25T16:03:09Z",
+        "GET /api/v1/services/{service_id} 200",
+    ],
+)
+def test_identifiers_and_timings_survive(text: str) -> None:
+    assert scrub_text(text) == text
+
+
+def test_sensitive_keys_are_replaced_whole_even_nested() -> None:
+    event = {
+        "event": "login",
+        "password": "x",
+        "headers": {"Authorization": "Bearer y", "Cookie": "a=b", "accept": "json"},
+        "user": {"phone": "+54 280 4551234", "dni": 20345678, "name": "Ana"},
+        "request_id": "abc",
+        "duration_ms": 12.5,
+    }
+    out = scrub_event(event)
+    assert out["password"] == REDACTED
+    assert out["headers"] == {"Authorization": REDACTED, "Cookie": REDACTED, "accept": "json"}
+    assert out["user"] == {"phone": REDACTED, "dni": REDACTED, "name": "Ana"}
+    assert out["request_id"] == "abc" and out["duration_ms"] == 12.5
+
+
+def test_stdlib_and_structlog_lines_are_json_and_scrubbed(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    configure_logging("INFO")
+    logging.getLogger("fixia.test").warning("login for %s with password=%s", "ana", "S3cret!x")
+    structlog.stdlib.get_logger("fixia.test").info("reveal", phone="+54 280 4551234", n=3)
+    lines = [json.loads(x) for x in capsys.readouterr().err.splitlines() if x.startswith("{")]
+    stdlib, native = lines[-2], lines[-1]
+    assert stdlib["level"] == "warning" and "S3cret!x" not in stdlib["event"]
+    assert {"time", "level", "event", "logger"} <= stdlib.keys()
+    assert native["phone"] == REDACTED and native["n"] == 3
+
+
+def test_the_formatter_renders_exceptions_scrubbed() -> None:
+    record = logging.LogRecord("fixia.x", logging.ERROR, __file__, 1, "failed", None, None)
+    try:
+        raise ValueError("bad token=abcdef123456")
+    except ValueError:
+        import sys
+
+        record.exc_info = sys.exc_info()
+    line = json.loads(json_formatter().format(record))
+    assert "abcdef123456" not in line["exception"] and "ValueError" in line["exception"]
