@@ -21,6 +21,7 @@ from fixia.payments.router import router as payments_router
 from fixia.payments.router import subscriptions_router
 from fixia.platform.cache import build_cache
 from fixia.platform.email import EmailSender, build_email_sender
+from fixia.platform.faults import FaultInjector
 from fixia.platform.health import router as health_router
 from fixia.platform.ratelimit import RateLimiter
 from fixia.platform.security import configure_password_hashing
@@ -73,4 +74,6 @@ def create_app(settings: Settings | None = None, *, mailer: EmailSender | None =
     api.include_router(admin_router)
     app.include_router(api)
     app.include_router(health_router)
+    if settings.faults.active:
+        app.add_middleware(FaultInjector, faults=settings.faults)
     return app

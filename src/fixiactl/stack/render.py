@@ -45,6 +45,25 @@ def write_env_file(path: Path, env: dict[str, str]) -> Path:
     return path
 
 
+def slot_bin(state_path: Path, slot: str) -> Path:
+    """Each slot runs `fixia` from the venv its symlink points at: the checkout's venv until a
+    deploy points it at a release (fixiactl deploy), so no config change is needed to switch."""
+    link = state_path / "slots" / slot
+    if not link.is_symlink():
+        link.parent.mkdir(parents=True, exist_ok=True)
+        link.symlink_to(Path(sys.executable).parent.parent)
+    return link / "bin"
+
+
+def slot_release_env(state_path: Path, slot: str) -> dict[str, str]:
+    """What the release deployed on `slot` adds (FIXIA_RELEASE...), kept across re-renders."""
+    path = state_path / "slots" / f"{slot}.release.env"
+    if not path.exists():
+        return {}
+    pairs = (line.split("=", 1) for line in path.read_text().splitlines() if "=" in line)
+    return {k: v for k, v in pairs}
+
+
 def render_all(config: EnvConfig, state: StackState, *, as_root: bool) -> dict[str, Path]:
     state_path = state_dir(config.name)
     jinja = Environment(
@@ -69,8 +88,10 @@ def render_all(config: EnvConfig, state: StackState, *, as_root: bool) -> dict[s
             {
                 "name": s,
                 "port": state.ports[s],
+                "bin": slot_bin(state_path, s),
                 "env_file": write_env_file(
-                    state_path / f"app-{s}.env", app_environment(config, state, s)
+                    state_path / f"app-{s}.env",
+                    app_environment(config, state, s) | slot_release_env(state_path, s),
                 ),
             }
             for s in SLOTS
