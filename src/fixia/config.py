@@ -151,6 +151,37 @@ class EmailSettings(BaseModel):
     smtp_timeout_s: float = 10.0
 
 
+class ObservabilitySettings(BaseModel):
+    """Metrics, traces, logs and error tracking (docs/observability.md)."""
+
+    # The master switch: off turns the metrics middleware, tracing and the access log off
+    # (the overhead benchmark compares both); /metrics and app logs stay.
+    enabled: bool = True
+    metrics_enabled: bool = True
+    tracing_enabled: bool = True
+    access_log: bool = True
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # Traces are always created (their ids correlate logs); exporting them is opt-in.
+    otlp_endpoint: str | None = None
+    otlp_headers: dict[str, str] = Field(default_factory=dict)
+    sample_ratio: float = Field(default=1.0, ge=0, le=1)
+    service_name: str = "fixia-api"
+    # SQL spans come from SQLAlchemy; asyncpg's own spans would duplicate them.
+    instrument_asyncpg: bool = False
+    sentry_dsn: SecretStr | None = None
+    sentry_traces_sample_rate: float = Field(default=0.0, ge=0, le=1)
+    # The blue/green slot; the stack sets FIXIA_SLOT, read when this is unset.
+    slot: str | None = None
+
+    @property
+    def metrics_on(self) -> bool:
+        return self.enabled and self.metrics_enabled
+
+    @property
+    def tracing_on(self) -> bool:
+        return self.enabled and self.tracing_enabled
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="FIXIA_", env_nested_delimiter="__", extra="ignore", env_file=None
@@ -170,6 +201,7 @@ class Settings(BaseSettings):
     cache: CacheSettings = Field(default_factory=CacheSettings)
     ratelimit: RateLimitSettings = Field(default_factory=RateLimitSettings)
     payments: PaymentSettings = Field(default_factory=PaymentSettings)
+    observability: ObservabilitySettings = Field(default_factory=ObservabilitySettings)
     # AES-GCM key for personal data at rest (phones). 32+ characters; derived to 256 bits.
     encryption_key: SecretStr = SecretStr("dev-insecure-encryption-key-change-me-0123")
     plans: dict[str, PlanLimits] = Field(default_factory=_default_plans)

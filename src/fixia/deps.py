@@ -15,6 +15,7 @@ from fixia.accounts.models import Role, User
 from fixia.config import Settings
 from fixia.db import run_after_commit, utcnow
 from fixia.errors import DomainError
+from fixia.observability.context import bind_user
 from fixia.platform.cache import Cache
 from fixia.platform.email import EmailSender
 from fixia.platform.security import TokenError, decode_access_token
@@ -81,6 +82,7 @@ async def _user_from_token(
     stale = claims.token_version != user.token_version
     if stale or not user.is_active or (user.locked_until and user.locked_until > now):
         raise InvalidToken()
+    bind_user(request, user.id)
     return user
 
 

@@ -17,6 +17,7 @@ from fixia.db import create_engine, session_factory
 from fixia.errors import install_error_handlers
 from fixia.matches.router import router as matches_router
 from fixia.notifications.router import router as notifications_router
+from fixia.observability import install as install_observability
 from fixia.payments.router import router as payments_router
 from fixia.payments.router import subscriptions_router
 from fixia.platform.cache import build_cache
@@ -75,5 +76,8 @@ def create_app(settings: Settings | None = None, *, mailer: EmailSender | None =
     app.include_router(api)
     app.include_router(health_router)
     if settings.faults.active:
+        # Added before observability, so it runs inside it: injected 500s and delays are
+        # measured like real ones.
         app.add_middleware(FaultInjector, faults=settings.faults)
+    install_observability(app, settings)
     return app

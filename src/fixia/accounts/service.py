@@ -116,16 +116,26 @@ async def _send_verification(
     )
 
 
+async def _registration_refusal(
+    *, session: AsyncSession, settings: Settings, data: RegisterIn
+) -> Exception | None:
+    if _age(data.birthdate, utcnow().date()) < settings.min_age_years:
+        return InvalidInput("birthdate", f"you must be at least {settings.min_age_years}")
+    if await get_by_email(session=session, email=normalize_email(data.email)) is not None:
+        return exc.EmailTaken()
+    if (await session.execute(select(User.id).where(User.dni == data.dni))).first():
+        return exc.DniTaken()
+    return None
+
+
 async def register(
     *, session: AsyncSession, settings: Settings, mailer: EmailSender, data: RegisterIn
 ) -> User:
     email = normalize_email(data.email)
-    if _age(data.birthdate, utcnow().date()) < settings.min_age_years:
-        raise InvalidInput("birthdate", f"you must be at least {settings.min_age_years}")
-    if await get_by_email(session=session, email=email) is not None:
-        raise exc.EmailTaken()
-    if (await session.execute(select(User.id).where(User.dni == data.dni))).first():
-        raise exc.DniTaken()
+    refusal = await _registration_refusal(session=session, settings=settings, data=data)
+    if refusal is not None:
+        events.emit("user.registration_failed", reason=type(refusal).__name__)
+        raise refusal
     cipher = security.FieldCipher(settings.encryption_key.get_secret_value())
     password_hash = security.hash_password(data.password)
     user = User(

@@ -8,6 +8,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fixia import events
 from fixia.accounts.models import User
 from fixia.config import Settings
 from fixia.matches.models import Job, JobStatus
@@ -84,16 +85,22 @@ async def open_checkout(
     and a failing provider leaves nothing behind (the client retries with the same key).
     """
     payment.id = _payment_id(payer, payment.idempotency_key, payment.kind, subject, payment.amount)
-    preference = await provider.create_preference(
-        CheckoutRequest(
-            reference=str(payment.id),
-            title=title,
-            amount=payment.amount,
-            currency=payment.currency,
-            payer_email=payer.email,
-            idempotency_key=str(payment.id),
+    announced = {"kind": payment.kind.value, "amount": str(payment.amount)}
+    try:
+        preference = await provider.create_preference(
+            CheckoutRequest(
+                reference=str(payment.id),
+                title=title,
+                amount=payment.amount,
+                currency=payment.currency,
+                payer_email=payer.email,
+                idempotency_key=str(payment.id),
+            )
         )
-    )
+    except Exception:
+        events.emit("checkout.failed", **announced)
+        raise
+    events.emit("checkout.opened", **announced)
     payment.provider_preference_id = preference.id
     payment.checkout_url = preference.checkout_url
     session.add(payment)

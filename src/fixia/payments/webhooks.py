@@ -22,6 +22,7 @@ from fixia.db import utcnow
 from fixia.matches.models import Job
 from fixia.notifications.service import notify
 from fixia.payments import expiry, subscriptions
+from fixia.payments.exceptions import InvalidWebhookSignature
 from fixia.payments.models import Payment, PaymentEvent, PaymentKind, PaymentStatus
 from fixia.payments.providers import (
     PaymentProvider,
@@ -141,7 +142,11 @@ async def handle(
     query: Mapping[str, str],
     body: bytes,
 ) -> Result:
-    notice = provider.parse_webhook(headers=headers, query=query, body=body)
+    try:
+        notice = provider.parse_webhook(headers=headers, query=query, body=body)
+    except InvalidWebhookSignature:
+        events.emit("payment.webhook_signature_failed", provider=provider.name)
+        raise
     if notice is None:
         return "ignored"
     if await _seen(session, notice):

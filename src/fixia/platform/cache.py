@@ -18,6 +18,8 @@ from typing import Any, Protocol
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from fixia.observability.metrics import CACHE_REQUESTS
+
 log = logging.getLogger("fixia.cache")
 
 
@@ -106,6 +108,7 @@ class CacheStats:
     by_name: dict[str, list[int]] = field(default_factory=dict)
 
     def record(self, name: str, hit: bool) -> None:
+        CACHE_REQUESTS.labels(name, "hit" if hit else "miss").inc()
         if hit:
             self.hits += 1
         else:
@@ -135,11 +138,12 @@ class Cache:
         self.stats = CacheStats()
         self._local_locks: dict[str, asyncio.Lock] = {}
 
-    async def _safe(self, op: Awaitable[Any], default: Any = None) -> Any:
+    async def _safe(self, op: Awaitable[Any], default: Any = None, *, name: str = "any") -> Any:
         try:
             return await op
         except (RedisError, OSError, TimeoutError) as exc:
             self.stats.errors += 1
+            CACHE_REQUESTS.labels(name, "error").inc()
             log.warning("cache unavailable, continuing without it: %s", exc)
             return default
 
@@ -160,7 +164,7 @@ class Cache:
 
     async def get_or_load(self, name: str, key: str, ttl_s: float, loader: Loader) -> Any:
         full = self.prefix + key
-        raw = await self._safe(self.backend.get(full))
+        raw = await self._safe(self.backend.get(full), name=name)
         if raw is not None:
             self.stats.record(name, hit=True)
             return json.loads(raw)

@@ -21,6 +21,7 @@ from limits.aio.strategies import MovingWindowRateLimiter
 
 from fixia.config import RateLimitSettings
 from fixia.errors import DomainError
+from fixia.observability.metrics import RATELIMIT_REJECTIONS
 
 log = logging.getLogger("fixia.ratelimit")
 
@@ -91,6 +92,7 @@ def rate_limit(rule: str) -> Callable[[Request], Coroutine[Any, Any, None]]:
         decision = await limiter.check(rule, f"{rule}:{client_ip(request)}")
         if not decision.allowed:
             limiter.rejections[rule] = limiter.rejections.get(rule, 0) + 1
+            RATELIMIT_REJECTIONS.labels(rule).inc()
             error = RateLimited(
                 f"Too many requests; retry in {decision.retry_after_s} s.", rule=rule
             )

@@ -15,6 +15,8 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
+from fixia.observability.metrics import CIRCUIT_BREAKER_STATE
+
 log = logging.getLogger("fixia.resilience")
 T = TypeVar("T")
 Clock = Callable[[], float]
@@ -25,6 +27,9 @@ class BreakerState(enum.StrEnum):
     closed = "closed"
     open = "open"
     half_open = "half_open"
+
+
+STATE_VALUE = {BreakerState.closed: 0, BreakerState.half_open: 1, BreakerState.open: 2}
 
 
 class CircuitOpenError(Exception):
@@ -65,6 +70,7 @@ class CircuitBreaker:
         self._failures = 0
         self._opened_at: float | None = None
         self._trial_in_flight = False
+        self.publish()
 
     @property
     def state(self) -> BreakerState:
@@ -74,8 +80,13 @@ class CircuitBreaker:
             return BreakerState.half_open
         return BreakerState.open
 
+    def publish(self) -> None:
+        """Export the state as the fixia_circuit_breaker_state gauge."""
+        CIRCUIT_BREAKER_STATE.labels(self.name).set(STATE_VALUE[self.state])
+
     def _admit(self) -> None:
         state = self.state
+        self.publish()
         if state is BreakerState.closed:
             return
         assert self._opened_at is not None
@@ -89,6 +100,7 @@ class CircuitBreaker:
         if self._opened_at is not None:
             log.info("circuit %s closed again", self.name)
         self._failures, self._opened_at, self._trial_in_flight = 0, None, False
+        self.publish()
 
     def _record_failure(self) -> None:
         self._failures += 1
@@ -96,6 +108,7 @@ class CircuitBreaker:
         if was_trial or self._failures >= self.failure_threshold:
             log.warning("circuit %s opened after %d failures", self.name, self._failures)
             self._opened_at = self._clock()
+            self.publish()
 
     async def call(self, fn: Callable[[], Awaitable[T]]) -> T:
         self._admit()

@@ -1,0 +1,68 @@
+"""Metrics, traces, logs and error tracking, wired into the app by one call: `install`.
+
+Everything that starts threads or opens connections (the tracer provider and its exporter,
+Sentry) waits for the lifespan startup, which runs in each uvicorn worker after the fork.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.responses import Response
+
+from fixia.config import Settings
+from fixia.observability import buildinfo, business, pool, tracing
+from fixia.observability import metrics as m
+from fixia.observability.errors import init_sentry
+from fixia.observability.logging import configure_logging
+from fixia.observability.middleware import ObservabilityMiddleware
+
+
+def _metrics_endpoint(app: FastAPI) -> None:
+    async def metrics() -> Response:
+        pool.publish(app.state.engine)
+        body, content_type = m.render()
+        return Response(body, media_type=content_type)
+
+    app.add_api_route("/metrics", metrics, methods=["GET"], include_in_schema=False)
+
+
+def _wrap_lifespan(app: FastAPI, settings: Settings) -> None:
+    inner = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[Any]:
+        if settings.observability.tracing_on:
+            tracing.start(settings, app.state.engine, buildinfo.slot(settings))
+        app.state.sentry = init_sentry(settings)
+        try:
+            async with inner(app) as state:
+                yield state
+        finally:
+            if settings.observability.tracing_on:
+                tracing.flush()
+            m.process_exited()
+
+    app.router.lifespan_context = lifespan
+
+
+def install(app: FastAPI, settings: Settings) -> None:
+    obs = settings.observability
+    configure_logging(obs.log_level)
+    business.subscribe_all()
+    m.initialise_labels()
+    m.BUILD_INFO.labels(**buildinfo.build_labels(settings)).set(1)
+    pool.watch(app.state.engine)
+    if obs.metrics_on or (obs.enabled and obs.access_log):
+        app.add_middleware(
+            ObservabilityMiddleware,
+            metrics=obs.metrics_on,
+            access_log=obs.enabled and obs.access_log,
+        )
+    _metrics_endpoint(app)
+    if obs.tracing_on:
+        tracing.instrument_app(app)
+    _wrap_lifespan(app, settings)

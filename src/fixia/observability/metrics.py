@@ -1,0 +1,133 @@
+"""The app's Prometheus metrics (names and labels are the contract in docs/observability.md).
+
+uvicorn runs several worker processes per slot. With PROMETHEUS_MULTIPROC_DIR set (the stack
+sets one directory per slot; `fixia serve` empties it at start) every process writes its
+values to files there and `/metrics` aggregates them, so a scrape that lands on any worker
+sees the whole slot. Without the variable (tests, `make run`) the default registry is used.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
+
+# 0.2 s is the latency SLO threshold: it must be a bucket boundary.
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.5, 1.0, 2.5, 5.0)
+
+HTTP_REQUESTS = Counter(
+    "fixia_http_requests_total", "HTTP requests by route template", ["method", "route", "status"]
+)
+HTTP_DURATION = Histogram(
+    "fixia_http_request_duration_seconds",
+    "HTTP request duration by route template",
+    ["method", "route"],
+    buckets=LATENCY_BUCKETS,
+)
+# Gauges say how to combine worker processes: live* drops the files of exited workers.
+IN_FLIGHT = Gauge(
+    "fixia_http_requests_in_flight", "Requests being served", multiprocess_mode="livesum"
+)
+DB_POOL_CONNECTIONS = Gauge(
+    "fixia_db_pool_connections",
+    "Database pool connections by state",
+    ["state"],
+    multiprocess_mode="livesum",
+)
+DB_POOL_SIZE = Gauge(
+    "fixia_db_pool_size", "Configured database pool size", multiprocess_mode="livesum"
+)
+CACHE_REQUESTS = Counter(
+    "fixia_cache_requests", "Cache lookups by cache and result", ["cache", "result"]
+)
+RATELIMIT_REJECTIONS = Counter(
+    "fixia_ratelimit_rejections", "Requests refused by a rate-limit rule", ["rule"]
+)
+# 0 closed, 1 half-open, 2 open; the worst worker wins.
+CIRCUIT_BREAKER_STATE = Gauge(
+    "fixia_circuit_breaker_state",
+    "Circuit breaker state (0 closed, 1 half-open, 2 open)",
+    ["name"],
+    multiprocess_mode="livemax",
+)
+BUILD_INFO = Gauge(
+    "fixia_build_info",
+    "Always 1; the labels say what runs",
+    ["version", "git_sha", "slot"],
+    multiprocess_mode="livemax",
+)
+
+REGISTRATIONS = Counter("fixia_registrations", "Sign-ups by result", ["result"])
+LOGINS = Counter("fixia_logins", "Log-in attempts by result", ["result"])
+PROJECTS = Counter("fixia_projects_created", "Projects posted")
+PROPOSALS = Counter("fixia_proposals_created", "Proposals sent")
+MATCHES = Counter("fixia_matches_created", "Matches (and their jobs) created")
+JOBS_COMPLETED = Counter("fixia_jobs_completed", "Jobs completed")
+REVIEWS = Counter("fixia_reviews_created", "Reviews written")
+PAYMENTS = Counter("fixia_payments", "Payments by outcome", ["status"])
+PAYMENT_AMOUNT = Counter(
+    "fixia_payment_amount_ars", "Payment amounts in ARS by outcome", ["status"]
+)
+CHECKOUTS = Counter("fixia_checkout_requests", "Checkouts opened with the provider", ["result"])
+SUBSCRIPTIONS = Counter(
+    "fixia_subscription_activations", "Subscriptions activated by plan", ["plan"]
+)
+WEBHOOK_SIGNATURE_FAILURES = Counter(
+    "fixia_webhook_signature_failures", "Webhooks refused for a bad signature", ["provider"]
+)
+FLAG_EVALUATIONS = Counter(
+    "fixia_feature_flag_evaluations",
+    "Feature-flag evaluations",
+    ["flag", "variant", "reason"],
+)
+
+# Known label values start at 0, so a rate() over them exists before the first event and
+# alert expressions never reference a series that nothing produces.
+_KNOWN_LABELS: tuple[tuple[Counter, tuple[str, ...]], ...] = (
+    (REGISTRATIONS, ("ok", "failed")),
+    (LOGINS, ("ok", "failed", "locked")),
+    (PAYMENTS, ("approved", "rejected", "error")),
+    (PAYMENT_AMOUNT, ("approved", "rejected", "error")),
+    (CHECKOUTS, ("ok", "error")),
+)
+
+
+def initialise_labels() -> None:
+    for counter, values in _KNOWN_LABELS:
+        for value in values:
+            counter.labels(value)
+
+
+def multiprocess_dir() -> str | None:
+    return os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None
+
+
+def render() -> tuple[bytes, str]:
+    """The exposition of every process of this slot (or of this process alone)."""
+    if multiprocess_dir():
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+        return generate_latest(registry), CONTENT_TYPE_LATEST
+    return generate_latest(REGISTRY), CONTENT_TYPE_LATEST
+
+
+def process_exited() -> None:
+    """Drop this worker's live gauges (in-flight, pool) when it shuts down cleanly."""
+    if multiprocess_dir():
+        multiprocess.mark_process_dead(os.getpid())  # type: ignore[no-untyped-call]
+
+
+def sample(name: str, **labels: Any) -> float:
+    """The current value of one sample in this process (0 when absent); for tests and checks."""
+    value = REGISTRY.get_sample_value(name, {k: str(v) for k, v in labels.items()})
+    return value or 0.0
