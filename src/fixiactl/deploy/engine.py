@@ -140,7 +140,10 @@ class Deployer:
         self.runtime.set_weight(idle, 0)
         self.runtime.set_state(idle, "ready")
         slots.point(opts.env, self.stack, idle, self.release)
-        slots.start(opts.env, idle)
+        try:
+            slots.start(opts.env, idle)
+        except FixiactlError as exc:
+            raise StepFailed("start", exc.message) from exc
         if not slots.wait_ready(self.stack.ports[idle], opts.ready_timeout_s):
             raise StepFailed("readiness", f"{idle} not ready within {opts.ready_timeout_s:.0f} s")
         if not self.runtime.wait_up(idle, opts.ready_timeout_s):

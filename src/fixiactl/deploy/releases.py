@@ -141,7 +141,10 @@ def build(source: Path, faults: dict[str, str], progress: Any = None) -> Release
             source,
         )  # fmt: skip
         step("installing into the release venv")
-        _run([uv, "venv", "--quiet", "--python", sys.executable, str(tmp / "venv")], source)
+        _run(
+            [uv, "venv", "--quiet", "--relocatable", "--python", sys.executable, str(tmp / "venv")],
+            source,
+        )
         wheels = sorted(str(p) for p in (tmp / "dist").glob("*.whl"))
         _run(
             [uv, "pip", "install", "--quiet", "--python", str(tmp / "venv" / "bin" / "python"),
