@@ -25,7 +25,7 @@ def run(port: int, release_id: str, timeout_s: float = 10.0) -> list[str]:
                 "login",
                 lambda: client.post(
                     "/api/v1/auth/login",
-                    json={"email": f"smoke-{tag}@fixia.invalid", "password": "Nope-12345!"},
+                    json={"email": f"smoke-{tag}@example.com.ar", "password": "Nope-12345!"},
                 ),
                 {401},
             ),
@@ -55,7 +55,7 @@ def run(port: int, release_id: str, timeout_s: float = 10.0) -> list[str]:
 
 def _registration(tag: str) -> dict[str, str]:
     return {
-        "email": f"smoke-{tag}@fixia.invalid",
+        "email": f"smoke-{tag}@example.com.ar",
         "password": f"Smoke-{tag}-Deploy!9",
         "name": "Smoke Test",
         "role": "client",

@@ -1,96 +1,93 @@
-"""A bounded, paced load generator through HAProxy (loopback only): counts every failure.
+"""Bounded, paced load through HAProxy for deploy tests: wrk (C, cheap on a 2-core box).
 
-Open-loop pacing at `rps` with a cap on concurrent requests; bounded both in requests and in
-seconds. A failure is a 5xx answer or any connection/protocol error.
+Each of `connections` connections waits `delay_ms` between requests, so the rate is roughly
+connections x 1000 / (delay + latency). Bounded by wrk's -d duration and by a per-thread
+response count; stopped early with SIGINT, on which wrk still prints its summary. A failure
+is a 5xx answer or a socket error (connect, read, write, timeout).
 """
 
 from __future__ import annotations
 
-import asyncio
-import threading
+import json
+import os
+import signal
+import subprocess
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
-import httpx
-
-PATHS = ("/api/v1/categories", "/api/v1/services?q=plomero", "/api/v1/services")
+ROOT = Path(__file__).resolve().parents[3]
+SCRIPT = Path(__file__).with_name("deploy_load.lua")
+MARKER = "FIXIA_BENCH_RESULT "
 
 
 @dataclass
 class LoadResult:
-    sent: int = 0
-    ok: int = 0
-    failed: int = 0
-    statuses: dict[int, int] = field(default_factory=dict)
-    errors: dict[str, int] = field(default_factory=dict)
-    first_failure_at: float | None = None
-    duration_s: float = 0.0
+    requests: int
+    duration_s: float
+    statuses: dict[str, int]
+    socket_errors: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def failed(self) -> int:
+        fivexx = sum(n for code, n in self.statuses.items() if code.startswith("5"))
+        return fivexx + sum(self.socket_errors.values())
 
     @property
     def rps(self) -> float:
-        return self.sent / self.duration_s if self.duration_s else 0.0
+        return self.requests / self.duration_s if self.duration_s else 0.0
 
 
 class Load:
-    """Runs in a background thread with its own event loop until stop() or its bounds."""
-
     def __init__(
-        self, base: str, rps: int = 160, max_requests: int = 60_000, max_s: float = 300.0
+        self,
+        base: str,
+        *,
+        connections: int = 8,
+        delay_ms: int = 40,
+        max_s: int = 300,
+        max_requests: int = 80_000,
     ) -> None:
         assert base.startswith("http://127.0.0.1:"), "load only ever goes to loopback"
-        self.base, self.rps, self.max_requests, self.max_s = base, rps, max_requests, max_s
-        self.result = LoadResult()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=lambda: asyncio.run(self._main()), daemon=True)
+        self.cmd = [
+            "wrk", "-t1", f"-c{connections}", f"-d{max_s}s", "--timeout", "10s",
+            "-s", str(SCRIPT), base,
+        ]  # fmt: skip
+        self.env = {
+            **os.environ,
+            "FIXIA_REPORT_LUA": str(ROOT / "deploy" / "bench" / "report.lua"),
+            "FIXIA_LOAD_DELAY_MS": str(delay_ms),
+            "FIXIA_LOAD_MAX": str(max_requests),
+        }
+        self.max_s = max_s
+        self.proc: subprocess.Popen[str] | None = None
+        self.started = 0.0
 
     def __enter__(self) -> Load:
-        self._thread.start()
+        self.proc = subprocess.Popen(
+            self.cmd, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        self.started = time.monotonic()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.stop()
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
 
     def stop(self) -> LoadResult:
-        self._stop.set()
-        self._thread.join(timeout=60)
-        return self.result
-
-    async def _one(self, client: httpx.AsyncClient, path: str) -> None:
-        r = self.result
-        try:
-            response = await client.get(path)
-        except httpx.HTTPError as exc:
-            r.failed += 1
-            r.errors[type(exc).__name__] = r.errors.get(type(exc).__name__, 0) + 1
-            r.first_failure_at = r.first_failure_at or time.time()
-            return
-        r.statuses[response.status_code] = r.statuses.get(response.status_code, 0) + 1
-        if response.status_code >= 500:
-            r.failed += 1
-            r.first_failure_at = r.first_failure_at or time.time()
-        else:
-            r.ok += 1
-
-    async def _main(self) -> None:
-        limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
-        start = time.monotonic()
-        interval = 1 / self.rps
-        pending: set[asyncio.Task[None]] = set()
-        async with httpx.AsyncClient(base_url=self.base, timeout=20, limits=limits) as client:
-            while (
-                not self._stop.is_set()
-                and self.result.sent < self.max_requests
-                and time.monotonic() - start < self.max_s
-            ):
-                due = start + self.result.sent * interval
-                delay = due - time.monotonic()
-                if delay > 0:
-                    await asyncio.sleep(delay)
-                path = PATHS[self.result.sent % len(PATHS)]
-                self.result.sent += 1
-                task = asyncio.create_task(self._one(client, path))
-                pending.add(task)
-                task.add_done_callback(pending.discard)
-            if pending:
-                await asyncio.wait(pending, timeout=30)
-        self.result.duration_s = time.monotonic() - start
+        assert self.proc is not None
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+        out, err = self.proc.communicate(timeout=self.max_s + 30)
+        lines = [line for line in out.splitlines() if line.startswith(MARKER)]
+        if not lines:
+            raise RuntimeError(f"wrk printed no result:\n{out}\n{err}")
+        data = json.loads(lines[-1][len(MARKER) :])
+        errors = {k: int(v) for k, v in data["errors"].items() if k != "status"}
+        return LoadResult(
+            requests=int(data["requests"]),
+            duration_s=data["duration_us"] / 1e6,
+            statuses={str(k): int(v) for k, v in data["statuses"].items()},
+            socket_errors=errors,
+        )
