@@ -68,7 +68,10 @@ def load_env(name: str, base_port: int | None = None) -> EnvConfig:
             f"unknown environment {name!r}", hint=f"use one of {', '.join(known)} or add {path}"
         )
     else:
-        data = tomllib.loads((DEPLOY / "environments" / "test.toml").read_text())
+        # test-<suite>-<random> uses test-<suite>.toml when a suite ships one, else test.toml.
+        suite = DEPLOY / "environments" / f"{name.rsplit('-', 1)[0]}.toml"
+        base = suite if suite.exists() else DEPLOY / "environments" / "test.toml"
+        data = tomllib.loads(base.read_text())
     config = EnvConfig(name=name, **data)
     if base_port is not None:
         config.base_port = base_port
