@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import shutil
 import subprocess
 from collections.abc import Callable, Coroutine
 from pathlib import Path
@@ -62,6 +63,7 @@ def serve(
         load_env_file(env_file)
         get_settings.cache_clear()
     settings = get_settings()
+    _fresh_metrics_dir()
     if migrate_first:
         migrate.upgrade(settings)
     if seed_demo:
@@ -78,7 +80,22 @@ def serve(
         timeout_graceful_shutdown=20,
         proxy_headers=True,
         log_level="info",
+        # The app logs one JSON line per request itself (fixia.observability).
+        access_log=False,
     )
+
+
+def _fresh_metrics_dir() -> None:
+    """Empty PROMETHEUS_MULTIPROC_DIR before the workers start: files left by the previous
+    run's processes would otherwise be added to this run's counters. Runs before anything
+    imports prometheus_client, which picks its multiprocess mode at import."""
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if not directory:
+        return
+    path = Path(directory)
+    if path.exists():
+        shutil.rmtree(path)
+    path.mkdir(parents=True)
 
 
 @db_app.command("upgrade")

@@ -23,8 +23,20 @@ log = structlog.stdlib.get_logger("fixia.access")
 
 
 def route_template(scope: Scope) -> str:
+    """The matched route's full path template, e.g. /api/v1/services/{service_id}.
+
+    FastAPI (0.16x) resolves included routers lazily: `scope["route"]` then holds the route
+    as declared in its router (without the /api/v1 prefix), and the full template lives in
+    the effective route context. tests/unit/observability pin this behaviour.
+    """
+    fastapi_scope = scope.get("fastapi")
+    if isinstance(fastapi_scope, dict):
+        effective = fastapi_scope.get("effective_route_context")
+        path = getattr(effective, "path_format", None)
+        if isinstance(path, str):
+            return path
     route = scope.get("route")
-    path = getattr(route, "path", None)
+    path = getattr(route, "path_format", None) or getattr(route, "path", None)
     return path if isinstance(path, str) else "unmatched"
 
 

@@ -87,8 +87,8 @@ def _instrument_libraries(settings: Settings) -> None:
 def instrument_engine(engine: AsyncEngine) -> Any:
     """SQL spans for this engine only (the global instrumentor is a process singleton and
     would also patch every engine the CLI and tests create)."""
-    from opentelemetry.instrumentation.sqlalchemy.version import __version__ as sa_version
     from opentelemetry.instrumentation.sqlalchemy.engine import EngineTracer
+    from opentelemetry.instrumentation.sqlalchemy.version import __version__ as sa_version
     from opentelemetry.metrics import get_meter
 
     usage = get_meter("fixia.sqlalchemy").create_up_down_counter(

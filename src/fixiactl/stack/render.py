@@ -33,6 +33,8 @@ def app_environment(config: EnvConfig, state: StackState, slot: str) -> dict[str
         "FIXIA_AUTH__JWT_KEYS": json.dumps({"k1": state.jwt_key}),
         "FIXIA_AUTH__JWT_ACTIVE_KID": "k1",
         "FIXIA_PAYMENTS__WEBHOOK_SECRET": state.webhook_secret,
+        # One directory per slot: its uvicorn workers share their metrics there.
+        "PROMETHEUS_MULTIPROC_DIR": str(state_dir(config.name) / "metrics" / f"app-{slot}"),
     }
     env.update(config.app_env)
     return env

@@ -1,0 +1,86 @@
+"""Fixtures for the observability tests: a real Redis, an in-memory span exporter and a
+capture of every log line exactly as the JSON formatter renders it."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from opentelemetry import trace
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+from fixia.observability.logging import json_formatter
+from tests import redis_server
+from tests.conftest import IN_CI
+
+
+@pytest.fixture(scope="session")
+def redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[redis_server.RedisServer]:
+    if not redis_server.available():
+        message = f"redis-server is not installed; {redis_server.INSTALL_HINT}"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    server = redis_server.start(tmp_path_factory.mktemp("redis"))
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def _session_spans() -> InMemorySpanExporter:
+    exporter = InMemorySpanExporter()
+    provider = trace.get_tracer_provider()
+    if not isinstance(provider, TracerProvider):
+        provider = TracerProvider()
+        trace.set_tracer_provider(provider)
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    return exporter
+
+
+@pytest.fixture
+def spans(_session_spans: InMemorySpanExporter) -> Iterator[InMemorySpanExporter]:
+    _session_spans.clear()
+    yield _session_spans
+    _session_spans.clear()
+
+
+class LogCapture:
+    def __init__(self) -> None:
+        self.buffer = io.StringIO()
+        self.handler = logging.StreamHandler(self.buffer)
+        self.handler.setFormatter(json_formatter())
+
+    @property
+    def text(self) -> str:
+        return self.buffer.getvalue()
+
+    def lines(self) -> list[dict[str, Any]]:
+        return [json.loads(line) for line in self.text.splitlines() if line.strip()]
+
+    def access(self) -> list[dict[str, Any]]:
+        return [line for line in self.lines() if line.get("logger") == "fixia.access"]
+
+
+@pytest.fixture
+def logs() -> Iterator[LogCapture]:
+    """Attach after the app exists (create_app reconfigures the root logger)."""
+    capture = LogCapture()
+    root = logging.getLogger()
+    root.addHandler(capture.handler)
+    yield capture
+    root.removeHandler(capture.handler)
+
+
+@pytest.fixture
+def journey_outbox(outbox: Path) -> Path:
+    outbox.mkdir(parents=True, exist_ok=True)
+    return outbox
