@@ -192,11 +192,17 @@ def _latency(canary: Snapshot, baseline: Snapshot, t: Thresholds, j: Judgement) 
     c_share = share_under(canary.buckets, t.latency_slo_s)
     b_share = share_under(baseline.buckets, t.latency_slo_s)
     j.stats |= {"canary_share_under_slo": c_share, "baseline_share_under_slo": b_share}
-    if c_share is not None and b_share is not None and c_share < t.latency_objective <= b_share:
+    if c_share is None or b_share is None or n < t.min_requests:
+        return
+    # The guard needs a clear breach, not noise: three times the budget of slow requests and
+    # clearly worse than the baseline (a fresh slot's first requests are a little slower).
+    budget = 1 - t.latency_objective
+    if 1 - c_share > max(3 * budget, 3 * (1 - b_share) + 0.01):
         j.verdict = FAIL
         j.reasons.append(
-            f"SLO guard: {c_share:.1%} of canary requests under "
-            f"{t.latency_slo_s * 1000:.0f} ms (objective {t.latency_objective:.1%})"
+            f"SLO guard: only {c_share:.1%} of canary requests under "
+            f"{t.latency_slo_s * 1000:.0f} ms (objective {t.latency_objective:.1%}, "
+            f"baseline {b_share:.1%})"
         )
 
 

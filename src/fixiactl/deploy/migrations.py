@@ -13,7 +13,10 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-EXPAND_OPS = frozenset({"create_table", "create_index", "bulk_insert", "get_bind", "get_context"})
+# batch_alter_table only groups batch_op calls, which are classified one by one.
+EXPAND_OPS = frozenset(
+    {"create_table", "create_index", "bulk_insert", "get_bind", "get_context", "batch_alter_table"}
+)
 CONTRACT_OPS = frozenset(
     {
         "drop_table",
@@ -84,6 +87,13 @@ def _literal(node: ast.AST | None) -> str | None:
     return None
 
 
+def _sql_text(node: ast.AST) -> str:
+    """A string literal, or an f-string with its holes shown as {...}; else the source."""
+    if isinstance(node, ast.JoinedStr):
+        return "".join(_literal(v) or "{...}" for v in node.values)
+    return _literal(node) or ast.unparse(node)
+
+
 def _classify_sql(sql: str) -> tuple[str, str]:
     for pattern, why in CONTRACT_SQL:
         if pattern.search(sql):
@@ -101,8 +111,7 @@ def _classify_call(call: ast.Call) -> tuple[str, str]:
     name = func.attr if isinstance(func, ast.Attribute) else ""
     kwargs = {k.arg: k.value for k in call.keywords if k.arg}
     if name == "execute":
-        text = ast.unparse(call.args[0]) if call.args else ""
-        return _classify_sql(_literal(call.args[0]) or text if call.args else "")
+        return _classify_sql(_sql_text(call.args[0]) if call.args else "")
     if name in EXPAND_OPS:
         return "expand", name
     if name in CONTRACT_OPS:

@@ -147,7 +147,8 @@ def build(source: Path, faults: dict[str, str], progress: Any = None) -> Release
         )
         wheels = sorted(str(p) for p in (tmp / "dist").glob("*.whl"))
         _run(
-            [uv, "pip", "install", "--quiet", "--compile-bytecode", "--python", str(tmp / "venv" / "bin" / "python"),
+            [uv, "pip", "install", "--quiet", "--compile-bytecode",
+             "--python", str(tmp / "venv" / "bin" / "python"),
              "--no-deps", "-r", str(lock), *wheels],
             source,
         )  # fmt: skip
