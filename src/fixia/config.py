@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from fixia.platform.faults import FaultSettings
+from fixia.platform.flags import FlagSettings
 
 # Values shipped in the repository for development. They are refused anywhere else so that a
 # production deploy cannot start with a secret everybody can read on GitHub.
@@ -209,6 +210,7 @@ class Settings(BaseSettings):
     var_dir: Path = Path("var")
     # Deploy drills only (fixiactl release build --fault); refused in production.
     faults: FaultSettings = Field(default_factory=FaultSettings)
+    flags: FlagSettings = Field(default_factory=FlagSettings)
 
     @model_validator(mode="after")
     def _fail_fast(self) -> Settings:

@@ -22,6 +22,7 @@ from fixia.payments.router import router as payments_router
 from fixia.payments.router import subscriptions_router
 from fixia.platform.cache import build_cache
 from fixia.platform.email import EmailSender, build_email_sender
+from fixia.platform import flags
 from fixia.platform.faults import FaultInjector
 from fixia.platform.health import router as health_router
 from fixia.platform.ratelimit import RateLimiter
@@ -38,6 +39,7 @@ def create_app(settings: Settings | None = None, *, mailer: EmailSender | None =
         parallelism=settings.auth.argon2_parallelism,
     )
     engine = create_engine(settings)
+    flags.configure(settings.flags)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from fixiactl.cli import bench, deploy, release, stack
+from fixiactl.cli import bench, deploy, flags, release, stack
 
 app = typer.Typer(
     help="Operate Fixia: stack, deploys, backups, drills.",
@@ -21,6 +21,7 @@ app = typer.Typer(
 app.add_typer(stack.app, name="stack")
 app.add_typer(bench.app, name="bench")
 app.add_typer(release.app, name="release")
+app.add_typer(flags.app, name="flags")
 app.command("deploy")(deploy.deploy)
 app.command("rollback")(deploy.rollback)
 app.command("promote")(deploy.promote)

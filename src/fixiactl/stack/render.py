@@ -9,6 +9,7 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from fixiactl.flags import flag_file
 from fixiactl.stack.config import DEPLOY, PGBIN, ROOT, EnvConfig, StackState, state_dir
 
 SLOTS = ("blue", "green")
@@ -33,6 +34,8 @@ def app_environment(config: EnvConfig, state: StackState, slot: str) -> dict[str
         "FIXIA_AUTH__JWT_KEYS": json.dumps({"k1": state.jwt_key}),
         "FIXIA_AUTH__JWT_ACTIVE_KID": "k1",
         "FIXIA_PAYMENTS__WEBHOOK_SECRET": state.webhook_secret,
+        # Feature flags: the environment's own copy, edited by `fixiactl flags`.
+        "FIXIA_FLAGS__FILE": str(flag_file(config.name)),
         # One directory per slot: its uvicorn workers share their metrics there.
         "PROMETHEUS_MULTIPROC_DIR": str(state_dir(config.name) / "metrics" / f"app-{slot}"),
     }

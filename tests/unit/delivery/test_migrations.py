@@ -8,7 +8,10 @@ import pytest
 
 from fixiactl.deploy.migrations import classify_file, scan_migrations
 
-HEADER = 'revision = "{rev}"\ndown_revision = {down}\n\nimport sqlalchemy as sa\nfrom alembic import op\n\n\ndef upgrade() -> None:\n'
+HEADER = (
+    'revision = "{rev}"\ndown_revision = {down}\n\n'
+    "import sqlalchemy as sa\nfrom alembic import op\n\n\ndef upgrade() -> None:\n"
+)
 
 
 def write(tmp: Path, rev: str, down: str | None, body: str) -> Path:
@@ -23,7 +26,8 @@ def write(tmp: Path, rev: str, down: str | None, body: str) -> Path:
     [
         '    op.create_table("t", sa.Column("id", sa.Integer, primary_key=True))\n',
         '    op.add_column("t", sa.Column("c", sa.Text(), nullable=True))\n',
-        '    op.add_column("t", sa.Column("c", sa.Integer(), nullable=False, server_default="0"))\n',
+        '    op.add_column("t", sa.Column("c", sa.Integer(), nullable=False, server_default="0"))'
+        "\n",
         '    op.execute("CREATE INDEX CONCURRENTLY ix ON t (c)")\n',
         '    op.execute(f"ALTER TABLE t ADD COLUMN {NAME} text")\n',
     ],
