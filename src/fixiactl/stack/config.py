@@ -13,6 +13,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from fixiactl.errors import FixiactlError
 
 ROOT = Path(os.environ.get("FIXIACTL_ROOT", Path(__file__).resolve().parents[3]))
@@ -60,10 +62,16 @@ class StackState:
 def load_env(name: str, base_port: int | None = None) -> EnvConfig:
     path = DEPLOY / "environments" / f"{name}.toml"
     data: dict[str, Any] = {}
-    if path.exists():
+    pipeline = DEPLOY / "environments" / f"{name}.yaml"
+    if pipeline.exists():
+        # The promotion pipeline's stages (development ... production); `promotes_from` is
+        # read by fixiactl promote, not by the stack.
+        data = yaml.safe_load(pipeline.read_text()) or {}
+        data.pop("promotes_from", None)
+    elif path.exists():
         data = tomllib.loads(path.read_text())
     elif not name.startswith("test"):
-        known = sorted(p.stem for p in (DEPLOY / "environments").glob("*.toml"))
+        known = sorted(p.stem for p in (DEPLOY / "environments").glob("*.*ml"))
         raise FixiactlError(
             f"unknown environment {name!r}", hint=f"use one of {', '.join(known)} or add {path}"
         )
