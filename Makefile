@@ -69,3 +69,8 @@ fmt: venv ## Format and autofix
 
 clean: ## Remove the virtualenv and local state
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .coverage
+
+bench-deploy: venv ## Deploy timings on a throw-away stack under load → var/bench/deploy.json
+	$(BIN)/pytest -p no:xdist -q tests/acceptance/delivery/test_deploys.py \
+		-k "blue_green or three_step or failing_requests"
+	@cat var/bench/deploy.json
