@@ -82,3 +82,13 @@ def test_evaluations_are_counted(flag_path: Path) -> None:
 def test_a_missing_flag_answers_the_code_default(flag_path: Path) -> None:
     assert flags.enabled("no-such-flag", default=True, key="k") is True
     shutil.copyfile(SOURCE, flag_path)
+
+
+def test_instant_booking_targets_staff_and_waits_for_its_rollout(flag_path: Path) -> None:
+    def booking(n: int, email: str) -> bool:
+        return flags.enabled("instant-booking", default=False, key=f"id-{n}", email=email)
+
+    assert all(booking(n, f"ana{n}@fixia.com.ar") for n in range(20))
+    assert not any(booking(n, f"user{n}@example.com.ar") for n in range(200))  # 0 % so far
+    flag_store.change("unit", "instant-booking", reason="start rollout", rollout=50)
+    assert _until(lambda: 60 < sum(booking(n, f"u{n}@example.com.ar") for n in range(200)) < 140)
