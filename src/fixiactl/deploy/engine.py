@@ -108,6 +108,9 @@ class Deployer:
         except StepFailed as exc:
             self._abandon_idle()
             outcome = {"result": "failed", "stage": exc.stage, "reason": exc.reason}
+        except FixiactlError as exc:  # e.g. a migration failed: still a recorded failure
+            self._abandon_idle()
+            outcome = {"result": "failed", "stage": "prepare", "reason": exc.message}
         front1 = self.runtime.front_door()
         outcome |= {
             "strategy": opts.strategy,
