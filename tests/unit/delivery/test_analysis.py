@@ -118,3 +118,25 @@ def test_slo_thresholds_come_from_deploy_slo(tmp_path: object) -> None:
     assert (t.latency_slo_s, t.latency_objective) == (0.3, 0.95)
     defaults = analysis.load_thresholds(slo_dir / "missing")
     assert (defaults.error_budget, defaults.latency_slo_s) == (0.001, 0.2)
+
+
+def _mix(*parts: tuple[int, float]) -> Snapshot:
+    total = Snapshot()
+    for n, latency in parts:
+        w = window(n, 0, latency)
+        total.requests += w.requests
+        total.buckets = {k: total.buckets.get(k, 0.0) + v for k, v in w.buckets.items()}
+    return total
+
+
+def test_a_cold_slots_wider_tail_is_not_a_regression() -> None:
+    """Seen on the stack: a healthy fresh slot at p90 ~155 ms against a warm ~96 ms."""
+    canary = _mix((320, 0.03), (80, 0.15))
+    baseline = _mix((4500, 0.03), (500, 0.09))
+    assert judge(canary, baseline, Thresholds()).verdict != FAIL
+
+
+def test_a_small_baseline_does_not_slow_error_detection() -> None:
+    """At a step's start the baseline has few requests: p0 stays near the budget."""
+    verdict = judge(window(30, 3, 0.02), window(40, 0, 0.02), Thresholds())
+    assert verdict.verdict == FAIL
