@@ -71,7 +71,10 @@ class MigrationSet:
         return list(reversed(chain))
 
     def pending(self, applied: set[str]) -> list[Migration]:
-        """Migrations in the release's chain newer than every applied revision."""
+        """Migrations in the release's chain newer than every applied revision. None when the
+        database is ahead of the release (a rollback after expand migrations it never knew)."""
+        if applied and not applied & set(self.migrations):
+            return []
         result: list[Migration] = []
         for head in self.heads():
             for migration in reversed(self.chain_to(head)):
