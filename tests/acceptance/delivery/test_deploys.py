@@ -205,6 +205,7 @@ def test_dora_matches_the_deploy_log(ctl: Ctl) -> None:
     assert figures["change_failure_rate"] == len(failures) / len(deploys)
     assert figures["deployment_frequency_per_day"] == 4 / 7  # 4 promoted over a 7-day window
     textfile = (ctl.state / "textfile" / "fixia_delivery.prom").read_text()
-    rolled_back = f'fixia_deploys_total{{env="{ctl.env}",strategy="canary",result="rolled_back"}}'
+    # prometheus-client writes labels in alphabetical order.
+    rolled_back = f'fixia_deploys_total{{env="{ctl.env}",result="rolled_back",strategy="canary"}}'
     assert f"{rolled_back} 2.0" in textfile
     assert "fixia_dora_change_failure_rate" in textfile
