@@ -113,3 +113,8 @@ gates-fast: venv ## Only the fast gates (they also run inside make test via test
 .PHONY: test-security
 test-security: venv ## OWASP API Top 10, audit log, secrets and schemathesis fuzzing (in process)
 	$(BIN)/pytest -p no:xdist tests/functional/security tests/functional/fuzz -q
+
+bench-deploy: venv ## Deploy timings on a throw-away stack under load → var/bench/deploy.json
+	$(BIN)/pytest -p no:xdist -q tests/acceptance/delivery/test_deploys.py \
+		-k "blue_green or three_step or failing_requests"
+	@cat var/bench/deploy.json

@@ -10,6 +10,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from fixia.platform.faults import FaultSettings
+from fixia.platform.flags import FlagSettings
+
 # Values shipped in the repository for development. They are refused anywhere else so that a
 # production deploy cannot start with a secret everybody can read on GitHub.
 PLACEHOLDER_SECRETS = frozenset(
@@ -253,6 +256,9 @@ class Settings(BaseSettings):
     plans: dict[str, PlanLimits] = Field(default_factory=_default_plans)
     min_age_years: int = 18
     var_dir: Path = Path("var")
+    # Deploy drills only (fixiactl release build --fault); refused in production.
+    faults: FaultSettings = Field(default_factory=FaultSettings)
+    flags: FlagSettings = Field(default_factory=FlagSettings)
 
     @model_validator(mode="before")
     @classmethod
@@ -289,6 +295,8 @@ class Settings(BaseSettings):
             raise ValueError(
                 "payments.provider=mercadopago needs FIXIA_PAYMENTS__MERCADOPAGO_ACCESS_TOKEN"
             )
+        if self.env == "production" and self.faults.active:
+            raise ValueError("fault injection (FIXIA_FAULTS__*) is refused in production")
         if self.env == "production" and self.payments.provider == "sandbox":
             raise ValueError("the sandbox payment provider is refused in production")
         return self

@@ -21,8 +21,10 @@ from fixia.notifications.router import router as notifications_router
 from fixia.observability import install as install_observability
 from fixia.payments.router import router as payments_router
 from fixia.payments.router import subscriptions_router
+from fixia.platform import flags
 from fixia.platform.cache import build_cache
 from fixia.platform.email import EmailSender, build_email_sender
+from fixia.platform.faults import FaultInjector
 from fixia.platform.health import router as health_router
 from fixia.platform.http_security import install_http_security
 from fixia.platform.ratelimit import RateLimiter
@@ -40,6 +42,7 @@ def create_app(settings: Settings | None = None, *, mailer: EmailSender | None =
         parallelism=settings.auth.argon2_parallelism,
     )
     engine = create_engine(settings)
+    flags.configure(settings.flags)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -83,6 +86,10 @@ def create_app(settings: Settings | None = None, *, mailer: EmailSender | None =
     app.include_router(api)
     app.include_router(health_router)
     install_web(app, settings)
+    if settings.faults.active:
+        # Added before observability, so it runs inside it: injected 500s and delays are
+        # measured like real ones.
+        app.add_middleware(FaultInjector, faults=settings.faults)
     # Last, so it is the outermost middleware: it times and counts everything inside.
     install_observability(app, settings)
     return app

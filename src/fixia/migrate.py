@@ -30,6 +30,22 @@ def head_revisions() -> frozenset[str]:
     return frozenset(script.get_heads())
 
 
+@lru_cache(maxsize=1)
+def known_revisions() -> frozenset[str]:
+    script = ScriptDirectory(str(MIGRATIONS))
+    return frozenset(rev.revision for rev in script.walk_revisions())
+
+
+def schema_status(current: frozenset[str]) -> str:
+    """at_head, ahead (a newer release ran expand migrations this code does not know: the
+    deploy gate only lets backward-compatible ones through) or behind."""
+    if current == head_revisions():
+        return "at_head"
+    if current and not current & known_revisions():
+        return "ahead"
+    return "behind"
+
+
 async def current_revisions(engine: AsyncEngine) -> frozenset[str]:
     async with engine.connect() as conn:
         try:

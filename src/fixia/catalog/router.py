@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Request, Response, status
 
 from fixia.accounts.dependencies import ValidProfessional
 from fixia.catalog import cached, favorites, service
@@ -22,6 +22,7 @@ from fixia.catalog.schemas import (
     ServiceOut,
     ServiceQuery,
     ServiceUpdate,
+    SortBy,
 )
 from fixia.deps import (
     CacheDep,
@@ -31,6 +32,7 @@ from fixia.deps import (
     SessionDep,
     SettingsDep,
 )
+from fixia.platform import flags
 from fixia.platform.pagination import Page
 
 router = APIRouter(tags=["catalog"])
@@ -45,11 +47,22 @@ async def list_categories(
 
 @router.get("/services")
 async def search_services(
+    request: Request,
+    response: Response,
     session: SessionDep,
     cache: CacheDep,
     settings: SettingsDep,
     query: Annotated[ServiceQuery, Query()],
 ) -> Page[ServiceOut]:
+    if query.sort == SortBy.relevance and flags.enabled(
+        "new-search-ranking",
+        default=False,
+        key=request.client.host if request.client else "anonymous",
+        location=query.location or "",
+    ):
+        # The new ranking: best-rated first. A different query, so a different cache key.
+        query = query.model_copy(update={"sort": SortBy.rating})
+    response.headers["X-Fixia-Ranking"] = query.sort.value
     return await cached.search(session=session, cache=cache, settings=settings, query=query)  # type: ignore[no-any-return]
 
 

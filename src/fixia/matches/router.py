@@ -25,17 +25,26 @@ from fixia.matches.schemas import (
     ServiceRequestCreate,
     ServiceRequestOut,
 )
+from fixia.platform import flags
 
 router = APIRouter(tags=["jobs"])
 
 
 @router.post("/services/{service_id}/requests", status_code=status.HTTP_201_CREATED)
 async def request_service(
-    found: VisibleService, data: ServiceRequestCreate, user: ClientUser, session: SessionDep
+    found: VisibleService,
+    data: ServiceRequestCreate,
+    user: ClientUser,
+    session: SessionDep,
+    mailer: MailerDep,
 ) -> ServiceRequestOut:
-    return request_out(
-        await requests_service.create(session=session, client=user, service=found, data=data)
-    )
+    created = await requests_service.create(session=session, client=user, service=found, data=data)
+    if flags.enabled("instant-booking", default=False, key=str(user.id), email=user.email):
+        # Instant booking: the request is accepted on the professional's behalf at once.
+        created, _, _ = await requests_service.accept(
+            session=session, mailer=mailer, request=created, message=None
+        )
+    return request_out(created)
 
 
 @router.get("/service-requests/sent")

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
-from fixia.migrate import current_revisions, head_revisions
+from fixia.migrate import current_revisions, schema_status
 
 router = APIRouter(tags=["health"])
 
@@ -34,10 +34,10 @@ async def _database_checks(state: Any) -> dict[str, Any]:
     cached = getattr(state, "schema_check", None)
     if cached is None or now - cached[0] > SCHEMA_RECHECK_S:
         current = await current_revisions(state.engine)
-        cached = (now, current == head_revisions(), current)
+        cached = (now, schema_status(current), current)
         state.schema_check = cached
-    _, at_head, current = cached
-    migrations = "at_head" if at_head else f"behind ({', '.join(sorted(current))})"
+    _, status, current = cached
+    migrations = status if status != "behind" else f"behind ({', '.join(sorted(current))})"
     return {"database": "ok", "migrations": migrations}
 
 
@@ -52,7 +52,7 @@ async def readyz(request: Request) -> JSONResponse:
     ready = (
         not state.draining
         and checks.get("database") == "ok"
-        and checks.get("migrations") == "at_head"
+        and checks.get("migrations") in ("at_head", "ahead")
     )
     status = 200 if ready else 503
     headers = {} if ready else {"Retry-After": "5"}

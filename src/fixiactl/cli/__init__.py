@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from fixiactl.cli import backup, bench, dr, gates, k8s, secrets, slo, stack
+from fixiactl.cli import backup, bench, deploy, dr, flags, gates, k8s, release, secrets, slo, stack
 from fixiactl.cli.restore import restore
 
 app = typer.Typer(
@@ -28,6 +28,12 @@ app.command("restore")(restore)
 app.add_typer(gates.app, name="gates")
 app.add_typer(k8s.app, name="k8s")
 app.add_typer(secrets.app, name="secrets")
+app.add_typer(release.app, name="release")
+app.add_typer(flags.app, name="flags")
+app.command("deploy")(deploy.deploy)
+app.command("rollback")(deploy.rollback)
+app.command("promote")(deploy.promote)
+app.command("dora")(deploy.dora)
 
 
 @app.command()

@@ -13,6 +13,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from fixiactl.errors import FixiactlError
 
 ROOT = Path(os.environ.get("FIXIACTL_ROOT", Path(__file__).resolve().parents[3]))
@@ -79,15 +81,24 @@ class StackState:
 def load_env(name: str, base_port: int | None = None) -> EnvConfig:
     path = DEPLOY / "environments" / f"{name}.toml"
     data: dict[str, Any] = {}
-    if path.exists():
+    pipeline = DEPLOY / "environments" / f"{name}.yaml"
+    if pipeline.exists():
+        # The promotion pipeline's stages (development ... production); `promotes_from` is
+        # read by fixiactl promote, not by the stack.
+        data = yaml.safe_load(pipeline.read_text()) or {}
+        data.pop("promotes_from", None)
+    elif path.exists():
         data = tomllib.loads(path.read_text())
     elif not name.startswith("test"):
-        known = sorted(p.stem for p in (DEPLOY / "environments").glob("*.toml"))
+        known = sorted(p.stem for p in (DEPLOY / "environments").glob("*.*ml"))
         raise FixiactlError(
             f"unknown environment {name!r}", hint=f"use one of {', '.join(known)} or add {path}"
         )
     else:
-        data = tomllib.loads((DEPLOY / "environments" / "test.toml").read_text())
+        # test-<suite>-<random> uses test-<suite>.toml when a suite ships one, else test.toml.
+        suite = DEPLOY / "environments" / f"{name.rsplit('-', 1)[0]}.toml"
+        base = suite if suite.exists() else DEPLOY / "environments" / "test.toml"
+        data = tomllib.loads(base.read_text())
     config = EnvConfig(name=name, **data)
     if base_port is not None:
         config.base_port = base_port

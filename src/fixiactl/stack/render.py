@@ -10,6 +10,7 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from fixiactl.backup.hooks import render_context as backup_context
+from fixiactl.flags import flag_file
 from fixiactl.monitoring import stack as monitoring
 from fixiactl.stack.config import DEPLOY, PGBIN, ROOT, EnvConfig, StackState, state_dir
 
@@ -35,6 +36,8 @@ def app_environment(config: EnvConfig, state: StackState, slot: str) -> dict[str
         "FIXIA_AUTH__JWT_KEYS": json.dumps(state.jwt_keys or {"k1": state.jwt_key}),
         "FIXIA_AUTH__JWT_ACTIVE_KID": state.jwt_active_kid if state.jwt_keys else "k1",
         "FIXIA_PAYMENTS__WEBHOOK_SECRET": state.webhook_secret,
+        # Feature flags: the environment's own copy, edited by `fixiactl flags`.
+        "FIXIA_FLAGS__FILE": str(flag_file(config.name)),
         # One directory per slot: its uvicorn workers share their metrics there.
         "PROMETHEUS_MULTIPROC_DIR": str(state_dir(config.name) / "metrics" / f"app-{slot}"),
     }
@@ -47,6 +50,25 @@ def write_env_file(path: Path, env: dict[str, str]) -> Path:
     path.write_text("".join(f"{k}={v}\n" for k, v in sorted(env.items())))
     path.chmod(0o600)
     return path
+
+
+def slot_bin(state_path: Path, slot: str) -> Path:
+    """Each slot runs `fixia` from the venv its symlink points at: the checkout's venv until a
+    deploy points it at a release (fixiactl deploy), so no config change is needed to switch."""
+    link = state_path / "slots" / slot
+    if not link.is_symlink():
+        link.parent.mkdir(parents=True, exist_ok=True)
+        link.symlink_to(Path(sys.executable).parent.parent)
+    return link / "bin"
+
+
+def slot_release_env(state_path: Path, slot: str) -> dict[str, str]:
+    """What the release deployed on `slot` adds (FIXIA_RELEASE...), kept across re-renders."""
+    path = state_path / "slots" / f"{slot}.release.env"
+    if not path.exists():
+        return {}
+    pairs = (line.split("=", 1) for line in path.read_text().splitlines() if "=" in line)
+    return {k: v for k, v in pairs}
 
 
 def render_all(config: EnvConfig, state: StackState, *, as_root: bool) -> dict[str, Path]:
@@ -74,8 +96,10 @@ def render_all(config: EnvConfig, state: StackState, *, as_root: bool) -> dict[s
             {
                 "name": s,
                 "port": state.ports[s],
+                "bin": slot_bin(state_path, s),
                 "env_file": write_env_file(
-                    state_path / f"app-{s}.env", app_environment(config, state, s)
+                    state_path / f"app-{s}.env",
+                    app_environment(config, state, s) | slot_release_env(state_path, s),
                 ),
             }
             for s in SLOTS

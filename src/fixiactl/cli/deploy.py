@@ -1,0 +1,215 @@
+"""`fixiactl deploy|rollback|promote|dora`: progressive delivery on the single-host stack."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from fixiactl.cli.common import EnvOption, JsonOption, console, emit_json, operator_errors, progress
+from fixiactl.deploy import dora as dora_mod
+from fixiactl.deploy import promotion
+from fixiactl.deploy.engine import Deployer, DeployOptions
+from fixiactl.deploy.journal import Slots, deploy_events, deploy_records
+from fixiactl.errors import FixiactlError
+
+STRATEGIES = ("blue-green", "canary")
+
+
+def parse_steps(text: str | None, strategy: str) -> list[int]:
+    if strategy == "blue-green":
+        return [100]
+    try:
+        steps = [int(s) for s in (text or "5,25,50,100").split(",") if s.strip()]
+    except ValueError as exc:
+        raise FixiactlError(f"cannot read steps {text!r}", hint="e.g. --steps 5,50,100") from exc
+    if not steps or steps != sorted(set(steps)) or steps[0] < 1 or steps[-1] != 100:
+        raise FixiactlError(
+            f"steps {text!r} must rise strictly from >= 1 to 100", hint="e.g. --steps 5,50,100"
+        )
+    return steps
+
+
+def deploy(
+    target: Annotated[str, typer.Argument(help="RELEASE, or `status` / `explain DEPLOY_ID`")],
+    deploy_id: Annotated[str | None, typer.Argument(help="for status/explain")] = None,
+    strategy: Annotated[str, typer.Option(help="blue-green or canary")] = "canary",
+    steps: Annotated[str | None, typer.Option(help="Canary weights, e.g. 5,25,50,100")] = None,
+    env: Annotated[str, EnvOption] = "dev",
+    hold: Annotated[float, typer.Option(help="Seconds each step is analysed")] = 10.0,
+    step_deadline: Annotated[float, typer.Option(help="Fail a step short of data after")] = 120,
+    ready_timeout: Annotated[float, typer.Option(help="Seconds to wait for readiness")] = 60,
+    tick: Annotated[float, typer.Option(help="Seconds between measurements")] = 1.0,
+    allow_contract: Annotated[bool, typer.Option(help="Run contract migrations")] = False,
+    as_json: Annotated[bool, JsonOption] = False,
+) -> None:
+    """Deploy RELEASE with analysis at every step, promote or roll back automatically."""
+    with operator_errors():
+        if target == "status":
+            _status(env, deploy_id, as_json)
+            return
+        if target == "explain":
+            if not deploy_id:
+                raise FixiactlError("which deploy?", hint="fixiactl deploy status --env ENV")
+            _explain(env, deploy_id, as_json)
+            return
+        if strategy not in STRATEGIES:
+            raise FixiactlError(f"unknown strategy {strategy!r}", hint=" or ".join(STRATEGIES))
+        opts = DeployOptions(
+            env=env,
+            release_id=target,
+            strategy=strategy,
+            steps=parse_steps(steps, strategy),
+            step_hold_s=hold,
+            step_deadline_s=step_deadline,
+            ready_timeout_s=ready_timeout,
+            tick_s=tick,
+            allow_contract=allow_contract,
+        )
+        with progress(not as_json) as step:
+            result = Deployer(opts, step).run()
+    _report(result, as_json)
+
+
+def _report(result: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        emit_json(result)
+    else:
+        colour = "green" if result["result"] == "promoted" else "red"
+        console.print(
+            f"[{colour}]{result['result']}[/{colour}] {result['release']} "
+            f"({result['deploy_id']}): {result['failed_requests']} failed of "
+            f"{result['requests']} requests in {result['duration_s']} s"
+        )
+        if result.get("reasons") or result.get("reason"):
+            console.print(f"why: {result.get('reasons') or result.get('reason')}")
+    if result["result"] != "promoted":
+        raise typer.Exit(code=3)
+
+
+def rollback(
+    env: Annotated[str, EnvOption] = "dev",
+    yes: Annotated[bool, typer.Option("--yes", help="Confirm a rollback-unsafe target")] = False,
+    as_json: Annotated[bool, JsonOption] = False,
+) -> None:
+    """Back to the previous release at once (its install is kept): no smoke, no hold."""
+    with operator_errors():
+        slots = Slots.load(env)
+        if not slots.previous:
+            raise FixiactlError(f"no previous release in {env}", hint="nothing to roll back to")
+        if slots.previous in slots.rollback_unsafe and not yes:
+            typer.confirm(
+                f"{slots.previous} predates a contract migration: it may fail on today's "
+                "schema. Roll back anyway?",
+                abort=True,
+            )
+        last = [e for e in deploy_events(env) if e["event"] == "promoted"]
+        opts = DeployOptions(
+            env=env,
+            release_id=slots.previous,
+            strategy="blue-green",
+            steps=[100],
+            fast_track=True,
+            rollback_of=last[-1]["deploy_id"] if last else None,
+        )
+        with progress(not as_json) as step:
+            result = Deployer(opts, step).run()
+    _report(result, as_json)
+
+
+def promote(
+    release: Annotated[str, typer.Argument(help="Release id")],
+    to: Annotated[str, typer.Option("--to", help="Target environment")],
+    strategy: Annotated[str, typer.Option(help="blue-green or canary")] = "canary",
+    as_json: Annotated[bool, JsonOption] = False,
+) -> None:
+    """Deploy RELEASE to an environment only if it was promoted in the one before it."""
+    with operator_errors():
+        source = promotion.check(release, to)
+        opts = DeployOptions(
+            env=to, release_id=release, strategy=strategy, steps=parse_steps(None, strategy)
+        )
+        with progress(not as_json) as step:
+            step(f"{release} passed {source}: deploying to {to}")
+            result = Deployer(opts, step).run()
+    _report(result, as_json)
+
+
+def dora(
+    env: Annotated[str, EnvOption] = "dev",
+    window_days: Annotated[float, typer.Option(min=0.001)] = 7.0,
+    as_json: Annotated[bool, JsonOption] = False,
+) -> None:
+    """Deployment frequency, lead time, change failure rate and time to restore."""
+    with operator_errors():
+        figures = dora_mod.compute(env, window_days)
+        dora_mod.write_textfile(env)
+    if as_json:
+        emit_json(figures)
+        return
+    table = Table(title=f"DORA ({env}, last {window_days:g} days)")
+    table.add_column("figure")
+    table.add_column("value")
+    for key, value in figures.items():
+        table.add_row(
+            key,
+            "-" if value is None else f"{value:.4g}" if isinstance(value, float) else str(value),
+        )
+    console.print(table)
+
+
+def _status(env: str, deploy_id: str | None, as_json: bool) -> None:
+    events = deploy_events(env)
+    if deploy_id:
+        events = [e for e in events if e["deploy_id"] == deploy_id]
+        if not events:
+            raise FixiactlError(f"no deploy {deploy_id} in {env}")
+    data = {"slots": Slots.load(env).__dict__, "events": events[-20:]}
+    if as_json:
+        emit_json(data)
+        return
+    slots = Slots.load(env)
+    console.print(
+        f"live: {slots.active} ({slots.releases[slots.active]}), previous: {slots.previous}"
+    )
+    table = Table(title="Recent deploy events")
+    for column in ("time", "deploy", "event", "release", "detail"):
+        table.add_column(column)
+    for e in events[-20:]:
+        detail = e.get("reason") or "; ".join(e.get("reasons") or []) or ""
+        table.add_row(_time(e["ts"]), e["deploy_id"], e["event"], str(e.get("release")), detail)
+    console.print(table)
+
+
+def _time(ts: float) -> str:
+    import datetime as dt
+
+    return dt.datetime.fromtimestamp(ts, dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _explain(env: str, deploy_id: str, as_json: bool) -> None:
+    records = deploy_records(env, deploy_id)
+    if not records:
+        raise FixiactlError(f"no records for deploy {deploy_id} in {env}")
+    if as_json:
+        emit_json(records)
+        return
+    table = Table(title=f"Deploy {deploy_id}")
+    for column in ("time", "what", "step", "canary", "baseline", "verdict / detail"):
+        table.add_column(column)
+    for r in records:
+        if r["kind"] == "measurement":
+            c, b = r["canary"], r["baseline"]
+            table.add_row(
+                _time(r["ts"]),
+                f"measure +{r['elapsed_s']}s",
+                f"{r['step']} %",
+                f"{c['errors']:.0f}/{c['requests']:.0f}",
+                f"{b['errors']:.0f}/{b['requests']:.0f}",
+                f"{r['verdict']}: {'; '.join(r['reasons'])}",
+            )
+        else:
+            detail = {k: v for k, v in r.items() if k not in ("ts", "kind", "deploy_id", "env")}
+            table.add_row(_time(r["ts"]), r.get("event", r["kind"]), "", "", "", str(detail)[:160])
+    console.print(table)

@@ -1,0 +1,1 @@
+"""Progressive delivery: releases, blue-green and canary deploys, analysis and rollback."""

@@ -1,0 +1,257 @@
+"""One deploy, start to finish: pre-flight, idle slot, smoke, weighted steps with analysis,
+then promotion (drain and stop the old slot) or rollback (and measuring the recovery)."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from fixiactl.deploy import analysis, dora, slots, smoke
+from fixiactl.deploy.analysis import FAIL, INSUFFICIENT_DATA, Judgement, Thresholds
+from fixiactl.deploy.haproxy import Runtime
+from fixiactl.deploy.journal import Journal, Slots
+from fixiactl.deploy.metrics import MetricsSource, SlotMetrics, Snapshot
+from fixiactl.deploy.preflight import (
+    BackupRestorePoints,
+    RestorePoints,
+    check_stack,
+    migration_gate,
+)
+from fixiactl.deploy.recovery import measure_recovery
+from fixiactl.deploy.releases import Release, load
+from fixiactl.errors import FixiactlError
+from fixiactl.stack.config import read_state, state_dir
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class DeployOptions:
+    env: str
+    release_id: str
+    strategy: str = "canary"
+    steps: list[int] = field(default_factory=lambda: [5, 25, 50, 100])
+    tick_s: float = 1.0
+    step_hold_s: float = 10.0
+    step_deadline_s: float = 120.0
+    ready_timeout_s: float = 60.0
+    drain_timeout_s: float = 30.0
+    recovery_timeout_s: float = 30.0
+    allow_contract: bool = False
+    fast_track: bool = False  # rollback: no smoke, no analysis hold
+    rollback_of: str | None = None  # the deploy a `fixiactl rollback` undoes
+
+
+class StepFailed(Exception):
+    def __init__(self, stage: str, reason: str) -> None:
+        super().__init__(reason)
+        self.stage = stage
+        self.reason = reason
+
+
+class Deployer:
+    def __init__(
+        self,
+        opts: DeployOptions,
+        progress: Progress,
+        *,
+        thresholds: Thresholds | None = None,
+        metrics: MetricsSource | None = None,
+        restore: RestorePoints | None = None,
+    ) -> None:
+        self.opts = opts
+        self.say = progress
+        self.stack = read_state(opts.env)
+        self.runtime = Runtime(state_dir(opts.env))
+        self.metrics = metrics or SlotMetrics(self.stack.ports)
+        self.thresholds = thresholds or analysis.load_thresholds()
+        self.restore = restore or BackupRestorePoints()
+        self.slots = Slots.load(opts.env)
+        self.release: Release = load(opts.release_id)
+        self.id = f"d{time.strftime('%Y%m%d%H%M%S')}-{secrets.token_hex(2)}"
+        self.journal = Journal(opts.env, self.id)
+        self.active, self.idle = self.slots.active, self.slots.idle
+        self.summary: dict[str, Any] = {"deploy_id": self.id, "release": self.release.id}
+        self.first_shift: float | None = None
+
+    # -- the whole deploy -------------------------------------------------------------------
+    def run(self) -> dict[str, Any]:
+        opts, serving = self.opts, self.slots.releases[self.active]
+        if serving == self.release.id:
+            raise FixiactlError(f"release {self.release.id} already serves in {opts.env}")
+        check_stack(opts.env, self.active)
+        gate = migration_gate(
+            opts.env, self.stack, self.release, str(serving), allow_contract=opts.allow_contract
+        )
+        started = time.monotonic()
+        self.journal.event(
+            "started",
+            release=self.release.id,
+            from_release=serving,
+            strategy=opts.strategy,
+            steps=opts.steps,
+            git_sha=self.release.git_sha,
+            commit_time=self.release.commit_time,
+            migrations=gate.as_dict(),
+            fast_track=opts.fast_track,
+        )
+        front0 = self.runtime.front_door()
+        base0 = self.metrics.snapshot(self.active) or Snapshot()
+        try:
+            self._prepare(gate.pending and gate)
+            pre = (self.metrics.snapshot(self.active) or Snapshot()).minus(base0)
+            self.journal.record("pre_deploy_baseline", snapshot=pre.as_dict())
+            outcome = self._shift(pre, started)
+        except StepFailed as exc:
+            self._abandon_idle()
+            outcome = {"result": "failed", "stage": exc.stage, "reason": exc.reason}
+        except FixiactlError as exc:  # e.g. a migration failed: still a recorded failure
+            self._abandon_idle()
+            outcome = {"result": "failed", "stage": "prepare", "reason": exc.message}
+        front1 = self.runtime.front_door()
+        outcome |= {
+            "strategy": opts.strategy,
+            "rollback_of": opts.rollback_of,
+            "commit_time": self.release.commit_time,
+            "requests": front1[0] - front0[0],
+            "failed_requests": front1[1] - front0[1],
+            "duration_s": round(time.monotonic() - started, 2),
+        }
+        self.journal.event(outcome["result"], release=self.release.id, **outcome)
+        dora.write_textfile(opts.env)
+        return self.summary | outcome
+
+    # -- before any traffic -----------------------------------------------------------------
+    def _prepare(self, gate: Any) -> None:
+        opts, idle = self.opts, self.idle
+        point = self.restore.create(opts.env, f"before-{self.id}")
+        self.journal.record("restore_point", name=point)
+        if gate:
+            self.say(f"migrating: expand {gate.expand or '-'}, contract {gate.contract or '-'}")
+            slots.migrate(opts.env, self.stack, self.release)
+            if gate.contract:
+                for old in (self.slots.releases[self.active], self.slots.previous):
+                    if old and old not in self.slots.rollback_unsafe:
+                        self.slots.rollback_unsafe.append(old)
+                self.slots.save(opts.env)
+            self.journal.record("migrated", **gate.as_dict())
+        self.say(f"starting {idle} on {self.release.id}")
+        slots.stop(opts.env, idle)
+        self.runtime.set_weight(idle, 0)
+        self.runtime.set_state(idle, "ready")
+        slots.point(opts.env, self.stack, idle, self.release)
+        try:
+            slots.start(opts.env, idle)
+        except FixiactlError as exc:
+            raise StepFailed("start", exc.message) from exc
+        if not slots.wait_ready(self.stack.ports[idle], opts.ready_timeout_s):
+            raise StepFailed("readiness", f"{idle} not ready within {opts.ready_timeout_s:.0f} s")
+        if not self.runtime.wait_up(idle, opts.ready_timeout_s):
+            raise StepFailed("readiness", f"HAProxy never saw {idle} UP")
+        if not opts.fast_track:
+            self.say(f"smoke tests against {idle}")
+            try:
+                passed = smoke.run(self.stack.ports[idle], self.release.id)
+            except FixiactlError as exc:
+                raise StepFailed("smoke", exc.message) from exc
+            self.journal.record("smoke", passed=passed)
+
+    # -- traffic ----------------------------------------------------------------------------
+    def _shift(self, pre: Snapshot, started: float) -> dict[str, Any]:
+        baseline = pre
+        for weight in self.opts.steps:
+            self._weights(weight)
+            if weight == self.opts.steps[-1]:
+                self.summary["time_to_full_traffic_s"] = round(time.monotonic() - started, 2)
+            if self.opts.fast_track:
+                continue
+            judgement, baseline = self._analyse(weight, baseline)
+            if judgement.verdict == FAIL:
+                return self._roll_back(pre, weight, judgement)
+        self._retire(self.active)
+        self.slots.previous = self.slots.releases[self.active]
+        self.slots.releases[self.idle] = self.release.id
+        self.slots.active = self.idle
+        self.slots.save(self.opts.env)
+        return {"result": "promoted", "slot": self.idle}
+
+    def _weights(self, weight: int) -> None:
+        # Raise the new slot first: both weights are never zero at the same time.
+        self.first_shift = self.first_shift or time.monotonic()
+        self.runtime.set_weight(self.idle, weight)
+        self.runtime.set_weight(self.active, 100 - weight)
+        self.journal.record("shift", weight=weight, slot=self.idle)
+        self.say(f"{self.idle} at {weight} % of traffic")
+
+    def _analyse(self, weight: int, fallback: Snapshot) -> tuple[Judgement, Snapshot]:
+        """Measure until the step's hold time has passed with enough data, or a FAIL. With
+        every request on the canary (100 %), the last baseline measured stands in."""
+        opts = self.opts
+        c0 = self.metrics.snapshot(self.idle) or Snapshot()
+        b0 = self.metrics.snapshot(self.active) or Snapshot()
+        start = time.monotonic()
+        baseline = fallback
+        while True:
+            time.sleep(opts.tick_s)
+            elapsed = time.monotonic() - start
+            now_c = self.metrics.snapshot(self.idle)
+            if now_c is None:
+                return Judgement(FAIL, [f"{self.idle}'s /metrics is unreachable"]), baseline
+            canary = now_c.minus(c0)
+            if weight < 100:
+                baseline = (self.metrics.snapshot(self.active) or b0).minus(b0)
+            j = analysis.judge(canary, baseline, self.thresholds)
+            self.journal.record(
+                "measurement",
+                step=weight,
+                elapsed_s=round(elapsed, 2),
+                canary=canary.as_dict(),
+                baseline=baseline.as_dict(),
+                **j.as_dict(),
+            )
+            self.say(f"step {weight} %: {j.verdict} ({'; '.join(j.reasons)[:100]})")
+            if j.verdict == FAIL:
+                return j, baseline
+            if j.verdict == INSUFFICIENT_DATA and elapsed > opts.step_deadline_s:
+                j.verdict = FAIL
+                j.reasons.append(f"still too little traffic after {opts.step_deadline_s:.0f} s")
+                return j, baseline
+            if j.verdict != INSUFFICIENT_DATA and elapsed >= opts.step_hold_s:
+                return j, baseline
+
+    def _roll_back(self, pre: Snapshot, weight: int, judgement: Judgement) -> dict[str, Any]:
+        t0 = time.monotonic()
+        self.runtime.set_weight(self.active, 100)
+        self.runtime.set_weight(self.idle, 0)
+        self.journal.record("rollback", step=weight, reasons=judgement.reasons)
+        self.say(f"rolled back at {weight} %: {'; '.join(judgement.reasons)}")
+        self._retire(self.idle)
+        recovery = measure_recovery(
+            self.metrics, self.active, pre, self.thresholds, self.opts.recovery_timeout_s
+        )
+        self.journal.record("recovery", **recovery)
+        exposed_since = self.first_shift or t0
+        return {
+            "time_to_restore_s": round(time.monotonic() - exposed_since, 2),
+            "result": "rolled_back",
+            "step": weight,
+            "reasons": judgement.reasons,
+            "rollback_s": round(time.monotonic() - t0, 2),
+            "recovery": recovery,
+        }
+
+    def _retire(self, slot: str) -> None:
+        """Drain to zero sessions, then stop: in-flight requests finish on the old slot."""
+        self.runtime.set_state(slot, "drain")
+        drained = self.runtime.wait_no_sessions(slot, self.opts.drain_timeout_s)
+        self.journal.record("drained", slot=slot, clean=drained)
+        slots.stop(self.opts.env, slot)
+        self.runtime.set_weight(slot, 0)
+        self.runtime.set_state(slot, "ready")
+
+    def _abandon_idle(self) -> None:
+        self.runtime.set_weight(self.idle, 0)
+        slots.stop(self.opts.env, self.idle)

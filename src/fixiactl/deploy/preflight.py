@@ -1,0 +1,107 @@
+"""Pre-flight: the stack answers, the config is valid, the migration gate passes, and a restore
+point is taken when backups are configured."""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from fixiactl.backup import create_restore_point
+from fixiactl.backup import settings as backup_settings
+from fixiactl.deploy.haproxy import Runtime
+from fixiactl.deploy.migrations import Migration, scan_migrations
+from fixiactl.deploy.releases import Release
+from fixiactl.deploy.slots import migrations_dir
+from fixiactl.errors import FixiactlError
+from fixiactl.stack import postgres
+from fixiactl.stack.config import StackState, state_dir
+from fixiactl.stack.supervisor import Supervisor
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class GateResult:
+    pending: list[Migration] = field(default_factory=list)
+    expand: list[str] = field(default_factory=list)
+    contract: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "expand": self.expand,
+            "contract": self.contract,
+            "reasons": {m.revision: m.reasons for m in self.pending},
+        }
+
+
+def applied_revisions(env: str, stack: StackState) -> set[str]:
+    rows = postgres.psql(
+        state_dir(env) / "pg",
+        stack.ports["postgres"],
+        "select version_num from alembic_version",
+        database="fixia",
+    )
+    return {line.strip() for line in rows.splitlines() if line.strip()}
+
+
+def migration_gate(
+    env: str, stack: StackState, release: Release, serving: str, *, allow_contract: bool
+) -> GateResult:
+    pending = scan_migrations(migrations_dir(release)).pending(applied_revisions(env, stack))
+    gate = GateResult(pending=pending)
+    gate.expand = [m.revision for m in pending if m.kind == "expand"]
+    gate.contract = [m.revision for m in pending if m.kind == "contract"]
+    if gate.contract and not allow_contract:
+        why = "; ".join(r for m in pending if m.kind == "contract" for r in m.reasons[:2])
+        raise FixiactlError(
+            f"contract migration(s) {', '.join(gate.contract)} refused: release {serving} "
+            f"still serves and needs the old schema ({why})",
+            hint="ship the expand part first; once every release that needs the old schema is "
+            "retired, deploy again with --allow-contract",
+        )
+    return gate
+
+
+def check_stack(env: str, active: str) -> None:
+    state = state_dir(env)
+    if not Supervisor(state).running():
+        raise FixiactlError(
+            f"the {env} stack is not running", hint=f"fixiactl stack up --env {env}"
+        )
+    stats = Runtime(state).stats()
+    if not stats.get(active) or not stats[active].status.startswith("UP"):
+        raise FixiactlError(
+            f"the live slot {active} is not UP in HAProxy",
+            hint="a deploy needs a healthy baseline: fixiactl stack status",
+        )
+    haproxy_cfg = state / "haproxy" / "haproxy.cfg"
+    result = subprocess.run(
+        ["/usr/sbin/haproxy", "-c", "-q", "-f", str(haproxy_cfg)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=30,
+    )
+    if result.returncode != 0:
+        raise FixiactlError("the rendered HAProxy config is invalid", hint=result.stderr[-500:])
+
+
+class RestorePoints(Protocol):
+    def create(self, env: str, label: str) -> str | None:
+        """A restore point's name, or None (with the reason logged) when not configured."""
+
+
+class BackupRestorePoints:
+    """A pgBackRest restore point before migrations, when the environment backs up. With
+    backups on, failing to make one fails the pre-flight: migrating without a way back is
+    what the restore point exists to prevent."""
+
+    def create(self, env: str, label: str) -> str | None:
+        try:
+            backup_settings.load(env)
+        except FixiactlError as exc:
+            log.info("no restore point: %s", exc.message)
+            return None
+        return create_restore_point(env, label)["name"]

@@ -1,0 +1,79 @@
+"""Point a slot at a release, start it, wait for readiness; drain and stop it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+from pathlib import Path
+
+from fixiactl.deploy.releases import Release
+from fixiactl.errors import FixiactlError
+from fixiactl.stack.config import ROOT, StackState, load_env, state_dir
+from fixiactl.stack.health import http_ok
+from fixiactl.stack.render import app_environment, write_env_file
+from fixiactl.stack.supervisor import Supervisor
+
+
+def point(env: str, stack: StackState, slot: str, release: Release) -> None:
+    """Retarget the (stopped) slot's venv symlink and environment at `release`."""
+    state = state_dir(env)
+    link = state / "slots" / slot
+    tmp = link.with_name(f".{slot}.tmp")
+    tmp.unlink(missing_ok=True)
+    tmp.symlink_to(release.venv)
+    tmp.replace(link)  # atomic: the slot never points nowhere
+    release_env = release.env()
+    (state / "slots" / f"{slot}.release.env").write_text(
+        "".join(f"{k}={v}\n" for k, v in release_env.items())
+    )
+    config = load_env(env)
+    write_env_file(state / f"app-{slot}.env", app_environment(config, stack, slot) | release_env)
+
+
+def start(env: str, slot: str) -> None:
+    Supervisor(state_dir(env)).start(f"app-{slot}")
+
+
+def stop(env: str, slot: str) -> None:
+    Supervisor(state_dir(env)).stop(f"app-{slot}")
+
+
+def wait_ready(port: int, timeout_s: float) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if http_ok(f"http://127.0.0.1:{port}/readyz"):
+            return True
+        time.sleep(0.25)
+    return False
+
+
+def migrate(env: str, stack: StackState, release: Release) -> str:
+    """Run the release's own migrations (its venv, its code) straight against PostgreSQL."""
+    config = load_env(env)
+    app_env = app_environment(config, stack, "blue") | release.env()
+    app_env["FIXIA_DATABASE_URL"] = (
+        f"postgresql+asyncpg://fixia:{stack.db_password}@127.0.0.1:{stack.ports['postgres']}/fixia"
+    )
+    app_env.pop("FIXIA_DB__VIA_PGBOUNCER", None)
+    # Migrations must never be slowed or failed by the release's injected faults.
+    app_env = {k: v for k, v in app_env.items() if not k.startswith("FIXIA_FAULTS__")}
+    result = subprocess.run(
+        [str(release.venv / "bin" / "fixia"), "db", "upgrade"],
+        env={**os.environ, **app_env},
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise FixiactlError("migrations failed", hint=result.stderr.strip()[-1500:])
+    return result.stderr.strip()[-500:]
+
+
+def migrations_dir(release: Release) -> Path:
+    found = sorted(release.venv.glob("lib/python*/site-packages/fixia/migrations/versions"))
+    if not found:
+        raise FixiactlError(f"release {release.id} has no migrations directory")
+    return found[0]
