@@ -21,6 +21,7 @@ from fixia.config import Settings
 from fixia.db import utcnow
 from fixia.deps import SessionDep, SettingsDep, has_role
 from fixia.errors import DomainError, Unauthorized
+from fixia.observability.context import bind_user
 from fixia.platform.security import TokenError, decode_access_token
 
 ACCESS = "access_token"
@@ -79,6 +80,8 @@ async def web_user(request: Request, session: SessionDep, settings: SettingsDep)
     if user is None:
         user = await _refresh(request, session, settings)
     request.state.user = Viewer(user.id, user.name, user.role) if user else None
+    if user is not None:
+        bind_user(request, user.id)
     return user
 
 

@@ -54,9 +54,9 @@ async def run(client: httpx.AsyncClient, outbox: Path) -> Journey:
     )
     assert wrong.status_code == 401
     journey.secrets.add("Wrong-Password-123!")
-    # A cookie-authenticated read: the cookie's value must not be logged either.
+    # A cookie-authenticated page (the web's session cookie): its value must not be logged.
     cookie = f"access_token={ana.access_token}"
-    me = journey.keep(await client.get(f"{API}/me", headers={"Cookie": cookie}))
+    me = journey.keep(await client.get("/account", headers={"Cookie": cookie}))
     assert me.status_code == 200, me.text
     service = await create_service(client, beto)
     journey.keep(await client.get(f"{API}/services/{service['id']}"))

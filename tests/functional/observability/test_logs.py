@@ -55,7 +55,7 @@ async def test_full_journey_logs_no_secret_and_one_line_per_request(
     for line in access:
         assert line.keys() >= ACCESS_FIELDS, line
         assert line["event"] == "request" and line["level"] in ("info", "error")
-    me = next(line for line in access if line["route"] == "/api/v1/me")
+    me = next(line for line in access if line["route"] == "/account")
     assert me["user_id"] and me["status"] == 200
     detail = [line for line in access if line["route"] == "/api/v1/services/{service_id}"]
     assert detail and all(isinstance(line["duration_ms"], float) for line in detail)
