@@ -3,7 +3,6 @@ coverage, the SBOM and the performance baseline."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import shutil
 import tempfile
@@ -12,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from fixiactl.deploy.migrations import scan_migrations
 from fixiactl.gates.model import Context, GateResult, Status, tail
 from fixiactl.gates.tools import uvx, venv_bin
 from fixiactl.stack.config import PGBIN, stack_root
@@ -74,15 +74,27 @@ def migrations_postgres(ctx: Context) -> GateResult:
 
 
 def migration_safety(ctx: Context) -> GateResult:
-    """The delivery work's expand/contract classifier (`fixiactl migrations lint`).
-
-    Hook: the gate turns on by itself once `fixiactl.deploy.migrations` exists; until then it
-    says so rather than passing."""
-    if importlib.util.find_spec("fixiactl.deploy") is None:
-        return GateResult(
-            Status.SKIPPED, detail="classifier not on this branch (fixiactl.deploy.migrations)"
-        )
-    return ctx.tool([venv_bin("fixiactl"), "migrations", "lint", "--json"])
+    """The deploy engine's expand/contract classifier over every migration: one head, an
+    unbroken chain, and each contract step named, so a reviewer sees which releases it
+    retires before `fixiactl deploy --allow-contract` is ever needed."""
+    found = scan_migrations(ctx.root / "src" / "fixia" / "migrations" / "versions")
+    problems = []
+    heads = found.heads()
+    if len(heads) != 1:
+        problems.append(f"expected one head, found {heads or 'none'}")
+    known = set(found.migrations)
+    for m in found.migrations.values():
+        if m.down_revision and m.down_revision not in known:
+            problems.append(f"{m.revision}: down_revision {m.down_revision} does not exist")
+    contract = [m.revision for m in found.migrations.values() if m.kind == "contract"]
+    report = "\n".join(
+        f"{m.revision}: {m.kind} ({'; '.join(m.reasons) or 'no operations'})"
+        for m in found.migrations.values()
+    )
+    if problems:
+        return GateResult(Status.FAILED, detail="; ".join(problems), output=report)
+    detail = f"{len(known)} migrations, contract: {', '.join(contract) or 'none'}"
+    return GateResult(Status.PASSED, detail=detail, output=report)
 
 
 def coverage(ctx: Context) -> GateResult:
