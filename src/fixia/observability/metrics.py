@@ -9,6 +9,7 @@ sees the whole slot. Without the variable (tests, `make run`) the default regist
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from typing import Any
 
 from prometheus_client import (
@@ -21,6 +22,7 @@ from prometheus_client import (
     generate_latest,
     multiprocess,
 )
+from prometheus_client.metrics_core import Metric
 
 # 0.2 s is the latency SLO threshold: it must be a bucket boundary.
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.5, 1.0, 2.5, 5.0)
@@ -112,11 +114,28 @@ def multiprocess_dir() -> str | None:
     return os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None
 
 
+class _DeclaredFamilies:
+    """The app's families no process has observed yet, as HELP/TYPE with no samples. The
+    multiprocess collector only sees values written to files, so an unobserved labelled
+    metric would vanish from a slot's /metrics; the single-process exposition lists it, and
+    the monitoring integrity check relies on every declared family being visible."""
+
+    def __init__(self, seen: set[str]) -> None:
+        self.seen = seen
+
+    def collect(self) -> Iterator[Metric]:
+        for family in REGISTRY.collect():
+            if family.name.startswith("fixia_") and family.name not in self.seen:
+                yield Metric(family.name, family.documentation, family.type)
+
+
 def render() -> tuple[bytes, str]:
     """The exposition of every process of this slot (or of this process alone)."""
     if multiprocess_dir():
         registry = CollectorRegistry()
-        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+        collector = multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+        seen = {family.name for family in collector.collect()}  # type: ignore[no-untyped-call]
+        registry.register(_DeclaredFamilies(seen))
         return generate_latest(registry), CONTENT_TYPE_LATEST
     return generate_latest(REGISTRY), CONTENT_TYPE_LATEST
 

@@ -112,6 +112,10 @@ def textfile_writers(source: Path = ROOT / "src" / "fixiactl") -> set[str]:
         text = path.read_text()
         if "textfile" in text:
             names.update(re.findall(r"\bfixia_[a-z0-9_]+", text))
+            # prometheus_client exposes a Counter named "x" as x_total.
+            names.update(
+                f"{n}_total" for n in re.findall(r'Counter\(\s*"(fixia_[a-z0-9_]+)"', text)
+            )
     return names
 
 

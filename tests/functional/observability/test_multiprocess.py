@@ -101,3 +101,6 @@ async def test_counts_add_up_across_workers(server: tuple[str, Path]) -> None:
         assert scrape.status_code == 200
         assert _count(scrape.text) == N
         assert 'fixia_build_info{git_sha="' in scrape.text and 'slot="blue"' in scrape.text
+        # Declared but never observed here (no cache hit, no rate limit): still listed.
+        assert "# TYPE fixia_ratelimit_rejections_total counter" in scrape.text
+        assert "# TYPE fixia_circuit_breaker_state gauge" in scrape.text
