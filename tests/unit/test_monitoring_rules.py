@@ -8,10 +8,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-import jinja2
 import pytest
 import yaml
 
+from fixiactl.monitoring.stack import render_production_alertmanager
 from fixiactl.slo.rules import kebab
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -99,18 +99,7 @@ def test_generate_check_fails_on_a_stale_file(tmp_path: Path) -> None:
 
 
 def _alertmanager_config(tmp_path: Path) -> Path:
-    template = (ROOT / "deploy" / "alertmanager" / "alertmanager.yml.j2").read_text()
-    rendered = jinja2.Template(template, undefined=jinja2.StrictUndefined).render(
-        env="production",
-        secrets="/etc/fixia/alertmanager",
-        local=False,
-        receiver_url="",
-        pagerduty_url="https://events.pagerduty.com/v2/enqueue",
-        smtp_smarthost="smtp.fixia.com.ar:587",
-        smtp_require_tls="true",
-        group_wait="30s",
-        group_interval="5m",
-    )
+    rendered = render_production_alertmanager(ROOT / "deploy")
     path = tmp_path / "alertmanager.yml"
     path.write_text(rendered)
     return path

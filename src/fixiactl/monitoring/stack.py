@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from jinja2 import Environment
+from jinja2 import Environment, StrictUndefined
 
 from fixiactl.stack.config import (
     OFFSETS,
@@ -135,6 +135,27 @@ def copy_rules(source: Path, target: Path, for_override: str) -> list[Path]:
             shutil.copyfile(path, out)
         written.append(out)
     return written
+
+
+# What a production host renders (receiver secrets as files under /etc/fixia/alertmanager);
+# the amtool gate and the routing tests check this rendering.
+PRODUCTION_ALERTMANAGER: dict[str, str | bool] = {
+    "env": "production",
+    "secrets": "/etc/fixia/alertmanager",
+    "local": False,
+    "receiver_url": "",
+    "pagerduty_url": "https://events.pagerduty.com/v2/enqueue",
+    "smtp_smarthost": "smtp.fixia.com.ar:587",
+    "smtp_require_tls": "true",
+    "group_wait": "30s",
+    "group_interval": "5m",
+}
+
+
+def render_production_alertmanager(deploy: Path) -> str:
+    template = (deploy / "alertmanager" / "alertmanager.yml.j2").read_text()
+    env = Environment(undefined=StrictUndefined, autoescape=False)
+    return env.from_string(template).render(**PRODUCTION_ALERTMANAGER)
 
 
 def _secrets(directory: Path, receiver: str) -> None:
