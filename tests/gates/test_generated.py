@@ -30,7 +30,8 @@ def repo(tmp_path: Path) -> Path:
 def test_changing_an_slo_makes_the_templates_stale(repo: Path) -> None:
     assert generate.stale_artifacts(repo) == []
     spec = repo / "deploy/slo/api-availability.yaml"
-    spec.write_text(spec.read_text().replace("objective: 99.9", "objective: 99.5"))
+    assert "objective: 0.999" in spec.read_text()
+    spec.write_text(spec.read_text().replace("objective: 0.999", "objective: 0.995"))
     assert generate.stale_artifacts(repo) == [str(generate.GENERATED / "analysis-templates.yaml")]
 
 
@@ -60,7 +61,7 @@ def test_threshold_is_the_error_budget_times_the_fast_burn_rate() -> None:
 def test_a_malformed_slo_is_a_readable_error(tmp_path: Path) -> None:
     (tmp_path / "bad.yaml").write_text(
         "name: x\nservice: s\nteam: t\ndescription: d\nobjective: 1.5\n"
-        "sli: {errors: a[$window], total: b[$window]}\nmin_events: {page: 1, ticket: 1}\n"
+        "sli:\n  errors: a[$window]\n  total: b[$window]\nmin_events: {page: 1, ticket: 1}\n"
     )
     with pytest.raises(FixiactlError, match="objective"):
         load_slos(tmp_path)
