@@ -6,7 +6,6 @@ import asyncio
 import json
 import os
 import shutil
-import subprocess
 from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -17,6 +16,7 @@ from rich.console import Console
 from fixia import __version__, migrate
 from fixia.admin.audit_cli import audit_app
 from fixia.config import Settings, get_settings
+from fixia.observability.buildinfo import git_sha
 
 app = typer.Typer(
     help="Fixia marketplace service.", no_args_is_help=True, pretty_exceptions_enable=False
@@ -243,23 +243,6 @@ def expire_subscriptions() -> None:
     typer.echo(json.dumps(_run(expire)))
 
 
-def _git_sha() -> str:
-    env = os.environ.get("FIXIA_GIT_SHA")
-    if env:
-        return env
-    try:
-        out = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],  # noqa: S607 - git from PATH, fixed args
-            capture_output=True,
-            text=True,
-            timeout=5,
-            check=False,
-        )
-        return out.stdout.strip() or "unknown"
-    except OSError:
-        return "unknown"
-
-
 @app.command()
 def version(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Print the release, git sha and schema head."""
@@ -267,7 +250,7 @@ def version(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     info = {
         "version": __version__,
         "release": settings.release,
-        "git_sha": _git_sha(),
+        "git_sha": git_sha(),
         "schema_head": sorted(migrate.head_revisions()),
     }
     typer.echo(
