@@ -16,6 +16,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+from opentelemetry import trace
+from opentelemetry.sdk.trace import TracerProvider
 from sqlalchemy import text
 
 from fixia import migrate
@@ -42,6 +44,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    # OpenTelemetry's global provider can be set once per process. Without exporters the app
+    # installs a non-recording one at its first lifespan (schemathesis runs one while the
+    # fuzz module is collected), so a recording provider is set before anything else: the
+    # tracing tests then see their spans whatever ran first in the worker.
+    if not isinstance(trace.get_tracer_provider(), TracerProvider):
+        trace.set_tracer_provider(TracerProvider())
     config.addinivalue_line("markers", "inprocess: needs the in-process app (its state)")
     config.addinivalue_line("markers", "stack: needs the running stack (--stack)")
 

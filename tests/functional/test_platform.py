@@ -27,11 +27,25 @@ async def test_readyz_ready_at_head(client: httpx.AsyncClient) -> None:
 @pytest.mark.inprocess  # over HAProxy this would take the only slot out of rotation
 async def test_readyz_not_ready_when_schema_behind(client: httpx.AsyncClient, db_exec) -> None:  # type: ignore[no-untyped-def]
     (head,) = migrate.head_revisions()
-    await db_exec("UPDATE alembic_version SET version_num = 'old'")
+    await db_exec("UPDATE alembic_version SET version_num = '0004'")  # a known older revision
     try:
         r = await client.get("/readyz")
         assert r.status_code == 503 and r.headers["Retry-After"] == "5"
         assert r.json()["checks"]["migrations"].startswith("behind")
+    finally:
+        await db_exec("UPDATE alembic_version SET version_num = :v", v=head)
+
+
+async def test_readyz_ready_when_a_newer_release_migrated_ahead(
+    client: httpx.AsyncClient, db_exec
+) -> None:  # type: ignore[no-untyped-def]
+    """An expand migration this code does not know (a canary ran it): the old release keeps
+    serving, which is what makes expand-then-deploy safe."""
+    (head,) = migrate.head_revisions()
+    await db_exec("UPDATE alembic_version SET version_num = '9999_from_a_newer_release'")
+    try:
+        r = await client.get("/readyz")
+        assert r.status_code == 200 and r.json()["checks"]["migrations"] == "ahead"
     finally:
         await db_exec("UPDATE alembic_version SET version_num = :v", v=head)
 
