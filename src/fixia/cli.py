@@ -15,8 +15,8 @@ from rich.console import Console
 
 from fixia import __version__, migrate
 from fixia.admin.audit_cli import audit_app
+from fixia.buildinfo import git_sha
 from fixia.config import Settings, get_settings
-from fixia.observability.buildinfo import git_sha
 
 app = typer.Typer(
     help="Fixia marketplace service.", no_args_is_help=True, pretty_exceptions_enable=False

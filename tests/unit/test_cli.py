@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -92,3 +95,21 @@ def test_version_json(scratch_db: Path) -> None:
     assert info["version"]
     assert "fixia" in _ok("version")
     assert json.loads(runner.invoke(ctl, ["version", "--json"]).output)["fixiactl"]
+
+
+def test_one_shot_commands_need_no_metrics_directory(tmp_path: Path) -> None:
+    """A slot's environment names a PROMETHEUS_MULTIPROC_DIR that only `fixia serve` creates;
+    a migration run with that environment before the first start must not need it."""
+    missing = tmp_path / "metrics" / "app-blue"
+    env = {
+        **os.environ,
+        "PROMETHEUS_MULTIPROC_DIR": str(missing),
+        "FIXIA_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'fresh.db'}",
+    }
+    fixia = Path(sys.executable).parent / "fixia"
+    for command in (["db", "upgrade"], ["version", "--json"]):
+        done = subprocess.run(
+            [str(fixia), *command], env=env, capture_output=True, text=True, check=False
+        )
+        assert done.returncode == 0, done.stderr[-800:]
+    assert not missing.exists()

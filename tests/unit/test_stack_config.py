@@ -15,7 +15,7 @@ import pytest
 from fixiactl.errors import FixiactlError
 from fixiactl.stack import controller
 from fixiactl.stack.config import load_env, load_or_create_state, state_dir
-from fixiactl.stack.render import render_all
+from fixiactl.stack.render import app_environment, oneshot_environment, render_all
 
 
 @pytest.fixture
@@ -77,3 +77,16 @@ def test_missing_binary_names_the_install_command(monkeypatch: pytest.MonkeyPatc
 def test_unknown_environment_is_refused() -> None:
     with pytest.raises(FixiactlError, match="unknown environment"):
         load_env("prod-typo")
+
+
+def test_one_shot_environment_goes_straight_to_postgres_without_metrics_dir() -> None:
+    config = load_env(f"test-{uuid.uuid4().hex[:6]}", base_port=0)
+    try:
+        state = load_or_create_state(config)
+        env = oneshot_environment(config, state)
+        assert f":{state.ports['postgres']}/fixia" in env["FIXIA_DATABASE_URL"]
+        assert "FIXIA_DB__VIA_PGBOUNCER" not in env
+        assert "PROMETHEUS_MULTIPROC_DIR" not in env
+        assert "PROMETHEUS_MULTIPROC_DIR" in app_environment(config, state, "blue")
+    finally:
+        shutil.rmtree(state_dir(config.name), ignore_errors=True)

@@ -13,8 +13,9 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.responses import Response
 
+from fixia import buildinfo
 from fixia.config import Settings
-from fixia.observability import buildinfo, business, pool, tracing
+from fixia.observability import business, pool, tracing
 from fixia.observability import metrics as m
 from fixia.observability.errors import init_sentry
 from fixia.observability.logging import configure_logging

@@ -6,7 +6,6 @@ through psql as the postgres superuser over the stack's Unix socket.
 
 from __future__ import annotations
 
-import os
 import random
 import re
 import shutil
@@ -20,7 +19,7 @@ from urllib.parse import urlencode
 from fixiactl.errors import FixiactlError
 from fixiactl.stack import postgres
 from fixiactl.stack.config import ROOT, EnvConfig, StackState
-from fixiactl.stack.render import app_environment
+from fixiactl.stack.render import oneshot_environment
 
 SEED_TIMEOUT_S = 1800
 # Weights of the read mix (per 10 requests): search dominates a marketplace's traffic.
@@ -74,12 +73,8 @@ def ensure_seeded(config: EnvConfig, stack: StackState, db: Db, target: int) -> 
     """Seed `target` services once; returns the seconds it took, None when already there."""
     if int(db.scalar("select count(*) from services")) >= target:
         return None
-    env = {**os.environ, **app_environment(config, stack, "blue")}
-    # Straight to PostgreSQL: one long bulk transaction has no business in PgBouncer's pool.
-    env["FIXIA_DATABASE_URL"] = (
-        f"postgresql+asyncpg://fixia:{stack.db_password}@127.0.0.1:{stack.ports['postgres']}/fixia"
-    )
-    env.pop("FIXIA_DB__VIA_PGBOUNCER", None)
+    # One bulk transaction: straight to PostgreSQL, not through PgBouncer's pool.
+    env = oneshot_environment(config, stack)
     fixia = shutil.which("fixia", path=str(Path(sys.executable).parent)) or "fixia"
     started = time.monotonic()
     try:

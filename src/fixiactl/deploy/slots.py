@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import time
 from pathlib import Path
@@ -11,7 +10,7 @@ from fixiactl.deploy.releases import Release
 from fixiactl.errors import FixiactlError
 from fixiactl.stack.config import ROOT, StackState, load_env, state_dir
 from fixiactl.stack.health import http_ok
-from fixiactl.stack.render import app_environment, write_env_file
+from fixiactl.stack.render import app_environment, oneshot_environment, write_env_file
 from fixiactl.stack.supervisor import Supervisor
 
 
@@ -51,16 +50,12 @@ def wait_ready(port: int, timeout_s: float) -> bool:
 def migrate(env: str, stack: StackState, release: Release) -> str:
     """Run the release's own migrations (its venv, its code) straight against PostgreSQL."""
     config = load_env(env)
-    app_env = app_environment(config, stack, "blue") | release.env()
-    app_env["FIXIA_DATABASE_URL"] = (
-        f"postgresql+asyncpg://fixia:{stack.db_password}@127.0.0.1:{stack.ports['postgres']}/fixia"
-    )
-    app_env.pop("FIXIA_DB__VIA_PGBOUNCER", None)
+    app_env = oneshot_environment(config, stack) | release.env()
     # Migrations must never be slowed or failed by the release's injected faults.
     app_env = {k: v for k, v in app_env.items() if not k.startswith("FIXIA_FAULTS__")}
     result = subprocess.run(
         [str(release.venv / "bin" / "fixia"), "db", "upgrade"],
-        env={**os.environ, **app_env},
+        env=app_env,
         cwd=ROOT,
         capture_output=True,
         text=True,

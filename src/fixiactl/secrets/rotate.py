@@ -16,7 +16,7 @@ from typing import Any
 from fixiactl.secrets.jwt import KeyRing, prune, rotate
 from fixiactl.stack.config import EnvConfig, StackState, read_state, state_dir
 from fixiactl.stack.health import http_ok, wait_for
-from fixiactl.stack.render import SLOTS, app_environment, write_env_file
+from fixiactl.stack.render import SLOTS, app_environment, oneshot_environment, write_env_file
 from fixiactl.stack.supervisor import Supervisor
 
 DEFAULT_ACCESS_TTL_S = 900
@@ -70,7 +70,7 @@ def _restart_running_slots(config: EnvConfig, state: StackState) -> list[str]:
 def record_audit(config: EnvConfig, state: StackState, details: dict[str, Any]) -> bool:
     """`fixia audit record` with the slot's environment (fixiactl never imports fixia)."""
     fixia = Path(sys.executable).parent / "fixia"
-    env = {**os.environ, **app_environment(config, state, SLOTS[0])}
+    env = oneshot_environment(config, state)
     command = [
         str(fixia), "audit", "record", "--action", "secret.rotated", "--target-type", "secret",
         "--target-id", "jwt", "--details-json", json.dumps(details),

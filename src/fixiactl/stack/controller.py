@@ -25,7 +25,7 @@ from fixiactl.stack.config import (
     state_dir,
 )
 from fixiactl.stack.health import http_ok, redis_ok, tcp_ok, wait_for
-from fixiactl.stack.render import app_environment, render_all
+from fixiactl.stack.render import oneshot_environment, render_all
 from fixiactl.stack.supervisor import Supervisor
 
 BINARIES = {
@@ -78,13 +78,7 @@ def _prepare_dirs(state: Path) -> None:
 
 
 def _migrate(config: EnvConfig, stack: StackState, progress: Progress) -> None:
-    env = {**os.environ, **app_environment(config, stack, "blue")}
-    # Migrations go straight to PostgreSQL: they hold an advisory lock for their session,
-    # which transaction pooling would not keep.
-    env["FIXIA_DATABASE_URL"] = (
-        f"postgresql+asyncpg://fixia:{stack.db_password}@127.0.0.1:{stack.ports['postgres']}/fixia"
-    )
-    env.pop("FIXIA_DB__VIA_PGBOUNCER", None)
+    env = oneshot_environment(config, stack)
     fixia = shutil.which("fixia", path=str(Path(sys.executable).parent)) or "fixia"
     progress("migrating the database")
     _run([fixia, "db", "upgrade"], env)

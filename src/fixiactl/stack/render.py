@@ -45,6 +45,20 @@ def app_environment(config: EnvConfig, state: StackState, slot: str) -> dict[str
     return env
 
 
+def oneshot_environment(config: EnvConfig, state: StackState) -> dict[str, str]:
+    """The environment for one-shot `fixia` commands (migrate, seed, audit): the process's own
+    plus blue's settings, straight to PostgreSQL, since a migration's advisory lock and a long
+    bulk transaction need a session that transaction pooling would not keep. A one-shot command
+    is no uvicorn worker, so it gets no metrics directory: only `fixia serve` creates that."""
+    env = {**os.environ, **app_environment(config, state, "blue")}
+    env["FIXIA_DATABASE_URL"] = (
+        f"postgresql+asyncpg://fixia:{state.db_password}@127.0.0.1:{state.ports['postgres']}/fixia"
+    )
+    env.pop("FIXIA_DB__VIA_PGBOUNCER", None)
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    return env
+
+
 def write_env_file(path: Path, env: dict[str, str]) -> Path:
     """KEY=VALUE lines, owner-only: secrets stay out of supervisord's config and `ps`."""
     path.write_text("".join(f"{k}={v}\n" for k, v in sorted(env.items())))

@@ -1,4 +1,5 @@
-"""What runs where: version, git sha and blue/green slot, for fixia_build_info."""
+"""What runs where: version, git sha and blue/green slot, for `fixia version` and
+fixia_build_info. Outside the observability package, whose import creates metric files."""
 
 from __future__ import annotations
 
