@@ -24,8 +24,10 @@ from fixia.errors import DomainError
 from fixia.platform.ratelimit import rate_limit
 from fixia.reviews import service as reviews_service
 from fixia.web.pages import (
+    FORM_ERRORS,
     domain_errors,
     form_data,
+    form_errors,
     parse,
     redirect,
     render,
@@ -60,10 +62,8 @@ async def register(
     try:
         registration = parse(RegisterIn, _register_input(data))
         await service.register(session=session, settings=settings, mailer=mailer, data=registration)
-    except ValidationError as error:
-        errors = validation_errors(error)
-    except DomainError as error:
-        errors = await domain_errors(session, error)
+    except FORM_ERRORS as error:
+        errors = await form_errors(session, error)
     else:
         return redirect(request, "/login", ok="registered")
     return render(request, "accounts/register.html", {"form": data, "errors": errors}, 422)
@@ -101,10 +101,8 @@ async def login(
             password=credentials.password,
             user_agent=request.headers.get("user-agent"),
         )
-    except ValidationError as error:
-        errors = validation_errors(error)
-    except DomainError as error:
-        errors = await domain_errors(session, error)
+    except FORM_ERRORS as error:
+        errors = await form_errors(session, error)
     else:
         response = redirect(request, safe_next(data.get("next"), "/account"))
         set_session_cookies(response, settings, pair)
@@ -166,10 +164,8 @@ async def reset(
         await service.reset_password(
             session=session, settings=settings, token=values.token, new_password=values.new_password
         )
-    except ValidationError as error:
-        errors = validation_errors(error)
-    except DomainError as error:
-        errors = await domain_errors(session, error)
+    except FORM_ERRORS as error:
+        errors = await form_errors(session, error)
     else:
         return redirect(request, "/login", ok="password_changed")
     return render(request, "accounts/reset.html", {"form": data, "errors": errors}, 422)
@@ -194,10 +190,8 @@ async def change_password(
             current=values.current_password,
             new_password=values.new_password,
         )
-    except ValidationError as error:
-        errors = validation_errors(error)
-    except DomainError as error:
-        errors = await domain_errors(session, error)
+    except FORM_ERRORS as error:
+        errors = await form_errors(session, error)
     else:
         response = redirect(request, "/login", ok="password_changed")
         clear_session_cookies(response, settings)

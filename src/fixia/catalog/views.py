@@ -14,9 +14,16 @@ from fixia.catalog.dependencies import owned_service, valid_service_id, visible_
 from fixia.catalog.presenters import service_out
 from fixia.catalog.schemas import ServiceCreate, ServiceQuery, ServiceUpdate, SortBy
 from fixia.deps import CacheDep, SessionDep, SettingsDep
-from fixia.errors import DomainError
 from fixia.web.flash import N_
-from fixia.web.pages import domain_errors, form_data, parse, redirect, render, validation_errors
+from fixia.web.pages import (
+    FORM_ERRORS,
+    form_data,
+    form_errors,
+    parse,
+    redirect,
+    render,
+    validation_errors,
+)
 from fixia.web.session import Professional, WebUser
 
 router = APIRouter()
@@ -131,10 +138,8 @@ async def create_service(
             owner=user,
             data=parse(ServiceCreate, _service_input(data)),
         )
-    except ValidationError as error:
-        errors = validation_errors(error)
-    except DomainError as error:
-        errors = await domain_errors(session, error)
+    except FORM_ERRORS as error:
+        errors = await form_errors(session, error)
     else:
         cached.invalidate_service(session, cache, created.id)
         return redirect(request, "/my/services", ok="service_created")
@@ -172,10 +177,8 @@ async def update_service(
     try:
         changes = parse(ServiceUpdate, _service_input(data))
         await service.update_service(session=session, service=found, data=changes)
-    except ValidationError as error:
-        errors = validation_errors(error)
-    except DomainError as error:
-        errors = await domain_errors(session, error)
+    except FORM_ERRORS as error:
+        errors = await form_errors(session, error)
     else:
         cached.invalidate_service(session, cache, found.id)
         return redirect(request, "/my/services", ok="saved")

@@ -6,12 +6,11 @@ import uuid
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from pydantic import ValidationError
 
 from fixia.accounts.models import Role
 from fixia.catalog.dependencies import valid_service_id, visible_service
 from fixia.deps import MailerDep, SessionDep, SettingsDep, has_role
-from fixia.errors import DomainError, NotFound
+from fixia.errors import NotFound
 from fixia.matches import requests as requests_service
 from fixia.matches import reveal, service
 from fixia.matches.dependencies import party_job, party_match, party_request, viewable_job
@@ -19,7 +18,14 @@ from fixia.matches.exceptions import NotAllowedParty
 from fixia.matches.presenters import job_detail, job_out, request_out
 from fixia.matches.schemas import ServiceRequestCreate
 from fixia.reviews import service as reviews_service
-from fixia.web.pages import domain_errors, form_data, parse, redirect, render, validation_errors
+from fixia.web.pages import (
+    FORM_ERRORS,
+    form_data,
+    form_errors,
+    parse,
+    redirect,
+    render,
+)
 from fixia.web.session import SignedIn
 
 router = APIRouter()
@@ -110,10 +116,8 @@ async def request_service(
         await requests_service.create(
             session=session, client=user, service=found, data=parse(ServiceRequestCreate, data)
         )
-    except ValidationError as error:
-        errors = validation_errors(error)
-    except DomainError as error:
-        errors = await domain_errors(session, error)
+    except FORM_ERRORS as error:
+        errors = await form_errors(session, error)
     else:
         return redirect(request, "/service-requests", ok="requested")
     return render(

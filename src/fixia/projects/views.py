@@ -8,11 +8,9 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
-from pydantic import ValidationError
 
 from fixia.catalog import cached
 from fixia.deps import CacheDep, MailerDep, SessionDep, SettingsDep
-from fixia.errors import DomainError
 from fixia.platform.ratelimit import rate_limit
 from fixia.projects import opportunities, service
 from fixia.projects import proposals as proposals_service
@@ -21,7 +19,14 @@ from fixia.projects.exceptions import ProjectNotFound, ProposalNotFound
 from fixia.projects.models import Project, Proposal
 from fixia.projects.presenters import opportunity_out, project_out, proposal_out
 from fixia.projects.schemas import ProjectCreate, ProposalCreate
-from fixia.web.pages import domain_errors, form_data, parse, redirect, render, validation_errors
+from fixia.web.pages import (
+    FORM_ERRORS,
+    form_data,
+    form_errors,
+    parse,
+    redirect,
+    render,
+)
 from fixia.web.session import Professional, SignedIn
 
 router = APIRouter()
@@ -65,10 +70,8 @@ async def create_project(
             client=user,
             data=parse(ProjectCreate, _project_input(data)),
         )
-    except ValidationError as error:
-        errors = validation_errors(error)
-    except DomainError as error:
-        errors = await domain_errors(session, error)
+    except FORM_ERRORS as error:
+        errors = await form_errors(session, error)
     else:
         return redirect(request, f"/my/projects/{project.id}", ok="project_created")
     context = {
@@ -177,10 +180,8 @@ async def apply(
             project=project,
             data=parse(ProposalCreate, data),
         )
-    except ValidationError as error:
-        errors = validation_errors(error)
-    except DomainError as error:
-        errors = await domain_errors(session, error)
+    except FORM_ERRORS as error:
+        errors = await form_errors(session, error)
     else:
         return redirect(request, "/my/proposals", ok="applied")
     context = {"project": project_out(project, 0), "form": data, "errors": errors}

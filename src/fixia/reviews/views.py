@@ -6,16 +6,21 @@ import uuid
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from pydantic import ValidationError
 
 from fixia.deps import CacheDep, SessionDep
-from fixia.errors import DomainError
 from fixia.matches.dependencies import party_job
 from fixia.matches.presenters import job_out
 from fixia.reviews import service
 from fixia.reviews.cache import invalidate_rating
 from fixia.reviews.schemas import ReviewCreate
-from fixia.web.pages import domain_errors, form_data, parse, redirect, render, validation_errors
+from fixia.web.pages import (
+    FORM_ERRORS,
+    form_data,
+    form_errors,
+    parse,
+    redirect,
+    render,
+)
 from fixia.web.session import SignedIn
 
 router = APIRouter()
@@ -50,10 +55,8 @@ async def create_review(
         review = await service.create(
             session=session, job=job, reviewer=user, data=parse(ReviewCreate, _review_input(data))
         )
-    except ValidationError as error:
-        errors = validation_errors(error)
-    except DomainError as error:
-        errors = await domain_errors(session, error)
+    except FORM_ERRORS as error:
+        errors = await form_errors(session, error)
     else:
         await invalidate_rating(session, cache, review)
         return redirect(request, f"/jobs/{job.id}", ok="reviewed")

@@ -154,6 +154,19 @@ async def domain_errors(session: AsyncSession, error: DomainError) -> dict[str, 
     return {"__all__": flash.domain_message(error.code, error.detail)}
 
 
+# A form can be refused at the edge (bad input) or by the service (a broken rule).
+FORM_ERRORS = (ValidationError, DomainError)
+
+
+async def form_errors(
+    session: AsyncSession, error: ValidationError | DomainError
+) -> dict[str, str]:
+    """Field messages for a refused form, whichever layer refused it."""
+    if isinstance(error, ValidationError):
+        return validation_errors(error)
+    return await domain_errors(session, error)
+
+
 def parse(model: type[M], data: Mapping[str, Any]) -> M:
     """Blank inputs mean 'not given', as in the JSON API where the key would be absent."""
     return model.model_validate({k: v for k, v in data.items() if v not in ("", None)})
