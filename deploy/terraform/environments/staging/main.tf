@@ -1,5 +1,6 @@
-# The staging environment on the VM target. State lives in the remote backend configured at
-# `terraform init -backend-config=...` (not committed).
+# The staging environment on the VM target (modules/environment holds what environments share).
+# State lives in the remote backend configured at `terraform init -backend-config=...` (not
+# committed); the site's inputs come from a tfvars file or TF_VAR_site.
 
 terraform {
   required_version = ">= 1.6"
@@ -12,8 +13,22 @@ terraform {
   backend "s3" {}
 }
 
+variable "region" {
+  type    = string
+  default = "us-east-1"
+}
+
+variable "replica_region" {
+  type    = string
+  default = "us-west-2"
+}
+
+variable "site" {
+  description = "See modules/environment: admin CIDRs, AMI, DNS zone and domain, certificate, alerts"
+  type        = any
+}
+
 locals {
-  name = "fixia-staging"
   # Cost tracking: every resource carries these (default_tags plus explicit tags for
   # resources that do not inherit them).
   tags = {
@@ -39,58 +54,22 @@ provider "aws" {
   }
 }
 
-module "network" {
-  source      = "../../modules/network"
-  name        = local.name
-  admin_cidrs = var.admin_cidrs
-  tags        = local.tags
-}
-
-module "compute" {
-  source            = "../../modules/compute"
-  name              = local.name
-  instance_type     = "t3.medium"
-  ami_id            = var.ami_id
-  subnet_id         = module.network.subnet_id
-  security_group_id = module.network.security_group_id
-  tags              = local.tags
-}
-
-module "backup" {
-  source = "../../modules/backup"
+module "fixia" {
+  source = "../../modules/environment"
   providers = {
     aws         = aws
     aws.replica = aws.replica
   }
-  name           = local.name
-  retention_days = 30
-  tags           = local.tags
-}
-
-module "dns_cdn" {
-  source            = "../../modules/dns_cdn"
-  name              = local.name
-  zone_id           = var.zone_id
-  domain            = var.domain
-  origin_domain     = var.origin_domain
-  certificate_arn   = var.certificate_arn
-  log_bucket_domain = var.log_bucket_domain
-  logs_kms_key_arn  = module.network.logs_kms_key_arn
-  tags              = local.tags
-}
-
-module "monitoring" {
-  source      = "../../modules/monitoring"
-  name        = local.name
-  domain      = var.domain
-  alert_email = var.alert_email
-  tags        = local.tags
+  environment   = "staging"
+  instance_type = "t3.medium"
+  site          = var.site
+  tags          = local.tags
 }
 
 output "host_ip" {
-  value = module.compute.public_ip
+  value = module.fixia.host_ip
 }
 
 output "backup_buckets" {
-  value = [module.backup.primary_bucket, module.backup.replica_bucket]
+  value = module.fixia.backup_buckets
 }
