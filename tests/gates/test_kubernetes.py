@@ -122,6 +122,17 @@ def test_crd_validator_refuses_a_kind_it_has_no_schema_for() -> None:
     assert any("no schema package" in p for p in crd_problems(Context(), [obj], "t"))
 
 
+def test_cnpg_objects_are_checked_against_the_upstream_api(rendered: dict[str, list[Obj]]) -> None:
+    pooler = copy.deepcopy(one(rendered["production"], "Pooler"))
+    pooler["spec"]["pgbouncer"]["poolMode"] = "statement-ish"
+    cluster = copy.deepcopy(one(rendered["production"], "Cluster"))
+    cluster["spec"]["instances"] = "three"
+    problems = crd_problems(Context(), [pooler, cluster], "t")
+    assert any("Pooler" in p and "poolMode" in p for p in problems), problems
+    assert any("Cluster" in p and "instances" in p and "integer" in p for p in problems), problems
+    assert crd_problems(Context(), [one(rendered["production"], "Cluster")], "t") == []
+
+
 def test_cnpg_schema_rejects_unknown_and_invalid_fields(rendered: dict[str, list[Obj]]) -> None:
     cluster = copy.deepcopy(one(rendered["production"], "Cluster"))
     cluster["spec"]["instancez"] = 3

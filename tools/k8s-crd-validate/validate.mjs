@@ -7,6 +7,7 @@ const PACKAGES = {
   "argoproj.io": "@kubernetes-models/argo-rollouts",
   "monitoring.coreos.com": "@kubernetes-models/prometheus-operator",
   "external-secrets.io": "@kubernetes-models/external-secrets",
+  "postgresql.cnpg.io": "@kubernetes-models/cloudnative-pg",
 };
 
 const objects = JSON.parse(readFileSync(0, "utf8"));
