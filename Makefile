@@ -52,17 +52,18 @@ lint: venv ## ruff lint and format check
 typecheck: venv ## mypy strict on src/
 	$(BIN)/mypy src
 
-test: venv system-deps npm-deps ## Everything: lint, types, the suite on SQLite + PostgreSQL, the stack, the browser, the ops scenarios
+test: venv system-deps npm-deps ## Everything: lint, types, the suite on SQLite (+ PostgreSQL in process where HTTP cannot reach), the suite on PostgreSQL through the stack, the browser, the ops scenarios
 	$(MAKE) --no-print-directory lint typecheck
 	$(BIN)/pytest -n 2 --dist loadfile --cov --cov-branch --cov-report=term:skip-covered \
-		--cov-fail-under=85 --ignore=tests/e2e --ignore=tests/acceptance --ignore=tests/chaos
+		--cov-fail-under=85 --postgres-for=inprocess --durations=15 \
+		--ignore=tests/e2e --ignore=tests/acceptance --ignore=tests/chaos
 	$(MAKE) --no-print-directory test-stack test-e2e test-acceptance
 
 test-stack: venv ## Functional + integration tests over HTTP through HAProxy → app → PgBouncer → PostgreSQL
-	$(BIN)/pytest --stack -p no:xdist tests/functional tests/integration
+	$(BIN)/pytest --stack -p no:xdist --durations=10 tests/functional tests/integration
 
 test-acceptance: venv system-deps ## Ops scenarios, each on its own throw-away stack: monitoring, backups/DR, deploys; then chaos
-	$(BIN)/pytest -p no:xdist tests/acceptance tests/chaos
+	$(BIN)/pytest -p no:xdist --durations=25 tests/acceptance tests/chaos
 
 test-fast: venv ## Unit and functional tests on SQLite only
 	$(BIN)/pytest -k "not postgresql" -x -q

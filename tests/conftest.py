@@ -3,6 +3,8 @@
 Functional tests run once on SQLite and once on a real PostgreSQL 15, in process. With
 `--stack` they run instead over real HTTP through the production topology that
 `fixiactl stack up` starts (HAProxy → uvicorn → PgBouncer → PostgreSQL, Redis cache).
+`make test` runs both, so it passes `--postgres-for=inprocess`: in process, PostgreSQL is
+kept for the tests that cannot run over HTTP; the stack run covers the rest on PostgreSQL.
 """
 
 from __future__ import annotations
@@ -41,6 +43,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         action="store_true",
         help="run functional and integration tests against the real stack",
     )
+    parser.addoption(
+        "--postgres-for",
+        choices=("all", "inprocess"),
+        default="all",
+        help="in process, which functional tests also run on PostgreSQL: all, or only those "
+        "marked inprocess (make test: the others run on PostgreSQL through --stack)",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -71,8 +80,18 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "database_url" in metafunc.fixturenames:
-        backends = ["stack"] if metafunc.config.getoption("--stack") else ["sqlite", "postgresql"]
-        metafunc.parametrize("database_url", backends, indirect=True)
+        metafunc.parametrize("database_url", _backends(metafunc), indirect=True)
+
+
+def _backends(metafunc: pytest.Metafunc) -> list[str]:
+    if metafunc.config.getoption("--stack"):
+        return ["stack"]
+    if (
+        metafunc.config.getoption("--postgres-for") == "inprocess"
+        and metafunc.definition.get_closest_marker("inprocess") is None
+    ):
+        return ["sqlite"]
+    return ["sqlite", "postgresql"]
 
 
 @pytest.fixture(scope="session")
