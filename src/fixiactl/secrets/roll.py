@@ -1,0 +1,135 @@
+"""Put new secrets into the app slots without an outage: a rolling restart through HAProxy.
+
+After a deploy one slot serves and the other is stopped. Restarting the serving slot in place
+would leave no server in HAProxy's backend for a few seconds, so instead the idle slot starts
+on the live slot's release with the new environment, takes the traffic through the runtime API
+and the old slot is drained and stopped: the same move as a blue-green deploy, and the deploy
+journal's record of the live slot follows it, so `fixiactl deploy` and `rollback` still work.
+With both slots serving (chaos drills), each is drained, restarted and put back in turn.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from fixiactl.deploy import releases, slots
+from fixiactl.deploy.haproxy import Runtime
+from fixiactl.deploy.journal import Slots
+from fixiactl.errors import FixiactlError
+from fixiactl.stack.config import EnvConfig, StackState, state_dir
+from fixiactl.stack.render import SLOTS, app_environment, slot_release_env, write_env_file
+from fixiactl.stack.supervisor import Supervisor
+
+Progress = Callable[[str], None]
+READY_TIMEOUT_S = 60.0
+DRAIN_TIMEOUT_S = 30.0
+
+
+def render_env_files(config: EnvConfig, state: StackState) -> list[Path]:
+    """Both slots' files from the current secrets, each keeping its release's additions."""
+    root = state_dir(config.name)
+    return [
+        write_env_file(
+            root / f"app-{slot}.env",
+            app_environment(config, state, slot) | slot_release_env(root, slot),
+        )
+        for slot in SLOTS
+    ]
+
+
+def roll(config: EnvConfig, state: StackState, say: Progress) -> dict[str, Any]:
+    """Re-render the slots' environment and bring it into the running slots. Returns what
+    was done: `mode` is `none` (nothing runs: the files apply at the next start), `swap`
+    (one serving slot) or `in_place` (both serving)."""
+    render_env_files(config, state)
+    supervisor = Supervisor(state_dir(config.name))
+    if not supervisor.running():
+        return {"mode": "none", "restarted": [], "live": None}
+    running = [s for s in SLOTS if supervisor.info(f"app-{s}")["statename"] == "RUNNING"]
+    runtime = Runtime(state_dir(config.name))
+    if len(running) == 1:
+        return _swap(config, state, running[0], runtime, say)
+    if len(running) == 2:
+        return _restart_each(config, state, runtime, say)
+    return {"mode": "none", "restarted": [], "live": None}
+
+
+def _swap(
+    config: EnvConfig, state: StackState, live: str, runtime: Runtime, say: Progress
+) -> dict[str, Any]:
+    env = config.name
+    record = Slots.load(env)
+    if record.active != live:
+        raise FixiactlError(
+            f"the deploy journal says {record.active} is live, but only {live} runs",
+            hint=f"fixiactl deploy status --env {env}; start the live slot "
+            f"(fixiactl stack start app-{record.active} --env {env}) and rotate again",
+        )
+    release = releases.load(record.releases[live] or "dev")
+    link = state_dir(env) / "slots" / live
+    if link.resolve() != release.venv.resolve():
+        raise FixiactlError(
+            f"{live} runs {link.resolve()}, not release {release.id}'s venv",
+            hint=f"the deploy journal ({state_dir(env)}/deploy/slots.json) is out of date",
+        )
+    idle = record.idle
+    say(f"starting {idle} on {release.id} with the new secrets")
+    slots.stop(env, idle)
+    runtime.set_weight(idle, 0)
+    runtime.set_state(idle, "ready")
+    slots.point(env, state, idle, release)
+    _start_ready(env, state, idle, runtime)
+    weight = runtime.stats()[live].weight or 100
+    say(f"shifting traffic from {live} to {idle}")
+    # The new slot first: the backend never has every weight at zero.
+    runtime.set_weight(idle, weight)
+    runtime.set_weight(live, 0)
+    say(f"draining and stopping {live}")
+    clean = slots.retire(env, runtime, live, DRAIN_TIMEOUT_S)
+    record.releases[idle] = release.id
+    record.active = idle
+    record.save(env)
+    return {
+        "mode": "swap",
+        "restarted": [f"app-{idle}"],
+        "stopped": [f"app-{live}"],
+        "live": idle,
+        "release": release.id,
+        "drained_clean": clean,
+    }
+
+
+def _restart_each(
+    config: EnvConfig, state: StackState, runtime: Runtime, say: Progress
+) -> dict[str, Any]:
+    """Both slots serve: drain one, restart it, put it back, then the other."""
+    clean = True
+    for slot in SLOTS:
+        say(f"draining {slot}")
+        runtime.set_state(slot, "drain")
+        clean = runtime.wait_no_sessions(slot, DRAIN_TIMEOUT_S) and clean
+        slots.stop(config.name, slot)
+        say(f"restarting {slot}")
+        _start_ready(config.name, state, slot, runtime)
+    return {
+        "mode": "in_place",
+        "restarted": [f"app-{s}" for s in SLOTS],
+        "stopped": [],
+        "live": Slots.load(config.name).active,
+        "drained_clean": clean,
+    }
+
+
+def _start_ready(env: str, state: StackState, slot: str, runtime: Runtime) -> None:
+    """Start `slot`, wait until it answers /readyz and HAProxy has it UP (a drained slot is
+    put back to `ready` only once the app is, so no request reaches it early)."""
+    slots.start(env, slot)
+    hint = f"see {state_dir(env)}/log/app-{slot}.log; the other slot still serves"
+    if not slots.wait_ready(state.ports[slot], READY_TIMEOUT_S):
+        slots.stop(env, slot)
+        raise FixiactlError(f"{slot} not ready within {READY_TIMEOUT_S:.0f} s", hint=hint)
+    runtime.set_state(slot, "ready")
+    if not runtime.wait_up(slot, READY_TIMEOUT_S):
+        raise FixiactlError(f"HAProxy never saw {slot} UP", hint=hint)

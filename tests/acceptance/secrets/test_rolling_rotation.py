@@ -1,0 +1,127 @@
+"""Secret rotation on a stack with one serving slot (the state a deploy leaves), under bounded
+read load through HAProxy on loopback: not one request may fail.
+
+The scenarios share one stack and run in file order: the JWT rotation moves the traffic from
+blue to green, the database password rotation moves it back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import time
+from typing import Any
+
+import httpx
+import jwt
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from fixiactl.deploy.journal import Slots
+from fixiactl.stack.supervisor import Supervisor
+from tests.acceptance.delivery.load import Load, LoadResult
+from tests.factories.accounts import Account, log_in, register
+from tests.stack import FIXIACTL, ROOT, RunningStack
+
+# Light and bounded: 4 connections, 50 ms apart (~70 req/s), at most 60 s and 8,000 requests.
+LOAD = {"connections": 4, "delay_ms": 50, "max_s": 60, "max_requests": 8_000}
+MIN_REQUESTS = 300
+
+
+def _ctl(*args: str) -> dict[str, Any]:
+    done = subprocess.run(
+        [FIXIACTL, *args, "--json"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return json.loads(done.stdout)  # type: ignore[no-any-return]
+
+
+def _under_load(stack: RunningStack, *args: str) -> tuple[dict[str, Any], LoadResult]:
+    with Load(stack.http, **LOAD) as load:  # type: ignore[arg-type]
+        time.sleep(2)
+        result = _ctl(*args, "--env", stack.env)
+        time.sleep(2)  # requests after the switch count too
+        return result, load.stop()
+
+
+async def _audited(stack: RunningStack, target: str) -> list[dict[str, Any]]:
+    engine = create_async_engine(stack.database_url)
+    try:
+        async with engine.connect() as conn:
+            query = text(
+                "select data from audit_log where action = 'secret.rotated' "
+                "and target_type = 'secret' and target_id = :target"
+            )
+            rows = (await conn.execute(query, {"target": target})).scalars().all()
+    finally:
+        await engine.dispose()
+    return [r if isinstance(r, dict) else json.loads(r) for r in rows]
+
+
+def _processes(stack: RunningStack) -> dict[str, str]:
+    return {i["name"]: i["statename"] for i in Supervisor(stack.state).all_info()}
+
+
+async def test_jwt_rotation_with_one_serving_slot_fails_no_request(
+    one_slot_stack: RunningStack,
+) -> None:
+    stack = one_slot_stack
+    assert Slots.load(stack.env).active == "blue"
+    assert _processes(stack)["app-green"] == "STOPPED"
+    async with httpx.AsyncClient(base_url=stack.http, timeout=30) as client:
+        user = await register(client, stack.state / "outbox")
+        old_kid = jwt.get_unverified_header(user.access_token)["kid"]
+
+        result, load = await asyncio.to_thread(_under_load, stack, "secrets", "rotate-jwt")
+
+        assert load.failed == 0, load
+        assert load.requests >= MIN_REQUESTS, load
+        assert result["mode"] == "swap" and result["live"] == "green", result
+        assert result["restarted"] == ["app-green"] and result["stopped"] == ["app-blue"]
+        assert result["previous_kid"] == old_kid and result["new_kid"] != old_kid
+        # The deploy journal follows the traffic, on the same release, so deploys still work.
+        slots = Slots.load(stack.env)
+        assert slots.active == "green" and slots.releases["green"] == slots.releases["blue"]
+        assert _processes(stack)["app-blue"] == "STOPPED"
+        assert (await client.get("/api/v1/me", headers=user.headers)).status_code == 200
+        await log_in(client, user)
+        assert jwt.get_unverified_header(user.access_token)["kid"] == result["new_kid"]
+        assert (await client.get("/api/v1/me", headers=user.headers)).status_code == 200
+    assert result["audited"] is True
+    details = await _audited(stack, "jwt")
+    assert [d["new_kid"] for d in details] == [result["new_kid"]], details
+
+
+async def test_db_password_rotation_with_one_serving_slot_fails_no_request(
+    one_slot_stack: RunningStack,
+) -> None:
+    stack = one_slot_stack
+    live = Slots.load(stack.env).active
+    old_password = json.loads((stack.state / "stack.json").read_text())["db_password"]
+    async with httpx.AsyncClient(base_url=stack.http, timeout=30) as client:
+        user: Account = await register(client, stack.state / "outbox")
+
+        result, load = await asyncio.to_thread(_under_load, stack, "secrets", "rotate-db-password")
+
+        assert load.failed == 0, load
+        assert load.requests >= MIN_REQUESTS, load
+        assert result["mode"] == "swap" and result["live"] != live, result
+        assert Slots.load(stack.env).active == result["live"]
+        # Writes go through PgBouncer with the new password; the session still holds.
+        assert (await client.get("/api/v1/me", headers=user.headers)).status_code == 200
+        await log_in(client, user)
+    new_password = json.loads((stack.state / "stack.json").read_text())["db_password"]
+    assert new_password != old_password
+    stale = RunningStack(stack.env, stack.state, stack.ports, old_password)
+    with pytest.raises(DBAPIError, match="password authentication failed"):
+        await _audited(stale, "database")
+    fresh = RunningStack(stack.env, stack.state, stack.ports, new_password)
+    assert result["audited"] is True and len(await _audited(fresh, "database")) == 1
