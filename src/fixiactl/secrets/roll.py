@@ -23,7 +23,8 @@ from fixiactl.stack.render import SLOTS, app_environment, slot_release_env, writ
 from fixiactl.stack.supervisor import Supervisor
 
 Progress = Callable[[str], None]
-READY_TIMEOUT_S = 60.0
+# Generous: a slot's cold start takes seconds, but minutes on a saturated host.
+READY_TIMEOUT_S = 120.0
 DRAIN_TIMEOUT_S = 30.0
 
 
@@ -41,18 +42,25 @@ def render_env_files(config: EnvConfig, state: StackState) -> list[Path]:
 
 def roll(config: EnvConfig, state: StackState, say: Progress) -> dict[str, Any]:
     """Re-render the slots' environment and bring it into the running slots. Returns what
-    was done: `mode` is `none` (nothing runs: the files apply at the next start), `swap`
+    was done: `mode` is `none` (nothing serves: the files apply at the next start), `swap`
     (one serving slot) or `in_place` (both serving)."""
     render_env_files(config, state)
     supervisor = Supervisor(state_dir(config.name))
     if not supervisor.running():
         return {"mode": "none", "restarted": [], "live": None}
-    running = [s for s in SLOTS if supervisor.info(f"app-{s}")["statename"] == "RUNNING"]
     runtime = Runtime(state_dir(config.name))
-    if len(running) == 1:
-        return _swap(config, state, running[0], runtime, say)
-    if len(running) == 2:
+    weights = {name: stat.weight for name, stat in runtime.stats().items()}
+    # Serving: running and given traffic (a slot left running at weight 0 counts as idle).
+    serving = [
+        s
+        for s in SLOTS
+        if supervisor.info(f"app-{s}")["statename"] == "RUNNING" and weights.get(s, 0) > 0
+    ]
+    if len(serving) == 1:
+        return _swap(config, state, serving[0], runtime, say)
+    if len(serving) == 2:
         return _restart_each(config, state, runtime, say)
+    # No slot serves (stopped for maintenance): the files apply at the next start.
     return {"mode": "none", "restarted": [], "live": None}
 
 
@@ -106,7 +114,12 @@ def _restart_each(
 ) -> dict[str, Any]:
     """Both slots serve: drain one, restart it, put it back, then the other."""
     clean = True
-    for slot in SLOTS:
+    for slot, other in zip(SLOTS, reversed(SLOTS), strict=True):
+        if not runtime.wait_up(other, READY_TIMEOUT_S):
+            raise FixiactlError(
+                f"{other} is not UP in HAProxy: draining {slot} would leave nothing serving",
+                hint=f"see {state_dir(config.name)}/log/app-{other}.log",
+            )
         say(f"draining {slot}")
         runtime.set_state(slot, "drain")
         clean = runtime.wait_no_sessions(slot, DRAIN_TIMEOUT_S) and clean
