@@ -42,7 +42,7 @@ def _report_roll(result: dict[str, Any]) -> None:
     console.print(f"restarted {', '.join(result['restarted'])}; live slot: {result['live']}")
     if not result["drained_clean"]:
         console.print("[yellow]a slot still had sessions when the drain timed out[/yellow]")
-    if not result["audited"]:
+    if not result["audited"] and result.get("secret", "jwt") is not None:
         console.print("[yellow]the audit entry could not be recorded (fixia audit record)[/yellow]")
 
 
@@ -74,4 +74,24 @@ def rotate_db_password(
         emit_json(result)
         return
     console.print("new database password in place (PostgreSQL, PgBouncer, app slots)")
+    _report_roll(result)
+
+
+@app.command("roll")
+def roll(
+    env: Annotated[str, EnvOption] = "dev",
+    secret: Annotated[
+        str | None,
+        typer.Option(help="Audit it as this secret's rotation, e.g. mercadopago-token"),
+    ] = None,
+    as_json: Annotated[bool, JsonOption] = False,
+) -> None:
+    """Bring a secret changed where it lives (stack.json, app_env, a FIXIA_SECRET_*_FILE) into
+    the app slots without an outage: re-render their files and roll them."""
+    with operator_errors(), progress(not as_json) as step:
+        step(f"rolling the app slots of {env} onto their current secrets")
+        result = rotate.roll_changed(load_env(env), secret, say=step)
+    if as_json:
+        emit_json(result)
+        return
     _report_roll(result)

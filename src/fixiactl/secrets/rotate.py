@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from dataclasses import asdict
@@ -12,6 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from fixiactl.errors import FixiactlError
 from fixiactl.secrets.jwt import KeyRing, prune, rotate
 from fixiactl.secrets.roll import Progress, render_env_files, roll
 from fixiactl.stack.config import EnvConfig, StackState, read_state, state_dir
@@ -102,3 +104,20 @@ def prune_jwt(
         # Always re-rendered, so the slots' files match the ring even after a manual edit.
         render_env_files(config, state)
     return {"env": config.name, "dropped": dropped, "kids": sorted(ring.keys)}
+
+
+def roll_changed(config: EnvConfig, secret: str | None, *, say: Progress = quiet) -> dict[str, Any]:
+    """After a secret was changed where it lives (stack.json, the environment's app_env, a
+    FIXIA_SECRET_<NAME>_FILE): re-render the slots' files and roll the slots onto them."""
+    if secret is not None and not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,63}", secret):
+        raise FixiactlError(
+            f"cannot record secret {secret!r}",
+            hint="a short lower-case name, e.g. mercadopago-token or webhook-secret",
+        )
+    state = read_state(config.name)
+    rolled = roll(config, state, say)
+    audited = False
+    if secret and rolled["restarted"]:
+        say("recording the rotation in the audit log")
+        audited = record_audit(config, state, {"env": config.name, "roll": rolled["mode"]}, secret)
+    return {"env": config.name, "secret": secret, **rolled, "audited": audited}

@@ -11,6 +11,7 @@ import asyncio
 import json
 import subprocess
 import time
+import uuid
 from typing import Any
 
 import httpx
@@ -72,6 +73,12 @@ async def _audited(stack: RunningStack, target: str) -> list[dict[str, Any]]:
     return [r if isinstance(r, dict) else json.loads(r) for r in rows]
 
 
+def _current(stack: RunningStack) -> RunningStack:
+    """The stack with its database password as of now (rotate-db-password changes it)."""
+    password = json.loads((stack.state / "stack.json").read_text())["db_password"]
+    return RunningStack(stack.env, stack.state, stack.ports, password)
+
+
 def _processes(stack: RunningStack) -> dict[str, str]:
     components = json.loads(stack.ctl("status", "--json", check=False).stdout)
     return {c["name"]: c["state"] for c in components}
@@ -130,8 +137,7 @@ async def test_db_password_rotation_with_one_serving_slot_fails_no_request(
     stale = RunningStack(stack.env, stack.state, stack.ports, old_password)
     with pytest.raises(DBAPIError, match="password authentication failed"):
         await _audited(stale, "database")
-    fresh = RunningStack(stack.env, stack.state, stack.ports, new_password)
-    assert result["audited"] is True and len(await _audited(fresh, "database")) == 1
+    assert result["audited"] is True and len(await _audited(_current(stack), "database")) == 1
 
 
 async def test_rotation_with_both_slots_serving_restarts_each_drained(
@@ -159,3 +165,25 @@ async def test_rotation_with_both_slots_serving_restarts_each_drained(
     async with httpx.AsyncClient(base_url=stack.http, timeout=30) as client:
         user = await register(client, stack.state / "outbox")
     assert jwt.get_unverified_header(user.access_token)["kid"] == result["new_kid"]
+
+
+async def test_roll_brings_a_secret_changed_by_hand_into_the_slots(
+    one_slot_stack: RunningStack,
+) -> None:
+    """The payment secrets' procedure: change the secret where it lives, then `roll`."""
+    stack = one_slot_stack
+    path = stack.state / "stack.json"
+    data = json.loads(path.read_text())
+    data["webhook_secret"] = new_secret = "rolled-" + uuid.uuid4().hex
+    path.write_text(json.dumps(data, indent=2))
+
+    result, load = await asyncio.to_thread(
+        _under_load, stack, "secrets", "roll", "--secret", "webhook-secret"
+    )
+
+    assert load.failed == 0, load
+    assert result["restarted"] and result["audited"] is True, result
+    for slot in ("blue", "green"):
+        env_file = (stack.state / f"app-{slot}.env").read_text()
+        assert f"FIXIA_PAYMENTS__WEBHOOK_SECRET={new_secret}\n" in env_file
+    assert len(await _audited(_current(stack), "webhook-secret")) == 1
