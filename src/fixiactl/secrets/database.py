@@ -47,8 +47,8 @@ def rotate_db_password(config: EnvConfig, *, say: Progress = quiet) -> dict[str,
         )
     state = read_state(env)
     state.db_password = secrets.token_urlsafe(24)
-    # stack.json first: if anything below fails, `fixiactl stack up` re-applies this password
-    # to the role and the auth file (it reconciles both to stack.json), so nothing is lost.
+    # stack.json first, so the password is never lost. If a step below fails, the live slot
+    # keeps its connections; running the command again sets a fresh password on every hop.
     save_state(env, state)
     say("PostgreSQL: new password for role fixia")
     port = state.ports["postgres"]
@@ -61,8 +61,9 @@ def rotate_db_password(config: EnvConfig, *, say: Progress = quiet) -> dict[str,
         if time.monotonic() > deadline:
             raise FixiactlError(
                 "PgBouncer refuses the new password",
-                hint=f"see {root}/log/pgbouncer-internal.log; `fixiactl stack up --env {env}` "
-                "re-applies stack.json's password to PostgreSQL and PgBouncer",
+                hint=f"see {root}/log/pgbouncer-internal.log, then run "
+                f"`fixiactl secrets rotate-db-password --env {env}` again (the live slot "
+                "keeps serving on its open connections)",
             )
         time.sleep(0.5)
     say("rolling the app slots onto the new password")
