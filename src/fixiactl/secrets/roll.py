@@ -71,9 +71,9 @@ def _swap(
     record = Slots.load(env)
     if record.active != live:
         raise FixiactlError(
-            f"the deploy journal says {record.active} is live, but only {live} runs",
-            hint=f"fixiactl deploy status --env {env}; start the live slot "
-            f"(fixiactl stack start app-{record.active} --env {env}) and rotate again",
+            f"the deploy journal says {record.active} is live, but only {live} serves",
+            hint=f"is a deploy running? fixiactl deploy status --env {env}; wait for it, or "
+            f"if one was interrupted, set `active` in {state_dir(env)}/deploy/slots.json",
         )
     release = releases.load(record.releases[live] or "dev")
     link = state_dir(env) / "slots" / live
