@@ -2,7 +2,8 @@
 read load through HAProxy on loopback: not one request may fail.
 
 The scenarios share one stack and run in file order: the JWT rotation moves the traffic from
-blue to green, the database password rotation moves it back.
+blue to green, the database password rotation moves it back, `roll` after a hand edit moves it
+again; last, with both slots serving, each restarts drained in place.
 """
 
 from __future__ import annotations
@@ -140,6 +141,28 @@ async def test_db_password_rotation_with_one_serving_slot_fails_no_request(
     assert result["audited"] is True and len(await _audited(_current(stack), "database")) == 1
 
 
+async def test_roll_brings_a_secret_changed_by_hand_into_the_slots(
+    one_slot_stack: RunningStack,
+) -> None:
+    """The payment secrets' procedure: change the secret where it lives, then `roll`."""
+    stack = one_slot_stack
+    path = stack.state / "stack.json"
+    data = json.loads(path.read_text())
+    data["webhook_secret"] = new_secret = "rolled-" + uuid.uuid4().hex
+    path.write_text(json.dumps(data, indent=2))
+
+    result, load = await asyncio.to_thread(
+        _under_load, stack, "secrets", "roll", "--secret", "webhook-secret"
+    )
+
+    assert load.failed == 0, load
+    assert result["restarted"] and result["audited"] is True, result
+    for slot in ("blue", "green"):
+        env_file = (stack.state / f"app-{slot}.env").read_text()
+        assert f"FIXIA_PAYMENTS__WEBHOOK_SECRET={new_secret}\n" in env_file
+    assert len(await _audited(_current(stack), "webhook-secret")) == 1
+
+
 async def test_rotation_with_both_slots_serving_restarts_each_drained(
     one_slot_stack: RunningStack,
 ) -> None:
@@ -165,25 +188,3 @@ async def test_rotation_with_both_slots_serving_restarts_each_drained(
     async with httpx.AsyncClient(base_url=stack.http, timeout=30) as client:
         user = await register(client, stack.state / "outbox")
     assert jwt.get_unverified_header(user.access_token)["kid"] == result["new_kid"]
-
-
-async def test_roll_brings_a_secret_changed_by_hand_into_the_slots(
-    one_slot_stack: RunningStack,
-) -> None:
-    """The payment secrets' procedure: change the secret where it lives, then `roll`."""
-    stack = one_slot_stack
-    path = stack.state / "stack.json"
-    data = json.loads(path.read_text())
-    data["webhook_secret"] = new_secret = "rolled-" + uuid.uuid4().hex
-    path.write_text(json.dumps(data, indent=2))
-
-    result, load = await asyncio.to_thread(
-        _under_load, stack, "secrets", "roll", "--secret", "webhook-secret"
-    )
-
-    assert load.failed == 0, load
-    assert result["restarted"] and result["audited"] is True, result
-    for slot in ("blue", "green"):
-        env_file = (stack.state / f"app-{slot}.env").read_text()
-        assert f"FIXIA_PAYMENTS__WEBHOOK_SECRET={new_secret}\n" in env_file
-    assert len(await _audited(_current(stack), "webhook-secret")) == 1
