@@ -244,13 +244,8 @@ class Deployer:
         }
 
     def _retire(self, slot: str) -> None:
-        """Drain to zero sessions, then stop: in-flight requests finish on the old slot."""
-        self.runtime.set_state(slot, "drain")
-        drained = self.runtime.wait_no_sessions(slot, self.opts.drain_timeout_s)
+        drained = slots.retire(self.opts.env, self.runtime, slot, self.opts.drain_timeout_s)
         self.journal.record("drained", slot=slot, clean=drained)
-        slots.stop(self.opts.env, slot)
-        self.runtime.set_weight(slot, 0)
-        self.runtime.set_state(slot, "ready")
 
     def _abandon_idle(self) -> None:
         self.runtime.set_weight(self.idle, 0)

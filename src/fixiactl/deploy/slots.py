@@ -6,6 +6,7 @@ import subprocess
 import time
 from pathlib import Path
 
+from fixiactl.deploy.haproxy import Runtime
 from fixiactl.deploy.releases import Release
 from fixiactl.errors import FixiactlError
 from fixiactl.stack.config import ROOT, StackState, load_env, state_dir
@@ -36,6 +37,17 @@ def start(env: str, slot: str) -> None:
 
 def stop(env: str, slot: str) -> None:
     Supervisor(state_dir(env)).stop(f"app-{slot}")
+
+
+def retire(env: str, runtime: Runtime, slot: str, drain_timeout_s: float) -> bool:
+    """Drain to zero sessions, then stop: in-flight requests finish on the old slot. Returns
+    whether the drain was clean (False: stopped with sessions left after the timeout)."""
+    runtime.set_state(slot, "drain")
+    drained = runtime.wait_no_sessions(slot, drain_timeout_s)
+    stop(env, slot)
+    runtime.set_weight(slot, 0)
+    runtime.set_state(slot, "ready")
+    return drained
 
 
 def wait_ready(port: int, timeout_s: float) -> bool:

@@ -1,25 +1,29 @@
-"""Apply a JWT rotation to a stack: persist the ring, re-render the slots' environment files,
-restart the running slots one at a time, and record the event in the audit log."""
+"""Apply a JWT rotation to a stack: persist the ring, roll the app slots onto it without an
+outage (fixiactl.secrets.roll), and record the event in the audit log."""
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from dataclasses import asdict
 from datetime import UTC, datetime
-from functools import partial
 from pathlib import Path
 from typing import Any
 
+from fixiactl.errors import FixiactlError
 from fixiactl.secrets.jwt import KeyRing, prune, rotate
+from fixiactl.secrets.roll import Progress, render_env_files, roll
 from fixiactl.stack.config import EnvConfig, StackState, read_state, state_dir
-from fixiactl.stack.health import http_ok, wait_for
-from fixiactl.stack.render import SLOTS, app_environment, oneshot_environment, write_env_file
-from fixiactl.stack.supervisor import Supervisor
+from fixiactl.stack.render import oneshot_environment
 
 DEFAULT_ACCESS_TTL_S = 900
+
+
+def quiet(_message: str) -> None:
+    """The default progress callback: say nothing."""
 
 
 def ring_of(state: StackState) -> KeyRing:
@@ -28,12 +32,7 @@ def ring_of(state: StackState) -> KeyRing:
     return KeyRing({"k1": state.jwt_key}, "k1", {})
 
 
-def _save(name: str, state: StackState, ring: KeyRing) -> None:
-    state.jwt_keys, state.jwt_active_kid, state.jwt_retire_at = (
-        ring.keys,
-        ring.active,
-        ring.retire_at,
-    )
+def save_state(name: str, state: StackState) -> None:
     path = state_dir(name) / "stack.json"
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(asdict(state), indent=2))
@@ -41,45 +40,32 @@ def _save(name: str, state: StackState, ring: KeyRing) -> None:
     os.replace(tmp, path)
 
 
-def _render_env_files(config: EnvConfig, state: StackState) -> list[Path]:
-    root = state_dir(config.name)
-    return [
-        write_env_file(root / f"app-{slot}.env", app_environment(config, state, slot))
-        for slot in SLOTS
-    ]
+def _save(name: str, state: StackState, ring: KeyRing) -> None:
+    state.jwt_keys, state.jwt_active_kid, state.jwt_retire_at = (
+        ring.keys,
+        ring.active,
+        ring.retire_at,
+    )
+    save_state(name, state)
 
 
-def _restart_running_slots(config: EnvConfig, state: StackState) -> list[str]:
-    """One slot at a time, each back to ready before the next: HAProxy keeps serving."""
-    supervisor = Supervisor(state_dir(config.name))
-    if not supervisor.running():
-        return []
-    restarted = []
-    for slot in SLOTS:
-        name = f"app-{slot}"
-        if supervisor.info(name)["statename"] != "RUNNING":
-            continue
-        supervisor.stop(name)
-        supervisor.start(name)
-        url = f"http://127.0.0.1:{state.ports[slot]}/readyz"
-        wait_for(f"{name} ready", partial(http_ok, url), 60, f"see log/{name}.log")
-        restarted.append(name)
-    return restarted
-
-
-def record_audit(config: EnvConfig, state: StackState, details: dict[str, Any]) -> bool:
+def record_audit(
+    config: EnvConfig, state: StackState, details: dict[str, Any], target: str = "jwt"
+) -> bool:
     """`fixia audit record` with the slot's environment (fixiactl never imports fixia)."""
     fixia = Path(sys.executable).parent / "fixia"
     env = oneshot_environment(config, state)
     command = [
         str(fixia), "audit", "record", "--action", "secret.rotated", "--target-type", "secret",
-        "--target-id", "jwt", "--details-json", json.dumps(details),
+        "--target-id", target, "--details-json", json.dumps(details),
     ]  # fmt: skip
     done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
     return done.returncode == 0
 
 
-def rotate_jwt(config: EnvConfig, *, now: datetime | None = None) -> dict[str, Any]:
+def rotate_jwt(
+    config: EnvConfig, *, now: datetime | None = None, say: Progress = quiet
+) -> dict[str, Any]:
     now = now or datetime.now(UTC)
     state = read_state(config.name)
     ring = ring_of(state)
@@ -87,29 +73,51 @@ def rotate_jwt(config: EnvConfig, *, now: datetime | None = None) -> dict[str, A
     previous = ring.active
     kid, dropped = rotate(ring, now=now, access_ttl_s=ttl)
     _save(config.name, state, ring)
-    _render_env_files(config, state)
-    restarted = _restart_running_slots(config, state)
+    say(f"new signing key {kid}; rolling the app slots onto it")
+    rolled = roll(config, state, say)
     details = {"env": config.name, "new_kid": kid, "previous_kid": previous, "dropped": dropped}
-    audited = record_audit(config, state, details) if restarted else False
+    audited = False
+    if rolled["restarted"]:  # no slot running: the database may be down too
+        say("recording the rotation in the audit log")
+        audited = record_audit(config, state, details | {"roll": rolled["mode"]})
     return {
         **details,
         "kids": sorted(ring.keys),
         "retire_at": {
             k: datetime.fromtimestamp(t, UTC).isoformat() for k, t in ring.retire_at.items()
         },
-        "restarted": restarted,
+        **rolled,
         "audited": audited,
     }
 
 
-def prune_jwt(config: EnvConfig, *, now: datetime | None = None) -> dict[str, Any]:
+def prune_jwt(
+    config: EnvConfig, *, now: datetime | None = None, say: Progress = quiet
+) -> dict[str, Any]:
     state = read_state(config.name)
     ring = ring_of(state)
     dropped = prune(ring, now or datetime.now(UTC))
     if dropped:
         _save(config.name, state, ring)
-    # Always re-rendered, so the slots' files match the ring even after a manual edit.
-    _render_env_files(config, state)
-    if dropped:
-        _restart_running_slots(config, state)
+        roll(config, state, say)
+    else:
+        # Always re-rendered, so the slots' files match the ring even after a manual edit.
+        render_env_files(config, state)
     return {"env": config.name, "dropped": dropped, "kids": sorted(ring.keys)}
+
+
+def roll_changed(config: EnvConfig, secret: str | None, *, say: Progress = quiet) -> dict[str, Any]:
+    """After a secret was changed where it lives (stack.json, the environment's app_env, a
+    FIXIA_SECRET_<NAME>_FILE): re-render the slots' files and roll the slots onto them."""
+    if secret is not None and not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,63}", secret):
+        raise FixiactlError(
+            f"cannot record secret {secret!r}",
+            hint="a short lower-case name, e.g. mercadopago-token or webhook-secret",
+        )
+    state = read_state(config.name)
+    rolled = roll(config, state, say)
+    audited = False
+    if secret and rolled["restarted"]:
+        say("recording the rotation in the audit log")
+        audited = record_audit(config, state, {"env": config.name, "roll": rolled["mode"]}, secret)
+    return {"env": config.name, "secret": secret, **rolled, "audited": audited}

@@ -62,6 +62,10 @@ class Supervisor:
         if self.info(name)["statename"] in ("RUNNING", "STARTING", "BACKOFF"):
             self._proxy().supervisor.stopProcess(name, True)
 
+    def signal(self, name: str, signal: str) -> None:
+        """e.g. HUP: PgBouncer re-reads its config and auth file without dropping clients."""
+        self._proxy().supervisor.signalProcess(name, signal)
+
     def info(self, name: str) -> dict[str, Any]:
         return cast(dict[str, Any], self._proxy().supervisor.getProcessInfo(name))
 

@@ -19,6 +19,7 @@ from fastapi import FastAPI
 
 from fixia.config import AuthSettings, Settings
 from fixia.main import create_app
+from fixiactl.errors import FixiactlError
 from fixiactl.secrets import rotate
 from fixiactl.stack.config import StackState, load_env, state_dir
 from tests.factories.accounts import Account, log_in, register
@@ -124,3 +125,25 @@ def test_cli_rotates_and_reports_json(stack_state: Path) -> None:
     assert f'"FIXIA_AUTH__JWT_ACTIVE_KID={result["new_kid"]}' not in env_file
     assert f"FIXIA_AUTH__JWT_ACTIVE_KID={result['new_kid']}" in env_file
     assert oct((stack_state / "stack.json").stat().st_mode & 0o777) == "0o600"
+
+
+def test_re_rendered_slot_files_keep_each_slots_release(stack_state: Path) -> None:
+    """A rotation rewrites both slots' files; a slot a deploy pointed at a release keeps it."""
+    (stack_state / "slots").mkdir()
+    release_env = "FIXIA_RELEASE=0.1.0-abcdef12\nFIXIA_GIT_SHA=abcdef12\n"
+    (stack_state / "slots" / "green.release.env").write_text(release_env)
+    result = rotate.rotate_jwt(load_env(ENV))
+    green = (stack_state / "app-green.env").read_text()
+    assert "FIXIA_RELEASE=0.1.0-abcdef12\n" in green and "FIXIA_GIT_SHA=abcdef12\n" in green
+    assert f"FIXIA_AUTH__JWT_ACTIVE_KID={result['new_kid']}\n" in green
+    assert "FIXIA_RELEASE=dev\n" in (stack_state / "app-blue.env").read_text()
+    assert result["mode"] == "none" and result["audited"] is False
+
+
+def test_roll_refuses_a_malformed_secret_name_and_renders_the_files(stack_state: Path) -> None:
+    with pytest.raises(FixiactlError, match="cannot record secret"):
+        rotate.roll_changed(load_env(ENV), "Webhook Secret; drop")
+    result = rotate.roll_changed(load_env(ENV), "webhook-secret")
+    assert result["mode"] == "none" and result["restarted"] == [] and result["audited"] is False
+    blue = (stack_state / "app-blue.env").read_text()
+    assert f"FIXIA_PAYMENTS__WEBHOOK_SECRET={'w' * 40}\n" in blue

@@ -1,0 +1,72 @@
+"""Rotate the app's database password on a running stack, every hop in turn:
+stack.json, PostgreSQL's role, PgBouncer's auth file (reloaded), the app slots (rolled).
+
+PostgreSQL holds one password per role, so the old one stops working for NEW logins at once.
+What keeps this free of failed requests: PostgreSQL keeps existing sessions, PgBouncer keeps
+its logged-in clients and its server connections across a reload, and the old slot's pool is
+already connected; it only serves until the new slot (new password) has taken the traffic.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import subprocess
+import time
+from typing import Any
+
+from fixiactl.errors import FixiactlError
+from fixiactl.secrets.roll import Progress, roll
+from fixiactl.secrets.rotate import quiet, record_audit, save_state
+from fixiactl.stack import postgres
+from fixiactl.stack.config import PGBIN, EnvConfig, read_state, state_dir
+from fixiactl.stack.controller import STATEMENT_TIMEOUT_MS
+from fixiactl.stack.supervisor import Supervisor
+
+LOGIN_TIMEOUT_S = 15.0
+
+
+def _login_through_pgbouncer(port: int, password: str) -> bool:
+    """One login as the app does it. It also hands PgBouncer the new SCRAM keys it uses for
+    its own next logins to PostgreSQL (auth_file holds only a SCRAM verifier)."""
+    done = subprocess.run(
+        [str(PGBIN / "psql"), "-h", "127.0.0.1", "-p", str(port), "-U", "fixia", "-d", "fixia",
+         "-Atc", "select 1"],
+        env={**os.environ, "PGPASSWORD": password, "PGCONNECT_TIMEOUT": "3"},
+        capture_output=True, text=True, timeout=10, check=False,
+    )  # fmt: skip
+    return done.returncode == 0 and done.stdout.strip() == "1"
+
+
+def rotate_db_password(config: EnvConfig, *, say: Progress = quiet) -> dict[str, Any]:
+    env, root = config.name, state_dir(config.name)
+    supervisor = Supervisor(root)
+    if not supervisor.running():
+        raise FixiactlError(
+            f"the {env} stack is not running", hint=f"fixiactl stack up --env {env}, then retry"
+        )
+    state = read_state(env)
+    state.db_password = secrets.token_urlsafe(24)
+    # stack.json first, so the password is never lost. If a step below fails, the live slot
+    # keeps its connections; running the command again sets a fresh password on every hop.
+    save_state(env, state)
+    say("PostgreSQL: new password for role fixia")
+    port = state.ports["postgres"]
+    postgres.ensure_app_database(root / "pg", port, state.db_password, STATEMENT_TIMEOUT_MS)
+    say("PgBouncer: new auth file, reloaded")
+    postgres.write_userlist(root / "pg", port, root / "pgbouncer" / "userlist.txt")
+    supervisor.signal("pgbouncer", "HUP")
+    deadline = time.monotonic() + LOGIN_TIMEOUT_S
+    while not _login_through_pgbouncer(state.ports["pgbouncer"], state.db_password):
+        if time.monotonic() > deadline:
+            raise FixiactlError(
+                "PgBouncer refuses the new password",
+                hint=f"see {root}/log/pgbouncer-internal.log, then run "
+                f"`fixiactl secrets rotate-db-password --env {env}` again (the live slot "
+                "keeps serving on its open connections)",
+            )
+        time.sleep(0.5)
+    say("rolling the app slots onto the new password")
+    rolled = roll(config, state, say)
+    audited = record_audit(config, state, {"env": env, "roll": rolled["mode"]}, "database")
+    return {"env": env, "secret": "database", **rolled, "audited": audited}
