@@ -128,7 +128,11 @@ def promote(
     with operator_errors():
         source = promotion.check(release, to)
         opts = DeployOptions(
-            env=to, release_id=release, strategy=strategy, steps=parse_steps(None, strategy)
+            env=to,
+            release_id=release,
+            strategy=strategy,
+            steps=parse_steps(None, strategy),
+            promoted_from=None if source == promotion.FIRST else source,
         )
         with progress(not as_json) as step:
             step(f"{release} passed {source}: deploying to {to}")
