@@ -91,6 +91,7 @@ def _report(result: dict[str, Any], as_json: bool) -> None:
 def rollback(
     env: Annotated[str, EnvOption] = "dev",
     yes: Annotated[bool, typer.Option("--yes", help="Confirm a rollback-unsafe target")] = False,
+    ready_timeout: Annotated[float, typer.Option(help="Seconds to wait for readiness")] = 60,
     as_json: Annotated[bool, JsonOption] = False,
 ) -> None:
     """Back to the previous release at once (its install is kept): no smoke, no hold."""
@@ -111,6 +112,7 @@ def rollback(
             strategy="blue-green",
             steps=[100],
             fast_track=True,
+            ready_timeout_s=ready_timeout,
             rollback_of=last[-1]["deploy_id"] if last else None,
         )
         with progress(not as_json) as step:

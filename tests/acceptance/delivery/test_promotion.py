@@ -34,7 +34,8 @@ STAGES = ("development", "staging")
 # Light, bounded load: enough requests for the analysis to judge a step (>= 50), no more.
 LOAD = {"connections": 4, "delay_ms": 50, "max_s": 240, "max_requests": 30_000}
 # The yaml's two workers per slot start slowly on a busy 2-core box.
-READY = ("--ready-timeout", "180")
+READY_S = 300
+READY = ("--ready-timeout", str(READY_S))
 
 
 @dataclass
@@ -91,6 +92,18 @@ def _said(result: subprocess.CompletedProcess[str]) -> str:
     return " ".join(result.stderr.split())
 
 
+def _wait_ready(pipe: Pipeline, stage: str, timeout_s: float) -> None:
+    ports = json.loads((pipe.root / stage / "stack.json").read_text())["ports"]
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{ports['http']}/readyz", timeout=5).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(2)
+
+
 def _build(pipe: Pipeline, workdir: Path) -> str:
     """A release of HEAD, built from a clone (a release is exactly a commit)."""
     clone = workdir / "fixia"
@@ -124,7 +137,8 @@ def pipe(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
             _, err = proc.communicate(timeout=600)
             if proc.returncode and "did not become ready" in err:
                 # Two workers per slot (the yaml's) can take longer than `up`'s 60 s on a
-                # saturated box; `up` is idempotent, so a second run waits again.
+                # saturated box: give them time, then `up` again (idempotent) must succeed.
+                _wait_ready(pipe, stage, READY_S)
                 again = pipe.run("stack", "up", "--env", stage, "--json", timeout=600)
                 proc.returncode, err = again.returncode, again.stderr
             assert proc.returncode == 0, f"stack up --env {stage}:\n{err[-3000:]}"
@@ -177,7 +191,7 @@ def test_a_release_rolled_back_in_development_may_not_reach_staging(pipe: Pipeli
     )
     assert result.returncode == 0 and data["result"] == "promoted", (data, result.stderr)
     assert load.failed == 0, load
-    back = pipe.run("rollback", "--env", "development", "--json")
+    back = pipe.run("rollback", "--env", "development", *READY, "--json")
     assert back.returncode == 0, back.stderr
     assert pipe.serving("development") == "dev"
 

@@ -267,3 +267,14 @@ def test_promoting_a_faulty_release_to_production_is_refused(
     assert skipped.exit_code == 1 and f"{faulty.id} has not passed development" in said(
         skipped.output
     )
+
+
+def test_the_checkout_release_has_its_migrations_for_a_rollback() -> None:
+    """`fixiactl rollback` back to what `stack up` started (release "dev", an editable install)
+    runs the migration gate on it: its migrations are the checkout's source tree."""
+    from fixiactl.deploy.migrations import scan_migrations
+    from fixiactl.deploy.releases import checkout_release
+    from fixiactl.deploy.slots import migrations_dir
+
+    found = migrations_dir(checkout_release())
+    assert found.name == "versions" and scan_migrations(found).heads()
