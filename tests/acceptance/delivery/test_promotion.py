@@ -21,11 +21,13 @@ import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+import yaml
 
 from tests.acceptance.delivery.conftest import FIXIACTL, ROOT, _require
 from tests.acceptance.delivery.load import Load, LoadResult
@@ -167,8 +169,6 @@ def _under_load(
 
 
 def test_stages_run_their_pipeline_definitions(pipe: Pipeline) -> None:
-    import yaml
-
     for stage in STAGES:
         spec = yaml.safe_load((ROOT / "deploy" / "environments" / f"{stage}.yaml").read_text())
         env_file = (pipe.root / stage / "app-blue.env").read_text().splitlines()
@@ -238,8 +238,6 @@ def test_a_release_that_passed_development_is_promoted_to_staging(pipe: Pipeline
 
 
 def test_dora_lead_time_counts_the_promotion(pipe: Pipeline) -> None:
-    from datetime import datetime
-
     out = pipe.run("dora", "--env", "staging", "--json")
     assert out.returncode == 0, out.stderr
     figures = json.loads(out.stdout)
