@@ -91,6 +91,7 @@ def _report(result: dict[str, Any], as_json: bool) -> None:
 def rollback(
     env: Annotated[str, EnvOption] = "dev",
     yes: Annotated[bool, typer.Option("--yes", help="Confirm a rollback-unsafe target")] = False,
+    ready_timeout: Annotated[float, typer.Option(help="Seconds to wait for readiness")] = 60,
     as_json: Annotated[bool, JsonOption] = False,
 ) -> None:
     """Back to the previous release at once (its install is kept): no smoke, no hold."""
@@ -111,6 +112,7 @@ def rollback(
             strategy="blue-green",
             steps=[100],
             fast_track=True,
+            ready_timeout_s=ready_timeout,
             rollback_of=last[-1]["deploy_id"] if last else None,
         )
         with progress(not as_json) as step:
@@ -122,13 +124,23 @@ def promote(
     release: Annotated[str, typer.Argument(help="Release id")],
     to: Annotated[str, typer.Option("--to", help="Target environment")],
     strategy: Annotated[str, typer.Option(help="blue-green or canary")] = "canary",
+    steps: Annotated[str | None, typer.Option(help="Canary weights, e.g. 5,25,50,100")] = None,
+    hold: Annotated[float, typer.Option(help="Seconds each step is analysed")] = 10.0,
+    ready_timeout: Annotated[float, typer.Option(help="Seconds to wait for readiness")] = 60,
     as_json: Annotated[bool, JsonOption] = False,
 ) -> None:
-    """Deploy RELEASE to an environment only if it was promoted in the one before it."""
+    """Deploy RELEASE to an environment only if it passed the one before it (the pipeline is
+    deploy/environments/*.yaml's `promotes_from`)."""
     with operator_errors():
         source = promotion.check(release, to)
         opts = DeployOptions(
-            env=to, release_id=release, strategy=strategy, steps=parse_steps(None, strategy)
+            env=to,
+            release_id=release,
+            strategy=strategy,
+            steps=parse_steps(steps, strategy),
+            step_hold_s=hold,
+            ready_timeout_s=ready_timeout,
+            promoted_from=None if source == promotion.FIRST else source,
         )
         with progress(not as_json) as step:
             step(f"{release} passed {source}: deploying to {to}")

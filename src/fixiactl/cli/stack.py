@@ -9,6 +9,7 @@ import typer
 from rich.table import Table
 
 from fixiactl.cli.common import EnvOption, JsonOption, console, emit_json, operator_errors, progress
+from fixiactl.deploy import requirements
 from fixiactl.errors import FixiactlError
 from fixiactl.stack import controller
 from fixiactl.stack.config import EnvConfig, load_env, state_dir
@@ -68,6 +69,7 @@ def up(
     with operator_errors(), progress(not as_json) as step:
         config = load_env(env, base_port)
         apply_overrides(config, slots, app_env or [])
+        requirements.check(config)  # e.g. production's payment token: refused before starting
         components = controller.up(config, step, with_monitoring=with_monitoring)
     if as_json:
         emit_json([c.as_dict() for c in components])

@@ -1,7 +1,8 @@
 """DORA figures from the durable deploy log, and the same figures as textfile metrics.
 
 - deployment frequency: promoted deploys per day over the window;
-- lead time: commit time -> promoted, median over promoted deploys;
+- lead time: commit time -> promoted, median over promoted deploys, promotions included (in
+  production every deploy is a promotion, so there it is commit -> in production);
 - change failure rate: (rolled back + failed + promoted-then-manually-rolled-back) / deploys;
 - time to restore: first exposure -> traffic back on a good release (automatic rollbacks), or
   promoted -> manual rollback completed, median.
@@ -54,6 +55,8 @@ def compute(env: str, window_days: float = 7.0, now: float | None = None) -> dic
         "window_days": window_days,
         "deploys": len(deploys),
         "promoted": len(promoted),
+        # Of those, deploys by `fixiactl promote` (a release that passed the previous stage).
+        "promotions": sum(1 for e in promoted if e.get("promoted_from")),
         "failures": len(failures),
         "deployment_frequency_per_day": len(promoted) / window_days,
         "lead_time_seconds": _median(lead_times),

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from fixiactl.deploy import analysis, dora, slots, smoke
+from fixiactl.deploy import analysis, dora, requirements, slots, smoke
 from fixiactl.deploy.analysis import FAIL, INSUFFICIENT_DATA, Judgement, Thresholds
 from fixiactl.deploy.haproxy import Runtime
 from fixiactl.deploy.journal import Journal, Slots
@@ -23,7 +23,7 @@ from fixiactl.deploy.preflight import (
 from fixiactl.deploy.recovery import measure_recovery
 from fixiactl.deploy.releases import Release, load
 from fixiactl.errors import FixiactlError
-from fixiactl.stack.config import read_state, state_dir
+from fixiactl.stack.config import load_env, read_state, state_dir
 
 Progress = Callable[[str], None]
 
@@ -43,6 +43,7 @@ class DeployOptions:
     allow_contract: bool = False
     fast_track: bool = False  # rollback: no smoke, no analysis hold
     rollback_of: str | None = None  # the deploy a `fixiactl rollback` undoes
+    promoted_from: str | None = None  # `fixiactl promote`: the stage the release passed
 
 
 class StepFailed(Exception):
@@ -64,13 +65,15 @@ class Deployer:
     ) -> None:
         self.opts = opts
         self.say = progress
+        self.release: Release = load(opts.release_id)
+        # Before the stack is even looked at: what the environment refuses, said plainly.
+        requirements.check(load_env(opts.env), self.release)
         self.stack = read_state(opts.env)
         self.runtime = Runtime(state_dir(opts.env))
         self.metrics = metrics or SlotMetrics(self.stack.ports)
         self.thresholds = thresholds or analysis.load_thresholds()
         self.restore = restore or BackupRestorePoints()
         self.slots = Slots.load(opts.env)
-        self.release: Release = load(opts.release_id)
         self.id = f"d{time.strftime('%Y%m%d%H%M%S')}-{secrets.token_hex(2)}"
         self.journal = Journal(opts.env, self.id)
         self.active, self.idle = self.slots.active, self.slots.idle
@@ -97,6 +100,7 @@ class Deployer:
             commit_time=self.release.commit_time,
             migrations=gate.as_dict(),
             fast_track=opts.fast_track,
+            promoted_from=opts.promoted_from,
         )
         front0 = self.runtime.front_door()
         base0 = self.metrics.snapshot(self.active) or Snapshot()
@@ -115,6 +119,7 @@ class Deployer:
         outcome |= {
             "strategy": opts.strategy,
             "rollback_of": opts.rollback_of,
+            "promoted_from": opts.promoted_from,
             "commit_time": self.release.commit_time,
             "requests": front1[0] - front0[0],
             "failed_requests": front1[1] - front0[1],

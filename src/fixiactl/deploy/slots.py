@@ -81,6 +81,10 @@ def migrate(env: str, stack: StackState, release: Release) -> str:
 
 def migrations_dir(release: Release) -> Path:
     found = sorted(release.venv.glob("lib/python*/site-packages/fixia/migrations/versions"))
+    if not found and release.venv_dir:
+        # The checkout's venv (release "dev") installs fixia editable: its migrations are in
+        # the source tree. Without this, rolling back to what `stack up` started failed.
+        found = sorted(Path(release.path).glob("src/fixia/migrations/versions"))
     if not found:
         raise FixiactlError(f"release {release.id} has no migrations directory")
     return found[0]
