@@ -71,6 +71,10 @@ def test_prometheus_scrapes_each_slot_under_its_slot_label(
     app = [t for t in targets if t["labels"]["job"] == "fixia-app"]
     assert sorted(t["labels"]["slot"] for t in app) == ["blue", "green"]
     assert {t["scrapeInterval"] for t in app} == {"1s"}
+    # The per-job interval keeps the monitoring integrity check green.
+    check = monitored.run("slo", "check-metrics", "--env", monitored.env, "--json", timeout=120)
+    assert json.loads(check.stdout)["dangling"] == {}, check.stdout + check.stderr
+    assert check.returncode == 0
 
 
 def test_a_failing_canary_is_rolled_back_on_prometheus_data(
