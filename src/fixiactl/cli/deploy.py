@@ -15,6 +15,11 @@ from fixiactl.deploy.journal import Slots, deploy_events, deploy_records
 from fixiactl.errors import FixiactlError
 
 STRATEGIES = ("blue-green", "canary")
+MetricsSourceOption = typer.Option(
+    "--metrics-source",
+    help="Where canary analysis reads metrics: slots (their own /metrics) or prometheus "
+    "(the stack's, from --monitoring). Default: the environment's metrics_source, else slots.",
+)
 
 
 def parse_steps(text: str | None, strategy: str) -> list[int]:
@@ -42,6 +47,7 @@ def deploy(
     ready_timeout: Annotated[float, typer.Option(help="Seconds to wait for readiness")] = 60,
     tick: Annotated[float, typer.Option(help="Seconds between measurements")] = 1.0,
     allow_contract: Annotated[bool, typer.Option(help="Run contract migrations")] = False,
+    metrics_source: Annotated[str | None, MetricsSourceOption] = None,
     as_json: Annotated[bool, JsonOption] = False,
 ) -> None:
     """Deploy RELEASE with analysis at every step, promote or roll back automatically."""
@@ -66,6 +72,7 @@ def deploy(
             ready_timeout_s=ready_timeout,
             tick_s=tick,
             allow_contract=allow_contract,
+            metrics_source=metrics_source,
         )
         with progress(not as_json) as step:
             result = Deployer(opts, step).run()
@@ -127,6 +134,7 @@ def promote(
     steps: Annotated[str | None, typer.Option(help="Canary weights, e.g. 5,25,50,100")] = None,
     hold: Annotated[float, typer.Option(help="Seconds each step is analysed")] = 10.0,
     ready_timeout: Annotated[float, typer.Option(help="Seconds to wait for readiness")] = 60,
+    metrics_source: Annotated[str | None, MetricsSourceOption] = None,
     as_json: Annotated[bool, JsonOption] = False,
 ) -> None:
     """Deploy RELEASE to an environment only if it passed the one before it (the pipeline is
@@ -141,6 +149,7 @@ def promote(
             step_hold_s=hold,
             ready_timeout_s=ready_timeout,
             promoted_from=None if source == promotion.FIRST else source,
+            metrics_source=metrics_source,
         )
         with progress(not as_json) as step:
             step(f"{release} passed {source}: deploying to {to}")
@@ -207,7 +216,9 @@ def _explain(env: str, deploy_id: str, as_json: bool) -> None:
     if as_json:
         emit_json(records)
         return
-    table = Table(title=f"Deploy {deploy_id}")
+    started = next((r for r in records if r.get("event") == "started"), {})
+    source = started.get("metrics_source", "slots")
+    table = Table(title=f"Deploy {deploy_id} (metrics from {source})")
     for column in ("time", "what", "step", "canary", "baseline", "verdict / detail"):
         table.add_column(column)
     for r in records:
@@ -215,7 +226,7 @@ def _explain(env: str, deploy_id: str, as_json: bool) -> None:
             c, b = r["canary"], r["baseline"]
             table.add_row(
                 _time(r["ts"]),
-                f"measure +{r['elapsed_s']}s",
+                f"measure +{r['elapsed_s']}s ({r.get('source', source)})",
                 f"{r['step']} %",
                 f"{c['errors']:.0f}/{c['requests']:.0f}",
                 f"{b['errors']:.0f}/{b['requests']:.0f}",

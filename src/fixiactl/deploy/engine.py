@@ -13,15 +13,17 @@ from fixiactl.deploy import analysis, dora, requirements, slots, smoke
 from fixiactl.deploy.analysis import FAIL, INSUFFICIENT_DATA, Judgement, Thresholds
 from fixiactl.deploy.haproxy import Runtime
 from fixiactl.deploy.journal import Journal, Slots
-from fixiactl.deploy.metrics import MetricsSource, SlotMetrics, Snapshot
+from fixiactl.deploy.metrics import MetricsSource, Snapshot
 from fixiactl.deploy.preflight import (
     BackupRestorePoints,
     RestorePoints,
     check_stack,
     migration_gate,
 )
+from fixiactl.deploy.prometheus import open_source
 from fixiactl.deploy.recovery import measure_recovery
 from fixiactl.deploy.releases import Release, load
+from fixiactl.deploy.window import StepWindow
 from fixiactl.errors import FixiactlError
 from fixiactl.stack.config import load_env, read_state, state_dir
 
@@ -44,6 +46,7 @@ class DeployOptions:
     fast_track: bool = False  # rollback: no smoke, no analysis hold
     rollback_of: str | None = None  # the deploy a `fixiactl rollback` undoes
     promoted_from: str | None = None  # `fixiactl promote`: the stage the release passed
+    metrics_source: str | None = None  # slots|prometheus; None: the environment's setting
 
 
 class StepFailed(Exception):
@@ -70,7 +73,9 @@ class Deployer:
         requirements.check(load_env(opts.env), self.release)
         self.stack = read_state(opts.env)
         self.runtime = Runtime(state_dir(opts.env))
-        self.metrics = metrics or SlotMetrics(self.stack.ports)
+        # A fast-track rollback analyses nothing: it must not depend on Prometheus being up.
+        kind = "slots" if opts.fast_track else opts.metrics_source
+        self.metrics = metrics or open_source(opts.env, self.stack.ports, kind)
         self.thresholds = thresholds or analysis.load_thresholds()
         self.restore = restore or BackupRestorePoints()
         self.slots = Slots.load(opts.env)
@@ -89,6 +94,8 @@ class Deployer:
         gate = migration_gate(
             opts.env, self.stack, self.release, str(serving), allow_contract=opts.allow_contract
         )
+        # Read before anything changes: an unreachable source stops the deploy here, clearly.
+        base0 = self.metrics.snapshot(self.active) or Snapshot()
         started = time.monotonic()
         self.journal.event(
             "started",
@@ -101,9 +108,9 @@ class Deployer:
             migrations=gate.as_dict(),
             fast_track=opts.fast_track,
             promoted_from=opts.promoted_from,
+            metrics_source=self.metrics.name,
         )
         front0 = self.runtime.front_door()
-        base0 = self.metrics.snapshot(self.active) or Snapshot()
         try:
             self._prepare(gate.pending and gate)
             pre = (self.metrics.snapshot(self.active) or Snapshot()).minus(base0)
@@ -192,28 +199,34 @@ class Deployer:
         self.say(f"{self.idle} at {weight} % of traffic")
 
     def _analyse(self, weight: int, fallback: Snapshot) -> tuple[Judgement, Snapshot]:
-        """Measure until the step's hold time has passed with enough data, or a FAIL. With
-        every request on the canary (100 %), the last baseline measured stands in."""
+        """Measure until the step's hold time is covered by samples with enough data, or a
+        FAIL. With every request on the canary (100 %), the last baseline measured stands in.
+        The hold counts sample time, not wall time: a Prometheus source's scrape lag never
+        shortens the data a PASS rests on."""
         opts = self.opts
-        c0 = self.metrics.snapshot(self.idle) or Snapshot()
-        b0 = self.metrics.snapshot(self.active) or Snapshot()
-        start = time.monotonic()
-        baseline = fallback
+        window = StepWindow(
+            self.metrics, self.idle, self.active if weight < 100 else None, time.time()
+        )
+        window.read()  # opens the window at once when the source reads on demand
+        start, baseline = time.monotonic(), fallback
         while True:
             time.sleep(opts.tick_s)
             elapsed = time.monotonic() - start
-            now_c = self.metrics.snapshot(self.idle)
-            if now_c is None:
-                return Judgement(FAIL, [f"{self.idle}'s /metrics is unreachable"]), baseline
-            canary = now_c.minus(c0)
-            if weight < 100:
-                baseline = (self.metrics.snapshot(self.active) or b0).minus(b0)
-            j = analysis.judge(canary, baseline, self.thresholds)
+            reading = window.read()
+            if reading.slot_down:
+                return Judgement(FAIL, [reading.why]), baseline
+            baseline = reading.baseline or baseline
+            if reading.canary is None:
+                j = Judgement(INSUFFICIENT_DATA, [reading.why])
+            else:
+                j = analysis.judge(reading.canary, baseline, self.thresholds)
             self.journal.record(
                 "measurement",
                 step=weight,
                 elapsed_s=round(elapsed, 2),
-                canary=canary.as_dict(),
+                covered_s=round(reading.covered_s, 2),
+                source=self.metrics.name,
+                canary=(reading.canary or Snapshot()).as_dict(),
                 baseline=baseline.as_dict(),
                 **j.as_dict(),
             )
@@ -222,9 +235,9 @@ class Deployer:
                 return j, baseline
             if j.verdict == INSUFFICIENT_DATA and elapsed > opts.step_deadline_s:
                 j.verdict = FAIL
-                j.reasons.append(f"still too little traffic after {opts.step_deadline_s:.0f} s")
+                j.reasons.append(f"still too little data after {opts.step_deadline_s:.0f} s")
                 return j, baseline
-            if j.verdict != INSUFFICIENT_DATA and elapsed >= opts.step_hold_s:
+            if j.verdict != INSUFFICIENT_DATA and reading.covered_s >= opts.step_hold_s:
                 return j, baseline
 
     def _roll_back(self, pre: Snapshot, weight: int, judgement: Judgement) -> dict[str, Any]:

@@ -2,17 +2,21 @@
 
 Counters only ever grow while a process lives, so a step's numbers are the difference of two
 snapshots of the same slot. Probe routes are left out: HAProxy's health checks would
-otherwise drown a canary's few real requests in successes.
+otherwise drown a canary's few real requests in successes. The other source, Prometheus,
+lives in fixiactl.deploy.prometheus and produces the same snapshots.
 """
 
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass, field
 from typing import Protocol
 
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
+
+from fixiactl.errors import FixiactlError
 
 REQUESTS = "fixia_http_requests"  # the parser strips _total
 DURATION = "fixia_http_request_duration_seconds"
@@ -25,11 +29,17 @@ class Snapshot:
     errors: float = 0.0
     # upper bound -> cumulative count, as in the exposition format
     buckets: dict[float, float] = field(default_factory=dict)
+    # When the numbers were sampled (Unix seconds): read time for a slot, scrape time for
+    # Prometheus, which may lag by up to its scrape interval.
+    at: float | None = None
+    # Counter resets the source saw (Prometheus' resets()): a restart it can prove even when
+    # the new process has already counted past the old totals.
+    generation: int = 0
 
     def minus(self, earlier: Snapshot) -> Snapshot:
-        """The traffic between two snapshots. A restarted process (counters went down)
-        counts from zero rather than producing negative numbers."""
-        if self.requests < earlier.requests:
+        """The traffic between two snapshots. A restarted process (counters went down, or a
+        reset seen by the source) counts from zero rather than producing wrong numbers."""
+        if self.requests < earlier.requests or self.generation != earlier.generation:
             return self
         return Snapshot(
             requests=self.requests - earlier.requests,
@@ -37,6 +47,8 @@ class Snapshot:
             buckets={
                 le: count - earlier.buckets.get(le, 0.0) for le, count in self.buckets.items()
             },
+            at=self.at,
+            generation=self.generation,
         )
 
     def as_dict(self) -> dict[str, object]:
@@ -44,6 +56,7 @@ class Snapshot:
             "requests": self.requests,
             "errors": self.errors,
             "buckets": {("+Inf" if math.isinf(k) else str(k)): v for k, v in self.buckets.items()},
+            "at": self.at,
         }
 
 
@@ -65,13 +78,26 @@ def parse(text: str) -> Snapshot:
     return snap
 
 
+class MetricsUnavailable(FixiactlError):
+    """The source itself cannot give fresh numbers (Prometheus down, scrapes stale). Unlike
+    an unreadable slot this says nothing about the release: the step has no data, which is
+    INSUFFICIENT_DATA (extend, then fail at the deadline), never a PASS."""
+
+
 class MetricsSource(Protocol):
+    name: str  # recorded in the verdict log: "slots" or "prometheus"
+    interval_s: float  # how often new numbers can appear (0: on every read)
+
     def snapshot(self, slot: str) -> Snapshot | None:
-        """None when the slot cannot be read (stopped, or no /metrics)."""
+        """None when the slot cannot be read (stopped, or no /metrics). Raises
+        MetricsUnavailable when the source cannot answer for any slot."""
 
 
 class SlotMetrics:
     """Each slot's own /metrics on its own port: no Prometheus needed, no scrape delay."""
+
+    name = "slots"
+    interval_s = 0.0
 
     def __init__(self, ports: dict[str, int], timeout_s: float = 2.0) -> None:
         self.ports = ports
@@ -84,4 +110,6 @@ class SlotMetrics:
             return None
         if response.status_code != 200:
             return None
-        return parse(response.text)
+        snap = parse(response.text)
+        snap.at = time.time()
+        return snap

@@ -10,7 +10,7 @@ import time
 from typing import Any
 
 from fixiactl.deploy.analysis import Thresholds, quantile
-from fixiactl.deploy.metrics import MetricsSource, Snapshot
+from fixiactl.deploy.metrics import MetricsSource, MetricsUnavailable, Snapshot
 
 
 def _rate(s: Snapshot) -> float:
@@ -34,6 +34,14 @@ def window_ok(window: Snapshot, pre: Snapshot, t: Thresholds) -> tuple[bool, dic
     return window.requests > 0 and error_ok and latency_ok, facts
 
 
+def _read(metrics: MetricsSource, slot: str, last: Snapshot) -> Snapshot:
+    """No fresh numbers (slot unreadable, source down) is an empty window: not recovered."""
+    try:
+        return metrics.snapshot(slot) or last
+    except MetricsUnavailable:
+        return last
+
+
 def measure_recovery(
     metrics: MetricsSource,
     slot: str,
@@ -43,11 +51,13 @@ def measure_recovery(
     window_s: float = 2.0,
 ) -> dict[str, Any]:
     start = time.monotonic()
-    last = metrics.snapshot(slot) or Snapshot()
+    last = _read(metrics, slot, Snapshot())
+    # A window shorter than the source's interval would often hold no new sample.
+    window_s = max(window_s, metrics.interval_s + 0.5)
     windows = []
     while time.monotonic() - start < timeout_s:
         time.sleep(window_s)
-        current = metrics.snapshot(slot) or last
+        current = _read(metrics, slot, last)
         ok, facts = window_ok(current.minus(last), pre, t)
         last = current
         windows.append(facts)

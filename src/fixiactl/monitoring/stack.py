@@ -184,6 +184,7 @@ def render(config: EnvConfig, stack: StackState, jinja: Environment, deploy: Pat
         "state": state,
         "ports": stack.ports,
         "scrape_interval": config.scrape_interval,
+        "app_scrape_interval": config.app_scrape_interval or config.scrape_interval,
         "secrets": state / "alertmanager" / "secrets",
         "local": True,
         "receiver_url": receiver,

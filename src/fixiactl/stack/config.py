@@ -59,6 +59,10 @@ class EnvConfig:
     scrape_interval: str = "15s"
     alert_for: str = ""  # overrides every rule's `for:` when set
     alert_group_wait: str = "30s"
+    app_scrape_interval: str = ""  # the app slots' job alone ("": scrape_interval)
+    # Where `fixiactl deploy` reads canary metrics: "slots" (their own /metrics) or
+    # "prometheus" (needs --monitoring; adds up to a scrape interval of detection latency).
+    metrics_source: str = "slots"
     backup: dict[str, Any] = field(default_factory=dict)  # [backup] table: fixiactl.backup
 
 

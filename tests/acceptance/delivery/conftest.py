@@ -63,6 +63,21 @@ def downgrade() -> None:
 '''
 
 
+def run_fixiactl(
+    releases_dir: Path, *args: str, timeout: float = 600
+) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "FIXIACTL_RELEASES_DIR": str(releases_dir)}
+    return subprocess.run(
+        [FIXIACTL, *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
 @dataclass
 class Ctl:
     env: str
@@ -72,16 +87,7 @@ class Ctl:
     releases_dir: Path
 
     def run(self, *args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
-        env = {**os.environ, "FIXIACTL_RELEASES_DIR": str(self.releases_dir)}
-        return subprocess.run(
-            [FIXIACTL, *args],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
+        return run_fixiactl(self.releases_dir, *args, timeout=timeout)
 
     def deploy(self, release: str, *args: str) -> tuple[int, dict[str, object], str]:
         result = self.run("deploy", release, "--env", self.env, "--json", *args)
@@ -98,7 +104,7 @@ class Ctl:
         return list(json.loads(out.stdout))
 
 
-def _require(binary: str) -> None:
+def require(binary: str) -> None:
     if shutil.which(binary) is None:
         message = f"{binary} is not installed (scripts/install-system-deps --stack)"
         if IN_CI:
@@ -107,9 +113,15 @@ def _require(binary: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def ctl(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ctl]:
+def releases_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Shared by every stack of the suite: a release is built once and deploys anywhere."""
+    return tmp_path_factory.mktemp("releases")
+
+
+@pytest.fixture(scope="session")
+def ctl(releases_dir: Path) -> Iterator[Ctl]:
     for binary in ("wrk", "haproxy", "pgbouncer", "redis-server"):
-        _require(binary)
+        require(binary)
     env = f"test-delivery-{uuid.uuid4().hex[:6]}"
     result = subprocess.run(
         [FIXIACTL, "stack", "up", "--env", env, "--base-port", "0", "--json"],
@@ -130,7 +142,7 @@ def ctl(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ctl]:
             http=f"http://127.0.0.1:{ports['http']}",
             ports=ports,
             state=state,
-            releases_dir=tmp_path_factory.mktemp("releases"),
+            releases_dir=releases_dir,
         )
     finally:
         stack_module.stop_and_remove(env, state)
@@ -157,7 +169,7 @@ def source(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def build(ctl: Ctl, source: Path) -> Callable[..., str]:
+def build(releases_dir: Path, source: Path) -> Callable[..., str]:
     built: dict[tuple[str, ...], str] = {}
 
     def _build(*faults: str, commit: str | None = None, files: dict[str, str] | None = None) -> str:
@@ -170,7 +182,9 @@ def build(ctl: Ctl, source: Path) -> Callable[..., str]:
             _git(source, "add", "-A")
             _git(source, "commit", "--quiet", "--allow-empty", "-m", commit)
         args = [a for f in faults for a in ("--fault", f)]
-        result = ctl.run("release", "build", "--source", str(source), "--json", *args)
+        result = run_fixiactl(
+            releases_dir, "release", "build", "--source", str(source), "--json", *args
+        )
         assert result.returncode == 0, result.stderr
         built[key] = json.loads(result.stdout)["id"]
         return built[key]
