@@ -29,7 +29,7 @@ import httpx
 import pytest
 import yaml
 
-from tests.acceptance.delivery.conftest import FIXIACTL, ROOT, _require
+from tests.acceptance.delivery.conftest import FIXIACTL, ROOT, require
 from tests.acceptance.delivery.load import Load, LoadResult
 
 STAGES = ("development", "staging")
@@ -126,7 +126,7 @@ def _build(pipe: Pipeline, workdir: Path) -> str:
 @pytest.fixture(scope="module")
 def pipe(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
     for binary in ("wrk", "haproxy", "pgbouncer", "redis-server"):
-        _require(binary)
+        require(binary)
     # Not under pytest's mode-700 temporary directory: PostgreSQL runs as `postgres`.
     root = Path(tempfile.mkdtemp(prefix="fixia-promotion-", dir="/var/tmp"))
     root.chmod(0o755)
