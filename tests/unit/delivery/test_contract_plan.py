@@ -107,3 +107,58 @@ def test_rollback_to_an_unsafe_release_needs_confirmation(
     declined = runner.invoke(app, ["rollback", "--env", "unit"], input="n\n")
     assert declined.exit_code == 1 and "Roll back anyway?" in declined.output
     assert Slots.load("unit").active == "green"
+
+
+def _contract_phase(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, applied_after: str, fails: bool
+) -> tuple[dict[str, object], Slots]:
+    """The contract phase with the migration run replaced (no stack): what it reports and
+    marks, given which revision the database reached."""
+    from fixiactl.deploy import contract
+    from fixiactl.deploy.journal import Journal
+    from fixiactl.deploy.releases import checkout_release
+    from fixiactl.errors import FixiactlError
+
+    monkeypatch.setenv("FIXIACTL_STATE_ROOT", str(tmp_path / "state"))
+    versions = tmp_path / "versions"
+    versions.mkdir(parents=True)
+    chain(versions, "eecc")
+
+    def migrate(*_args: object) -> str:
+        if fails:
+            raise FixiactlError("migrations failed", hint="DuplicateObject: boom")
+        return ""
+
+    monkeypatch.setattr(contract.slot_ops, "migrate", migrate)
+    monkeypatch.setattr(contract.slot_ops, "migrations_dir", lambda _r: versions)
+    monkeypatch.setattr(contract, "applied_revisions", lambda *_a: {applied_after})
+    plan = plan_migrations(scan_migrations(versions).pending({"r2"}))
+    slots = Slots(previous="old")
+    out = contract.run_contract(
+        env="unit", stack=None, release=checkout_release(), plan=plan, slots=slots,  # type: ignore[arg-type]
+        retired=["old", "older"], journal=Journal("unit", "d1"), restore_point="rp-1",
+    )  # fmt: skip
+    return out, Slots.load("unit")
+
+
+def test_a_contract_that_ran_makes_the_retired_releases_unsafe(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out, saved = _contract_phase(tmp_path, monkeypatch, "r4", fails=False)
+    assert out == {
+        "contract": {"ran": ["r3", "r4"], "pending": [], "rollback_unsafe": ["old", "older"]}
+    }
+    assert saved.rollback_unsafe == ["old", "older"]
+
+
+def test_a_failed_contract_says_how_to_recover_and_marks_only_what_ran(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out, saved = _contract_phase(tmp_path, monkeypatch, "r2", fails=True)
+    assert out["result"] == "failed" and out["stage"] == "contract"
+    assert "fixiactl restore --to rp-1 --env unit" in str(out["hint"])
+    assert out["contract"] == {"ran": [], "pending": ["r3", "r4"], "rollback_unsafe": []}
+    assert saved.rollback_unsafe == []  # nothing contracted: the old release is still safe
+    # The first contract went in, the second failed: the old release is unsafe already.
+    _out, saved = _contract_phase(tmp_path / "b", monkeypatch, "r3", fails=True)
+    assert saved.rollback_unsafe == ["old", "older"]
