@@ -13,7 +13,7 @@ import time
 from typing import Any
 
 from fixiactl.deploy.haproxy import Runtime
-from fixiactl.deploy.journal import Slots
+from fixiactl.deploy.journal import Slots, deploy_records
 from fixiactl.stack import postgres
 from tests.acceptance.delivery.conftest import Ctl
 from tests.acceptance.delivery.load import Load
@@ -63,7 +63,7 @@ def test_contract_runs_once_the_old_release_has_retired(ctl: Ctl, releases: dict
     old_slot = Slots.load(ctl.env).active
     assert _hint_column(ctl)
     outcome: dict[str, Any] = {}
-    args = ("--steps", "25,100", "--hold", "5", "--allow-contract")
+    args = ("--steps", "25,100", "--hold", "8", "--allow-contract")
 
     def run() -> None:
         outcome["code"], outcome["data"], outcome["err"] = ctl.deploy(releases["contract"], *args)
@@ -73,16 +73,20 @@ def test_contract_runs_once_the_old_release_has_retired(ctl: Ctl, releases: dict
         thread = threading.Thread(target=run)
         thread.start()
         deploy_id = _wait_for(lambda: _new_deploy_id(ctl, known), 60)
-        _wait_for(lambda: [r for r in ctl.records(deploy_id) if r["kind"] == "shift"], 120)
+        # Read in process (not through `deploy explain`): the observation must be prompt.
+        _wait_for(
+            lambda: [r for r in deploy_records(ctl.env, deploy_id) if r["kind"] == "shift"], 120
+        )
         # The canary takes traffic; the old release still serves and reads the column.
+        old = Runtime(ctl.state).stats()[old_slot]
         during = _hint_column(ctl)
-        kinds_then = {r["kind"] for r in ctl.records(deploy_id)}
-        old_serving = Runtime(ctl.state).stats()[old_slot].status.startswith("UP")
+        kinds_then = {r["kind"] for r in deploy_records(ctl.env, deploy_id)}
         thread.join(timeout=170)
         result = load.stop()
     data = outcome["data"]
     assert outcome["code"] == 0 and data["result"] == "promoted", outcome
-    assert during and old_serving and "contract_started" not in kinds_then
+    assert old.status.startswith("UP") and old.weight > 0, old
+    assert during and "drained" not in kinds_then and "contract_started" not in kinds_then
     assert not _hint_column(ctl), "the contract migration did not run"
     assert result.failed == 0 and data["failed_requests"] == 0, (result, data)
 
