@@ -8,10 +8,12 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -106,6 +108,17 @@ class Ctl:
         out = self.run("deploy", "explain", deploy_id, "--env", self.env, "--json")
         assert out.returncode == 0, out.stderr
         return list(json.loads(out.stdout))
+
+
+def wait_for(check: Callable[[], Any], timeout_s: float) -> Any:
+    """Poll `check` until it returns something truthy (returned), or fail after timeout_s."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        found = check()
+        if found:
+            return found
+        time.sleep(0.3)
+    raise AssertionError("timed out")
 
 
 def _require(binary: str) -> None:

@@ -9,13 +9,12 @@ reads that column), then deploys `contract` (maps it no more; drops it) under li
 from __future__ import annotations
 
 import threading
-import time
 from typing import Any
 
 from fixiactl.deploy.haproxy import Runtime
 from fixiactl.deploy.journal import Slots, deploy_records
 from fixiactl.stack import postgres
-from tests.acceptance.delivery.conftest import Ctl
+from tests.acceptance.delivery.conftest import Ctl, wait_for
 from tests.acceptance.delivery.load import Load
 
 # Light, bounded load: enough requests for each step's analysis, little CPU on a shared box.
@@ -32,16 +31,6 @@ def _hint_column(ctl: Ctl) -> bool:
         database="fixia",
     )
     return out.strip() == "1"
-
-
-def _wait_for(check: Any, timeout_s: float) -> Any:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        found = check()
-        if found:
-            return found
-        time.sleep(0.3)
-    raise AssertionError("timed out")
 
 
 def _new_deploy_id(ctl: Ctl, known: set[object]) -> Any:
@@ -72,9 +61,9 @@ def test_contract_runs_once_the_old_release_has_retired(ctl: Ctl, releases: dict
     with Load(ctl.http, **LIGHT) as load:  # type: ignore[arg-type]
         thread = threading.Thread(target=run)
         thread.start()
-        deploy_id = _wait_for(lambda: _new_deploy_id(ctl, known), 60)
+        deploy_id = wait_for(lambda: _new_deploy_id(ctl, known), 60)
         # Read in process (not through `deploy explain`): the observation must be prompt.
-        _wait_for(
+        wait_for(
             lambda: [r for r in deploy_records(ctl.env, deploy_id) if r["kind"] == "shift"], 120
         )
         # The canary takes traffic; the old release still serves and reads the column.
