@@ -67,6 +67,9 @@ class DatabaseSettings(BaseModel):
     # Behind PgBouncer (transaction pooling) startup parameters are refused: the statement
     # timeout then comes from the database role (`fixiactl stack` sets it).
     via_pgbouncer: bool = False
+    # Contract revisions a deploy runs only once the old release has retired (fixiactl sets
+    # this on the new slot): readiness does not count them as the schema being behind.
+    deferred_revisions: list[str] = Field(default_factory=list)
 
 
 class AuthSettings(BaseModel):

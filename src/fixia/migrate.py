@@ -36,13 +36,25 @@ def known_revisions() -> frozenset[str]:
     return frozenset(rev.revision for rev in script.walk_revisions())
 
 
-def schema_status(current: frozenset[str]) -> str:
+@lru_cache(maxsize=8)
+def missing_revisions(current: frozenset[str]) -> frozenset[str]:
+    """Revisions between the database's and this code's heads (those still to run)."""
+    script = ScriptDirectory(str(MIGRATIONS))
+    lower = tuple(current) or None
+    return frozenset(r.revision for r in script.iterate_revisions("heads", lower))
+
+
+def schema_status(current: frozenset[str], deferred: frozenset[str] = frozenset()) -> str:
     """at_head, ahead (a newer release ran expand migrations this code does not know: the
-    deploy gate only lets backward-compatible ones through) or behind."""
+    deploy gate only lets backward-compatible ones through), contract_pending (only the
+    `deferred` contract revisions are missing: the deploy runs them once the old release has
+    retired, and this code works with or without them) or behind."""
     if current == head_revisions():
         return "at_head"
     if current and not current & known_revisions():
         return "ahead"
+    if deferred and current and missing_revisions(current) <= deferred:
+        return "contract_pending"
     return "behind"
 
 

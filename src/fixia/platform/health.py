@@ -34,7 +34,8 @@ async def _database_checks(state: Any) -> dict[str, Any]:
     cached = getattr(state, "schema_check", None)
     if cached is None or now - cached[0] > SCHEMA_RECHECK_S:
         current = await current_revisions(state.engine)
-        cached = (now, schema_status(current), current)
+        deferred = frozenset(state.settings.db.deferred_revisions)
+        cached = (now, schema_status(current, deferred), current)
         state.schema_check = cached
     _, status, current = cached
     migrations = status if status != "behind" else f"behind ({', '.join(sorted(current))})"
@@ -52,7 +53,7 @@ async def readyz(request: Request) -> JSONResponse:
     ready = (
         not state.draining
         and checks.get("database") == "ok"
-        and checks.get("migrations") in ("at_head", "ahead")
+        and checks.get("migrations") in ("at_head", "ahead", "contract_pending")
     )
     status = 200 if ready else 503
     headers = {} if ready else {"Retry-After": "5"}

@@ -91,6 +91,8 @@ def _report(result: dict[str, Any], as_json: bool) -> None:
         )
         if result.get("reasons") or result.get("reason"):
             console.print(f"why: {result.get('reasons') or result.get('reason')}")
+        if result.get("hint"):
+            console.print(f"next: {result['hint']}")
     if result["result"] != "promoted":
         raise typer.Exit(code=3)
 
@@ -107,11 +109,10 @@ def rollback(
         if not slots.previous:
             raise FixiactlError(f"no previous release in {env}", hint="nothing to roll back to")
         if slots.previous in slots.rollback_unsafe and not yes:
-            typer.confirm(
-                f"{slots.previous} predates a contract migration: it may fail on today's "
-                "schema. Roll back anyway?",
-                abort=True,
-            )
+            unsafe = f"{slots.previous} is not rollback-safe: a contract migration ran after it"
+            if as_json:  # no prompt in automation: refuse unless confirmed up front
+                raise FixiactlError(unsafe, hint="confirm with --yes if it can run on the schema")
+            typer.confirm(f"{unsafe}; it may fail on today's schema. Roll back anyway?", abort=True)
         last = [e for e in deploy_events(env) if e["event"] == "promoted"]
         opts = DeployOptions(
             env=env,
@@ -193,6 +194,7 @@ def _status(env: str, deploy_id: str | None, as_json: bool) -> None:
     slots = Slots.load(env)
     console.print(
         f"live: {slots.active} ({slots.releases[slots.active]}), previous: {slots.previous}"
+        + (" (NOT rollback-safe)" if slots.previous in slots.rollback_unsafe else "")
     )
     table = Table(title="Recent deploy events")
     for column in ("time", "deploy", "event", "release", "detail"):

@@ -11,11 +11,13 @@ from typing import Any
 
 from fixiactl.deploy import analysis, dora, requirements, slots, smoke
 from fixiactl.deploy.analysis import FAIL, INSUFFICIENT_DATA, Judgement, Thresholds
+from fixiactl.deploy.contract import run_contract, slot_env
 from fixiactl.deploy.haproxy import Runtime
 from fixiactl.deploy.journal import Journal, Slots
 from fixiactl.deploy.metrics import MetricsSource, Snapshot
 from fixiactl.deploy.preflight import (
     BackupRestorePoints,
+    GateResult,
     RestorePoints,
     check_stack,
     migration_gate,
@@ -84,6 +86,8 @@ class Deployer:
         self.active, self.idle = self.slots.active, self.slots.idle
         self.summary: dict[str, Any] = {"deploy_id": self.id, "release": self.release.id}
         self.first_shift: float | None = None
+        self.gate = GateResult()
+        self.restore_point: str | None = None
 
     # -- the whole deploy -------------------------------------------------------------------
     def run(self) -> dict[str, Any]:
@@ -91,7 +95,7 @@ class Deployer:
         if serving == self.release.id:
             raise FixiactlError(f"release {self.release.id} already serves in {opts.env}")
         check_stack(opts.env, self.active)
-        gate = migration_gate(
+        self.gate = gate = migration_gate(
             opts.env, self.stack, self.release, str(serving), allow_contract=opts.allow_contract
         )
         # Read before anything changes: an unreachable source stops the deploy here, clearly.
@@ -112,7 +116,7 @@ class Deployer:
         )
         front0 = self.runtime.front_door()
         try:
-            self._prepare(gate.pending and gate)
+            self._prepare(str(serving))
             pre = (self.metrics.snapshot(self.active) or Snapshot()).minus(base0)
             self.journal.record("pre_deploy_baseline", snapshot=pre.as_dict())
             outcome = self._shift(pre, started)
@@ -137,24 +141,24 @@ class Deployer:
         return self.summary | outcome
 
     # -- before any traffic -----------------------------------------------------------------
-    def _prepare(self, gate: Any) -> None:
-        opts, idle = self.opts, self.idle
-        point = self.restore.create(opts.env, f"before-{self.id}")
-        self.journal.record("restore_point", name=point)
-        if gate:
-            self.say(f"migrating: expand {gate.expand or '-'}, contract {gate.contract or '-'}")
-            slots.migrate(opts.env, self.stack, self.release)
-            if gate.contract:
-                for old in (self.slots.releases[self.active], self.slots.previous):
-                    if old and old not in self.slots.rollback_unsafe:
-                        self.slots.rollback_unsafe.append(old)
-                self.slots.save(opts.env)
-            self.journal.record("migrated", **gate.as_dict())
+    def _prepare(self, serving: str) -> None:
+        opts, idle, plan = self.opts, self.idle, self.gate.plan
+        self.restore_point = self.restore.create(opts.env, f"before-{self.id}")
+        self.journal.record("restore_point", name=self.restore_point)
+        if plan.start_target:
+            before = [m.revision for m in plan.before_start]
+            self.say(f"migrating before {idle} starts: {', '.join(before)}")
+            slots.migrate(opts.env, self.stack, self.release, plan.start_target)
+            self.journal.record("migrated", phase="before_start", revisions=before)
+        if plan.after_retire:
+            deferred = [m.revision for m in plan.after_retire]
+            self.say(f"deferring {', '.join(deferred)} until {serving} has retired")
+            self.journal.record("deferred", revisions=deferred, until_retired=serving)
         self.say(f"starting {idle} on {self.release.id}")
         slots.stop(opts.env, idle)
         self.runtime.set_weight(idle, 0)
         self.runtime.set_state(idle, "ready")
-        slots.point(opts.env, self.stack, idle, self.release)
+        slots.point(opts.env, self.stack, idle, self.release, slot_env(plan))
         try:
             slots.start(opts.env, idle)
         except FixiactlError as exc:
@@ -183,12 +187,26 @@ class Deployer:
             judgement, baseline = self._analyse(weight, baseline)
             if judgement.verdict == FAIL:
                 return self._roll_back(pre, weight, judgement)
+        retired = [self.slots.releases[self.active], self.slots.previous]
         self._retire(self.active)
         self.slots.previous = self.slots.releases[self.active]
         self.slots.releases[self.idle] = self.release.id
         self.slots.active = self.idle
         self.slots.save(self.opts.env)
-        return {"result": "promoted", "slot": self.idle}
+        outcome: dict[str, Any] = {"result": "promoted", "slot": self.idle}
+        if self.gate.plan.after_retire:  # the old release no longer serves: contract now
+            self.say(f"contract migrations now that {retired[0]} has retired")
+            outcome |= run_contract(
+                env=self.opts.env,
+                stack=self.stack,
+                release=self.release,
+                plan=self.gate.plan,
+                slots=self.slots,
+                retired=retired,
+                journal=self.journal,
+                restore_point=self.restore_point,
+            )
+        return outcome
 
     def _weights(self, weight: int) -> None:
         # Raise the new slot first: both weights are never zero at the same time.

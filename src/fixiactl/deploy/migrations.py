@@ -174,3 +174,41 @@ def classify_file(path: Path) -> Migration:
 def scan_migrations(versions: Path) -> MigrationSet:
     found = [classify_file(p) for p in sorted(versions.glob("*.py")) if p.name != "__init__.py"]
     return MigrationSet({m.revision: m for m in found})
+
+
+@dataclass
+class MigrationPlan:
+    """When each pending migration runs in a deploy (expand/contract).
+
+    `before_start`: the pending migrations up to (not including) the first contract one: they
+    run before the new slot starts, and the live release keeps working on the expanded schema.
+    `after_retire`: the first contract migration and everything after it: they run only once
+    the old release has been drained and stopped, since it needs the old schema while it
+    serves. Nothing after a contract can run earlier: Alembic applies a chain in order.
+    """
+
+    before_start: list[Migration] = field(default_factory=list)
+    after_retire: list[Migration] = field(default_factory=list)
+
+    @property
+    def start_target(self) -> str | None:
+        """The revision `db upgrade` goes to before the slot starts (None: nothing to run)."""
+        return self.before_start[-1].revision if self.before_start else None
+
+    @property
+    def contract(self) -> list[str]:
+        return [m.revision for m in self.after_retire if m.kind == "contract"]
+
+    def as_dict(self) -> dict[str, list[str]]:
+        return {
+            "before_start": [m.revision for m in self.before_start],
+            "after_retire": [m.revision for m in self.after_retire],
+        }
+
+
+def plan_migrations(pending: list[Migration]) -> MigrationPlan:
+    """Split the pending chain (oldest first) at its first contract migration."""
+    for index, migration in enumerate(pending):
+        if migration.kind == "contract":
+            return MigrationPlan(pending[:index], pending[index:])
+    return MigrationPlan(list(pending), [])

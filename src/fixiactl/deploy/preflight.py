@@ -11,7 +11,7 @@ from typing import Any, Protocol
 from fixiactl.backup import create_restore_point
 from fixiactl.backup import settings as backup_settings
 from fixiactl.deploy.haproxy import Runtime
-from fixiactl.deploy.migrations import Migration, scan_migrations
+from fixiactl.deploy.migrations import Migration, MigrationPlan, plan_migrations, scan_migrations
 from fixiactl.deploy.releases import Release
 from fixiactl.deploy.slots import migrations_dir
 from fixiactl.errors import FixiactlError
@@ -27,12 +27,14 @@ class GateResult:
     pending: list[Migration] = field(default_factory=list)
     expand: list[str] = field(default_factory=list)
     contract: list[str] = field(default_factory=list)
+    plan: MigrationPlan = field(default_factory=MigrationPlan)
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "expand": self.expand,
             "contract": self.contract,
             "reasons": {m.revision: m.reasons for m in self.pending},
+            **self.plan.as_dict(),
         }
 
 
@@ -49,17 +51,29 @@ def applied_revisions(env: str, stack: StackState) -> set[str]:
 def migration_gate(
     env: str, stack: StackState, release: Release, serving: str, *, allow_contract: bool
 ) -> GateResult:
-    pending = scan_migrations(migrations_dir(release)).pending(applied_revisions(env, stack))
-    gate = GateResult(pending=pending)
+    """Classify the release's pending migrations and plan when each runs. The live release
+    (`serving`) needs the old schema whenever a contract migration is pending, so a contract
+    is refused unless `--allow-contract`, which defers it until that release has retired."""
+    found = scan_migrations(migrations_dir(release))
+    pending = found.pending(applied_revisions(env, stack))
+    gate = GateResult(pending=pending, plan=plan_migrations(pending))
     gate.expand = [m.revision for m in pending if m.kind == "expand"]
     gate.contract = [m.revision for m in pending if m.kind == "contract"]
-    if gate.contract and not allow_contract:
+    if not gate.contract:
+        return gate
+    if not allow_contract:
         why = "; ".join(r for m in pending if m.kind == "contract" for r in m.reasons[:2])
         raise FixiactlError(
             f"contract migration(s) {', '.join(gate.contract)} refused: release {serving} "
             f"still serves and needs the old schema ({why})",
-            hint="ship the expand part first; once every release that needs the old schema is "
-            "retired, deploy again with --allow-contract",
+            hint="ship the expand part first, or deploy with --allow-contract: expand "
+            f"migrations then run before the new slot starts and the contract ones only once "
+            f"{serving} has been drained and stopped (it becomes rollback-unsafe)",
+        )
+    if len(found.heads()) > 1:
+        raise FixiactlError(
+            f"release {release.id} has several migration heads ({', '.join(found.heads())})",
+            hint="merge the heads (alembic merge) so expand and contract run in one order",
         )
     return gate
 

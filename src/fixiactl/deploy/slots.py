@@ -15,15 +15,18 @@ from fixiactl.stack.render import app_environment, oneshot_environment, write_en
 from fixiactl.stack.supervisor import Supervisor
 
 
-def point(env: str, stack: StackState, slot: str, release: Release) -> None:
-    """Retarget the (stopped) slot's venv symlink and environment at `release`."""
+def point(
+    env: str, stack: StackState, slot: str, release: Release, extra: dict[str, str] | None = None
+) -> None:
+    """Retarget the (stopped) slot's venv symlink and environment at `release` (plus `extra`
+    settings for this deploy only, e.g. the contract revisions it defers)."""
     state = state_dir(env)
     link = state / "slots" / slot
     tmp = link.with_name(f".{slot}.tmp")
     tmp.unlink(missing_ok=True)
     tmp.symlink_to(release.venv)
     tmp.replace(link)  # atomic: the slot never points nowhere
-    release_env = release.env()
+    release_env = release.env() | (extra or {})
     (state / "slots" / f"{slot}.release.env").write_text(
         "".join(f"{k}={v}\n" for k, v in release_env.items())
     )
@@ -59,14 +62,15 @@ def wait_ready(port: int, timeout_s: float) -> bool:
     return False
 
 
-def migrate(env: str, stack: StackState, release: Release) -> str:
-    """Run the release's own migrations (its venv, its code) straight against PostgreSQL."""
+def migrate(env: str, stack: StackState, release: Release, revision: str = "head") -> str:
+    """Run the release's own migrations (its venv, its code) straight against PostgreSQL, up
+    to `revision`."""
     config = load_env(env)
     app_env = oneshot_environment(config, stack) | release.env()
     # Migrations must never be slowed or failed by the release's injected faults.
     app_env = {k: v for k, v in app_env.items() if not k.startswith("FIXIA_FAULTS__")}
     result = subprocess.run(
-        [str(release.venv / "bin" / "fixia"), "db", "upgrade"],
+        [str(release.venv / "bin" / "fixia"), "db", "upgrade", "--revision", revision],
         env=app_env,
         cwd=ROOT,
         capture_output=True,

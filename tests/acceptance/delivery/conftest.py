@@ -8,10 +8,12 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -44,7 +46,8 @@ def downgrade() -> None:
     op.drop_table("delivery_notes")
 '''
 
-CONTRACT = '''"""delivery acceptance: contract (drops a column the old release reads)"""
+CONTRACT = '''"""delivery acceptance: contract (drops the column the expand release reads and
+this release no longer maps)"""
 
 from alembic import op
 
@@ -55,22 +58,29 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.drop_column("services", "title")
+    op.drop_column("services", "delivery_hint")
 
 
 def downgrade() -> None:
     raise NotImplementedError
 '''
 
+MODELS = "src/fixia/catalog/models.py"
+# The expand release maps the new column, so every services query it runs reads it: dropping
+# the column under it would fail its requests. The contract release maps it no more.
+MAPPED_AFTER = "    view_count: Mapped[int] = mapped_column(default=0)\n"
+MAPPED_HINT = "    delivery_hint: Mapped[str | None] = mapped_column(Text)\n"
+
 
 def run_fixiactl(
-    releases_dir: Path, *args: str, timeout: float = 600
+    releases_dir: Path, *args: str, timeout: float = 600, stdin: str = ""
 ) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "FIXIACTL_RELEASES_DIR": str(releases_dir)}
     return subprocess.run(
         [FIXIACTL, *args],
         cwd=ROOT,
         env=env,
+        input=stdin,
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -86,8 +96,10 @@ class Ctl:
     state: Path
     releases_dir: Path
 
-    def run(self, *args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
-        return run_fixiactl(self.releases_dir, *args, timeout=timeout)
+    def run(
+        self, *args: str, timeout: float = 600, stdin: str = ""
+    ) -> subprocess.CompletedProcess[str]:
+        return run_fixiactl(self.releases_dir, *args, timeout=timeout, stdin=stdin)
 
     def deploy(self, release: str, *args: str) -> tuple[int, dict[str, object], str]:
         result = self.run("deploy", release, "--env", self.env, "--json", *args)
@@ -102,6 +114,17 @@ class Ctl:
         out = self.run("deploy", "explain", deploy_id, "--env", self.env, "--json")
         assert out.returncode == 0, out.stderr
         return list(json.loads(out.stdout))
+
+
+def wait_for(check: Callable[[], Any], timeout_s: float) -> Any:
+    """Poll `check` until it returns something truthy (returned), or fail after timeout_s."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        found = check()
+        if found:
+            return found
+        time.sleep(0.3)
+    raise AssertionError("timed out")
 
 
 def require(binary: str) -> None:
@@ -205,12 +228,17 @@ def releases(build: Callable[..., str], source: Path) -> dict[str, str]:
     built["errors"] = build("error_rate=0.15", "skip_first=20")
     built["slow"] = build("extra_latency_ms=150")
     built["never_ready"] = build("fail_readiness=true")
+    models = (source / MODELS).read_text()
+    assert models.count(MAPPED_AFTER) == 1
     built["expand"] = build(
         commit="delivery acceptance: expand migration",
-        files={f"{versions}/0099_dlv_expand.py": EXPAND.replace("{down}", head)},
+        files={
+            f"{versions}/0099_dlv_expand.py": EXPAND.replace("{down}", head),
+            MODELS: models.replace(MAPPED_AFTER, MAPPED_AFTER + MAPPED_HINT),
+        },
     )
     built["contract"] = build(
         commit="delivery acceptance: contract migration",
-        files={f"{versions}/0100_dlv_contract.py": CONTRACT},
+        files={f"{versions}/0100_dlv_contract.py": CONTRACT, MODELS: models},
     )
     return built

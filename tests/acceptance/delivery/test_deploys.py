@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 
-from tests.acceptance.delivery.conftest import Ctl
+from tests.acceptance.delivery.conftest import Ctl, wait_for
 from tests.acceptance.delivery.load import Load, LoadResult
 
 MIN_RPS = float(os.environ.get("FIXIA_DELIVERY_MIN_RPS", "150"))
@@ -117,16 +117,6 @@ def test_never_ready_release_gets_no_traffic(ctl: Ctl, releases: dict[str, str])
     assert not [r for r in ctl.records(data["deploy_id"]) if r["kind"] == "shift"]
 
 
-def _wait_for(check: Any, timeout_s: float) -> Any:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        found = check()
-        if found:
-            return found
-        time.sleep(0.5)
-    raise AssertionError("timed out")
-
-
 def test_healthy_release_without_traffic_waits_for_traffic(
     ctl: Ctl, releases: dict[str, str]
 ) -> None:
@@ -141,11 +131,11 @@ def test_healthy_release_without_traffic_waits_for_traffic(
     known = {e["deploy_id"] for e in ctl.events()}
     thread = threading.Thread(target=run)
     thread.start()
-    deploy_id = _wait_for(
+    deploy_id = wait_for(
         lambda: next((e["deploy_id"] for e in ctl.events() if e["deploy_id"] not in known), None),
         60,
     )
-    _wait_for(lambda: [r for r in ctl.records(deploy_id) if r["kind"] == "shift"], 120)
+    wait_for(lambda: [r for r in ctl.records(deploy_id) if r["kind"] == "shift"], 120)
     time.sleep(10)
     traffic_from = time.time()
     with Load(ctl.http, max_s=150, **LOAD) as load:
