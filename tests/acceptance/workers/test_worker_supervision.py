@@ -59,7 +59,7 @@ def _workers(state: Path, slot: str) -> list[int]:
     (found by its env file, unique to this stack: other stacks run on the same host)."""
     env_file = str(state / f"app-{slot}.env")
     table = subprocess.run(
-        ["ps", "-eo", "pid=,ppid=,args="], capture_output=True, text=True, check=True
+        ["ps", "-ww", "-eo", "pid=,ppid=,args="], capture_output=True, text=True, check=True
     ).stdout
     rows = [line.split(None, 2) for line in table.splitlines() if line.strip()]
     parents = {pid for pid, _, args in rows if "serve" in args and env_file in args}
