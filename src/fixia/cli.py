@@ -32,7 +32,7 @@ T = TypeVar("T")
 # uvicorn's supervisor pings each worker over a pipe and kills one that does not answer in
 # time, counting from the spawn. A new worker answers only once it has re-imported this
 # module (spawn start method) and started its pong thread; under load on a 2-core host that
-# took 13-40 s (docs/operations/stack.md), so uvicorn's 5 s default killed every replacement
+# took 13-21 s (docs/operations/stack.md), so uvicorn's 5 s default killed every replacement
 # before it answered: a restart loop. The pong thread is not the event loop, so a shorter
 # timeout would not catch a stuck loop anyway (HAProxy's /readyz check does); this one only
 # has to catch a frozen process.
