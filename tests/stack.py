@@ -51,9 +51,10 @@ class RunningStack:
         )
 
 
-def start(*extra: str) -> RunningStack:
-    """`extra`: more `fixiactl stack up` options, e.g. "--monitoring", "--slots=blue,green"."""
-    env = f"test-{uuid.uuid4().hex[:6]}"
+def start(*extra: str, suite: str = "") -> RunningStack:
+    """`extra`: more `fixiactl stack up` options, e.g. "--monitoring", "--slots=blue,green".
+    `suite`: run on deploy/environments/test-<suite>.toml instead of test.toml."""
+    env = f"test-{suite}-{uuid.uuid4().hex[:6]}" if suite else f"test-{uuid.uuid4().hex[:6]}"
     result = subprocess.run(
         [FIXIACTL, "stack", "up", "--env", env, "--base-port", "0", "--json", *extra],
         cwd=ROOT,

@@ -142,7 +142,8 @@ def up(config: EnvConfig, progress: Progress, *, with_monitoring: bool = False) 
     wait_for(
         "the app through HAProxy",
         lambda: http_ok(f"http://127.0.0.1:{stack.ports['http']}/readyz"),
-        60,
+        # A cold slot (every worker imports the app) took 40-60 s on a loaded 2-core host.
+        120,
         f"see {state}/log/app-blue.log and haproxy.log",
     )
     if monitoring.enabled(config.name):
