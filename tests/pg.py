@@ -92,7 +92,8 @@ class ExternalPg:
     def create_database(self, name: str) -> str:
         # Unique per session: parallel workers and CI jobs may share one server.
         unique = f"{name}_{uuid.uuid4().hex[:8]}"
-        self.psql(f"create database {unique}")
+        # The locale our own server gets from initdb: sorting and case rules match.
+        self.psql(f"create database {unique} template template0 encoding 'UTF8' locale 'C.UTF-8'")
         self.created.append(unique)
         return self.url(unique)
 
