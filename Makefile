@@ -119,3 +119,7 @@ bench-deploy: venv ## Deploy timings on a throw-away stack under load → var/be
 	$(BIN)/pytest -p no:xdist -q tests/acceptance/delivery/test_deploys.py \
 		-k "blue_green or three_step or failing_requests"
 	@cat var/bench/deploy.json
+
+.PHONY: ansible-chroot
+ansible-chroot: venv ## Apply deploy/ansible to a debootstrap Debian 12 rootfs via chroot (root; ~7 min; ROOTFS=dir reuses one)
+	./scripts/ansible-chroot-apply $(ROOTFS)

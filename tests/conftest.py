@@ -21,6 +21,7 @@ import pytest
 from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 
 from fixia import migrate
 from fixia.config import AuthSettings, EmailSettings, RateLimitSettings, Settings
@@ -104,7 +105,14 @@ def running_stack() -> Iterator[stack_module.RunningStack]:
 
 
 @pytest.fixture(scope="session")
-def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[pg.PgServer]:
+def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[pg.PgServer | pg.ExternalPg]:
+    external = pg.external()  # FIXIA_TEST_POSTGRES_URL: e.g. CI's service container
+    if external is not None:
+        try:
+            yield external
+        finally:
+            external.stop()
+        return
     if not pg.available():
         message = f"PostgreSQL 15 is not installed; {pg.INSTALL_HINT}"
         if IN_CI:
@@ -127,9 +135,8 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def pg_database(pg_server: pg.PgServer) -> str:
-    pg_server.psql("create database fixia_test owner fixia")
-    url = pg_server.url("fixia_test")
+def pg_database(pg_server: pg.PgServer | pg.ExternalPg) -> str:
+    url = pg_server.create_database("fixia_test")
     migrate.upgrade(Settings(env="test", database_url=url))
     return url
 
@@ -183,9 +190,9 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         yield f"sqlite+aiosqlite:///{path}"
         return
     url: str = request.getfixturevalue("pg_database")
-    server: pg.PgServer = request.getfixturevalue("pg_server")
+    server: pg.PgServer | pg.ExternalPg = request.getfixturevalue("pg_server")
     yield url
-    server.psql(_cleanup_sql(), database="fixia_test")
+    server.psql(_cleanup_sql(), database=make_url(url).database)
 
 
 @pytest.fixture

@@ -1,18 +1,30 @@
 """A real PostgreSQL 15 for the suite, started in a scratch directory as the environment guide
-shows. Under CI=true a missing server is a failure, never a skip."""
+shows. Under CI=true a missing server is a failure, never a skip.
+
+Opt-in: with FIXIA_TEST_POSTGRES_URL set to an admin URL of a server the suite did not start
+(CI's PostgreSQL service container), the suite uses that server instead: each test session
+creates its own database through the admin URL and drops it at the end.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import socket
 import subprocess
 import time
-from dataclasses import dataclass
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
+
+import asyncpg
+from sqlalchemy.engine import make_url
 
 from fixiactl.stack.postgres import as_postgres
 
+EXTERNAL_URL_ENV = "FIXIA_TEST_POSTGRES_URL"
 PGBIN = Path(os.environ.get("FIXIA_PGBIN", "/usr/lib/postgresql/15/bin"))
 INSTALL_HINT = (
     "install it with: sudo apt-get install -y postgresql-15 (or run scripts/install-system-deps)"
@@ -27,6 +39,10 @@ class PgServer:
 
     def url(self, database: str, user: str = "fixia", password: str = "fixia") -> str:
         return f"postgresql+asyncpg://{user}:{password}@127.0.0.1:{self.port}/{database}"
+
+    def create_database(self, name: str) -> str:
+        self.psql(f"create database {name} owner fixia")
+        return self.url(name)
 
     def psql(self, sql: str, database: str = "postgres") -> str:
         out = subprocess.run(
@@ -58,6 +74,57 @@ class PgServer:
             check=False,
         )
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+@dataclass
+class ExternalPg:
+    """A server the suite did not start, reached through an admin URL (a role that may create
+    databases, on the `postgres` database; any driver prefix). It is never stopped, only
+    cleaned: the databases this session created are dropped."""
+
+    admin_url: str
+    created: list[str] = field(default_factory=list)
+
+    def url(self, database: str) -> str:
+        url = make_url(self.admin_url).set(drivername="postgresql+asyncpg", database=database)
+        return url.render_as_string(hide_password=False)
+
+    def create_database(self, name: str) -> str:
+        # Unique per session: parallel workers and CI jobs may share one server.
+        unique = f"{name}_{uuid.uuid4().hex[:8]}"
+        # The locale our own server gets from initdb: sorting and case rules match.
+        self.psql(f"create database {unique} template template0 encoding 'UTF8' locale 'C.UTF-8'")
+        self.created.append(unique)
+        return self.url(unique)
+
+    def psql(self, sql: str, database: str | None = None) -> str:
+        """Run SQL (several statements allowed) as the admin user; returns nothing."""
+        dsn = make_url(self.admin_url).set(drivername="postgresql")
+        if database is not None:
+            dsn = dsn.set(database=database)
+
+        async def run() -> None:
+            conn = await asyncpg.connect(dsn.render_as_string(hide_password=False), timeout=30)
+            try:
+                await conn.execute(sql)
+            finally:
+                await conn.close()
+
+        # In a thread of its own: the caller may be inside pytest-asyncio's event loop.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            pool.submit(asyncio.run, run()).result(timeout=120)
+        return ""
+
+    def stop(self) -> None:
+        for name in self.created:
+            self.psql(f"drop database if exists {name} with (force)")
+        self.created.clear()
+
+
+def external() -> ExternalPg | None:
+    """The server named by FIXIA_TEST_POSTGRES_URL, when set."""
+    url = os.environ.get(EXTERNAL_URL_ENV, "").strip()
+    return ExternalPg(url) if url else None
 
 
 def _free_port() -> int:

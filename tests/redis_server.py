@@ -1,13 +1,24 @@
-"""A real Redis for tests that need one, started as the environment guide shows."""
+"""A real Redis for tests that need one, started as the environment guide shows.
+
+Opt-in: with FIXIA_TEST_REDIS_URL set (CI's Redis service container), tests use that server
+instead of starting one; each pytest-xdist worker gets its own database number, so parallel
+workers never flush each other's keys.
+"""
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import redis
+
+EXTERNAL_URL_ENV = "FIXIA_TEST_REDIS_URL"
 
 INSTALL_HINT = "install it with: apt-get install -y redis-server (scripts/install-system-deps)"
 
@@ -45,6 +56,33 @@ class RedisServer:
             check=False,
             timeout=10,
         )
+
+
+@dataclass
+class ExternalRedis:
+    """A Redis the suite did not start: never shut down, only its database is emptied."""
+
+    url: str
+
+    def cli(self, *args: str) -> str:
+        client = redis.Redis.from_url(self.url)
+        try:
+            return str(client.execute_command(*args))
+        finally:
+            client.close()
+
+    def stop(self) -> None:
+        self.cli("flushdb")
+
+
+def external() -> ExternalRedis | None:
+    """The server named by FIXIA_TEST_REDIS_URL, when set, on this xdist worker's database."""
+    url = os.environ.get(EXTERNAL_URL_ENV, "").strip()
+    if not url:
+        return None
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    parts = urlsplit(url)
+    return ExternalRedis(urlunsplit(parts._replace(path=f"/{int(worker.removeprefix('gw'))}")))
 
 
 def available() -> bool:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import getpass
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import typer
@@ -78,7 +78,7 @@ def record(
             target_id=target_id,
             actor_name=actor or f"os:{getpass.getuser()}",
             ip=ip,
-            recorded_at=datetime.now().astimezone().isoformat(),
+            recorded_at=datetime.now(UTC).isoformat(),
             **data,
         )
     )

@@ -22,7 +22,16 @@ from tests.conftest import IN_CI
 
 
 @pytest.fixture(scope="session")
-def redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[redis_server.RedisServer]:
+def redis(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[redis_server.RedisServer | redis_server.ExternalRedis]:
+    external = redis_server.external()  # FIXIA_TEST_REDIS_URL: e.g. CI's service container
+    if external is not None:
+        try:
+            yield external
+        finally:
+            external.stop()
+        return
     if not redis_server.available():
         message = f"redis-server is not installed; {redis_server.INSTALL_HINT}"
         if IN_CI:

@@ -26,15 +26,15 @@ from fixia.main import create_app
 from fixia.platform.email import OutboxEmailSender
 from tests.functional.observability import journey as journeys
 from tests.functional.observability.conftest import LogCapture
-from tests.redis_server import RedisServer, free_port
+from tests.redis_server import ExternalRedis, RedisServer, free_port
 
 # The app's own metrics registry, logs and spans: in process only (not with --stack).
 pytestmark = pytest.mark.inprocess
 
 
 @pytest.fixture
-async def served(settings: Settings, redis: RedisServer) -> AsyncIterator[FastAPI]:
-    redis.cli("flushall")
+async def served(settings: Settings, redis: RedisServer | ExternalRedis) -> AsyncIterator[FastAPI]:
+    redis.cli("flushdb")
     port = free_port()
     traced = settings.model_copy(
         update={"redis_url": redis.url, "public_url": f"http://127.0.0.1:{port}"}
