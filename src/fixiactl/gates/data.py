@@ -107,6 +107,7 @@ def coverage(ctx: Context) -> GateResult:
         # browsers add nothing to this measure); it takes longer than any single tool.
         code, out = replace(ctx, timeout_s=max(ctx.timeout_s, SUITE_TIMEOUT_S)).run(
             [venv_bin("pytest"), "-n", "2", "--dist", "loadfile", "-q", "--cov", "--cov-branch"]
+            + ["--postgres-for=inprocess"]
             + [f"--ignore=tests/{d}" for d in ("e2e", "acceptance", "chaos")]
         )
         if code != 0:
