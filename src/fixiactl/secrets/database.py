@@ -69,4 +69,5 @@ def rotate_db_password(config: EnvConfig, *, say: Progress = quiet) -> dict[str,
     say("rolling the app slots onto the new password")
     rolled = roll(config, state, say)
     audited = record_audit(config, state, {"env": env, "roll": rolled["mode"]}, "database")
-    return {"env": env, "secret": "database", **rolled, "audited": audited}
+    rotated = "database"  # what was rotated, for the report
+    return {"env": env, "secret": rotated, **rolled, "audited": audited}
