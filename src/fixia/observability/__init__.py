@@ -6,6 +6,7 @@ Sentry) waits for the lifespan startup, which runs in each uvicorn worker after 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -18,7 +19,7 @@ from fixia.config import Settings
 from fixia.observability import business, pool, tracing
 from fixia.observability import metrics as m
 from fixia.observability.errors import init_sentry
-from fixia.observability.logging import configure_logging
+from fixia.observability.logging import LOG_FLUSH_INTERVAL_S, configure_logging, flush_lines
 from fixia.observability.middleware import ObservabilityMiddleware
 
 
@@ -31,6 +32,14 @@ def _metrics_endpoint(app: FastAPI) -> None:
     app.add_api_route("/metrics", metrics, methods=["GET"], include_in_schema=False)
 
 
+async def _flush_log_lines() -> None:
+    """Batched access-log lines reach stderr within a fraction of a second even when no
+    further request comes to push them out."""
+    while True:
+        await asyncio.sleep(LOG_FLUSH_INTERVAL_S)
+        flush_lines()
+
+
 def _wrap_lifespan(app: FastAPI, settings: Settings) -> None:
     inner = app.router.lifespan_context
 
@@ -39,10 +48,13 @@ def _wrap_lifespan(app: FastAPI, settings: Settings) -> None:
         if settings.observability.tracing_on:
             tracing.start(settings, app.state.engine, buildinfo.slot(settings))
         app.state.sentry = init_sentry(settings)
+        flusher = asyncio.create_task(_flush_log_lines())
         try:
             async with inner(app) as state:
                 yield state
         finally:
+            flusher.cancel()
+            flush_lines()
             if settings.observability.tracing_on:
                 tracing.flush()
             m.process_exited()

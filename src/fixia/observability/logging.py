@@ -1,15 +1,22 @@
 """JSON logs with structlog: one line per event, correlated with the request and its trace.
 
 Both structlog loggers and the stdlib loggers the code and its libraries use (`fixia.*`,
-uvicorn, SQLAlchemy) go through one root handler and one processor chain, so every line has
-the same shape and passes the same scrubber.
+uvicorn, SQLAlchemy) go through one processor chain, so every line has the same shape and
+passes the same scrubber. The access log, one line per request, skips the stdlib machinery
+(two LogRecords, a handler lock and a formatter per line cost more than the rest of the
+observability layer together, see docs/observability.md) and writes its rendered line
+directly: `access_logger`.
 """
 
 from __future__ import annotations
 
+import atexit
 import logging
 import sys
-from collections.abc import MutableMapping
+import threading
+import time
+from collections.abc import Iterator, MutableMapping
+from contextlib import contextmanager
 from typing import IO, Any
 
 import structlog
@@ -19,6 +26,10 @@ from structlog.types import EventDict, Processor
 from fixia.observability.scrub import scrub_event
 
 _HANDLER_NAME = "fixia-json"
+# How long a batched access-log line may wait before it is written.
+LOG_FLUSH_INTERVAL_S = 0.2
+# Extra destinations of the direct lines; tests capture through `tee`.
+_tees: list[IO[str]] = []
 
 
 def add_trace_ids(_logger: Any, _method: str, event: EventDict) -> EventDict:
@@ -68,6 +79,96 @@ class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
     @stream.setter
     def stream(self, _value: IO[str]) -> None:
         return
+
+
+class _LineWriter:
+    """structlog's end of a direct logger. Lines go to the current sys.stderr (so test
+    capture and reassignments are honoured) in batches: in the stack stderr is a pipe to
+    supervisord, which paid for every read, and one write per request cost the app a system
+    call. A batch is written when it nears PIPE_BUF (writes up to it are atomic, so the
+    workers sharing the pipe never interleave inside a line), when its oldest line is
+    `max_delay_s` old (checked at the next line and by `flush_lines`), at exit, and at once
+    for errors. Tees get every line immediately."""
+
+    def __init__(self, name: str, max_delay_s: float = LOG_FLUSH_INTERVAL_S) -> None:
+        self.name = name
+        self.max_delay_s = max_delay_s
+
+    def _line(self, line: str, *, urgent: bool = False) -> None:
+        for stream in _tees:
+            stream.write(line + "\n")
+        _batch.add(line + "\n", self.max_delay_s, urgent=urgent)
+
+    def write(self, line: str) -> None:
+        self._line(line)
+
+    def urgent(self, line: str) -> None:
+        self._line(line, urgent=True)
+
+    debug = info = warning = msg = write
+    error = critical = exception = urgent
+
+
+class _Batch:
+    LIMIT = 4000  # bytes; under Linux's PIPE_BUF (4096)
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.size = 0
+        self.since = 0.0
+        self.lock = threading.Lock()
+
+    def add(self, line: str, max_delay_s: float, *, urgent: bool) -> None:
+        with self.lock:
+            if self.size + len(line) > self.LIMIT:
+                self._write()
+            if not self.lines:
+                self.since = time.monotonic()
+            self.lines.append(line)
+            self.size += len(line)
+            if urgent or time.monotonic() - self.since >= max_delay_s:
+                self._write()
+
+    def flush(self) -> None:
+        with self.lock:
+            self._write()
+
+    def _write(self) -> None:
+        if self.lines:
+            sys.stderr.write("".join(self.lines))
+            sys.stderr.flush()
+            self.lines, self.size = [], 0
+
+
+_batch = _Batch()
+atexit.register(_batch.flush)
+
+
+def flush_lines() -> None:
+    """Write out the direct loggers' pending lines (the lifespan's end, tests)."""
+    _batch.flush()
+
+
+def access_logger(name: str = "fixia.access", max_delay_s: float = LOG_FLUSH_INTERVAL_S) -> Any:
+    """A structlog logger rendering JSON itself, at the root logger's level (so build it
+    after `configure_logging`)."""
+    level = logging.getLogger().getEffectiveLevel()
+    return structlog.wrap_logger(
+        _LineWriter(name, max_delay_s),
+        processors=[*shared_processors(), structlog.processors.JSONRenderer()],
+        wrapper_class=structlog.make_filtering_bound_logger(level),
+        cache_logger_on_first_use=True,
+    )
+
+
+@contextmanager
+def tee(stream: IO[str]) -> Iterator[None]:
+    """Copy the direct loggers' lines to `stream` as well (tests)."""
+    _tees.append(stream)
+    try:
+        yield
+    finally:
+        _tees.remove(stream)
 
 
 def configure_logging(level: str = "INFO") -> None:

@@ -15,12 +15,12 @@ import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from fixia.observability import metrics as m
+from fixia.observability.logging import access_logger
 from fixia.observability.tracing import name_server_span
 
 REQUEST_ID_HEADER = b"x-request-id"
 # Accept the caller's id (HAProxy sets one) only if it is short and harmless in a log line.
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
-log = structlog.stdlib.get_logger("fixia.access")
 
 
 def route_template(scope: Scope) -> str:
@@ -62,6 +62,7 @@ class ObservabilityMiddleware:
         self.app = app
         self.metrics = metrics
         self.access_log = access_log
+        self.log = access_logger()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -112,6 +113,6 @@ class ObservabilityMiddleware:
                 "user_id": user_id_of(scope),
             }
             if status >= 500:
-                log.error("request", **fields)
+                self.log.error("request", **fields)
             else:
-                log.info("request", **fields)
+                self.log.info("request", **fields)

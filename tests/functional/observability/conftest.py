@@ -16,32 +16,23 @@ from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from fixia.observability.logging import json_formatter
+from fixia.observability.logging import json_formatter, tee
 from tests import redis_server
-from tests.conftest import IN_CI
+from tests.servers import session_server
 
 
 @pytest.fixture(scope="session")
 def redis(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[redis_server.RedisServer | redis_server.ExternalRedis]:
-    external = redis_server.external()  # FIXIA_TEST_REDIS_URL: e.g. CI's service container
-    if external is not None:
-        try:
-            yield external
-        finally:
-            external.stop()
-        return
-    if not redis_server.available():
-        message = f"redis-server is not installed; {redis_server.INSTALL_HINT}"
-        if IN_CI:
-            pytest.fail(message)
-        pytest.skip(message)
-    server = redis_server.start(tmp_path_factory.mktemp("redis"))
-    try:
+    # FIXIA_TEST_REDIS_URL names an external one: e.g. CI's service container.
+    with session_server(
+        redis_server.external,
+        redis_server.available,
+        f"redis-server is not installed; {redis_server.INSTALL_HINT}",
+        lambda: redis_server.start(tmp_path_factory.mktemp("redis")),
+    ) as server:
         yield server
-    finally:
-        server.stop()
 
 
 class _Gate(SimpleSpanProcessor):
@@ -98,11 +89,13 @@ class LogCapture:
 
 @pytest.fixture
 def logs() -> Iterator[LogCapture]:
-    """Attach after the app exists (create_app reconfigures the root logger)."""
+    """Attach after the app exists (create_app reconfigures the root logger). Stdlib lines
+    come through a root handler, the access log's direct lines through a tee."""
     capture = LogCapture()
     root = logging.getLogger()
     root.addHandler(capture.handler)
-    yield capture
+    with tee(capture.buffer):
+        yield capture
     root.removeHandler(capture.handler)
 
 

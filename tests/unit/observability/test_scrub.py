@@ -3,13 +3,20 @@ leaves the identifiers that make logs useful alone."""
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 
 import pytest
 import structlog
 
-from fixia.observability.logging import configure_logging, json_formatter
+from fixia.observability.logging import (
+    access_logger,
+    configure_logging,
+    flush_lines,
+    json_formatter,
+    tee,
+)
 from fixia.observability.scrub import REDACTED, scrub_event, scrub_text
 
 JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl"
@@ -104,3 +111,84 @@ def test_the_formatter_renders_exceptions_scrubbed() -> None:
         record.exc_info = sys.exc_info()
     line = json.loads(json_formatter().format(record))
     assert "abcdef123456" not in line["exception"] and "ValueError" in line["exception"]
+
+
+def test_the_access_logger_writes_scrubbed_json_at_the_root_level(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    configure_logging("WARNING")
+    quiet = access_logger()
+    configure_logging("INFO")
+    log = access_logger()
+    copy = io.StringIO()
+    with tee(copy):
+        quiet.info("request", path="/dropped")
+        log.info("request", path="/verify?token=abc123456789", status=200, phone="2804551234")
+        log.error("request", path="/api/v1/services/0194a1b2-7f74-7334-8a4c-caa99420393d")
+    log.info("request", path="/after")
+    flush_lines()
+    lines = [json.loads(x) for x in capsys.readouterr().err.splitlines() if x.startswith("{")]
+    assert [line["path"] for line in lines] == [
+        "/verify?token=[redacted]",
+        "/api/v1/services/0194a1b2-7f74-7334-8a4c-caa99420393d",
+        "/after",
+    ]
+    first = lines[0]
+    assert first["logger"] == "fixia.access" and first["level"] == "info"
+    assert first["phone"] == REDACTED and first["status"] == 200 and "time" in first
+    assert lines[1]["level"] == "error"
+    assert [json.loads(x) for x in copy.getvalue().splitlines()] == lines[:2]
+
+
+def test_each_value_pattern_still_applies_behind_its_guard() -> None:
+    assert scrub_text("sent Bearer abc.def") == "sent Bearer [redacted]"
+    assert scrub_text("sent eyJhbGciOi.eyJzdWIi.sig") == "sent [redacted]"
+    assert scrub_text("api-key=XYZ&x=1") == "api-key=[redacted]&x=1"
+    assert scrub_text("dni 12.345.678 ok") == "dni [redacted] ok"
+    assert scrub_text("call +54 (280) 455-1234") == "call [redacted]"
+    assert scrub_text("/services/0194a1b2-7f74-7334-8a4c-caa99420393d") == (
+        "/services/0194a1b2-7f74-7334-8a4c-caa99420393d"
+    )
+
+
+class _Writes(io.StringIO):
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls: list[str] = []
+
+    def write(self, text: str) -> int:
+        self.calls.append(text)
+        return super().write(text)
+
+
+def test_access_lines_are_batched_into_whole_line_pipe_writes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    configure_logging("INFO")
+    flush_lines()
+    stderr = _Writes()
+    monkeypatch.setattr("sys.stderr", stderr)
+    log = access_logger(max_delay_s=3600)
+    log.info("request", path="/a")
+    log.info("request", path="/b")
+    assert stderr.calls == [], "an info line was written before its batch was due"
+    log.error("request", path="/c", status=500)
+    assert [json.loads(x)["path"] for x in stderr.getvalue().splitlines()] == ["/a", "/b", "/c"]
+    assert len(stderr.calls) == 1
+    for n in range(200):
+        log.info("request", path=f"/many/{n}")
+    flush_lines()
+    batches = stderr.calls[1:]
+    assert all(len(b) <= 4000 and b.endswith("\n") for b in batches) and len(batches) > 5
+    paths = [json.loads(x)["path"] for x in "".join(batches).splitlines()]
+    assert paths == [f"/many/{n}" for n in range(200)]
+
+
+def test_a_due_batch_is_written_with_the_next_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    configure_logging("INFO")
+    flush_lines()
+    stderr = _Writes()
+    monkeypatch.setattr("sys.stderr", stderr)
+    log = access_logger(max_delay_s=0)
+    log.info("request", path="/now")
+    assert json.loads(stderr.getvalue())["path"] == "/now"
