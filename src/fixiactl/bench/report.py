@@ -30,6 +30,8 @@ class Scenario:
     statuses: dict[str, int] = field(default_factory=dict)
     settle_s: float = 0.0  # how long the stack took to go idle before this run
     load_1m: float | None = None  # the machine's load average right after it
+    # CPU milliseconds per request during the run, e.g. {"app": 2.1, "machine": 3.4}
+    cpu_ms_per_request: dict[str, float] = field(default_factory=dict)
 
     @classmethod
     def from_wrk(

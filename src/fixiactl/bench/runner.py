@@ -62,6 +62,8 @@ class Context:
     progress: Progress
     scenarios: dict[str, Scenario] = field(default_factory=dict)
     warmed: dict[str, str] = field(default_factory=dict)
+    # Optional CPU readings ({"app": s, "machine": s}) taken around each wrk run.
+    cpu: Callable[[], dict[str, float]] | None = None
 
     def load(
         self,
@@ -78,8 +80,14 @@ class Context:
             self.progress(f"{label}: warming the cache with {len(warm_paths)} requests")
             self.warmed[name] = f"{warm(self.port, list(warm_paths))} / {len(warm_paths)}"
         self.progress(f"{label}: {run.connections} connections for {run.duration_s} s")
+        before = self.cpu() if self.cpu else {}
         result = run_wrk(run, self.port, data)
         scenario = Scenario.from_wrk(name, label, load, run.connections, result)
+        if self.cpu and result.requests:
+            after = self.cpu()
+            scenario.cpu_ms_per_request = {
+                k: round((after[k] - v) * 1000 / result.requests, 3) for k, v in before.items()
+            }
         # Other work on a shared machine shows here first.
         scenario.settle_s, scenario.load_1m = settled, round(os.getloadavg()[0], 2)
         self.scenarios[name] = scenario

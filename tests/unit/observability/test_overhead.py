@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 from typer.testing import CliRunner
 
+from fixiactl.bench import cpu
 from fixiactl.bench.overhead import ORDER, summarise
 from fixiactl.bench.report import Scenario
 from fixiactl.cli import app
 
 
-def _scenario(rps: float) -> Scenario:
-    return Scenario("obs", "read mix", "read mix", 32, int(rps * 10), rps, {"p99": 10.0})
+def _scenario(rps: float, app_ms: float | None = None) -> Scenario:
+    scenario = Scenario("obs", "read mix", "read mix", 32, int(rps * 10), rps, {"p99": 10.0})
+    if app_ms is not None:
+        scenario.cpu_ms_per_request = {"app": app_ms, "machine": app_ms * 2}
+    return scenario
 
 
 def test_cost_is_the_throughput_lost_with_instrumentation_on() -> None:
@@ -30,3 +37,37 @@ def test_runs_alternate_so_drift_hits_both_sides() -> None:
 def test_the_bench_command_offers_the_comparison() -> None:
     result = CliRunner().invoke(app, ["bench", "--help"], env={"COLUMNS": "200"})
     assert result.exit_code == 0 and "--compare-observability" in result.output
+
+
+def test_pairs_and_cpu_per_request_are_reported_beside_the_throughput() -> None:
+    runs = [
+        (True, _scenario(900, 2.2)),
+        (False, _scenario(1000, 2.0)),
+        (False, _scenario(800, 2.0)),
+        (True, _scenario(780, 2.2)),
+    ]
+    report = summarise(runs)
+    assert report["pair_costs"] == [0.1, 0.025]
+    assert report["median_pair_cost"] == 0.0625
+    assert report["app_cpu"] == {"ms_on": 2.2, "ms_off": 2.0, "cost": 0.1}
+    assert report["machine_cpu"] == {"ms_on": 4.4, "ms_off": 4.0, "cost": 0.1}
+    assert summarise([(True, _scenario(900)), (False, _scenario(1000))])["app_cpu"] is None
+
+
+def _write_proc(root: Path, pid: int, ppid: int, utime: int, stime: int) -> None:
+    (root / str(pid)).mkdir()
+    fields = ["S", str(ppid)] + ["0"] * 9 + [str(utime), str(stime)] + ["0"] * 5
+    (root / str(pid) / "stat").write_text(f"{pid} (python (uvicorn)) " + " ".join(fields))
+
+
+def test_a_process_tree_and_the_machine_are_read_from_proc(tmp_path: Path) -> None:
+    tick = os.sysconf("SC_CLK_TCK")
+    _write_proc(tmp_path, 10, 1, tick * 2, tick)  # the slot's master: 3 s
+    _write_proc(tmp_path, 11, 10, tick * 5, 0)  # a worker: 5 s
+    _write_proc(tmp_path, 12, 11, tick, 0)  # the worker's child: 1 s
+    _write_proc(tmp_path, 20, 1, tick * 100, 0)  # someone else
+    assert cpu.tree_cpu_s([10], tmp_path) == 9.0
+    assert cpu.tree_cpu_s([10, 20], tmp_path) == 109.0
+    # user nice system idle iowait irq softirq steal
+    (tmp_path / "stat").write_text(f"cpu  {tick * 4} 0 {tick} {tick * 50} {tick * 2} 0 0 0 0 0\n")
+    assert cpu.machine_busy_s(tmp_path) == 5.0
