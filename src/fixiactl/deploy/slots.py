@@ -11,7 +11,7 @@ from fixiactl.deploy.releases import Release
 from fixiactl.errors import FixiactlError
 from fixiactl.stack.config import ROOT, StackState, load_env, state_dir
 from fixiactl.stack.health import http_ok
-from fixiactl.stack.render import app_environment, oneshot_environment, write_env_file
+from fixiactl.stack.render import oneshot_environment, write_slot_env
 from fixiactl.stack.supervisor import Supervisor
 
 
@@ -30,8 +30,7 @@ def point(
     (state / "slots" / f"{slot}.release.env").write_text(
         "".join(f"{k}={v}\n" for k, v in release_env.items())
     )
-    config = load_env(env)
-    write_env_file(state / f"app-{slot}.env", app_environment(config, stack, slot) | release_env)
+    write_slot_env(load_env(env), stack, slot)
 
 
 def start(env: str, slot: str) -> None:

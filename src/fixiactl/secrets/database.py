@@ -69,5 +69,9 @@ def rotate_db_password(config: EnvConfig, *, say: Progress = quiet) -> dict[str,
     say("rolling the app slots onto the new password")
     rolled = roll(config, state, say)
     audited = record_audit(config, state, {"env": env, "roll": rolled["mode"]}, "database")
-    rotated = "database"  # what was rotated, for the report
-    return {"env": env, "secret": rotated, **rolled, "audited": audited}
+    return {
+        "env": env,
+        "secret": "database",  # pragma: allowlist secret (the name of what was rotated)
+        **rolled,
+        "audited": audited,
+    }

@@ -19,7 +19,7 @@ from fixiactl.deploy.haproxy import Runtime
 from fixiactl.deploy.journal import Slots
 from fixiactl.errors import FixiactlError
 from fixiactl.stack.config import EnvConfig, StackState, state_dir
-from fixiactl.stack.render import SLOTS, app_environment, slot_release_env, write_env_file
+from fixiactl.stack.render import SLOTS, write_slot_env
 from fixiactl.stack.supervisor import Supervisor
 
 Progress = Callable[[str], None]
@@ -30,14 +30,7 @@ DRAIN_TIMEOUT_S = 30.0
 
 def render_env_files(config: EnvConfig, state: StackState) -> list[Path]:
     """Both slots' files from the current secrets, each keeping its release's additions."""
-    root = state_dir(config.name)
-    return [
-        write_env_file(
-            root / f"app-{slot}.env",
-            app_environment(config, state, slot) | slot_release_env(root, slot),
-        )
-        for slot in SLOTS
-    ]
+    return [write_slot_env(config, state, slot) for slot in SLOTS]
 
 
 def roll(config: EnvConfig, state: StackState, say: Progress) -> dict[str, Any]:
@@ -46,22 +39,25 @@ def roll(config: EnvConfig, state: StackState, say: Progress) -> dict[str, Any]:
     (one serving slot) or `in_place` (both serving)."""
     render_env_files(config, state)
     supervisor = Supervisor(state_dir(config.name))
-    if not supervisor.running():
-        return {"mode": "none", "restarted": [], "live": None}
     runtime = Runtime(state_dir(config.name))
-    weights = {name: stat.weight for name, stat in runtime.stats().items()}
-    # Serving: running and given traffic (a slot left running at weight 0 counts as idle).
-    serving = [
-        s
-        for s in SLOTS
-        if supervisor.info(f"app-{s}")["statename"] == "RUNNING" and weights.get(s, 0) > 0
-    ]
+    serving = _serving(supervisor, runtime) if supervisor.running() else []
     if len(serving) == 1:
         return _swap(config, state, serving[0], runtime, say)
     if len(serving) == 2:
         return _restart_each(config, state, runtime, say)
-    # No slot serves (stopped for maintenance): the files apply at the next start.
+    # No slot serves (the stack is down, or stopped for maintenance): the files apply at
+    # the next start.
     return {"mode": "none", "restarted": [], "live": None}
+
+
+def _serving(supervisor: Supervisor, runtime: Runtime) -> list[str]:
+    """Running and given traffic (a slot left running at weight 0 counts as idle)."""
+    weights = {name: stat.weight for name, stat in runtime.stats().items()}
+    return [
+        s
+        for s in SLOTS
+        if supervisor.info(f"app-{s}")["statename"] == "RUNNING" and weights.get(s, 0) > 0
+    ]
 
 
 def _swap(

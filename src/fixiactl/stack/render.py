@@ -85,6 +85,17 @@ def slot_release_env(state_path: Path, slot: str) -> dict[str, str]:
     return {k: v for k, v in pairs}
 
 
+def write_slot_env(config: EnvConfig, state: StackState, slot: str) -> Path:
+    """The slot's environment file: the stack's settings and secrets as they are now, plus
+    what the release deployed on it adds. Every writer of the file goes through here, so a
+    re-render (a secret rotation, a deploy) never drops the other half."""
+    state_path = state_dir(config.name)
+    return write_env_file(
+        state_path / f"app-{slot}.env",
+        app_environment(config, state, slot) | slot_release_env(state_path, slot),
+    )
+
+
 def render_all(config: EnvConfig, state: StackState, *, as_root: bool) -> dict[str, Path]:
     state_path = state_dir(config.name)
     jinja = Environment(
@@ -111,10 +122,7 @@ def render_all(config: EnvConfig, state: StackState, *, as_root: bool) -> dict[s
                 "name": s,
                 "port": state.ports[s],
                 "bin": slot_bin(state_path, s),
-                "env_file": write_env_file(
-                    state_path / f"app-{s}.env",
-                    app_environment(config, state, s) | slot_release_env(state_path, s),
-                ),
+                "env_file": write_slot_env(config, state, s),
             }
             for s in SLOTS
         ],
