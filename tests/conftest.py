@@ -10,7 +10,6 @@ kept for the tests that cannot run over HTTP; the stack run covers the rest on P
 from __future__ import annotations
 
 import asyncio
-import os
 import shutil
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -31,8 +30,8 @@ from fixia.models import import_all
 from fixia.platform.email import OutboxEmailSender
 from tests import pg
 from tests import stack as stack_module
+from tests.servers import session_server
 
-IN_CI = os.environ.get("CI", "").lower() == "true"
 # Tables of reference data the migrations seed; everything else is emptied between tests.
 KEEP = {"alembic_version", "categories", "subcategories"}
 APPEND_ONLY = {"audit_log"}
@@ -106,25 +105,12 @@ def running_stack() -> Iterator[stack_module.RunningStack]:
 
 @pytest.fixture(scope="session")
 def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[pg.PgServer | pg.ExternalPg]:
-    external = pg.external()  # FIXIA_TEST_POSTGRES_URL: e.g. CI's service container
-    if external is not None:
-        try:
-            yield external
-        finally:
-            external.stop()
-        return
-    if not pg.available():
-        message = f"PostgreSQL 15 is not installed; {pg.INSTALL_HINT}"
-        if IN_CI:
-            pytest.fail(message)
-        pytest.skip(message)
-    # Short path: the Unix socket path must stay under 108 bytes.
+    # FIXIA_TEST_POSTGRES_URL names an external one: e.g. CI's service container.
+    # Short path for our own: the Unix socket path must stay under 108 bytes.
     root = Path("/tmp") / f"fixia-test-pg-{uuid.uuid4().hex[:8]}"  # noqa: S108
-    server = pg.start(root)
-    try:
+    missing = f"PostgreSQL 15 is not installed; {pg.INSTALL_HINT}"
+    with session_server(pg.external, pg.available, missing, lambda: pg.start(root)) as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture(scope="session")

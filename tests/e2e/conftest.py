@@ -26,8 +26,8 @@ from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_
 
 from fixia import migrate
 from fixia.config import Settings
+from tests.servers import IN_CI
 
-IN_CI = os.environ.get("CI", "").lower() == "true"
 CHROMIUM = Path(os.environ.get("FIXIA_E2E_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
     "--no-sandbox",
