@@ -36,24 +36,13 @@ def _alerts() -> list[dict[str, object]]:
     ]
 
 
-def test_promtool_check_rules_accepts_every_file() -> None:
-    result = subprocess.run(
-        [_tool("promtool"), "check", "rules", *map(str, RULES)], capture_output=True, text=True
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
+# `promtool check rules` and `promtool test rules` over every file run once, as the promtool
+# gate (tests/gates/test_fast_gates.py); running them here too cost ~40 s of each `make test`.
 
 
-@pytest.mark.parametrize("rules", RULES, ids=lambda p: p.stem)
-def test_promtool_unit_tests_pass(rules: Path) -> None:
-    test_file = TESTS / f"{rules.stem}_test.yml"
-    assert test_file.exists(), f"{rules.name} has no promtool test file"
-    result = subprocess.run(
-        [_tool("promtool"), "test", "rules", str(test_file)],
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
+def test_every_rule_file_has_a_promtool_test() -> None:
+    missing = [r.name for r in RULES if not (TESTS / f"{r.stem}_test.yml").exists()]
+    assert RULES and not missing, f"rule files without a promtool test: {missing}"
 
 
 def test_every_alert_is_labelled_documented_and_unit_tested() -> None:
