@@ -48,6 +48,7 @@ def deploy(
     tick: Annotated[float, typer.Option(help="Seconds between measurements")] = 1.0,
     allow_contract: Annotated[bool, typer.Option(help="Run contract migrations")] = False,
     metrics_source: Annotated[str | None, MetricsSourceOption] = None,
+    yes: Annotated[bool, typer.Option("--yes", help="Confirm a rollback-unsafe release")] = False,
     as_json: Annotated[bool, JsonOption] = False,
 ) -> None:
     """Deploy RELEASE with analysis at every step, promote or roll back automatically."""
@@ -62,6 +63,7 @@ def deploy(
             return
         if strategy not in STRATEGIES:
             raise FixiactlError(f"unknown strategy {strategy!r}", hint=" or ".join(STRATEGIES))
+        confirm_unsafe(Slots.load(env), target, yes=yes, as_json=as_json, verb="Deploy")
         opts = DeployOptions(
             env=env,
             release_id=target,
@@ -97,6 +99,17 @@ def _report(result: dict[str, Any], as_json: bool) -> None:
         raise typer.Exit(code=3)
 
 
+def confirm_unsafe(slots: Slots, release_id: str, *, yes: bool, as_json: bool, verb: str) -> None:
+    """A release a contract migration has left behind may fail on today's schema: going
+    back to it, by rollback or by deploy, needs the operator's word."""
+    if release_id not in slots.rollback_unsafe or yes:
+        return
+    unsafe = f"{release_id} is not rollback-safe: a contract migration ran after it"
+    if as_json:  # no prompt in automation: refuse unless confirmed up front
+        raise FixiactlError(unsafe, hint="confirm with --yes if it can run on the schema")
+    typer.confirm(f"{unsafe}; it may fail on today's schema. {verb} anyway?", abort=True)
+
+
 def rollback(
     env: Annotated[str, EnvOption] = "dev",
     yes: Annotated[bool, typer.Option("--yes", help="Confirm a rollback-unsafe target")] = False,
@@ -108,11 +121,7 @@ def rollback(
         slots = Slots.load(env)
         if not slots.previous:
             raise FixiactlError(f"no previous release in {env}", hint="nothing to roll back to")
-        if slots.previous in slots.rollback_unsafe and not yes:
-            unsafe = f"{slots.previous} is not rollback-safe: a contract migration ran after it"
-            if as_json:  # no prompt in automation: refuse unless confirmed up front
-                raise FixiactlError(unsafe, hint="confirm with --yes if it can run on the schema")
-            typer.confirm(f"{unsafe}; it may fail on today's schema. Roll back anyway?", abort=True)
+        confirm_unsafe(slots, slots.previous, yes=yes, as_json=as_json, verb="Roll back")
         last = [e for e in deploy_events(env) if e["event"] == "promoted"]
         opts = DeployOptions(
             env=env,

@@ -162,3 +162,19 @@ def test_a_failed_contract_says_how_to_recover_and_marks_only_what_ran(
     # The first contract went in, the second failed: the old release is unsafe already.
     _out, saved = _contract_phase(tmp_path / "b", monkeypatch, "r3", fails=True)
     assert saved.rollback_unsafe == ["old", "older"]
+
+
+def test_deploying_an_unsafe_release_needs_confirmation_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FIXIACTL_STATE_ROOT", str(tmp_path))
+    (tmp_path / "unit" / "deploy").mkdir(parents=True)
+    Slots(releases={"blue": "old", "green": "new"}, active="green", previous="old",
+          rollback_unsafe=["old"]).save("unit")  # fmt: skip
+    runner = CliRunner()
+    refused = runner.invoke(app, ["deploy", "old", "--env", "unit", "--json"])
+    assert refused.exit_code == 1
+    assert "old is not rollback-safe" in refused.output and "--yes" in refused.output
+    declined = runner.invoke(app, ["deploy", "old", "--env", "unit"], input="n\n")
+    assert declined.exit_code == 1 and "Deploy anyway?" in declined.output
+    assert Slots.load("unit").active == "green"
