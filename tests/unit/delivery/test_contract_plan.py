@@ -93,19 +93,22 @@ def test_readiness_tolerates_only_the_deferred_revisions(monkeypatch: pytest.Mon
     assert Settings().db.deferred_revisions == [head]
 
 
-def test_rollback_to_an_unsafe_release_needs_confirmation(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(
+    ("command", "verb"), [(["rollback"], "Roll back"), (["deploy", "old"], "Deploy")]
+)
+def test_going_back_to_an_unsafe_release_needs_confirmation(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: list[str], verb: str
 ) -> None:
     monkeypatch.setenv("FIXIACTL_STATE_ROOT", str(tmp_path))
     (tmp_path / "unit" / "deploy").mkdir(parents=True)
     Slots(releases={"blue": "old", "green": "new"}, active="green", previous="old",
           rollback_unsafe=["old"]).save("unit")  # fmt: skip
     runner = CliRunner()
-    refused = runner.invoke(app, ["rollback", "--env", "unit", "--json"])
+    refused = runner.invoke(app, [*command, "--env", "unit", "--json"])
     assert refused.exit_code == 1
     assert "old is not rollback-safe" in refused.output and "--yes" in refused.output
-    declined = runner.invoke(app, ["rollback", "--env", "unit"], input="n\n")
-    assert declined.exit_code == 1 and "Roll back anyway?" in declined.output
+    declined = runner.invoke(app, [*command, "--env", "unit"], input="n\n")
+    assert declined.exit_code == 1 and f"{verb} anyway?" in declined.output
     assert Slots.load("unit").active == "green"
 
 
@@ -162,19 +165,3 @@ def test_a_failed_contract_says_how_to_recover_and_marks_only_what_ran(
     # The first contract went in, the second failed: the old release is unsafe already.
     _out, saved = _contract_phase(tmp_path / "b", monkeypatch, "r3", fails=True)
     assert saved.rollback_unsafe == ["old", "older"]
-
-
-def test_deploying_an_unsafe_release_needs_confirmation_too(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("FIXIACTL_STATE_ROOT", str(tmp_path))
-    (tmp_path / "unit" / "deploy").mkdir(parents=True)
-    Slots(releases={"blue": "old", "green": "new"}, active="green", previous="old",
-          rollback_unsafe=["old"]).save("unit")  # fmt: skip
-    runner = CliRunner()
-    refused = runner.invoke(app, ["deploy", "old", "--env", "unit", "--json"])
-    assert refused.exit_code == 1
-    assert "old is not rollback-safe" in refused.output and "--yes" in refused.output
-    declined = runner.invoke(app, ["deploy", "old", "--env", "unit"], input="n\n")
-    assert declined.exit_code == 1 and "Deploy anyway?" in declined.output
-    assert Slots.load("unit").active == "green"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+from collections.abc import Callable
 
 import pytest
 import structlog
@@ -116,6 +117,8 @@ def test_the_formatter_renders_exceptions_scrubbed() -> None:
 def test_the_access_logger_writes_scrubbed_json_at_the_root_level(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
+    flush_lines()  # lines other tests' apps left in the batch: not this test's
+    capsys.readouterr()
     configure_logging("WARNING")
     quiet = access_logger()
     configure_logging("INFO")
@@ -161,34 +164,42 @@ class _Writes(io.StringIO):
         return super().write(text)
 
 
-def test_access_lines_are_batched_into_whole_line_pipe_writes(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+@pytest.fixture
+def stderr(monkeypatch: pytest.MonkeyPatch) -> Callable[[], _Writes]:
+    """Installs a recording sys.stderr; call it in the test body (pytest re-installs its own
+    capture between a fixture's set-up and the test)."""
     configure_logging("INFO")
     flush_lines()
-    stderr = _Writes()
-    monkeypatch.setattr("sys.stderr", stderr)
+
+    def install() -> _Writes:
+        writes = _Writes()
+        monkeypatch.setattr("sys.stderr", writes)
+        return writes
+
+    return install
+
+
+def test_access_lines_are_batched_into_whole_line_pipe_writes(
+    stderr: Callable[[], _Writes],
+) -> None:
+    writes = stderr()
     log = access_logger(max_delay_s=3600)
     log.info("request", path="/a")
     log.info("request", path="/b")
-    assert stderr.calls == [], "an info line was written before its batch was due"
+    assert writes.calls == [], "an info line was written before its batch was due"
     log.error("request", path="/c", status=500)
-    assert [json.loads(x)["path"] for x in stderr.getvalue().splitlines()] == ["/a", "/b", "/c"]
-    assert len(stderr.calls) == 1
+    assert [json.loads(x)["path"] for x in writes.getvalue().splitlines()] == ["/a", "/b", "/c"]
+    assert len(writes.calls) == 1
     for n in range(200):
         log.info("request", path=f"/many/{n}")
     flush_lines()
-    batches = stderr.calls[1:]
+    batches = writes.calls[1:]
     assert all(len(b) <= 4000 and b.endswith("\n") for b in batches) and len(batches) > 5
     paths = [json.loads(x)["path"] for x in "".join(batches).splitlines()]
     assert paths == [f"/many/{n}" for n in range(200)]
 
 
-def test_a_due_batch_is_written_with_the_next_line(monkeypatch: pytest.MonkeyPatch) -> None:
-    configure_logging("INFO")
-    flush_lines()
-    stderr = _Writes()
-    monkeypatch.setattr("sys.stderr", stderr)
-    log = access_logger(max_delay_s=0)
-    log.info("request", path="/now")
-    assert json.loads(stderr.getvalue())["path"] == "/now"
+def test_a_due_batch_is_written_with_the_next_line(stderr: Callable[[], _Writes]) -> None:
+    writes = stderr()
+    access_logger(max_delay_s=0).info("request", path="/now")
+    assert json.loads(writes.getvalue())["path"] == "/now"
