@@ -21,17 +21,19 @@ from fixia.platform.email import EmailSender
 from fixia.platform.security import TokenError, decode_access_token
 
 
-def get_settings(request: Request) -> Settings:
+# The dependencies that only read app state are `async def`: FastAPI runs a plain `def`
+# dependency in its thread pool, a thread hop (and GIL hand-over) per request for nothing.
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_cache(request: Request) -> Cache:
+async def get_cache(request: Request) -> Cache:
     cache: Cache = request.app.state.cache
     return cache
 
 
-def get_mailer(request: Request) -> EmailSender:
+async def get_mailer(request: Request) -> EmailSender:
     mailer: EmailSender = request.app.state.mailer
     return mailer
 

@@ -15,8 +15,12 @@ async def managed_user(admin: AdminUser, user_id: uuid.UUID, session: SessionDep
     return await service.load_managed_user(session=session, user_id=user_id)
 
 
-def client_ip(request: Request) -> str | None:
+def peer_ip(request: Request) -> str | None:
     return request.client.host if request.client else None
+
+
+async def client_ip(request: Request) -> str | None:
+    return peer_ip(request)
 
 
 ManagedUser = Annotated[User, Depends(managed_user)]

@@ -9,7 +9,7 @@ from fastapi.responses import Response
 from pydantic import ValidationError
 
 from fixia.admin import service
-from fixia.admin.dependencies import client_ip
+from fixia.admin.dependencies import peer_ip
 from fixia.admin.presenters import admin_user_out
 from fixia.deps import CacheDep, SessionDep
 from fixia.errors import NotFound
@@ -98,6 +98,6 @@ async def resolve(
         job_id=job_id,
         outcome=JobStatus(data.outcome),
         resolution=data.resolution,
-        ip=client_ip(request),
+        ip=peer_ip(request),
     )
     return redirect(request, "/admin/disputes", ok="moderated")

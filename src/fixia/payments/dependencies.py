@@ -12,7 +12,7 @@ from fixia.payments.models import Payment
 from fixia.payments.providers import PaymentProvider, SandboxProvider, build_provider
 
 
-def get_provider(request: Request, settings: SettingsDep) -> PaymentProvider:
+async def get_provider(request: Request, settings: SettingsDep) -> PaymentProvider:
     """One provider per app, so its circuit breaker sees every request of this process.
     Built on first use; tests may set app.state.payment_provider beforehand to inject one."""
     provider: PaymentProvider | None = getattr(request.app.state, "payment_provider", None)
@@ -34,13 +34,13 @@ IdempotencyKey = Annotated[
 ]
 
 
-def webhook_provider(provider: str, configured: ProviderDep) -> PaymentProvider:
+async def webhook_provider(provider: str, configured: ProviderDep) -> PaymentProvider:
     if provider != configured.name:
         raise UnknownProvider()
     return configured
 
 
-def sandbox_provider(configured: ProviderDep, settings: SettingsDep) -> SandboxProvider:
+async def sandbox_provider(configured: ProviderDep, settings: SettingsDep) -> SandboxProvider:
     # The simulated checkout lets anyone "pay": it must not exist in production at all.
     if settings.env == "production" or not isinstance(configured, SandboxProvider):
         raise SandboxDisabled()
