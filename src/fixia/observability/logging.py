@@ -3,9 +3,9 @@
 Both structlog loggers and the stdlib loggers the code and its libraries use (`fixia.*`,
 uvicorn, SQLAlchemy) go through one processor chain, so every line has the same shape and
 passes the same scrubber. The access log, one line per request, skips the stdlib machinery
-(two LogRecords, a handler lock and a formatter per line cost more than the rest of the
-observability layer together, see docs/observability.md) and writes its rendered line
-directly: `access_logger`.
+(two LogRecords, a handler lock and a formatter: ~170 µs a line in process, against ~30 µs
+without them; see docs/observability.md) and writes its rendered lines in batches:
+`access_logger`.
 """
 
 from __future__ import annotations

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from types import SimpleNamespace
 
+import pytest
 from typer.testing import CliRunner
 
 from fixiactl.bench import cpu
@@ -71,3 +73,27 @@ def test_a_process_tree_and_the_machine_are_read_from_proc(tmp_path: Path) -> No
     # user nice system idle iowait irq softirq steal
     (tmp_path / "stat").write_text(f"cpu  {tick * 4} 0 {tick} {tick * 50} {tick * 2} 0 0 0 0 0\n")
     assert cpu.machine_busy_s(tmp_path) == 5.0
+
+
+def test_the_comparison_runs_on_long_ttls_and_gives_the_configured_ones_back(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from fixiactl.bench import overhead
+
+    rendered: list[dict[str, str]] = []
+    monkeypatch.setattr(
+        overhead, "render_all", lambda c, s, as_root: rendered.append(dict(c.app_env))
+    )
+    monkeypatch.setattr(overhead, "Supervisor", lambda _path: SimpleNamespace(all_info=list))
+    config = SimpleNamespace(name="unit", app_env={"FIXIA_CACHE__SEARCH_TTL_S": "45", "X": "1"})
+    stack = SimpleNamespace(ports={})
+    configured = {"FIXIA_CACHE__SEARCH_TTL_S": "45"}
+    overhead.switch(config, stack, enabled=False, progress=print)  # type: ignore[arg-type]
+    overhead.switch(config, stack, enabled=True, progress=print, cache=configured)  # type: ignore[arg-type]
+    during, after = rendered
+    assert (
+        during["FIXIA_CACHE__SEARCH_TTL_S"] == "3600"
+        and during["FIXIA_CACHE__SERVICE_TTL_S"] == "3600"
+    )
+    assert during[overhead.SWITCH] == "false" and during["X"] == "1"
+    assert after == {"FIXIA_CACHE__SEARCH_TTL_S": "45", "X": "1", overhead.SWITCH: "true"}
