@@ -76,6 +76,4 @@ def install(app: FastAPI, settings: Settings) -> None:
             access_log=obs.enabled and obs.access_log,
         )
     _metrics_endpoint(app)
-    if obs.tracing_on:
-        tracing.instrument_app(app)
     _wrap_lifespan(app, settings)

@@ -16,7 +16,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from fixia.observability import metrics as m
 from fixia.observability.logging import access_logger
-from fixia.observability.tracing import name_server_span
 
 REQUEST_ID_HEADER = b"x-request-id"
 # Accept the caller's id (HAProxy sets one) only if it is short and harmless in a log line.
@@ -99,7 +98,6 @@ class ObservabilityMiddleware:
 
     def _record(self, scope: Scope, status: int, elapsed: float) -> None:
         method, route = scope["method"], route_template(scope)
-        name_server_span(method, route)
         if self.metrics:
             m.HTTP_REQUESTS.labels(method, route, str(status)).inc()
             m.HTTP_DURATION.labels(method, route).observe(elapsed)

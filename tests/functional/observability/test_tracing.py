@@ -138,3 +138,20 @@ async def test_incoming_traceparent_is_honoured(
     server = [s for s in spans.get_finished_spans() if s.kind is SpanKind.SERVER]
     assert server and server[0].parent is not None
     assert format(server[0].parent.span_id, "016x") == parent_id
+    # Named by route template (one series per endpoint in a tracing backend), not by path.
+    assert server[0].name == "GET /api/v1/categories"
+    assert (server[0].attributes or {}).get("http.route") == "/api/v1/categories"
+
+
+async def test_templated_route_names_the_span_and_probes_open_none(
+    served: FastAPI, spans: InMemorySpanExporter
+) -> None:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=served), base_url="http://testserver"
+    ) as client:
+        missing = await client.get("/api/v1/services/00000000-0000-0000-0000-000000000000")
+        probe = await client.get("/healthz")
+    assert missing.status_code == 404 and probe.status_code == 200
+    server = [s for s in spans.get_finished_spans() if s.kind is SpanKind.SERVER]
+    assert [s.name for s in server] == ["GET /api/v1/services/{service_id}"]
+    assert (server[0].attributes or {}).get("http.response.status_code") == 404
