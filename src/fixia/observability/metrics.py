@@ -93,6 +93,36 @@ FLAG_EVALUATIONS = Counter(
     ["flag", "variant", "reason"],
 )
 
+# A client picks the method: any other one is counted as "_OTHER" (as OpenTelemetry's
+# semantic conventions do), or each invented method would be a new series.
+HTTP_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
+class RequestSeries:
+    """The RED children of each (method, route, status), resolved once per process.
+
+    `labels()` validates, builds tuples and takes a lock on every call; on the request path
+    that was most of the metrics' cost. The keys are bounded: known methods, route
+    templates (or "unmatched") and status codes.
+    """
+
+    def __init__(self) -> None:
+        self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+
+    def observe(self, method: str, route: str, status: int, seconds: float) -> None:
+        if method not in HTTP_METHODS:
+            method = "_OTHER"
+        key = (method, route, status)
+        children = self._children.get(key)
+        if children is None:
+            children = self._children[key] = (
+                HTTP_REQUESTS.labels(method, route, str(status)),
+                HTTP_DURATION.labels(method, route),
+            )
+        children[0].inc()
+        children[1].observe(seconds)
+
+
 # Known label values start at 0, so a rate() over them exists before the first event and
 # alert expressions never reference a series that nothing produces.
 _KNOWN_LABELS: tuple[tuple[Counter, tuple[str, ...]], ...] = (

@@ -62,6 +62,7 @@ class ObservabilityMiddleware:
         self.metrics = metrics
         self.access_log = access_log
         self.log = access_logger()
+        self.series = m.RequestSeries()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -99,8 +100,7 @@ class ObservabilityMiddleware:
     def _record(self, scope: Scope, status: int, elapsed: float) -> None:
         method, route = scope["method"], route_template(scope)
         if self.metrics:
-            m.HTTP_REQUESTS.labels(method, route, str(status)).inc()
-            m.HTTP_DURATION.labels(method, route).observe(elapsed)
+            self.series.observe(method, route, status, elapsed)
         if self.access_log:
             fields: dict[str, Any] = {
                 "method": method,

@@ -56,6 +56,16 @@ async def test_red_metrics_use_the_route_template(client: httpx.AsyncClient) -> 
     assert sample("fixia_http_requests_in_flight") == 0
 
 
+async def test_an_invented_method_is_counted_as_other(client: httpx.AsyncClient) -> None:
+    route = f"{API}/categories"
+    other = {"method": "_OTHER", "route": route, "status": "405"}
+    before = sample("fixia_http_requests_total", **other)
+    for method in ("BREW", "WHEN"):
+        assert (await client.request(method, route)).status_code == 405
+    assert sample("fixia_http_requests_total", **other) == before + 2
+    assert sample("fixia_http_requests_total", method="BREW", route=route, status="405") == 0
+
+
 async def test_gauges_and_build_info_are_exposed(client: httpx.AsyncClient) -> None:
     await client.get(f"{API}/categories")
     scraped = await _scrape(client)
