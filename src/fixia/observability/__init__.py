@@ -69,11 +69,12 @@ def install(app: FastAPI, settings: Settings) -> None:
     m.initialise_labels()
     m.BUILD_INFO.labels(**buildinfo.build_labels(settings)).set(1)
     pool.watch(app.state.engine)
-    if obs.metrics_on or (obs.enabled and obs.access_log):
+    if obs.metrics_on or (obs.enabled and obs.access_log) or obs.tracing_on:
         app.add_middleware(
             ObservabilityMiddleware,
             metrics=obs.metrics_on,
             access_log=obs.enabled and obs.access_log,
+            tracing=obs.tracing_on,
         )
     _metrics_endpoint(app)
     _wrap_lifespan(app, settings)

@@ -16,6 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from fixia.observability import metrics as m
 from fixia.observability.logging import access_logger
+from fixia.observability.tracing import children_of_current_span
 
 REQUEST_ID_HEADER = b"x-request-id"
 # Accept the caller's id (HAProxy sets one) only if it is short and harmless in a log line.
@@ -57,10 +58,13 @@ def user_id_of(scope: Scope) -> str | None:
 
 
 class ObservabilityMiddleware:
-    def __init__(self, app: ASGIApp, *, metrics: bool = True, access_log: bool = True) -> None:
+    def __init__(
+        self, app: ASGIApp, *, metrics: bool = True, access_log: bool = True, tracing: bool = False
+    ) -> None:
         self.app = app
         self.metrics = metrics
         self.access_log = access_log
+        self.tracing = tracing
         self.log = access_logger()
         self.series = m.RequestSeries()
 
@@ -86,7 +90,11 @@ class ObservabilityMiddleware:
         if self.metrics:
             m.IN_FLIGHT.inc()
         try:
-            await self.app(scope, receive, send_wrapper)
+            if self.tracing:
+                with children_of_current_span():
+                    await self.app(scope, receive, send_wrapper)
+            else:
+                await self.app(scope, receive, send_wrapper)
         except Exception:
             status = 500
             raise

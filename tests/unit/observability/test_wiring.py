@@ -175,3 +175,34 @@ def test_without_an_exporter_spans_are_not_recorded_but_keep_their_ids() -> None
         assert provider.get_tracer("t").start_span("y").is_recording()
     finally:
         provider.shutdown()
+
+
+@pytest.mark.parametrize(("flags", "children"), [("01", True), ("00", False)])
+async def test_library_spans_are_built_only_under_a_sampled_request(
+    flags: str, children: bool
+) -> None:
+    """Under an unsampled server span, SQL/Redis/HTTP instrumentation is switched off for the
+    request (its spans could never be recorded); under a sampled one it runs."""
+    from opentelemetry.instrumentation.utils import is_instrumentation_enabled
+    from opentelemetry.sdk.trace import TracerProvider
+
+    from fixia.observability.middleware import ObservabilityMiddleware
+
+    provider = TracerProvider()
+    app = FastAPI(telemetry={"tracing": True, "tracer_provider": provider, "metrics": False})
+    seen: list[bool] = []
+
+    @app.get("/probe")
+    async def probe() -> dict[str, bool]:
+        seen.append(is_instrumentation_enabled())
+        return {}
+
+    app.add_middleware(ObservabilityMiddleware, metrics=False, access_log=False, tracing=True)
+    parent = f"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-{flags}"
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://t"
+    ) as client:
+        assert (await client.get("/probe", headers={"traceparent": parent})).status_code == 200
+    assert seen == [children]
+    assert is_instrumentation_enabled(), "the switch leaked out of the request"
+    provider.shutdown()
