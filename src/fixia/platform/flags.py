@@ -46,11 +46,12 @@ class MetricsHook(Hook):
 
 
 _configured: Path | None = None
+_hooked = False
 
 
 def configure(settings: FlagSettings) -> None:
     """Once per process (OpenFeature's API is global); a second app keeps the first file."""
-    global _configured
+    global _configured, _hooked
     if settings.file is None or _configured == settings.file:
         return
     provider = FlagdProvider(
@@ -59,10 +60,19 @@ def configure(settings: FlagSettings) -> None:
         deadline_ms=settings.deadline_ms,
     )
     api.set_provider_and_wait(provider)
-    if not _configured:
+    if not _hooked:
         api.add_hooks([MetricsHook()])
+        _hooked = True
     _configured = settings.file
     log.info("feature flags from %s", settings.file)
+
+
+def unconfigure() -> None:
+    """Every flag back to its code default (a test that pointed the process at its own file:
+    later tests in the same worker must not evaluate that file's edited rollouts)."""
+    global _configured
+    api.clear_providers()
+    _configured = None
 
 
 def enabled(flag: str, *, default: bool, key: str, **attributes: str) -> bool:

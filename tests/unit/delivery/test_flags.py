@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,11 +18,23 @@ SOURCE = Path(__file__).resolve().parents[3] / "deploy" / "flags" / "flags.json"
 
 
 @pytest.fixture
-def flag_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def flag_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     monkeypatch.setenv("FIXIACTL_STATE_ROOT", str(tmp_path))
     path = flag_store.flag_file("unit")  # seeded from deploy/flags/flags.json
     flags.configure(flags.FlagSettings(file=path, deadline_ms=200))
-    return path
+    yield path
+    flags.unconfigure()
+
+
+def test_unconfigured_flags_answer_their_code_defaults(flag_path: Path) -> None:
+    """A rollout this file turned on must not outlive the test (it once made instant booking
+    accept the service requests of tests that ran later in the same worker)."""
+    flag_store.change("unit", "instant-booking", reason="everyone", rollout=100)
+    assert _until(lambda: flags.enabled("instant-booking", default=False, key="k", email="a@b.ar"))
+    flags.unconfigure()
+    assert flags.enabled("instant-booking", default=False, key="k", email="a@b.ar") is False
+    flags.configure(flags.FlagSettings(file=flag_path, deadline_ms=200))
+    assert _until(lambda: flags.enabled("instant-booking", default=False, key="k", email="a@b.ar"))
 
 
 def ranking(key: str, location: str = "") -> bool:
