@@ -1,4 +1,5 @@
-"""One pure ASGI middleware for RED metrics, the request id and the access log.
+"""One pure ASGI middleware for RED metrics, the request id and the access log (and, with
+tracing on, the switch that keeps unsampled requests from building library spans).
 
 Pure ASGI (not BaseHTTPMiddleware): no extra task per request, streaming untouched, and the
 router's `scope["route"]` is visible once the app returns, which gives the route template.
