@@ -74,6 +74,12 @@ class Load:
         if self.proc and self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait(timeout=10)
+        # After a failed test nobody called stop(): unclosed pipes would surface as an
+        # unraisable ResourceWarning in whichever later test the garbage collector runs in.
+        if self.proc:
+            for stream in (self.proc.stdout, self.proc.stderr):
+                if stream:
+                    stream.close()
 
     def stop(self) -> LoadResult:
         assert self.proc is not None
