@@ -19,7 +19,7 @@ from fixia.errors import install_error_handlers
 from fixia.matches.router import router as matches_router
 from fixia.notifications.router import router as notifications_router
 from fixia.observability import install as install_observability
-from fixia.observability.tracing import fastapi_telemetry
+from fixia.observability.tracing import FASTAPI_NATIVE_OFF
 from fixia.payments.router import router as payments_router
 from fixia.payments.router import subscriptions_router
 from fixia.platform import flags
@@ -60,7 +60,7 @@ def create_app(settings: Settings | None = None, *, mailer: EmailSender | None =
         redoc_url="/redoc" if settings.api_docs_enabled else None,
         openapi_url="/api/v1/openapi.json" if settings.api_docs_enabled else None,
         lifespan=lifespan,
-        telemetry=fastapi_telemetry(settings),
+        telemetry=FASTAPI_NATIVE_OFF,
     )
     app.state.settings = settings
     app.state.engine = engine

@@ -1,5 +1,5 @@
-"""One pure ASGI middleware for RED metrics, the request id and the access log (and, with
-tracing on, the switch that keeps unsampled requests from building library spans).
+"""One pure ASGI middleware for RED metrics, the request id, the access log and the server
+span (with, under an unsampled span, the switch that keeps library spans from being built).
 
 Pure ASGI (not BaseHTTPMiddleware): no extra task per request, streaming untouched, and the
 router's `scope["route"]` is visible once the app returns, which gives the route template.
@@ -10,14 +10,16 @@ from __future__ import annotations
 import re
 import time
 import uuid
+from contextlib import nullcontext
 from typing import Any
 
 import structlog
+from opentelemetry.trace import TracerProvider
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from fixia.observability import metrics as m
 from fixia.observability.logging import access_logger
-from fixia.observability.tracing import children_of_current_span
+from fixia.observability.tracing import ServerSpans, children_of_current_span
 
 REQUEST_ID_HEADER = b"x-request-id"
 # Accept the caller's id (HAProxy sets one) only if it is short and harmless in a log line.
@@ -60,12 +62,18 @@ def user_id_of(scope: Scope) -> str | None:
 
 class ObservabilityMiddleware:
     def __init__(
-        self, app: ASGIApp, *, metrics: bool = True, access_log: bool = True, tracing: bool = False
+        self,
+        app: ASGIApp,
+        *,
+        metrics: bool = True,
+        access_log: bool = True,
+        tracing: bool = False,
+        tracer_provider: TracerProvider | None = None,
     ) -> None:
         self.app = app
         self.metrics = metrics
         self.access_log = access_log
-        self.tracing = tracing
+        self.spans = ServerSpans(tracer_provider) if tracing else None
         self.log = access_logger()
         self.series = m.RequestSeries()
 
@@ -88,26 +96,29 @@ class ObservabilityMiddleware:
             await send(message)
 
         start = time.perf_counter()
+        opened = self.spans.open(scope) if self.spans else None
         if self.metrics:
             m.IN_FLIGHT.inc()
         try:
-            if self.tracing:
-                with children_of_current_span():
-                    await self.app(scope, receive, send_wrapper)
-            else:
+            with children_of_current_span() if opened else nullcontext():
                 await self.app(scope, receive, send_wrapper)
-        except Exception:
+        except Exception as exc:
             status = 500
+            if opened:
+                opened.span.record_exception(exc)
             raise
         finally:
             elapsed = time.perf_counter() - start
             if self.metrics:
                 m.IN_FLIGHT.dec()
-            self._record(scope, status, elapsed)
+            route = route_template(scope)
+            self._record(scope, route, status, elapsed)
+            if opened:
+                ServerSpans.close(opened, scope, route, status)
             structlog.contextvars.reset_contextvars(**tokens)
 
-    def _record(self, scope: Scope, status: int, elapsed: float) -> None:
-        method, route = scope["method"], route_template(scope)
+    def _record(self, scope: Scope, route: str, status: int, elapsed: float) -> None:
+        method = scope["method"]
         if self.metrics:
             self.series.observe(method, route, status, elapsed)
         if self.access_log:

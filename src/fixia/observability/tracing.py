@@ -1,11 +1,10 @@
 """OpenTelemetry tracing: FastAPI/ASGI, SQLAlchemy, Redis, httpx (and asyncpg if asked).
 
-Two phases, because uvicorn forks its workers after importing the app:
-- `fastapi_telemetry` (in create_app) configures FastAPI's native server spans; FastAPI
-  opens none while the global provider is still the API's proxy.
-- `start` (in the lifespan startup, i.e. in each worker after the fork) creates the provider,
-  its exporter thread and the library instrumentation.
-The incoming W3C `traceparent` (forwarded by HAProxy) becomes the parent of the server span.
+- `ServerSpans` opens each request's server span, from the observability middleware; the
+  incoming W3C `traceparent` (forwarded by HAProxy) becomes its parent.
+- `start` (in the lifespan startup, i.e. in each worker after the fork, because uvicorn forks
+  its workers after importing the app) creates the provider, its exporter thread and the
+  library instrumentation. Until then spans come from the API's no-op proxy.
 """
 
 from __future__ import annotations
@@ -13,14 +12,16 @@ from __future__ import annotations
 import logging
 import os
 from contextlib import AbstractContextManager, nullcontext
-from typing import Any
+from typing import Any, NamedTuple
 
 from fastapi.telemetry import TelemetryConfig
-from opentelemetry import trace
+from opentelemetry import context as otel_context
+from opentelemetry import propagate, trace
 from opentelemetry.instrumentation.utils import suppress_instrumentation
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
+from opentelemetry.trace import Span, SpanKind, StatusCode
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.types import Scope
 
@@ -33,30 +34,77 @@ EXCLUDED_PATHS = frozenset({"/metrics", "/healthz", "/readyz"})
 _instrumented: set[str] = set()
 
 
-def _excluded(scope: Scope) -> bool:
-    return scope.get("path") in EXCLUDED_PATHS
+# FastAPI's native telemetry stays off: the server span comes from ServerSpans (below).
+FASTAPI_NATIVE_OFF: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False}
+# The headers the global propagators read: W3C trace context and baggage.
+_PROPAGATED = frozenset({b"traceparent", b"tracestate", b"baggage"})
 
 
-def fastapi_telemetry(settings: Settings) -> TelemetryConfig:
-    """FastAPI's own OpenTelemetry instrumentation, for `FastAPI(telemetry=...)`.
+class OpenSpan(NamedTuple):
+    span: Span
+    token: object
 
-    It opens the server span (parent: the incoming `traceparent`) in FastAPI's own entry
-    point and names it "METHOD /route/{template}" as the router matches, so it adds no
-    middleware layer. contrib's ASGI middleware, which FastAPI calls legacy, added a layer
-    and built semantic-convention attributes, redacted the URL and recorded OTel metrics on
-    every request, sampled or not: the whole stack cost 50-80 µs more a request in process
-    (docs/observability.md, Overhead). Our RED metrics come from prometheus-client, so
-    FastAPI's OTel metrics stay off; per-operation spans (dependency resolution,
-    serialisation) are left out for the same cost reason.
+
+class ServerSpans:
+    """The server span of each request, opened by the observability middleware.
+
+    Neither FastAPI's native telemetry nor contrib's ASGI middleware: both build the span's
+    semantic-convention attributes, parse and redact the query string and wrap `receive`
+    and `send` on every request, though without an exporter no span is ever recorded. Here
+    an unsampled span costs its ids, the sampler call and one context switch; attributes and
+    the route name are set only on a recording span, once the router has matched
+    (docs/observability.md, Traces and Overhead).
     """
-    return {
-        "tracing": settings.observability.tracing_on,
-        "metrics": False,
-        "logs": False,
-        "operation_spans": False,
-        "auto_configure": False,
-        "exclude": _excluded,
-    }
+
+    def __init__(self, provider: trace.TracerProvider | None = None) -> None:
+        self._fixed = provider
+        self._provider: trace.TracerProvider | None = None
+        self._tracer: trace.Tracer | None = None
+
+    def _current_tracer(self) -> trace.Tracer:
+        # The global provider changes once, at startup (after the fork), or in tests.
+        provider = self._fixed or trace.get_tracer_provider()
+        if provider is not self._provider or self._tracer is None:
+            self._tracer = provider.get_tracer("fixia.http", __version__)
+            self._provider = provider
+        return self._tracer
+
+    def open(self, scope: Scope) -> OpenSpan | None:
+        """Start the span (parent: the incoming `traceparent`) and make it current."""
+        if scope.get("path") in EXCLUDED_PATHS:
+            return None
+        carrier = {
+            name.decode("latin-1"): value.decode("latin-1")
+            for name, value in scope.get("headers", ())
+            if name in _PROPAGATED
+        }
+        parent = propagate.extract(carrier) if carrier else None
+        span = self._current_tracer().start_span(
+            scope["method"], context=parent, kind=SpanKind.SERVER
+        )
+        return OpenSpan(span, otel_context.attach(trace.set_span_in_context(span, parent)))
+
+    @staticmethod
+    def close(opened: OpenSpan, scope: Scope, route: str, status: int) -> None:
+        span = opened.span
+        if span.is_recording():
+            method = scope["method"]
+            span.update_name(method if route == "unmatched" else f"{method} {route}")
+            span.set_attributes(
+                {
+                    "http.request.method": method,
+                    "url.scheme": scope.get("scheme", "http"),
+                    "url.path": scope.get("path", ""),
+                    "network.protocol.version": scope.get("http_version", "1.1"),
+                    "http.route": route,
+                    "http.response.status_code": status,
+                }
+            )
+            if status >= 500:
+                span.set_attribute("error.type", str(status))
+                span.set_status(StatusCode.ERROR)
+        span.end()
+        otel_context.detach(opened.token)  # type: ignore[arg-type]
 
 
 def children_of_current_span() -> AbstractContextManager[object]:

@@ -189,7 +189,7 @@ async def test_library_spans_are_built_only_under_a_sampled_request(
     from fixia.observability.middleware import ObservabilityMiddleware
 
     provider = TracerProvider()
-    app = FastAPI(telemetry={"tracing": True, "tracer_provider": provider, "metrics": False})
+    app = FastAPI()
     seen: list[bool] = []
 
     @app.get("/probe")
@@ -197,7 +197,13 @@ async def test_library_spans_are_built_only_under_a_sampled_request(
         seen.append(is_instrumentation_enabled())
         return {}
 
-    app.add_middleware(ObservabilityMiddleware, metrics=False, access_log=False, tracing=True)
+    app.add_middleware(
+        ObservabilityMiddleware,
+        metrics=False,
+        access_log=False,
+        tracing=True,
+        tracer_provider=provider,
+    )
     parent = f"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-{flags}"
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://t"
