@@ -3,7 +3,7 @@
 The read mix runs with instrumentation on and off in one session, in the order on, off,
 off, on, repeated, so a drift of the shared machine's load over the session hits both sides
 equally. Switching restarts the live app slots with FIXIA_OBSERVABILITY__ENABLED in their env
-file.
+file; each measured run follows WARMUP_S of the same load, so it measures the steady state.
 
 Three measures, because throughput alone is noisy on a 2-core box where wrk, HAProxy and the
 databases share the cores with the app:
@@ -18,6 +18,7 @@ import json
 import os
 from dataclasses import asdict
 from datetime import UTC, datetime
+from pathlib import Path
 from statistics import mean, median
 from typing import Any
 
@@ -33,7 +34,7 @@ from fixiactl.bench.runner import (
     _read_data,
     _start,
 )
-from fixiactl.bench.wrk import WrkRun
+from fixiactl.bench.wrk import WrkRun, run_wrk
 from fixiactl.stack.config import EnvConfig, StackState, state_dir
 from fixiactl.stack.health import http_ok, wait_for
 from fixiactl.stack.render import render_all
@@ -48,6 +49,12 @@ STEADY_CACHE = {
 }
 ORDER = (True, False, False, True) * 2
 GOAL_MAX_COST = 0.10
+# Each switch restarts the slot: fresh worker processes (first-use imports, an interpreter
+# that has not specialised its hot code yet, empty connection pools) behind a server that
+# HAProxy ramps up over `slowstart 5s`. Measured runs start after this much of the same load,
+# unmeasured, on both sides. Without it two comparisons measured a ~20 % cost, and warmed ones
+# 7-9 % (docs/observability.md, Overhead).
+WARMUP_S = 5
 
 
 def switch(
@@ -81,6 +88,15 @@ def switch(
             120,
             f"see {state_dir(config.name)}/log/{name}.log",
         )
+
+
+def measure(ctx: Context, name: str, label: str, data: Path, paths: list[str]) -> Scenario:
+    """One run of the read mix after WARMUP_S of the same load, unmeasured."""
+    o = ctx.options
+    ctx.progress(f"{label}: {WARMUP_S} s of unmeasured load after the restart")
+    run_wrk(WrkRun("read", "mix", WARMUP_S, o.connections, o.threads), ctx.port, data)
+    run = WrkRun("read", "mix", o.duration_s, o.connections, o.threads)
+    return ctx.load(name, label, "read mix", run, data, paths)
 
 
 def _cpu_cost(runs: list[tuple[bool, Scenario]], kind: str) -> dict[str, float] | None:
@@ -154,9 +170,7 @@ def compare(options: BenchOptions, progress: Progress) -> dict[str, Any]:
         for n, enabled in enumerate(ORDER):
             switch(config, stack, enabled=enabled, progress=progress)
             label = f"read mix, observability {'on' if enabled else 'off'} ({n + 1}/{len(ORDER)})"
-            run = WrkRun("read", "mix", options.duration_s, options.connections, options.threads)
-            scenario = ctx.load(f"obs-{n}", label, "read mix", run, data, paths.everything)
-            runs.append((enabled, scenario))
+            runs.append((enabled, measure(ctx, f"obs-{n}", label, data, paths.everything)))
     finally:
         # Back to the environment as configured: later benchmarks measure the real TTLs.
         switch(config, stack, enabled=True, progress=progress, cache=configured)
@@ -164,6 +178,7 @@ def compare(options: BenchOptions, progress: Progress) -> dict[str, Any]:
         "environment": options.env,
         "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "duration_s": options.duration_s,
+        "warmup_s": WARMUP_S,
         "connections": options.connections,
         "app_workers": config.app_workers,
         **summarise(runs),

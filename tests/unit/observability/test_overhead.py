@@ -97,3 +97,30 @@ def test_the_comparison_runs_on_long_ttls_and_gives_the_configured_ones_back(
     )
     assert during[overhead.SWITCH] == "false" and during["X"] == "1"
     assert after == {"FIXIA_CACHE__SEARCH_TTL_S": "45", "X": "1", overhead.SWITCH: "true"}
+
+
+def test_each_measured_run_follows_an_unmeasured_warmup(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A slot restarted for the switch is warmed by the same load before it is measured."""
+    from fixiactl.bench import overhead
+    from fixiactl.bench.runner import BenchOptions
+
+    events: list[tuple[str, int]] = []
+    monkeypatch.setattr(
+        overhead, "run_wrk", lambda run, port, data: events.append(("warmup", run.duration_s))
+    )
+    measured = _scenario(500)
+
+    def load(
+        name: str, label: str, load: str, run: object, data: Path, paths: list[str]
+    ) -> Scenario:
+        events.append(("measured", run.duration_s))  # type: ignore[attr-defined]
+        return measured
+
+    ctx = SimpleNamespace(
+        options=BenchOptions(duration_s=20, connections=32), port=1, progress=print, load=load
+    )
+    scenario = overhead.measure(ctx, "obs-0", "on", tmp_path / "d.lua", ["/x"])  # type: ignore[arg-type]
+    assert scenario is measured
+    assert events == [("warmup", overhead.WARMUP_S), ("measured", 20)]
