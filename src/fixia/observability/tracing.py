@@ -38,6 +38,11 @@ _instrumented: set[str] = set()
 FASTAPI_NATIVE_OFF: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False}
 # The headers the global propagators read: W3C trace context and baggage.
 _PROPAGATED = frozenset({b"traceparent", b"tracestate", b"baggage"})
+# The semantic conventions' known methods; any other is "_OTHER" and its span is named "HTTP",
+# so a client cannot mint span names.
+_KNOWN_METHODS = frozenset(
+    {"CONNECT", "DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT", "QUERY", "TRACE"}
+)
 
 
 class OpenSpan(NamedTuple):
@@ -88,8 +93,12 @@ class ServerSpans:
     def close(opened: OpenSpan, scope: Scope, route: str, status: int) -> None:
         span = opened.span
         if span.is_recording():
-            method = scope["method"]
-            span.update_name(method if route == "unmatched" else f"{method} {route}")
+            original = scope["method"]
+            method = original if original in _KNOWN_METHODS else "_OTHER"
+            name = "HTTP" if method == "_OTHER" else method
+            span.update_name(name if route == "unmatched" else f"{name} {route}")
+            if method != original:
+                span.set_attribute("http.request.method_original", original)
             span.set_attributes(
                 {
                     "http.request.method": method,

@@ -115,3 +115,15 @@ async def test_unsampled_requests_and_probes_record_nothing(
     # The control: a sampled request through the same app is recorded.
     assert (await client.get("/things/8", headers=_sampled())).status_code == 200
     assert [s.name for s in _server(exporter)] == ["GET /things/{thing_id}"]
+
+
+async def test_an_unknown_method_cannot_mint_span_names(
+    client: httpx.AsyncClient, exporter: InMemorySpanExporter
+) -> None:
+    response = await client.request("BREW", "/things/7", headers=_sampled())
+    assert response.status_code == 405
+    (span,) = _server(exporter)
+    assert span.name == "HTTP /things/{thing_id}"
+    attributes = dict(span.attributes or {})
+    assert attributes["http.request.method"] == "_OTHER"
+    assert attributes["http.request.method_original"] == "BREW"
