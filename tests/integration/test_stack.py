@@ -11,6 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from fixiactl.stack import postgres
 from tests.factories.accounts import register
 from tests.factories.catalog import create_service
 from tests.factories.projects import API, apply, post_project
@@ -31,10 +32,18 @@ def test_status_reports_every_component(running_stack: RunningStack) -> None:
 
 
 def test_up_is_idempotent(running_stack: RunningStack) -> None:
+    def verifier() -> str:
+        sql = "select rolpassword from pg_authid where rolname = 'fixia'"
+        return postgres.psql(running_stack.state / "pg", running_stack.ports["postgres"], sql)
+
     before = json.loads(running_stack.ctl("status", "--json").stdout)
+    scram = verifier()
     result = running_stack.ctl("up", "--json")
     after = json.loads(result.stdout)
     assert {c["name"]: c["pid"] for c in before} == {c["name"]: c["pid"] for c in after}
+    # Same password, same SCRAM salt: a new salt broke PgBouncer's next server logins for
+    # clients that had logged in before it (the bench's app slot, after `up` on a live stack).
+    assert verifier() == scram and scram.startswith("SCRAM-SHA-256$")
 
 
 def test_haproxy_runtime_api_and_exporter(running_stack: RunningStack) -> None:

@@ -9,9 +9,7 @@ already connected; it only serves until the new slot (new password) has taken th
 
 from __future__ import annotations
 
-import os
 import secrets
-import subprocess
 import time
 from typing import Any
 
@@ -19,23 +17,11 @@ from fixiactl.errors import FixiactlError
 from fixiactl.secrets.roll import Progress, roll
 from fixiactl.secrets.rotate import quiet, record_audit, save_state
 from fixiactl.stack import postgres
-from fixiactl.stack.config import PGBIN, EnvConfig, read_state, state_dir
+from fixiactl.stack.config import EnvConfig, read_state, state_dir
 from fixiactl.stack.controller import STATEMENT_TIMEOUT_MS
 from fixiactl.stack.supervisor import Supervisor
 
 LOGIN_TIMEOUT_S = 15.0
-
-
-def _login_through_pgbouncer(port: int, password: str) -> bool:
-    """One login as the app does it. It also hands PgBouncer the new SCRAM keys it uses for
-    its own next logins to PostgreSQL (auth_file holds only a SCRAM verifier)."""
-    done = subprocess.run(
-        [str(PGBIN / "psql"), "-h", "127.0.0.1", "-p", str(port), "-U", "fixia", "-d", "fixia",
-         "-Atc", "select 1"],
-        env={**os.environ, "PGPASSWORD": password, "PGCONNECT_TIMEOUT": "3"},
-        capture_output=True, text=True, timeout=10, check=False,
-    )  # fmt: skip
-    return done.returncode == 0 and done.stdout.strip() == "1"
 
 
 def rotate_db_password(config: EnvConfig, *, say: Progress = quiet) -> dict[str, Any]:
@@ -57,7 +43,9 @@ def rotate_db_password(config: EnvConfig, *, say: Progress = quiet) -> dict[str,
     postgres.write_userlist(root / "pg", port, root / "pgbouncer" / "userlist.txt")
     supervisor.signal("pgbouncer", "HUP")
     deadline = time.monotonic() + LOGIN_TIMEOUT_S
-    while not _login_through_pgbouncer(state.ports["pgbouncer"], state.db_password):
+    # A login through PgBouncer also hands it the new SCRAM keys it uses for its own next
+    # logins to PostgreSQL (its auth file holds only a SCRAM verifier).
+    while not postgres.login_ok(state.ports["pgbouncer"], state.db_password):
         if time.monotonic() > deadline:
             raise FixiactlError(
                 "PgBouncer refuses the new password",

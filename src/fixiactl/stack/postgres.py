@@ -96,11 +96,28 @@ def wait_ready(pg_dir: Path, port: int, timeout_s: float = 30) -> None:
         time.sleep(0.2)
 
 
+def login_ok(port: int, password: str, database: str = "fixia") -> bool:
+    """One login as the app does it: role fixia, over TCP (SCRAM), to PostgreSQL or to
+    PgBouncer, whichever listens on `port`."""
+    done = subprocess.run(
+        [str(PGBIN / "psql"), "-h", "127.0.0.1", "-p", str(port), "-U", "fixia", "-d", database,
+         "-Atc", "select 1"],
+        env={**os.environ, "PGPASSWORD": password, "PGCONNECT_TIMEOUT": "3"},
+        capture_output=True, text=True, timeout=10, check=False,
+    )  # fmt: skip
+    return done.returncode == 0 and done.stdout.strip() == "1"
+
+
 def ensure_app_database(pg_dir: Path, port: int, password: str, statement_timeout_ms: int) -> None:
     exists = psql(pg_dir, port, "select 1 from pg_roles where rolname='fixia'").strip()
     quoted = password.replace("'", "''")
     verb = "alter" if exists else "create"
-    psql(pg_dir, port, f"{verb} role fixia login password '{quoted}'")
+    # Setting even an unchanged password draws a new SCRAM salt. A running PgBouncer keeps
+    # the keys of its clients' logins, made with the old salt, for its own new logins to
+    # PostgreSQL: those would fail ("password authentication failed") until every client
+    # reconnected. So a password that already works is left alone.
+    if not exists or not login_ok(port, password, "postgres"):
+        psql(pg_dir, port, f"{verb} role fixia login password '{quoted}'")
     # Through PgBouncer the app cannot send startup settings; the role carries them instead.
     psql(pg_dir, port, f"alter role fixia set statement_timeout = {int(statement_timeout_ms)}")
     if not psql(pg_dir, port, "select 1 from pg_database where datname='fixia'").strip():
