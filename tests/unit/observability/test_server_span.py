@@ -1,5 +1,5 @@
 """The server span the observability middleware opens: its parent, name, attributes and error
-status, and the requests it leaves alone."""
+status, the requests it leaves alone, and the library spans it allows."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from opentelemetry import trace
+from opentelemetry.instrumentation.utils import is_instrumentation_enabled
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -46,6 +47,10 @@ async def client(exporter: InMemorySpanExporter) -> AsyncIterator[httpx.AsyncCli
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
+
+    @app.get("/probe")
+    async def probe() -> dict[str, bool]:
+        return {"instrumented": is_instrumentation_enabled()}
 
     app.add_middleware(
         ObservabilityMiddleware,
@@ -127,3 +132,14 @@ async def test_an_unknown_method_cannot_mint_span_names(
     attributes = dict(span.attributes or {})
     assert attributes["http.request.method"] == "_OTHER"
     assert attributes["http.request.method_original"] == "BREW"
+
+
+@pytest.mark.parametrize(("flags", "children"), [("01", True), ("00", False)])
+async def test_library_spans_are_built_only_under_a_sampled_request(
+    client: httpx.AsyncClient, flags: str, children: bool
+) -> None:
+    """Under an unsampled server span, SQL/Redis/HTTP instrumentation is switched off for the
+    request (its spans could never be recorded); under a sampled one it runs."""
+    response = await client.get("/probe", headers=_sampled(flags))
+    assert response.json() == {"instrumented": children}
+    assert is_instrumentation_enabled(), "the switch leaked out of the request"
