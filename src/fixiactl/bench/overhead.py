@@ -52,8 +52,8 @@ GOAL_MAX_COST = 0.10
 # Each switch restarts the slot: fresh worker processes (first-use imports, an interpreter
 # that has not specialised its hot code yet, empty connection pools) behind a server that
 # HAProxy ramps up over `slowstart 5s`. Measured runs start after this much of the same load,
-# unmeasured, on both sides. Without it two comparisons measured a ~20 % cost, and warmed ones
-# 7-9 % (docs/observability.md, Overhead).
+# unmeasured, on both sides. Without it two comparisons measured a ~20 % cost; four warmed
+# ones 0.6-12.3 %, 7.2 % pooled (docs/observability.md, Overhead).
 WARMUP_S = 5
 
 
