@@ -26,18 +26,20 @@ from fixia.observability.middleware import ObservabilityMiddleware
 def _metrics_endpoint(app: FastAPI) -> None:
     async def metrics() -> Response:
         pool.publish(app.state.engine)
+        m.in_flight.publish()
         body, content_type = m.render()
         return Response(body, media_type=content_type)
 
     app.add_api_route("/metrics", metrics, methods=["GET"], include_in_schema=False)
 
 
-async def _flush_log_lines() -> None:
-    """Batched access-log lines reach stderr within a fraction of a second even when no
-    further request comes to push them out."""
+async def _publish_periodically() -> None:
+    """Batched access-log lines reach stderr, and this worker's in-flight count its gauge,
+    within a fraction of a second even when no further request comes."""
     while True:
         await asyncio.sleep(LOG_FLUSH_INTERVAL_S)
         flush_lines()
+        m.in_flight.publish()
 
 
 def _wrap_lifespan(app: FastAPI, settings: Settings) -> None:
@@ -48,7 +50,7 @@ def _wrap_lifespan(app: FastAPI, settings: Settings) -> None:
         if settings.observability.tracing_on:
             tracing.start(settings, app.state.engine, buildinfo.slot(settings))
         app.state.sentry = init_sentry(settings)
-        flusher = asyncio.create_task(_flush_log_lines())
+        flusher = asyncio.create_task(_publish_periodically())
         try:
             async with inner(app) as state:
                 yield state

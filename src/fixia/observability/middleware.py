@@ -98,7 +98,7 @@ class ObservabilityMiddleware:
         start = time.perf_counter()
         opened = self.spans.open(scope) if self.spans else None
         if self.metrics:
-            m.IN_FLIGHT.inc()
+            m.in_flight.count += 1
         try:
             with children_of_current_span() if opened else nullcontext():
                 await self.app(scope, receive, send_wrapper)
@@ -110,7 +110,7 @@ class ObservabilityMiddleware:
         finally:
             elapsed = time.perf_counter() - start
             if self.metrics:
-                m.IN_FLIGHT.dec()
+                m.in_flight.count -= 1
             route = route_template(scope)
             self._record(scope, route, status, elapsed)
             if opened:
