@@ -124,3 +124,18 @@ def test_each_measured_run_follows_an_unmeasured_warmup(
     scenario = overhead.measure(ctx, "obs-0", "on", tmp_path / "d.lua", ["/x"])  # type: ignore[arg-type]
     assert scenario is measured
     assert events == [("warmup", overhead.WARMUP_S), ("measured", 20)]
+
+
+def test_the_first_run_is_not_counted() -> None:
+    from fixiactl.bench import overhead
+
+    calls: list[tuple[str, bool]] = []
+
+    def side(name: str, enabled: bool, note: str) -> Scenario:
+        calls.append((name, enabled))
+        return _scenario(100 if name == "obs-discarded" else 500)
+
+    discarded, runs = overhead.sequence(side)
+    assert calls[0] == ("obs-discarded", ORDER[0]) and discarded.rps == 100
+    assert [e for e, _ in runs] == list(ORDER) and len(calls) == len(ORDER) + 1
+    assert summarise(runs)["rps_on"] == summarise(runs)["rps_off"] == 500
