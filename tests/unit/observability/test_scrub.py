@@ -14,6 +14,7 @@ import structlog
 from fixia.observability.logging import (
     access_logger,
     configure_logging,
+    dumps,
     flush_lines,
     json_formatter,
     tee,
@@ -203,3 +204,10 @@ def test_a_due_batch_is_written_with_the_next_line(stderr: Callable[[], _Writes]
     writes = stderr()
     access_logger(max_delay_s=0).info("request", path="/now")
     assert json.loads(writes.getvalue())["path"] == "/now"
+
+
+def test_lines_serialise_what_orjson_refuses_through_the_stdlib() -> None:
+    """orjson refuses integers over 64 bits; the line is still written, and equal."""
+    event = {"event": "big", "n": 2**70, 7: "int key", "when": None}
+    assert json.loads(dumps(event)) == {"event": "big", "n": 2**70, "7": "int key", "when": None}
+    assert json.loads(dumps({"event": "small", 7: "int key"})) == {"event": "small", "7": "int key"}
