@@ -127,9 +127,9 @@ class InFlight:
     """This process's requests in progress: a plain count on the request path, written to
     the IN_FLIGHT gauge by `publish` (in each worker by the task that flushes the log lines,
     every 0.2 s, and by the worker answering a scrape). A multiprocess gauge write takes a
-    lock and an mmap write; twice per request that was a sixth of the middleware's own cost,
-    for a value Prometheus reads once per scrape. A scrape may see another worker's count
-    up to 0.2 s old."""
+    lock and an mmap write; twice per request that was about a ninth of the middleware's own
+    cost in process, for a value Prometheus reads once per scrape. A scrape may see another
+    worker's count up to 0.2 s old."""
 
     def __init__(self) -> None:
         self.count = 0
