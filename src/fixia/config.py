@@ -12,6 +12,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from fixia.platform.faults import FaultSettings
 from fixia.platform.flags import FlagSettings
+from fixia.platform.gctuning import GcSettings
 
 # Values shipped in the repository for development. They are refused anywhere else so that a
 # production deploy cannot start with a secret everybody can read on GitHub.
@@ -262,6 +263,8 @@ class Settings(BaseSettings):
     # Deploy drills only (fixiactl release build --fault); refused in production.
     faults: FaultSettings = Field(default_factory=FaultSettings)
     flags: FlagSettings = Field(default_factory=FlagSettings)
+    # The serving worker's garbage collector (fixia.asgi applies it).
+    gc: GcSettings = Field(default_factory=GcSettings)
 
     @model_validator(mode="before")
     @classmethod

@@ -1,0 +1,76 @@
+"""The serving worker's garbage-collector settings (fixia.platform.gctuning)."""
+
+from __future__ import annotations
+
+import gc
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from fixia.config import Settings
+from fixia.platform.gctuning import GcSettings, tune
+
+
+@pytest.fixture
+def restored_gc() -> Iterator[None]:
+    threshold = gc.get_threshold()
+    gc.unfreeze()
+    yield
+    gc.unfreeze()
+    gc.set_threshold(*threshold)
+
+
+@pytest.mark.usefixtures("restored_gc")
+def test_tune_raises_the_young_threshold_and_freezes_what_exists() -> None:
+    _, gen1, gen2 = gc.get_threshold()
+    tune(GcSettings(gen0_threshold=12_345))
+    assert gc.get_threshold() == (12_345, gen1, gen2)
+    assert gc.get_freeze_count() > 0
+
+
+@pytest.mark.usefixtures("restored_gc")
+def test_zero_and_no_freeze_leave_cpython_alone() -> None:
+    before = gc.get_threshold()
+    tune(GcSettings(gen0_threshold=0, freeze_after_start=False))
+    assert gc.get_threshold() == before
+    assert gc.get_freeze_count() == 0
+
+
+def test_the_defaults_tune_and_the_environment_overrides_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert Settings().gc == GcSettings(gen0_threshold=7000, freeze_after_start=True)
+    monkeypatch.setenv("FIXIA_GC__GEN0_THRESHOLD", "0")
+    monkeypatch.setenv("FIXIA_GC__FREEZE_AFTER_START", "false")
+    assert Settings().gc == GcSettings(gen0_threshold=0, freeze_after_start=False)
+    with pytest.raises(ValueError, match="gen0_threshold"):
+        GcSettings(gen0_threshold=-1)
+
+
+def test_the_module_uvicorn_serves_is_tuned_in_its_own_process(tmp_path: Path) -> None:
+    """What a worker does: import fixia.asgi. Tuned there; building an app (as tests and
+    tools do, many times in one process) tunes nothing."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("FIXIA_", "PROMETHEUS_"))}
+    env |= {
+        "FIXIA_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'gc.db'}",
+        "FIXIA_VAR_DIR": str(tmp_path),
+        "FIXIA_GC__GEN0_THRESHOLD": "9000",
+    }
+    probe = (
+        "import gc, json; from fixia.main import create_app; before = gc.get_freeze_count(); "
+        "create_app(); built = gc.get_freeze_count(); import fixia.asgi; "
+        "print(json.dumps([before, built, gc.get_freeze_count(), gc.get_threshold()[0]]))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert out.returncode == 0, out.stderr
+    before, built, served, threshold = json.loads(out.stdout.strip().splitlines()[-1])
+    assert (before, built) == (0, 0)
+    assert served > 10_000
+    assert threshold == 9000
