@@ -7,38 +7,46 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from fixia.config import Settings
-from fixia.platform.gctuning import GcSettings, tune
+from fixia.platform.gctuning import GcSettings
 
 
-@pytest.fixture
-def restored_gc() -> Iterator[None]:
-    threshold = gc.get_threshold()
-    gc.unfreeze()
-    yield
-    gc.unfreeze()
-    gc.set_threshold(*threshold)
+def _in_a_fresh_process(code: str) -> list[int]:
+    """Run `code` (which prints a JSON list) in its own interpreter: the collector is
+    process-wide, and a test worker's must stay as CPython made it."""
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert out.returncode == 0, out.stderr
+    result: list[int] = json.loads(out.stdout.strip().splitlines()[-1])
+    return result
 
 
-@pytest.mark.usefixtures("restored_gc")
 def test_tune_raises_the_young_threshold_and_freezes_what_exists() -> None:
-    _, gen1, gen2 = gc.get_threshold()
-    tune(GcSettings(gen0_threshold=12_345))
-    assert gc.get_threshold() == (12_345, gen1, gen2)
-    assert gc.get_freeze_count() > 0
+    gen0, gen1, gen2, frozen = _in_a_fresh_process(
+        "import gc, json; from fixia.platform.gctuning import GcSettings, tune; "
+        "tune(GcSettings(gen0_threshold=12345, freeze_after_start=True)); "
+        "print(json.dumps([*gc.get_threshold(), gc.get_freeze_count()]))"
+    )
+    assert (gen0, gen1, gen2) == (12_345, *gc.get_threshold()[1:])
+    assert frozen > 0
 
 
-@pytest.mark.usefixtures("restored_gc")
 def test_zero_and_no_freeze_leave_cpython_alone() -> None:
-    before = gc.get_threshold()
-    tune(GcSettings(gen0_threshold=0, freeze_after_start=False))
-    assert gc.get_threshold() == before
-    assert gc.get_freeze_count() == 0
+    gen0, gen1, gen2, frozen = _in_a_fresh_process(
+        "import gc, json; from fixia.platform.gctuning import GcSettings, tune; "
+        "tune(GcSettings(gen0_threshold=0, freeze_after_start=False)); "
+        "print(json.dumps([*gc.get_threshold(), gc.get_freeze_count()]))"
+    )
+    untouched = _in_a_fresh_process(
+        "import gc, json; print(json.dumps([*gc.get_threshold(), gc.get_freeze_count()]))"
+    )
+    assert [gen0, gen1, gen2, frozen] == untouched
+    assert frozen == 0
 
 
 def test_the_defaults_tune_and_the_environment_overrides_them(
