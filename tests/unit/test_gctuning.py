@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import json
 import os
 import subprocess
@@ -14,12 +13,20 @@ import pytest
 from fixia.config import Settings
 from fixia.platform.gctuning import GcSettings
 
+# The collector's state as a probe prints it: gen0, gen1 and gen2 thresholds, frozen objects.
+_REPORT = "print(json.dumps([*gc.get_threshold(), gc.get_freeze_count()]))"
 
-def _in_a_fresh_process(code: str) -> list[int]:
+
+def _in_a_fresh_process(code: str, env: dict[str, str] | None = None) -> list[int]:
     """Run `code` (which prints a JSON list) in its own interpreter: the collector is
     process-wide, and a test worker's must stay as CPython made it."""
     out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+        [sys.executable, "-c", code],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert out.returncode == 0, out.stderr
     result: list[int] = json.loads(out.stdout.strip().splitlines()[-1])
@@ -29,22 +36,19 @@ def _in_a_fresh_process(code: str) -> list[int]:
 def test_tune_raises_the_young_threshold_and_freezes_what_exists() -> None:
     gen0, gen1, gen2, frozen = _in_a_fresh_process(
         "import gc, json; from fixia.platform.gctuning import GcSettings, tune; "
-        "tune(GcSettings(gen0_threshold=12345, freeze_after_start=True)); "
-        "print(json.dumps([*gc.get_threshold(), gc.get_freeze_count()]))"
+        "tune(GcSettings(gen0_threshold=12345, freeze_after_start=True)); " + _REPORT
     )
-    assert (gen0, gen1, gen2) == (12_345, *gc.get_threshold()[1:])
+    _, untouched_gen1, untouched_gen2, _ = _in_a_fresh_process("import gc, json; " + _REPORT)
+    assert (gen0, gen1, gen2) == (12_345, untouched_gen1, untouched_gen2)
     assert frozen > 0
 
 
 def test_zero_and_no_freeze_leave_cpython_alone() -> None:
     gen0, gen1, gen2, frozen = _in_a_fresh_process(
         "import gc, json; from fixia.platform.gctuning import GcSettings, tune; "
-        "tune(GcSettings(gen0_threshold=0, freeze_after_start=False)); "
-        "print(json.dumps([*gc.get_threshold(), gc.get_freeze_count()]))"
+        "tune(GcSettings(gen0_threshold=0, freeze_after_start=False)); " + _REPORT
     )
-    untouched = _in_a_fresh_process(
-        "import gc, json; print(json.dumps([*gc.get_threshold(), gc.get_freeze_count()]))"
-    )
+    untouched = _in_a_fresh_process("import gc, json; " + _REPORT)
     assert [gen0, gen1, gen2, frozen] == untouched
     assert frozen == 0
 
@@ -74,11 +78,7 @@ def test_the_module_uvicorn_serves_is_tuned_in_its_own_process(tmp_path: Path) -
         "create_app(); built = gc.get_freeze_count(); import fixia.asgi; "
         "print(json.dumps([before, built, gc.get_freeze_count(), gc.get_threshold()[0]]))"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", probe], env=env, capture_output=True, text=True, timeout=120
-    )
-    assert out.returncode == 0, out.stderr
-    before, built, served, threshold = json.loads(out.stdout.strip().splitlines()[-1])
+    before, built, served, threshold = _in_a_fresh_process(probe, env)
     assert (before, built) == (0, 0)
     assert served > 10_000
     assert threshold == 9000
