@@ -93,9 +93,12 @@ FLAG_EVALUATIONS = Counter(
     ["flag", "variant", "reason"],
 )
 
-# A client picks the method: any other one is counted as "_OTHER" (as OpenTelemetry's
-# semantic conventions do), or each invented method would be a new series.
-HTTP_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+# A client picks the method: outside OpenTelemetry's semantic conventions' known methods it
+# is "_OTHER", in metrics and spans alike, or each invented method would mint a new series
+# (and a new span name).
+HTTP_METHODS = frozenset(
+    {"CONNECT", "DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT", "QUERY", "TRACE"}
+)
 
 
 class RequestSeries:

@@ -27,6 +27,7 @@ from starlette.types import Scope
 
 from fixia import __version__
 from fixia.config import Settings
+from fixia.observability.metrics import HTTP_METHODS
 
 log = logging.getLogger("fixia.tracing")
 # Probes and scrapes would drown the real traffic's traces.
@@ -38,11 +39,6 @@ _instrumented: set[str] = set()
 FASTAPI_NATIVE_OFF: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False}
 # The headers the global propagators read: W3C trace context and baggage.
 _PROPAGATED = frozenset({b"traceparent", b"tracestate", b"baggage"})
-# The semantic conventions' known methods; any other is "_OTHER" and its span is named "HTTP",
-# so a client cannot mint span names.
-_KNOWN_METHODS = frozenset(
-    {"CONNECT", "DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT", "QUERY", "TRACE"}
-)
 
 
 class OpenSpan(NamedTuple):
@@ -94,7 +90,7 @@ class ServerSpans:
         span = opened.span
         if span.is_recording():
             original = scope["method"]
-            method = original if original in _KNOWN_METHODS else "_OTHER"
+            method = original if original in HTTP_METHODS else "_OTHER"
             name = "HTTP" if method == "_OTHER" else method
             span.update_name(name if route == "unmatched" else f"{name} {route}")
             if method != original:

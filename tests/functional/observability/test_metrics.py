@@ -63,6 +63,11 @@ async def test_an_invented_method_is_counted_as_other(client: httpx.AsyncClient)
         assert (await client.request(method, route)).status_code == 405
     assert sample("fixia_http_requests_total", **other) == before + 2
     assert sample("fixia_http_requests_total", method="BREW", route=route, status="405") == 0
+    # The semantic conventions' methods keep their names, as in spans (QUERY is one of them).
+    query = {"method": "QUERY", "route": route, "status": "405"}
+    before_query = sample("fixia_http_requests_total", **query)
+    assert (await client.request("QUERY", route)).status_code == 405
+    assert sample("fixia_http_requests_total", **query) == before_query + 1
 
 
 async def test_gauges_and_build_info_are_exposed(client: httpx.AsyncClient) -> None:
