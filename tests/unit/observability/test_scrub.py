@@ -211,3 +211,34 @@ def test_lines_serialise_what_orjson_refuses_through_the_stdlib() -> None:
     event = {"event": "big", "n": 2**70, 7: "int key", "when": None}
     assert json.loads(dumps(event)) == {"event": "big", "n": 2**70, "7": "int key", "when": None}
     assert json.loads(dumps({"event": "small", 7: "int key"})) == {"event": "small", "7": "int key"}
+
+
+_GUARD_CORPUS = [
+    "/api/v1/services/0194a1b2-7f74-7334-8a4c-caa99420393d",
+    "/api/v1/services/12345678-1234-1234-1234-123456789012",
+    "tel 12345678-1234-1234-1234-123456789012 end",
+    "call 2804 551234",
+    "call\x1c2804\x1c551234",  # \s also matches the ASCII separators
+    "DNI 20.345.678.",
+    "Authorization: BEARER abc.def",
+    "x-Api-Key: s3cr3t",
+    "PassWord=Hunter2",
+    "eyJa.eyJb.c",
+    "teléfono 2804551234",
+    "ｔｏｋｅｎ=abc",  # fullwidth: only the regex guards see it
+    "KEY: \u212aelvin api\u212aey=xyz",
+    "plain words and 123456 digits",
+    "tel:1234567;",  # the shortest phone the pattern takes
+    "dni 1.234.567",
+    "",
+]
+
+
+@pytest.mark.parametrize("text", _GUARD_CORPUS)
+def test_the_cheap_guards_never_change_what_the_patterns_alone_give(text: str) -> None:
+    from fixia.observability.scrub import _VALUE_PATTERNS
+
+    unguarded = text
+    for pattern, _guard, replacement in _VALUE_PATTERNS:
+        unguarded = pattern.sub(replacement, unguarded)
+    assert scrub_text(text) == unguarded
