@@ -1,5 +1,5 @@
 """One pure ASGI middleware for RED metrics, the request id, the access log and the server
-span (with, under an unsampled span, the switch that keeps library spans from being built).
+span (which, unsampled, also keeps library spans from being built: `ServerSpans.open`).
 
 Pure ASGI (not BaseHTTPMiddleware): no extra task per request, streaming untouched, and the
 router's `scope["route"]` is visible once the app returns, which gives the route template.
@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 import time
 import uuid
-from contextlib import nullcontext
 from typing import Any
 
 import structlog
@@ -19,7 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from fixia.observability import metrics as m
 from fixia.observability.logging import access_logger
-from fixia.observability.tracing import ServerSpans, children_of_current_span
+from fixia.observability.tracing import ServerSpans
 
 REQUEST_ID_HEADER = b"x-request-id"
 # Accept the caller's id (HAProxy sets one) only if it is short and harmless in a log line.
@@ -100,8 +99,7 @@ class ObservabilityMiddleware:
         if self.metrics:
             m.in_flight.count += 1
         try:
-            with children_of_current_span() if opened else nullcontext():
-                await self.app(scope, receive, send_wrapper)
+            await self.app(scope, receive, send_wrapper)
         except Exception as exc:
             status = 500
             if opened:
