@@ -19,8 +19,9 @@ from opentelemetry import propagate, trace
 from opentelemetry.context import _SUPPRESS_INSTRUMENTATION_KEY
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
-from opentelemetry.trace import Span, SpanKind, StatusCode
+from opentelemetry.sdk.trace.id_generator import IdGenerator
+from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, ParentBased, TraceIdRatioBased
+from opentelemetry.trace import Span, SpanKind, StatusCode, TraceFlags
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.types import Scope
 
@@ -51,7 +52,7 @@ class ServerSpans:
     Neither FastAPI's native telemetry nor contrib's ASGI middleware: both build the span's
     semantic-convention attributes, parse and redact the query string and wrap `receive`
     and `send` on every request, though without an exporter no span is ever recorded. Here
-    an unsampled span costs its ids, the sampler call and one context switch; attributes and
+    an unsampled span costs its ids and one context switch; attributes and
     the route name are set only on a recording span, once the router has matched
     (docs/observability.md, Traces and Overhead).
     """
@@ -59,15 +60,42 @@ class ServerSpans:
     def __init__(self, provider: trace.TracerProvider | None = None) -> None:
         self._fixed = provider
         self._provider: trace.TracerProvider | None = None
-        self._tracer: trace.Tracer | None = None
+        self._tracer: trace.Tracer = trace.NoOpTracer()
+        self._ids: IdGenerator | None = None
 
-    def _current_tracer(self) -> trace.Tracer:
+    def _refresh(self) -> None:
         # The global provider changes once, at startup (after the fork), or in tests.
         provider = self._fixed or trace.get_tracer_provider()
-        if provider is not self._provider or self._tracer is None:
-            self._tracer = provider.get_tracer("fixia.http", __version__)
+        if provider is not self._provider:
             self._provider = provider
-        return self._tracer
+            self._tracer = provider.get_tracer("fixia.http", __version__)
+            # A provider that samples nothing (ours without an exporter) gets its spans made
+            # here, as its tracer would make them, without the sampler call and the SDK's
+            # span machinery: two thirds of the span's instructions.
+            unsampled = isinstance(provider, TracerProvider) and provider.sampler is ALWAYS_OFF
+            self._ids = getattr(provider, "id_generator", None) if unsampled else None
+
+    def _start(self, method: str, parent: otel_context.Context | None) -> Span:
+        self._refresh()
+        if self._ids is None:
+            return self._tracer.start_span(method, context=parent, kind=SpanKind.SERVER)
+        ids = self._ids
+        remote = trace.get_current_span(parent).get_span_context() if parent else None
+        if remote is not None and remote.is_valid:
+            trace_id, random_id = remote.trace_id, remote.trace_flags.random_trace_id
+        else:
+            remote = None
+            trace_id, random_id = ids.generate_trace_id(), ids.is_trace_id_random()
+        flags = TraceFlags.RANDOM_TRACE_ID if random_id else TraceFlags.DEFAULT
+        return trace.NonRecordingSpan(
+            trace.SpanContext(
+                trace_id,
+                ids.generate_span_id(),
+                is_remote=False,
+                trace_flags=TraceFlags(flags),
+                trace_state=remote.trace_state if remote else None,
+            )
+        )
 
     def open(self, scope: Scope) -> OpenSpan | None:
         """Start the span (parent: the incoming `traceparent`) and make it current.
@@ -77,10 +105,9 @@ class ServerSpans:
         outgoing HTTP) off: ParentBased would drop their spans anyway, and building them, with
         ids, a sampler call and a context switch each, cost tens of microseconds per statement
         or command. One attach for both: OpenTelemetry's `suppress_instrumentation()`, entered
-        on its own, was a third of the span's whole cost in instructions. The
-        logs keep the server span's ids; an outgoing call of an unsampled request carries no
-        `traceparent`, so its callee starts a trace of its own, as it would if we sent an
-        unsampled one.
+        on its own, was a third of the span's whole cost in instructions. The logs keep the
+        server span's ids; an outgoing call of an unsampled request carries no `traceparent`,
+        so its callee starts a trace of its own, as it would if we sent an unsampled one.
         """
         if scope.get("path") in EXCLUDED_PATHS:
             return None
@@ -90,9 +117,7 @@ class ServerSpans:
             if name in _PROPAGATED
         }
         parent = propagate.extract(carrier) if carrier else None
-        span = self._current_tracer().start_span(
-            scope["method"], context=parent, kind=SpanKind.SERVER
-        )
+        span = self._start(scope["method"], parent)
         current = trace.set_span_in_context(span, parent)
         if not span.is_recording():
             # The key `is_instrumentation_enabled` reads first, which every contrib
@@ -147,11 +172,11 @@ def build_provider(settings: Settings, slot: str) -> TracerProvider:
             "deployment.environment": settings.env,
         }
     )
-    # Without an exporter nothing would read a recorded span: sample none, so spans are
-    # created non-recording (cheap) and still carry the trace and span ids that the logs and
-    # downstream calls (traceparent) need. A sampled incoming traceparent is still followed.
-    ratio = obs.sample_ratio if obs.otlp_endpoint else 0.0
-    provider = TracerProvider(resource=resource, sampler=ParentBased(TraceIdRatioBased(ratio)))
+    # Without an exporter nothing would read a recorded span: sample none, not even under a
+    # sampled incoming traceparent, so spans are non-recording (cheap) and still carry the
+    # trace and span ids the logs need (the caller's trace id, when it sent one).
+    sampler = ParentBased(TraceIdRatioBased(obs.sample_ratio)) if obs.otlp_endpoint else ALWAYS_OFF
+    provider = TracerProvider(resource=resource, sampler=sampler)
     if obs.otlp_endpoint:
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
         from opentelemetry.sdk.trace.export import BatchSpanProcessor

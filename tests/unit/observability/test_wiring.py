@@ -175,3 +175,39 @@ def test_without_an_exporter_spans_are_not_recorded_but_keep_their_ids() -> None
         assert provider.get_tracer("t").start_span("y").is_recording()
     finally:
         provider.shutdown()
+
+
+@pytest.mark.parametrize(
+    "traceparent", [None, "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"]
+)
+def test_server_spans_of_a_quiet_provider_are_what_its_tracer_would_make(
+    traceparent: str | None,
+) -> None:
+    """Without an exporter ServerSpans makes the spans itself (no SDK machinery): the same
+    non-recording span with valid ids, the caller's trace id and trace state kept, library
+    instrumentation off inside and back on after."""
+    from opentelemetry import propagate
+    from opentelemetry.instrumentation.utils import is_instrumentation_enabled
+
+    from fixia.observability.tracing import ServerSpans, build_provider
+
+    quiet = build_provider(Settings(), "blue")
+    carrier = {"traceparent": traceparent, "tracestate": "k=v"} if traceparent else {}
+    headers = [(k.encode(), v.encode()) for k, v in carrier.items()]
+    scope = {"type": "http", "method": "GET", "path": "/x", "headers": headers}
+    expected = (
+        quiet.get_tracer("t")
+        .start_span("GET", context=propagate.extract(carrier))
+        .get_span_context()
+    )
+    opened = ServerSpans(quiet).open(scope)
+    assert opened is not None
+    ours = opened.span.get_span_context()
+    assert not opened.span.is_recording() and ours.is_valid
+    assert not is_instrumentation_enabled()
+    ServerSpans.close(opened, scope, "/x", 200)
+    assert is_instrumentation_enabled()
+    same = ("trace_flags", "trace_state", "is_remote")
+    assert [getattr(ours, a) for a in same] == [getattr(expected, a) for a in same]
+    assert (ours.trace_id == expected.trace_id) is bool(traceparent)
+    assert ours.span_id != expected.span_id
