@@ -17,6 +17,7 @@ from fixia.observability.logging import (
     dumps,
     flush_lines,
     json_formatter,
+    shared_processors,
     tee,
 )
 from fixia.observability.scrub import REDACTED, scrub_event, scrub_text
@@ -242,3 +243,42 @@ def test_the_cheap_guards_never_change_what_the_patterns_alone_give(text: str) -
     for pattern, _guard, replacement in _VALUE_PATTERNS:
         unguarded = pattern.sub(replacement, unguarded)
     assert scrub_text(text) == unguarded
+
+
+class _Lines:
+    name = "fixia.access"
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def info(self, line: str) -> None:
+        self.lines.append(line)
+
+    error = info
+
+
+def test_the_access_logger_renders_what_structlogs_bound_logger_would() -> None:
+    configure_logging("INFO")
+    reference = _Lines()
+    bound = structlog.wrap_logger(
+        reference,
+        processors=[*shared_processors(), structlog.processors.JSONRenderer(dumps)],
+        wrapper_class=structlog.make_filtering_bound_logger(logging.INFO),
+    )
+    fields = {"path": "/api/v1/services?phone=2804551234", "status": 503, "user_id": None}
+    copy = io.StringIO()
+    tokens = structlog.contextvars.bind_contextvars(request_id="r-1", user_id="u-1")
+    try:
+        with tee(copy):
+            access_logger().info("request", **fields)
+            access_logger().error("request", **fields)
+        bound.info("request", **fields)
+        bound.error("request", **fields)
+    finally:
+        structlog.contextvars.reset_contextvars(**tokens)
+    ours = [json.loads(x) for x in copy.getvalue().splitlines()]
+    theirs = [json.loads(x) for x in reference.lines]
+    for line in ours + theirs:
+        line.pop("time")
+    assert len(ours) == 2 and ours == theirs
+    assert ours[0]["request_id"] == "r-1" and ours[0]["path"].endswith(REDACTED)
