@@ -52,9 +52,9 @@ class ServerSpans:
     Neither FastAPI's native telemetry nor contrib's ASGI middleware: both build the span's
     semantic-convention attributes, parse and redact the query string and wrap `receive`
     and `send` on every request, though without an exporter no span is ever recorded. Here
-    an unsampled span costs its ids and one context switch; attributes and
-    the route name are set only on a recording span, once the router has matched
-    (docs/observability.md, Traces and Overhead).
+    an unsampled span costs its ids and one context switch; attributes and the route name
+    are set only on a recording span, once the router has matched (docs/observability.md,
+    Traces and Overhead).
     """
 
     def __init__(self, provider: trace.TracerProvider | None = None) -> None:
@@ -102,7 +102,7 @@ class ServerSpans:
 
         Under an unsampled span (every request when nothing exports; most at a sampling
         ratio below 1) the same context switches the library instrumentation (SQL, Redis,
-        outgoing HTTP) off: ParentBased would drop their spans anyway, and building them, with
+        outgoing HTTP) off: the sampler would drop their spans anyway, and building them, with
         ids, a sampler call and a context switch each, cost tens of microseconds per statement
         or command. One attach for both: OpenTelemetry's `suppress_instrumentation()`, entered
         on its own, was a third of the span's whole cost in instructions. The logs keep the
