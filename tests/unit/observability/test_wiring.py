@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from typing import Any
 
 import httpx
 import pytest
@@ -181,7 +182,7 @@ def test_without_an_exporter_spans_are_not_recorded_but_keep_their_ids() -> None
     "traceparent", [None, "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"]
 )
 def test_server_spans_of_a_quiet_provider_are_what_its_tracer_would_make(
-    traceparent: str | None,
+    traceparent: str | None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Without an exporter ServerSpans makes the spans itself (no SDK machinery): the same
     non-recording span with valid ids, the caller's trace id and trace state kept, library
@@ -200,8 +201,17 @@ def test_server_spans_of_a_quiet_provider_are_what_its_tracer_would_make(
         .start_span("GET", context=propagate.extract(carrier))
         .get_span_context()
     )
+    consulted: list[object] = []
+    sample = quiet.sampler.should_sample
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        consulted.append(args)
+        return sample(*args, **kwargs)
+
+    # ALWAYS_OFF is a module-wide object: monkeypatch puts its method back.
+    monkeypatch.setattr(quiet.sampler, "should_sample", spy)
     opened = ServerSpans(quiet).open(scope)
-    assert opened is not None
+    assert opened is not None and consulted == [], "the SDK's sampler ran: no shortcut"
     ours = opened.span.get_span_context()
     assert not opened.span.is_recording() and ours.is_valid
     assert not is_instrumentation_enabled()
