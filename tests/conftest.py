@@ -23,7 +23,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from fixia import migrate
-from fixia.config import AuthSettings, EmailSettings, RateLimitSettings, Settings
+from fixia.config import AuthSettings, EmailSettings, QueueSettings, RateLimitSettings, Settings
 from fixia.db import Base
 from fixia.main import create_app
 from fixia.models import import_all
@@ -198,6 +198,8 @@ def settings(database_url: str, outbox: Path, tmp_path: Path) -> Settings:
         database_url=database_url,
         var_dir=tmp_path,
         email=EmailSettings(backend="outbox", outbox_dir=outbox),
+        # Each request's jobs run right after its commit, so a test reads its mail at once.
+        queue=QueueSettings(eager=True),
         auth=AuthSettings(argon2_time_cost=1, argon2_memory_kib=1024),
         # Hundreds of registrations come from one test IP; rate-limit tests turn it on.
         ratelimit=RateLimitSettings(enabled=False),

@@ -261,6 +261,35 @@ def expire_subscriptions() -> None:
 
 
 @app.command()
+def worker(
+    env_file: Annotated[Path | None, typer.Option(help="KEY=VALUE settings file")] = None,
+    name: Annotated[str, typer.Option(help="Worker name in the queue's tables and logs")] = "",
+    health_port: Annotated[
+        int | None, typer.Option(help="Loopback port for /healthz and /metrics (0: none)")
+    ] = None,
+) -> None:
+    """Run the job queue's worker until SIGTERM: running jobs finish within the grace period;
+    one still running then is retried by another worker."""
+    if env_file is not None:
+        load_env_file(env_file)
+        get_settings.cache_clear()
+    settings = get_settings()
+    if health_port is not None:
+        settings.queue.health_port = health_port
+    if settings.is_sqlite:
+        raise _fail(
+            "the embedded SQLite default runs its jobs inside `fixia serve`; "
+            "`fixia worker` needs PostgreSQL (set FIXIA_DATABASE_URL)"
+        )
+    from fixia.observability.logging import configure_logging
+    from fixia.worker import run_worker
+
+    configure_logging(settings.observability.log_level)
+    worker_name = name or f"worker-{settings.observability.slot or os.getpid()}"
+    asyncio.run(run_worker(settings, name=worker_name))
+
+
+@app.command()
 def version(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Print the release, git sha and schema head."""
     from fixia import migrate

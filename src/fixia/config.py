@@ -158,6 +158,36 @@ class EmailSettings(BaseModel):
     smtp_timeout_s: float = 10.0
 
 
+class QueueSettings(BaseModel):
+    """The job queue (docs/operations/queue.md). Crons take an optional sixth field for seconds,
+    which tests use to compress time."""
+
+    # Direct to PostgreSQL (the worker LISTENs; PgBouncer's transaction pooling cannot carry
+    # that). Unset: the database URL.
+    database_url: str | None = None
+    pool_size: int = Field(default=4, ge=2, le=50)
+    concurrency: int = Field(default=4, ge=1, le=64)
+    # Run each request's jobs right after its commit, in the request's process: tests only.
+    eager: bool = False
+    max_attempts: int = Field(default=10, ge=1, le=30)
+    # Exponential backoff: attempt n waits backoff_base_s ** (n + 1) seconds.
+    backoff_base_s: int = Field(default=2, ge=1, le=10)
+    poll_interval_s: float = Field(default=2.0, gt=0)
+    shutdown_grace_s: float = Field(default=20.0, ge=0)
+    # A worker silent for this long is dead; its running jobs are retried.
+    stalled_after_s: float = Field(default=30.0, ge=5)
+    heartbeat_s: float = Field(default=5.0, gt=0)
+    expire_subscriptions_cron: str = "*/5 * * * *"
+    renewal_reminders_cron: str = "0 12 * * *"
+    renewal_reminder_days: int = Field(default=3, ge=1, le=30)
+    purge_tokens_cron: str = "17 3 * * *"
+    retry_stalled_cron: str = "* * * * *"
+    # Finished jobs are deleted after this many days (their failures stay for the alerts).
+    keep_finished_days: int = Field(default=7, ge=1)
+    # Worker metrics and health (GET /healthz, /metrics) on loopback; 0 turns it off.
+    health_port: int = Field(default=0, ge=0, le=65535)
+
+
 class WebSettings(BaseModel):
     # None: Secure in production and whenever public_url is https (browsers drop Secure
     # cookies over plain http, e.g. the loopback staging stack). Production refuses false.
@@ -245,6 +275,7 @@ class Settings(BaseSettings):
     db: DatabaseSettings = Field(default_factory=DatabaseSettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)
     email: EmailSettings = Field(default_factory=EmailSettings)
+    queue: QueueSettings = Field(default_factory=QueueSettings)
     marketplace: MarketplaceSettings = Field(default_factory=MarketplaceSettings)
     # Redis for the cache and the rate limiter; unset means in-process (embedded default).
     redis_url: str | None = None

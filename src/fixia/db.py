@@ -161,8 +161,12 @@ def create_engine(settings: Settings) -> AsyncEngine:
     )
 
 
-def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False, autoflush=True)
+def session_factory(
+    engine: AsyncEngine, info: dict[str, Any] | None = None
+) -> async_sessionmaker[AsyncSession]:
+    """`info` reaches every session (SQLAlchemy copies it into each `Session.info`): the
+    process's cache and job queue, which writes use after their commit."""
+    return async_sessionmaker(engine, expire_on_commit=False, autoflush=True, info=info)
 
 
 AfterCommit = Callable[[], Awaitable[None]]
@@ -174,7 +178,16 @@ def after_commit(session: AsyncSession, action: AfterCommit) -> None:
     session.info.setdefault("after_commit", []).append(action)
 
 
+def discard_after_commit(session: AsyncSession) -> None:
+    """A rolled-back unit of work leaves no trace outside the database."""
+    session.info.pop("after_commit", None)
+    session.info.pop("events", None)
+
+
 async def run_after_commit(session: AsyncSession) -> None:
+    from fixia import events  # events sits beside db on the lowest floor; imported late
+
+    events.dispatch_committed(session)
     actions: list[AfterCommit] = session.info.pop("after_commit", [])
     for action in actions:
         try:
@@ -195,4 +208,5 @@ async def transactional(
             await run_after_commit(session)
         except BaseException:
             await session.rollback()
+            discard_after_commit(session)
             raise

@@ -13,11 +13,10 @@ from fixia.accounts import service as accounts_service
 from fixia.accounts.exceptions import InvalidToken, RoleRequired, UserNotFound
 from fixia.accounts.models import Role, User
 from fixia.config import Settings
-from fixia.db import run_after_commit, utcnow
+from fixia.db import discard_after_commit, run_after_commit, utcnow
 from fixia.errors import DomainError
 from fixia.observability.context import bind_user
 from fixia.platform.cache import Cache
-from fixia.platform.email import EmailSender
 from fixia.platform.security import TokenError, decode_access_token
 
 
@@ -33,11 +32,6 @@ async def get_cache(request: Request) -> Cache:
     return cache
 
 
-async def get_mailer(request: Request) -> EmailSender:
-    mailer: EmailSender = request.app.state.mailer
-    return mailer
-
-
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     """The request owns the transaction: commit when the handler returns, else roll back."""
     async with request.app.state.sessions() as session:
@@ -46,11 +40,14 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
         except DomainError as error:
             if error.persist:
                 await session.commit()
+                await run_after_commit(session)
             else:
                 await session.rollback()
+                discard_after_commit(session)
             raise
         except BaseException:
             await session.rollback()
+            discard_after_commit(session)
             raise
         else:
             await session.commit()
@@ -58,7 +55,6 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
-MailerDep = Annotated[EmailSender, Depends(get_mailer)]
 CacheDep = Annotated[Cache, Depends(get_cache)]
 # scope="function" commits before the response is sent, so a failed commit is reported.
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]

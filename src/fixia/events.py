@@ -1,5 +1,13 @@
-"""A tiny in-process domain-event hook. Metrics and the audit log subscribe here later,
-so domain code announces what happened without knowing who listens."""
+"""A tiny in-process domain-event hook. Metrics subscribe here, so domain code announces what
+happened without knowing who listens.
+
+Two kinds of announcement:
+- `emit(session, ...)`: something changed. It is delivered once the session's transaction
+  has committed, and never if it rolls back (the request's session and `transactional` both
+  call `dispatch_committed`).
+- `observe(...)`: an attempt was seen (a failed login, a refused signature). It is delivered at
+  once, because the attempt happened whether or not anything is committed.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +15,10 @@ import logging
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
 
 log = logging.getLogger("fixia.events")
 
@@ -28,8 +39,23 @@ def subscribe(name: str, handler: Handler) -> Callable[[], None]:
     return lambda: _handlers[name].remove(handler)
 
 
-def emit(name: str, **data: Any) -> None:
-    event = DomainEvent(name, data)
+def emit(session: AsyncSession, name: str, **data: Any) -> None:
+    """Announce a change, delivered after `session` commits."""
+    session.info.setdefault("events", []).append(DomainEvent(name, data))
+
+
+def dispatch_committed(session: AsyncSession) -> None:
+    for event in session.info.pop("events", []):
+        _deliver(event)
+
+
+def observe(name: str, **data: Any) -> None:
+    """Announce an attempt, delivered now."""
+    _deliver(DomainEvent(name, data))
+
+
+def _deliver(event: DomainEvent) -> None:
+    name = event.name
     for handler in [*_handlers.get(name, ()), *_handlers.get("*", ())]:
         try:
             handler(event)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -12,6 +14,7 @@ from fixia.accounts.router import auth as auth_router
 from fixia.accounts.router import users as users_router
 from fixia.admin.audit import AuditContextMiddleware
 from fixia.admin.router import router as admin_router
+from fixia.catalog.cached import CACHE_KEY
 from fixia.catalog.router import router as catalog_router
 from fixia.config import Settings, get_settings
 from fixia.db import create_engine, session_factory
@@ -31,7 +34,11 @@ from fixia.platform.http_security import install_http_security
 from fixia.platform.ratelimit import RateLimiter
 from fixia.platform.security import configure_password_hashing
 from fixia.projects.router import router as projects_router
+from fixia.queue.core import Runtime
+from fixia.queue.defer import QUEUE_KEY
+from fixia.queue.runner import JobQueue
 from fixia.reviews.router import router as reviews_router
+from fixia.tasks import all_tasks
 from fixia.web.setup import install_web
 
 
@@ -44,11 +51,24 @@ def create_app(settings: Settings | None = None, *, mailer: EmailSender | None =
     )
     engine = create_engine(settings)
     flags.configure(settings.flags)
+    # The embedded default has no worker process: its jobs and schedules run in this one.
+    in_process_worker = settings.is_sqlite and not settings.queue.eager
+    queue = JobQueue(settings, all_tasks(), periodic=in_process_worker)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        worker = (
+            asyncio.create_task(queue.run(name="in-process", install_signal_handlers=False))
+            if in_process_worker
+            else None
+        )
         yield
         app.state.draining = True
+        if worker is not None:
+            worker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await worker
+        await queue.close()
         await engine.dispose()
 
     app = FastAPI(
@@ -64,10 +84,14 @@ def create_app(settings: Settings | None = None, *, mailer: EmailSender | None =
     )
     app.state.settings = settings
     app.state.engine = engine
-    app.state.sessions = session_factory(engine)
-    app.state.mailer = mailer or build_email_sender(settings.email)
-    app.state.draining = False
     app.state.cache = build_cache(settings.redis_url)
+    app.state.queue = queue
+    app.state.sessions = session_factory(
+        engine, info={CACHE_KEY: app.state.cache, QUEUE_KEY: queue}
+    )
+    mailer = mailer or build_email_sender(settings.email)
+    queue.bind(Runtime(settings, app.state.sessions, mailer, app.state.cache))
+    app.state.draining = False
     app.state.ratelimiter = RateLimiter(settings.ratelimit, settings.redis_url)
     install_error_handlers(app)
     install_http_security(app, settings.security)

@@ -9,4 +9,5 @@ def import_all() -> None:
     from fixia.notifications import models as _notifications  # noqa: F401
     from fixia.payments import models as _payments  # noqa: F401
     from fixia.projects import models as _projects  # noqa: F401
+    from fixia.queue import models as _queue  # noqa: F401
     from fixia.reviews import models as _reviews  # noqa: F401

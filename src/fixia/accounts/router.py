@@ -24,7 +24,7 @@ from fixia.accounts.schemas import (
     TokenPair,
 )
 from fixia.catalog import cached
-from fixia.deps import CacheDep, CurrentUser, MailerDep, SessionDep, SettingsDep
+from fixia.deps import CacheDep, CurrentUser, SessionDep, SettingsDep
 from fixia.platform.ratelimit import rate_limit
 
 auth = APIRouter(prefix="/auth", tags=["auth"])
@@ -41,10 +41,8 @@ class LogoutIn(BaseModel):
 @auth.post(
     "/register", status_code=status.HTTP_201_CREATED, dependencies=[Depends(rate_limit("register"))]
 )
-async def register(
-    data: RegisterIn, session: SessionDep, settings: SettingsDep, mailer: MailerDep
-) -> MeOut:
-    user = await service.register(session=session, settings=settings, mailer=mailer, data=data)
+async def register(data: RegisterIn, session: SessionDep, settings: SettingsDep) -> MeOut:
+    user = await service.register(session=session, settings=settings, data=data)
     return me_out(await service.get_active(session=session, user_id=user.id), settings)
 
 
@@ -59,12 +57,8 @@ async def verify_email(data: TokenIn, session: SessionDep) -> Message:
     status_code=status.HTTP_202_ACCEPTED,
     dependencies=[Depends(rate_limit("verify"))],
 )
-async def resend_verification(
-    data: EmailIn, session: SessionDep, settings: SettingsDep, mailer: MailerDep
-) -> Message:
-    await service.resend_verification(
-        session=session, settings=settings, mailer=mailer, email=data.email
-    )
+async def resend_verification(data: EmailIn, session: SessionDep, settings: SettingsDep) -> Message:
+    await service.resend_verification(session=session, settings=settings, email=data.email)
     return Message(detail=GENERIC)
 
 
@@ -103,12 +97,8 @@ async def logout(user: CurrentUser, session: SessionDep, data: LogoutIn | None =
     status_code=status.HTTP_202_ACCEPTED,
     dependencies=[Depends(rate_limit("password"))],
 )
-async def forgot_password(
-    data: EmailIn, session: SessionDep, settings: SettingsDep, mailer: MailerDep
-) -> Message:
-    await service.forgot_password(
-        session=session, settings=settings, mailer=mailer, email=data.email
-    )
+async def forgot_password(data: EmailIn, session: SessionDep, settings: SettingsDep) -> Message:
+    await service.forgot_password(session=session, settings=settings, email=data.email)
     return Message(detail=GENERIC)
 
 

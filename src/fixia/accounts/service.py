@@ -22,10 +22,10 @@ from fixia.accounts.schemas import (
 from fixia.accounts.tokens import issue_token_pair, revoke_all_refresh_tokens
 from fixia.admin import audit
 from fixia.config import Settings
-from fixia.db import utcnow
+from fixia.db import utcnow, uuid7
 from fixia.errors import InvalidInput
 from fixia.platform import security
-from fixia.platform.email import Email, EmailSender
+from fixia.queue.tasks import queue_email
 
 VERIFY, RESET = "verify_email", "reset_password"
 
@@ -100,20 +100,17 @@ async def _consume_one_time_token(*, session: AsyncSession, token: str, purpose:
     return await get_active(session=session, user_id=row.user_id)
 
 
-async def _send_verification(
-    *, session: AsyncSession, settings: Settings, mailer: EmailSender, user: User
-) -> None:
+async def _send_verification(*, session: AsyncSession, settings: Settings, user: User) -> None:
     token = await _new_one_time_token(
         session=session, user=user, purpose=VERIFY, ttl_s=settings.auth.verify_email_ttl_s
     )
     link = f"{settings.public_url}/verify-email?token={token}"
-    await mailer.send(
-        Email(
-            to=user.email,
-            subject="Confirmá tu correo en Fixia",
-            body=f"Hola {user.name}:\n\nConfirmá tu correo con este enlace "
-            f"(vale 24 horas):\n{link}\n",
-        )
+    await queue_email(
+        session,
+        key=f"verify:{uuid7()}",
+        to=user.email,
+        subject="Confirmá tu correo en Fixia",
+        body=f"Hola {user.name}:\n\nConfirmá tu correo con este enlace (vale 24 horas):\n{link}\n",
     )
 
 
@@ -129,13 +126,11 @@ async def _registration_refusal(
     return None
 
 
-async def register(
-    *, session: AsyncSession, settings: Settings, mailer: EmailSender, data: RegisterIn
-) -> User:
+async def register(*, session: AsyncSession, settings: Settings, data: RegisterIn) -> User:
     email = normalize_email(data.email)
     refusal = await _registration_refusal(session=session, settings=settings, data=data)
     if refusal is not None:
-        events.emit("user.registration_failed", reason=type(refusal).__name__)
+        events.observe("user.registration_failed", reason=type(refusal).__name__)
         raise refusal
     cipher = security.FieldCipher(settings.encryption_key.get_secret_value())
     password_hash = security.hash_password(data.password)
@@ -163,8 +158,8 @@ async def register(
                 years_experience=EXPERIENCE_YEARS.get(data.experience or "menos-1", 0),
             )
         )
-    await _send_verification(session=session, settings=settings, mailer=mailer, user=user)
-    events.emit("user.registered", user_id=str(user.id), role=user.role.value)
+    await _send_verification(session=session, settings=settings, user=user)
+    events.emit(session, "user.registered", user_id=str(user.id), role=user.role.value)
     return user
 
 
@@ -175,13 +170,11 @@ async def verify_email(*, session: AsyncSession, token: str) -> User:
     return user
 
 
-async def resend_verification(
-    *, session: AsyncSession, settings: Settings, mailer: EmailSender, email: str
-) -> None:
+async def resend_verification(*, session: AsyncSession, settings: Settings, email: str) -> None:
     user = await get_by_email(session=session, email=email)
     # Same answer whether or not the account exists, so this cannot enumerate users.
     if user is not None and user.email_verified_at is None:
-        await _send_verification(session=session, settings=settings, mailer=mailer, user=user)
+        await _send_verification(session=session, settings=settings, user=user)
 
 
 async def login(
@@ -196,11 +189,11 @@ async def login(
     user = await get_by_email(session=session, email=email)
     if user is None:
         security.burn_password_check(password)
-        events.emit("auth.login", outcome="failed")
+        events.observe("auth.login", outcome="failed")
         _audit_failure(session, None, email, "unknown_email")
         raise exc.InvalidCredentials(persist=True)
     if user.locked_until and user.locked_until > now:
-        events.emit("auth.login", outcome="locked")
+        events.observe("auth.login", outcome="locked")
         _audit_failure(session, user, email, "locked")
         raise _locked(user.locked_until, now)
     if not security.verify_password(user.password_hash, password):
@@ -213,7 +206,7 @@ async def login(
         _audit_failure(session, user, email, "email_not_verified")
         raise exc.EmailNotVerified("Verify your e-mail before logging in.", persist=True)
     user.failed_login_attempts, user.locked_until, user.last_login_at = 0, None, now
-    events.emit("auth.login", outcome="ok")
+    events.emit(session, "auth.login", outcome="ok")
     audit.record(
         session=session,
         actor_id=user.id,
@@ -255,7 +248,7 @@ def _record_failure(session: AsyncSession, user: User, settings: Settings, now: 
     if user.failed_login_attempts >= settings.auth.max_failed_logins:
         user.locked_until = now + timedelta(seconds=settings.auth.lockout_s)
         user.failed_login_attempts = 0
-        events.emit("auth.login", outcome="locked")
+        events.observe("auth.login", outcome="locked")
         audit.record(
             session=session,
             actor_id=user.id,
@@ -265,12 +258,10 @@ def _record_failure(session: AsyncSession, user: User, settings: Settings, now: 
             locked_until=user.locked_until.isoformat(),
         )
     else:
-        events.emit("auth.login", outcome="failed")
+        events.observe("auth.login", outcome="failed")
 
 
-async def forgot_password(
-    *, session: AsyncSession, settings: Settings, mailer: EmailSender, email: str
-) -> None:
+async def forgot_password(*, session: AsyncSession, settings: Settings, email: str) -> None:
     user = await get_by_email(session=session, email=email)
     if user is None:
         return
@@ -278,13 +269,13 @@ async def forgot_password(
         session=session, user=user, purpose=RESET, ttl_s=settings.auth.reset_password_ttl_s
     )
     link = f"{settings.public_url}/reset-password?token={token}"
-    await mailer.send(
-        Email(
-            to=user.email,
-            subject="Restablecé tu contraseña de Fixia",
-            body=f"Hola {user.name}:\n\nPara elegir una contraseña nueva entrá a (vale 1 hora):\n"
-            f"{link}\n\nSi no lo pediste, ignorá este mensaje.\n",
-        )
+    await queue_email(
+        session,
+        key=f"reset:{uuid7()}",
+        to=user.email,
+        subject="Restablecé tu contraseña de Fixia",
+        body=f"Hola {user.name}:\n\nPara elegir una contraseña nueva entrá a (vale 1 hora):\n"
+        f"{link}\n\nSi no lo pediste, ignorá este mensaje.\n",
     )
 
 
@@ -365,7 +356,7 @@ async def delete_me(*, session: AsyncSession, user: User) -> None:
     user.token_version += 1
     user.is_professional_active = False
     await revoke_all_refresh_tokens(session=session, user_id=user.id)
-    events.emit("user.deleted", user_id=str(user.id))
+    events.emit(session, "user.deleted", user_id=str(user.id))
 
 
 async def create_admin(*, session: AsyncSession, email: str, name: str, password: str) -> User:

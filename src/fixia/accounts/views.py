@@ -19,7 +19,7 @@ from fixia.accounts.schemas import (
     TokenIn,
 )
 from fixia.catalog import cached
-from fixia.deps import CacheDep, MailerDep, SessionDep, SettingsDep
+from fixia.deps import CacheDep, SessionDep, SettingsDep
 from fixia.errors import DomainError
 from fixia.platform.ratelimit import rate_limit
 from fixia.reviews import service as reviews_service
@@ -56,12 +56,12 @@ async def register_page(request: Request, user: WebUser) -> Response:
 
 @router.post("/register", dependencies=[Depends(rate_limit("register"))])
 async def register(
-    request: Request, user: WebUser, session: SessionDep, settings: SettingsDep, mailer: MailerDep
+    request: Request, user: WebUser, session: SessionDep, settings: SettingsDep
 ) -> Response:
     data = await form_data(request)
     try:
         registration = parse(RegisterIn, _register_input(data))
-        await service.register(session=session, settings=settings, mailer=mailer, data=registration)
+        await service.register(session=session, settings=settings, data=registration)
     except FORM_ERRORS as error:
         errors = await form_errors(session, error)
     else:
@@ -135,7 +135,7 @@ async def forgot_page(request: Request, user: WebUser) -> Response:
 
 @router.post("/forgot-password", dependencies=[Depends(rate_limit("password"))])
 async def forgot(
-    request: Request, user: WebUser, session: SessionDep, settings: SettingsDep, mailer: MailerDep
+    request: Request, user: WebUser, session: SessionDep, settings: SettingsDep
 ) -> Response:
     data = await form_data(request)
     try:
@@ -144,7 +144,7 @@ async def forgot(
         return render(
             request, "accounts/forgot.html", {"form": data, "errors": validation_errors(error)}, 422
         )
-    await service.forgot_password(session=session, settings=settings, mailer=mailer, email=email)
+    await service.forgot_password(session=session, settings=settings, email=email)
     return redirect(request, "/login", ok="reset_sent")
 
 

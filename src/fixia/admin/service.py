@@ -111,7 +111,7 @@ async def suspend(
         ip=ip,
         reason=reason,
     )
-    events.emit("user.suspended", user_id=str(user.id))
+    events.emit(session, "user.suspended", user_id=str(user.id))
     return user
 
 
@@ -130,7 +130,7 @@ async def restore(
         ip=ip,
         reason=reason,
     )
-    events.emit("user.restored", user_id=str(user.id))
+    events.emit(session, "user.restored", user_id=str(user.id))
     return user
 
 
@@ -168,7 +168,7 @@ async def change_role(
         from_role=previous.value,
         to_role=role.value,
     )
-    events.emit("user.role_changed", user_id=str(user.id), role=role.value)
+    events.emit(session, "user.role_changed", user_id=str(user.id), role=role.value)
     return user
 
 

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from fixia.accounts.dependencies import valid_professional_id
 from fixia.accounts.presenters import public_professional
@@ -95,12 +97,39 @@ async def professional(
     )
 
 
-def invalidate_service(session: AsyncSession, cache: Cache, service_id: uuid.UUID) -> None:
-    async def run() -> None:
-        await cache.delete(f"svc:{service_id}", "categories")
-        await cache.bump(SEARCH)
+CACHE_KEY = "cache"
 
-    after_commit(session, run)
+
+def invalidate_services(session: AsyncSession | Session, service_ids: Iterable[uuid.UUID]) -> None:
+    """Once `session` commits, drop these services' pages and every search page. Writes call
+    it (the flush hook below, bulk updates by hand), so no route has to remember it; one
+    invalidation per commit however many services changed."""
+    info = session.info
+    pending: set[uuid.UUID] | None = info.get("services_changed")
+    if pending is None:
+        cache: Cache | None = info.get(CACHE_KEY)
+        if cache is None:  # a session without a cache (migrations, seeding): nothing cached
+            return
+        pending = info["services_changed"] = set()
+
+        async def run() -> None:
+            changed = info.pop("services_changed", set())
+            await cache.delete(*[f"svc:{i}" for i in changed], "categories")
+            await cache.bump(SEARCH)
+
+        # An AsyncSession shares `info` with its sync Session: the flush hook sees the same.
+        info.setdefault("after_commit", []).append(run)
+    pending.update(service_ids)
+
+
+@event.listens_for(Session, "after_flush")
+def _services_flushed(session: Session, _context: Any) -> None:
+    dirty = [obj for obj in session.dirty if session.is_modified(obj)]
+    changed = [
+        obj.id for obj in (*session.new, *dirty, *session.deleted) if isinstance(obj, Service)
+    ]
+    if changed:
+        invalidate_services(session, changed)
 
 
 async def invalidate_professional(session: AsyncSession, cache: Cache, user_id: uuid.UUID) -> None:

@@ -77,7 +77,6 @@ async def create_service(
     created = await service.create_service(
         session=session, settings=settings, owner=user, data=data
     )
-    cached.invalidate_service(session, cache, created.id)
     return service_out(created)
 
 
@@ -107,7 +106,6 @@ async def get_service(
 async def update_service(
     data: ServiceUpdate, found: OwnedService, session: SessionDep, cache: CacheDep
 ) -> ServiceOut:
-    cached.invalidate_service(session, cache, found.id)
     return service_out(await service.update_service(session=session, service=found, data=data))
 
 
@@ -120,7 +118,6 @@ async def set_active(
     settings: SettingsDep,
     cache: CacheDep,
 ) -> ServiceOut:
-    cached.invalidate_service(session, cache, found.id)
     return service_out(
         await service.set_active(
             session=session,
@@ -134,7 +131,6 @@ async def set_active(
 
 @router.delete("/services/{service_id}", status_code=status.HTTP_204_NO_CONTENT)
 async def delete_service(found: OwnedService, session: SessionDep, cache: CacheDep) -> None:
-    cached.invalidate_service(session, cache, found.id)
     await service.delete_service(session=session, service=found)
 
 

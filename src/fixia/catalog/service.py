@@ -96,7 +96,7 @@ async def create_service(
     service = Service(professional_id=owner.id, **data.model_dump(), tags_text=" ".join(data.tags))
     session.add(service)
     await session.flush()
-    events.emit("service.created", service_id=str(service.id))
+    events.emit(session, "service.created", service_id=str(service.id))
     loaded = await load_service(session=session, service_id=service.id)
     assert loaded is not None
     return loaded

@@ -132,7 +132,7 @@ async def create_service(
 ) -> Response:
     data = await form_data(request)
     try:
-        created = await service.create_service(
+        await service.create_service(
             session=session,
             settings=settings,
             owner=user,
@@ -141,7 +141,6 @@ async def create_service(
     except FORM_ERRORS as error:
         errors = await form_errors(session, error)
     else:
-        cached.invalidate_service(session, cache, created.id)
         return redirect(request, "/my/services", ok="service_created")
     options = await _category_options(request, session, cache)
     context = {"categories": options, "form": data, "errors": errors, "editing": None}
@@ -180,7 +179,6 @@ async def update_service(
     except FORM_ERRORS as error:
         errors = await form_errors(session, error)
     else:
-        cached.invalidate_service(session, cache, found.id)
         return redirect(request, "/my/services", ok="saved")
     options = await _category_options(request, session, cache)
     context = {"categories": options, "form": data, "errors": errors, "editing": found.id}
@@ -196,6 +194,5 @@ async def delete_service(
     cache: CacheDep,
 ) -> Response:
     found = await owned_service(await valid_service_id(service_id, session), user)
-    cached.invalidate_service(session, cache, found.id)
     await service.delete_service(session=session, service=found)
     return redirect(request, "/my/services", ok="service_deleted")

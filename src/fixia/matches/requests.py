@@ -19,7 +19,6 @@ from fixia.matches import service as matches_service
 from fixia.matches.models import Job, Match, ServiceRequest, ServiceRequestStatus
 from fixia.matches.schemas import ServiceRequestCreate
 from fixia.notifications.service import notify
-from fixia.platform.email import EmailSender
 
 
 def request_query() -> Select[ServiceRequest]:
@@ -80,7 +79,7 @@ def _ensure_pending(request: ServiceRequest) -> None:
 
 
 async def accept(
-    *, session: AsyncSession, mailer: EmailSender, request: ServiceRequest, message: str | None
+    *, session: AsyncSession, request: ServiceRequest, message: str | None
 ) -> tuple[ServiceRequest, Match, Job]:
     _ensure_pending(request)
     request.status, request.response_message = ServiceRequestStatus.accepted, message
@@ -104,10 +103,10 @@ async def accept(
         type="service_request_accepted",
         title="Solicitud aceptada",
         action_url=f"/jobs/{job.id}",
-        mailer=mailer,
+        email=True,
         message=f"Tu solicitud de «{service.title}» fue aceptada.",
     )
-    events.emit("service_request.accepted", request_id=str(request.id), job_id=str(job.id))
+    events.emit(session, "service_request.accepted", request_id=str(request.id), job_id=str(job.id))
     return request, match, job
 
 

@@ -93,5 +93,5 @@ async def redeem(
         title="Compartimos tu teléfono",
         message=f"{user.name} vio tu número de contacto para coordinar el trabajo.",
     )
-    events.emit("contact.revealed", match_id=str(row.match_id))
+    events.emit(session, "contact.revealed", match_id=str(row.match_id))
     return target.name, phone

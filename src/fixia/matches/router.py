@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Request, status
 
 from fixia.catalog.dependencies import VisibleService
-from fixia.deps import ClientUser, CurrentUser, MailerDep, ProfessionalUser, SessionDep, SettingsDep
+from fixia.deps import ClientUser, CurrentUser, ProfessionalUser, SessionDep, SettingsDep
 from fixia.matches import requests as requests_service
 from fixia.matches import reveal, service
 from fixia.matches.dependencies import PartyJob, PartyMatch, PartyRequest, ViewableJob
@@ -36,13 +36,12 @@ async def request_service(
     data: ServiceRequestCreate,
     user: ClientUser,
     session: SessionDep,
-    mailer: MailerDep,
 ) -> ServiceRequestOut:
     created = await requests_service.create(session=session, client=user, service=found, data=data)
     if flags.enabled("instant-booking", default=False, key=str(user.id), email=user.email):
         # Instant booking: the request is accepted on the professional's behalf at once.
         created, _, _ = await requests_service.accept(
-            session=session, mailer=mailer, request=created, message=None
+            session=session, request=created, message=None
         )
     return request_out(created)
 
@@ -72,12 +71,11 @@ async def accept_request(
     request: PartyRequest,
     user: CurrentUser,
     session: SessionDep,
-    mailer: MailerDep,
     data: AnswerIn | None = None,
 ) -> JobOut:
     _professional_of(request, user)
     _, _, job = await requests_service.accept(
-        session=session, mailer=mailer, request=request, message=data.message if data else None
+        session=session, request=request, message=data.message if data else None
     )
     loaded = await service.load_job(session=session, job_id=job.id)
     assert loaded is not None
@@ -137,18 +135,14 @@ async def report_progress(
 
 
 @router.post("/jobs/{job_id}/completion/request")
-async def request_completion(
-    job: PartyJob, user: CurrentUser, session: SessionDep, mailer: MailerDep
-) -> JobDetail:
-    await service.request_completion(session=session, job=job, actor=user, mailer=mailer)
+async def request_completion(job: PartyJob, user: CurrentUser, session: SessionDep) -> JobDetail:
+    await service.request_completion(session=session, job=job, actor=user)
     return await _detail(session, job)
 
 
 @router.post("/jobs/{job_id}/completion/confirm")
-async def confirm_completion(
-    job: PartyJob, user: CurrentUser, session: SessionDep, mailer: MailerDep
-) -> JobDetail:
-    await service.confirm_completion(session=session, job=job, actor=user, mailer=mailer)
+async def confirm_completion(job: PartyJob, user: CurrentUser, session: SessionDep) -> JobDetail:
+    await service.confirm_completion(session=session, job=job, actor=user)
     return await _detail(session, job)
 
 

@@ -15,7 +15,6 @@ from fixia.db import utcnow
 from fixia.matches import exceptions as exc
 from fixia.matches.models import Job, JobStatus, JobStatusUpdate, Match, MatchStatus
 from fixia.notifications.service import notify
-from fixia.platform.email import EmailSender
 from fixia.projects.models import Project, ProjectStatus, Proposal
 
 # Which statuses each transition may start from.
@@ -96,7 +95,7 @@ async def _new_match_and_job(
         message=f"Se creó el trabajo «{title}».",
         action_url=f"/jobs/{job.id}",
     )
-    events.emit("match.created", match_id=str(match.id), job_id=str(job.id))
+    events.emit(session, "match.created", match_id=str(match.id), job_id=str(job.id))
     return match, job
 
 
@@ -217,9 +216,7 @@ async def report_progress(
     return job
 
 
-async def request_completion(
-    *, session: AsyncSession, job: Job, actor: User, mailer: EmailSender
-) -> Job:
+async def request_completion(*, session: AsyncSession, job: Job, actor: User) -> Job:
     await _transition(session, job, JobStatus.completion_requested, actor, "completion requested")
     job.completion_requested_by, job.completion_requested_at = actor.id, utcnow()
     await notify(
@@ -229,14 +226,12 @@ async def request_completion(
         title="Confirmá la finalización",
         message=f"{actor.name} indicó que «{job.title}» está terminado. Confirmalo.",
         action_url=f"/jobs/{job.id}",
-        mailer=mailer,
+        email=True,
     )
     return job
 
 
-async def confirm_completion(
-    *, session: AsyncSession, job: Job, actor: User, mailer: EmailSender
-) -> Job:
+async def confirm_completion(*, session: AsyncSession, job: Job, actor: User) -> Job:
     if job.status is JobStatus.completion_requested and job.completion_requested_by == actor.id:
         raise exc.NotAllowedParty("The other party must confirm the completion.")
     await _transition(session, job, JobStatus.completed, actor, "completion confirmed")
@@ -249,9 +244,9 @@ async def confirm_completion(
             title="Trabajo finalizado",
             message=f"«{job.title}» quedó finalizado. Ya pueden dejar su reseña.",
             action_url=f"/jobs/{job.id}",
-            mailer=mailer,
+            email=True,
         )
-    events.emit("job.completed", job_id=str(job.id))
+    events.emit(session, "job.completed", job_id=str(job.id))
     return job
 
 
@@ -278,7 +273,7 @@ async def dispute(*, session: AsyncSession, job: Job, actor: User, reason: str) 
         message=f"Se abrió una disputa: {reason}",
         action_url=f"/jobs/{job.id}",
     )
-    events.emit("job.disputed", job_id=str(job.id))
+    events.emit(session, "job.disputed", job_id=str(job.id))
     return job
 
 
@@ -306,7 +301,7 @@ async def resolve_dispute(
     job.resolution, job.resolved_by, job.resolved_at = resolution, admin.id, utcnow()
     if outcome is JobStatus.completed:
         job.completed_at = utcnow()
-        events.emit("job.completed", job_id=str(job.id))
+        events.emit(session, "job.completed", job_id=str(job.id))
     for user_id in (job.client_id, job.professional_id):
         await notify(
             session=session,

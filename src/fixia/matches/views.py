@@ -9,7 +9,7 @@ from fastapi.responses import Response
 
 from fixia.accounts.models import Role
 from fixia.catalog.dependencies import valid_service_id, visible_service
-from fixia.deps import MailerDep, SessionDep, SettingsDep, has_role
+from fixia.deps import SessionDep, SettingsDep, has_role
 from fixia.errors import NotFound
 from fixia.matches import requests as requests_service
 from fixia.matches import reveal, service
@@ -79,7 +79,6 @@ async def job_action(
     action: str,
     user: SignedIn,
     session: SessionDep,
-    mailer: MailerDep,
 ) -> Response:
     if action not in ACTIONS:
         raise NotFound()
@@ -87,9 +86,9 @@ async def job_action(
     if action == "start":
         await service.start(session=session, job=job, actor=user)
     elif action == "completion-request":
-        await service.request_completion(session=session, job=job, actor=user, mailer=mailer)
+        await service.request_completion(session=session, job=job, actor=user)
     elif action == "completion-confirm":
-        await service.confirm_completion(session=session, job=job, actor=user, mailer=mailer)
+        await service.confirm_completion(session=session, job=job, actor=user)
     else:
         await service.decline_completion(session=session, job=job, actor=user, message=None)
     return redirect(request, f"/jobs/{job.id}", ok="job_updated")
@@ -132,7 +131,6 @@ async def answer_request(
     answer: str,
     user: SignedIn,
     session: SessionDep,
-    mailer: MailerDep,
 ) -> Response:
     found = await party_request(request_id, session, user)
     if answer not in ("accept", "reject"):
@@ -140,9 +138,7 @@ async def answer_request(
     if user.id != found.professional_id:
         raise NotAllowedParty("Only the professional answers a service request.")
     if answer == "accept":
-        _, _, job = await requests_service.accept(
-            session=session, mailer=mailer, request=found, message=None
-        )
+        _, _, job = await requests_service.accept(session=session, request=found, message=None)
         return redirect(request, f"/jobs/{job.id}", ok="accepted")
     await requests_service.reject(session=session, request=found, message=None)
     return redirect(request, "/service-requests", ok="rejected")

@@ -32,7 +32,9 @@ HAND_MANAGED = {
 def include_object(
     obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
 ) -> bool:
-    return not (name in HAND_MANAGED or (name or "").startswith("services_fts"))
+    # procrastinate's schema is the queue library's own (applied by 0006, not in our models).
+    prefix = (name or "").startswith(("services_fts", "procrastinate_"))
+    return not (name in HAND_MANAGED or prefix)
 
 
 def _run(connection: Connection) -> None:

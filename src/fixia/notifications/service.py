@@ -8,11 +8,11 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fixia.accounts.models import User
-from fixia.db import utcnow
+from fixia.db import utcnow, uuid7
 from fixia.notifications.exceptions import NotificationNotFound
 from fixia.notifications.models import Notification
-from fixia.platform.email import Email, EmailSender
 from fixia.platform.pagination import SortKey, paginate, split_page
+from fixia.queue.tasks import queue_email
 
 
 async def notify(
@@ -23,22 +23,23 @@ async def notify(
     title: str,
     message: str,
     action_url: str | None = None,
-    mailer: EmailSender | None = None,
+    email: bool = False,
 ) -> Notification:
-    """Store an in-app notification; with a mailer, also e-mail it (the key steps)."""
+    """Store an in-app notification; with `email`, also e-mail it (the key steps) once the
+    transaction commits, keyed by the notification so a re-run sends it once."""
     note = Notification(
-        user_id=user_id, type=type, title=title, message=message, action_url=action_url
+        id=uuid7(), user_id=user_id, type=type, title=title, message=message, action_url=action_url
     )
     session.add(note)
-    if mailer is not None:
+    if email:
         user = await session.get(User, user_id)
         if user is not None and user.deleted_at is None:
-            await mailer.send(
-                Email(
-                    to=user.email,
-                    subject=f"Fixia: {title}",
-                    body=f"Hola {user.name}:\n\n{message}\n",
-                )
+            await queue_email(
+                session,
+                key=f"notification:{note.id}",
+                to=user.email,
+                subject=f"Fixia: {title}",
+                body=f"Hola {user.name}:\n\n{message}\n",
             )
     return note
 

@@ -92,6 +92,9 @@ FLAG_EVALUATIONS = Counter(
     "Feature-flag evaluations",
     ["flag", "variant", "reason"],
 )
+QUEUE_JOBS = Counter(
+    "fixia_queue_jobs", "Jobs run by this process, by task and outcome", ["task", "outcome"]
+)
 
 # A client picks the method: outside OpenTelemetry's semantic conventions' known methods it
 # is "_OTHER", in metrics and spans alike, or each invented method would mint a new series

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fixia import events
 from fixia.accounts.models import Role, User
+from fixia.catalog import cached
 from fixia.catalog.models import Service
 from fixia.config import Settings
 from fixia.db import utcnow
@@ -24,6 +25,8 @@ async def _deactivate(session: AsyncSession, service_ids: list[uuid.UUID]) -> in
     await session.execute(
         update(Service).where(Service.id.in_(service_ids)).values(active=False, updated_at=utcnow())
     )
+    # A bulk UPDATE bypasses the flush hook: the listings' cached pages are dropped by hand.
+    cached.invalidate_services(session, service_ids)
     return len(service_ids)
 
 
@@ -63,7 +66,7 @@ async def downgrade_user(
     if user.role is Role.dual:
         user.is_professional_active = False
     deactivated = await _trim_services(session, settings, user)
-    events.emit("subscription.downgraded", user_id=str(user.id), services=deactivated)
+    events.emit(session, "subscription.downgraded", user_id=str(user.id), services=deactivated)
     return deactivated
 
 
@@ -99,7 +102,10 @@ async def expire_due(
     for subscription in due:
         subscription.status = Status.expired
         events.emit(
-            "subscription.expired", subscription_id=str(subscription.id), plan=subscription.plan
+            session,
+            "subscription.expired",
+            subscription_id=str(subscription.id),
+            plan=subscription.plan,
         )
     await session.flush()
     downgraded = services = 0

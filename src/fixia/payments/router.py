@@ -5,7 +5,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 
-from fixia.deps import CurrentUser, MailerDep, SessionDep, SettingsDep
+from fixia.deps import CurrentUser, SessionDep, SettingsDep
 from fixia.payments import service, subscriptions, webhooks
 from fixia.payments.dependencies import (
     IdempotencyKey,
@@ -90,13 +90,11 @@ async def receive_webhook(
     provider: WebhookProvider,
     session: SessionDep,
     settings: SettingsDep,
-    mailer: MailerDep,
 ) -> WebhookAck:
     result = await webhooks.handle(
         session=session,
         settings=settings,
         provider=provider,
-        mailer=mailer,
         headers=request.headers,
         query=request.query_params,
         body=await request.body(),

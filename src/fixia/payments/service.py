@@ -98,9 +98,9 @@ async def open_checkout(
             )
         )
     except Exception:
-        events.emit("checkout.failed", **announced)
+        events.observe("checkout.failed", **announced)
         raise
-    events.emit("checkout.opened", **announced)
+    events.emit(session, "checkout.opened", **announced)
     payment.provider_preference_id = preference.id
     payment.checkout_url = preference.checkout_url
     session.add(payment)

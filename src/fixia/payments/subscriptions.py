@@ -26,7 +26,6 @@ from fixia.payments.models import Payment, PaymentKind, PaymentStatus, Subscript
 from fixia.payments.models import SubscriptionStatus as Status
 from fixia.payments.providers import PaymentProvider
 from fixia.payments.service import CENT, find_replay, open_checkout
-from fixia.platform.email import EmailSender
 
 FREE = "free"
 # Statuses under which a subscription still gives its plan until expires_at.
@@ -138,7 +137,9 @@ async def cancel(*, session: AsyncSession, user: User) -> Subscription:
         raise exc.SubscriptionNotFound("You have no running subscription to cancel.")
     if found.status is Status.active:
         found.status, found.cancelled_at = Status.cancelled, utcnow()
-        events.emit("subscription.cancelled", subscription_id=str(found.id), plan=found.plan)
+        events.emit(
+            session, "subscription.cancelled", subscription_id=str(found.id), plan=found.plan
+        )
     return found
 
 
@@ -188,7 +189,7 @@ async def _supersede_running(session: AsyncSession, user_id: uuid.UUID, now: dat
 
 
 async def activate(
-    *, session: AsyncSession, settings: Settings, payment: Payment, mailer: EmailSender | None
+    *, session: AsyncSession, settings: Settings, payment: Payment
 ) -> Subscription | None:
     """Called with the payment row locked, when its approval is applied."""
     stmt = select(Subscription).where(Subscription.payment_id == payment.id).with_for_update()
@@ -205,15 +206,14 @@ async def activate(
     if subscription.plan == "professional":
         await _grant_professional(session, user)
     await session.flush()
-    await _announce(session, subscription, mailer)
+    await _announce(session, subscription)
     return subscription
 
 
-async def _announce(
-    session: AsyncSession, subscription: Subscription, mailer: EmailSender | None
-) -> None:
+async def _announce(session: AsyncSession, subscription: Subscription) -> None:
     assert subscription.expires_at is not None
     events.emit(
+        session,
         "subscription.activated",
         subscription_id=str(subscription.id),
         user_id=str(subscription.user_id),
@@ -226,5 +226,5 @@ async def _announce(
         title=f"Tu plan {subscription.plan} está activo",
         message=f"Tu plan {subscription.plan} vence el {subscription.expires_at:%d/%m/%Y}.",
         action_url="/subscription",
-        mailer=mailer,
+        email=True,
     )

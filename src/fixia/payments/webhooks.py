@@ -31,7 +31,6 @@ from fixia.payments.providers import (
     ProviderPaymentMissing,
     WebhookNotice,
 )
-from fixia.platform.email import EmailSender
 
 log = logging.getLogger("fixia.payments.webhooks")
 Result = Literal["applied", "unchanged", "duplicate", "ignored"]
@@ -138,7 +137,6 @@ async def handle(
     session: AsyncSession,
     settings: Settings,
     provider: PaymentProvider,
-    mailer: EmailSender | None,
     headers: Mapping[str, str],
     query: Mapping[str, str],
     body: bytes,
@@ -146,7 +144,7 @@ async def handle(
     try:
         notice = provider.parse_webhook(headers=headers, query=query, body=body)
     except InvalidWebhookSignature:
-        events.emit("payment.webhook_signature_failed", provider=provider.name)
+        events.observe("payment.webhook_signature_failed", provider=provider.name)
         raise
     if notice is None:
         return "ignored"
@@ -184,13 +182,11 @@ async def handle(
     payment.status, payment.status_changed_at = remote.status, remote.status_changed_at
     payment.provider_payment_id = remote.id
     await session.flush()
-    await _after_change(session=session, settings=settings, payment=payment, mailer=mailer)
+    await _after_change(session=session, settings=settings, payment=payment)
     return "applied"
 
 
-async def _after_change(
-    *, session: AsyncSession, settings: Settings, payment: Payment, mailer: EmailSender | None
-) -> None:
+async def _after_change(*, session: AsyncSession, settings: Settings, payment: Payment) -> None:
     """What a status change means for the rest of the marketplace."""
     data = {
         "payment_id": str(payment.id),
@@ -198,15 +194,13 @@ async def _after_change(
         "amount": str(payment.amount),
     }
     if payment.status is S.approved:
-        events.emit("payment.approved", **data)
+        events.emit(session, "payment.approved", **data)
         if payment.kind is PaymentKind.subscription:
-            await subscriptions.activate(
-                session=session, settings=settings, payment=payment, mailer=mailer
-            )
+            await subscriptions.activate(session=session, settings=settings, payment=payment)
         else:
-            await _job_paid(session=session, payment=payment, mailer=mailer)
+            await _job_paid(session=session, payment=payment)
     elif payment.status is S.rejected:
-        events.emit("payment.rejected", **data)
+        events.emit(session, "payment.rejected", **data)
         await notify(
             session=session,
             user_id=payment.payer_id,
@@ -216,14 +210,14 @@ async def _after_change(
             action_url=f"/payments/{payment.id}",
         )
     elif payment.status is S.refunded:
-        events.emit("payment.refunded", **data)
+        events.emit(session, "payment.refunded", **data)
         if payment.kind is PaymentKind.subscription:
             await expiry.end_for_refund(session=session, settings=settings, payment=payment)
     else:
-        events.emit(f"payment.{payment.status.value}", **data)
+        events.emit(session, f"payment.{payment.status.value}", **data)
 
 
-async def _job_paid(*, session: AsyncSession, payment: Payment, mailer: EmailSender | None) -> None:
+async def _job_paid(*, session: AsyncSession, payment: Payment) -> None:
     await notify(
         session=session,
         user_id=payment.payer_id,
@@ -231,7 +225,7 @@ async def _job_paid(*, session: AsyncSession, payment: Payment, mailer: EmailSen
         title="Pago aprobado",
         message=f"Tu pago de ${payment.amount} {payment.currency} fue aprobado.",
         action_url=f"/payments/{payment.id}",
-        mailer=mailer,
+        email=True,
     )
     job = await session.get(Job, payment.job_id) if payment.job_id else None
     if job is None:
@@ -243,7 +237,7 @@ async def _job_paid(*, session: AsyncSession, payment: Payment, mailer: EmailSen
     )
     if (await session.execute(others.limit(1))).first() is not None:
         log.warning("job %s paid twice; payment %s needs a refund", job.id, payment.id)
-        events.emit("payment.duplicate", payment_id=str(payment.id), job_id=str(job.id))
+        events.observe("payment.duplicate", payment_id=str(payment.id), job_id=str(job.id))
     await notify(
         session=session,
         user_id=job.professional_id,
@@ -252,5 +246,5 @@ async def _job_paid(*, session: AsyncSession, payment: Payment, mailer: EmailSen
         message=f"El cliente pagó «{job.title}». Te corresponden "
         f"${payment.professional_amount} {payment.currency}.",
         action_url=f"/payments/{payment.id}",
-        mailer=mailer,
+        email=True,
     )

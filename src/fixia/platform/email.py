@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import smtplib
 import time
 from dataclasses import dataclass
@@ -19,6 +20,8 @@ class Email:
     to: str
     subject: str
     body: str
+    # The sender's idempotency key: a re-sent copy carries the same Message-ID.
+    message_id: str | None = None
 
 
 class EmailSender(Protocol):
@@ -30,6 +33,9 @@ def _message(sender: str, email: Email) -> EmailMessage:
     msg["From"] = sender
     msg["To"] = email.to
     msg["Subject"] = email.subject
+    if email.message_id:
+        digest = hashlib.sha256(email.message_id.encode()).hexdigest()[:32]
+        msg["Message-ID"] = f"<{digest}@fixia.com.ar>"
     msg.set_content(email.body)
     return msg
 

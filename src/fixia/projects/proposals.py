@@ -15,7 +15,6 @@ from fixia.db import utcnow
 from fixia.matches import service as matches_service
 from fixia.matches.models import Job, Match
 from fixia.notifications.service import notify
-from fixia.platform.email import EmailSender
 from fixia.projects import exceptions as exc
 from fixia.projects.models import Project, ProjectStatus, Proposal, ProposalStatus
 from fixia.projects.schemas import ProposalCreate
@@ -93,7 +92,7 @@ async def apply(
         action_url=f"/projects/{project.id}",
         message=f"{pro.name} envió una propuesta para «{project.title}».",
     )
-    events.emit("proposal.sent", proposal_id=str(proposal.id))
+    events.emit(session, "proposal.sent", proposal_id=str(proposal.id))
     loaded = await load_proposal(session=session, proposal_id=proposal.id)
     assert loaded is not None
     return loaded
@@ -124,9 +123,7 @@ async def reject(*, session: AsyncSession, proposal: Proposal) -> Proposal:
     return proposal
 
 
-async def accept(
-    *, session: AsyncSession, mailer: EmailSender, proposal: Proposal
-) -> tuple[Proposal, Match, Job]:
+async def accept(*, session: AsyncSession, proposal: Proposal) -> tuple[Proposal, Match, Job]:
     """Accept in ONE transaction: proposal, project, match, job, notifications.
 
     The project row is locked first, so two concurrent accepts serialise; the second sees the
@@ -150,9 +147,9 @@ async def accept(
         title="¡Tu propuesta fue aceptada!",
         action_url=f"/jobs/{job.id}",
         message=f"{project.client.name} aceptó tu propuesta para «{project.title}».",
-        mailer=mailer,
+        email=True,
     )
-    events.emit("proposal.accepted", proposal_id=str(proposal.id), job_id=str(job.id))
+    events.emit(session, "proposal.accepted", proposal_id=str(proposal.id), job_id=str(job.id))
     return proposal, match, job
 
 

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, status
 
-from fixia.deps import CurrentUser, MailerDep, ProfessionalUser, SessionDep, SettingsDep
+from fixia.deps import CurrentUser, ProfessionalUser, SessionDep, SettingsDep
 from fixia.platform.pagination import Page
 from fixia.platform.ratelimit import rate_limit
 from fixia.projects import opportunities, service
@@ -149,8 +149,6 @@ async def reject(proposal: ReceivedProposal, session: SessionDep) -> ProposalOut
 
 
 @router.post("/proposals/{proposal_id}/accept")
-async def accept(proposal: ReceivedProposal, session: SessionDep, mailer: MailerDep) -> AcceptOut:
-    accepted, match, job = await proposals_service.accept(
-        session=session, mailer=mailer, proposal=proposal
-    )
+async def accept(proposal: ReceivedProposal, session: SessionDep) -> AcceptOut:
+    accepted, match, job = await proposals_service.accept(session=session, proposal=proposal)
     return AcceptOut(proposal=proposal_out(accepted), match_id=match.id, job_id=job.id)

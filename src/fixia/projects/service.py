@@ -99,7 +99,7 @@ async def create_project(
     project = Project(client_id=client.id, **data.model_dump())
     session.add(project)
     await session.flush()
-    events.emit("project.created", project_id=str(project.id))
+    events.emit(session, "project.created", project_id=str(project.id))
     loaded = await load_project(session=session, project_id=project.id)
     assert loaded is not None
     return loaded

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from fixia.catalog import cached
-from fixia.deps import CacheDep, MailerDep, SessionDep, SettingsDep
+from fixia.deps import CacheDep, SessionDep, SettingsDep
 from fixia.platform.ratelimit import rate_limit
 from fixia.projects import opportunities, service
 from fixia.projects import proposals as proposals_service
@@ -105,10 +105,10 @@ async def my_project(
 
 @router.post("/proposals/{proposal_id}/accept")
 async def accept(
-    request: Request, proposal_id: uuid.UUID, user: SignedIn, session: SessionDep, mailer: MailerDep
+    request: Request, proposal_id: uuid.UUID, user: SignedIn, session: SessionDep
 ) -> Response:
     proposal = await received_proposal(await _proposal(session, proposal_id), user)
-    _, _, job = await proposals_service.accept(session=session, mailer=mailer, proposal=proposal)
+    _, _, job = await proposals_service.accept(session=session, proposal=proposal)
     return redirect(request, f"/jobs/{job.id}", ok="accepted")
 
 

@@ -100,7 +100,7 @@ async def _settle(
         target_id=review.id,
         reason=reason,
     )
-    events.emit(action, review_id=str(review.id))
+    events.emit(session, action, review_id=str(review.id))
 
 
 async def hide(*, session: AsyncSession, review: Review, admin: User, reason: str) -> Review:

@@ -120,6 +120,7 @@ async def create(*, session: AsyncSession, job: Job, reviewer: User, data: Revie
         action_url=f"/users/{reviewed_id}/reviews",
     )
     events.emit(
+        session,
         "review.created",
         review_id=str(review.id),
         job_id=str(job.id),
@@ -159,7 +160,7 @@ async def update_review(
         await recompute_rating(
             session=session, user_id=review.reviewed_id, role=review.reviewed_role
         )
-    events.emit("review.updated", review_id=str(review.id))
+    events.emit(session, "review.updated", review_id=str(review.id))
     return review
 
 
@@ -207,5 +208,5 @@ async def flag(*, session: AsyncSession, review: Review, user: User, reason: str
     row = ReviewFlag(review_id=review.id, user_id=user.id, reason=reason)
     session.add(row)
     await session.flush()
-    events.emit("review.flagged", review_id=str(review.id))
+    events.emit(session, "review.flagged", review_id=str(review.id))
     return row

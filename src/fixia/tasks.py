@@ -1,0 +1,14 @@
+"""Every task the queue runs, from every domain: the edge that binds them (floors: the queue
+below cannot import the domains that declare tasks)."""
+
+from __future__ import annotations
+
+from fixia.queue.core import TaskSpec
+
+
+def all_tasks() -> list[TaskSpec]:
+    from fixia.accounts.tasks import TASKS as ACCOUNTS
+    from fixia.payments.tasks import TASKS as PAYMENTS
+    from fixia.queue.tasks import TASKS as QUEUE
+
+    return [*QUEUE, *ACCOUNTS, *PAYMENTS]
