@@ -273,6 +273,9 @@ def worker(
     if env_file is not None:
         load_env_file(env_file)
         get_settings.cache_clear()
+    # The slot's file names its uvicorn workers' shared metrics directory; the worker is one
+    # process serving its own registry, and must not mix its files into the slot's.
+    os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
     settings = get_settings()
     if health_port is not None:
         settings.queue.health_port = health_port

@@ -5,6 +5,7 @@ from __future__ import annotations
 import email
 import itertools
 import re
+import time
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -51,17 +52,32 @@ def registration(role: str = "client", **overrides: Any) -> dict[str, Any]:
     return body
 
 
-def last_link_token(outbox: Path, to: str) -> str:
-    """The token in the newest e-mail sent to `to`."""
+def _newest_token(outbox: Path, to: str, kind: str) -> str | None:
     for path in sorted(outbox.glob("*.eml"), reverse=True):
         msg = email.message_from_bytes(path.read_bytes())
         if msg["To"] == to:
             body = msg.get_payload(decode=True)
             assert isinstance(body, bytes)
-            match = re.search(r"token=([\w\-]+)", body.decode())
-            assert match, "no token in e-mail"
-            return match.group(1)
-    raise AssertionError(f"no e-mail to {to}")
+            match = re.search(rf"{kind}\?token=([\w\-]+)", body.decode())
+            if match:
+                return match.group(1)
+    return None
+
+
+def last_link_token(
+    outbox: Path, to: str, kind: str = "(?:verify-email|reset-password)", not_token: str = ""
+) -> str:
+    """The token in the newest e-mail to `to` with a `kind` link (other than `not_token`).
+    Mail goes out from the job queue after the commit: over the stack a worker sends it a
+    moment after the response, so this polls (bounded: 20 s)."""
+    deadline = time.monotonic() + 20
+    while True:
+        token = _newest_token(outbox, to, kind)
+        if token is not None and token != not_token:
+            return token
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no new {kind} e-mail to {to} in {outbox}")
+        time.sleep(0.05)
 
 
 async def register(

@@ -128,7 +128,7 @@ async def test_resend_verification_invalidates_old_link(
     old = last_link_token(outbox, account.email)
     r = await client.post(f"{API}/auth/resend-verification", json={"email": account.email})
     assert r.status_code == 202
-    new = last_link_token(outbox, account.email)
+    new = last_link_token(outbox, account.email, not_token=old)
     assert new != old
     assert (await client.post(f"{API}/auth/verify-email", json={"token": old})).status_code == 400
     assert (await client.post(f"{API}/auth/verify-email", json={"token": new})).status_code == 200

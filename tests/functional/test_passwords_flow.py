@@ -39,7 +39,7 @@ async def test_reset_password_flow(client: httpx.AsyncClient, outbox: Path) -> N
     account = await register(client, outbox)
     r = await client.post(f"{API}/auth/forgot-password", json={"email": account.email})
     assert r.status_code == 202
-    token = last_link_token(outbox, account.email)
+    token = last_link_token(outbox, account.email, kind="reset-password")
     r = await client.post(
         f"{API}/auth/reset-password", json={"token": token, "new_password": NEW[0]}
     )
@@ -64,7 +64,7 @@ async def test_reset_password_applies_policy_and_history(
 ) -> None:
     account = await register(client, outbox)
     await client.post(f"{API}/auth/forgot-password", json={"email": account.email})
-    token = last_link_token(outbox, account.email)
+    token = last_link_token(outbox, account.email, kind="reset-password")
     r = await client.post(
         f"{API}/auth/reset-password", json={"token": token, "new_password": "weak"}
     )
@@ -78,7 +78,7 @@ async def test_reset_password_applies_policy_and_history(
 async def test_reset_token_expires(client: httpx.AsyncClient, outbox: Path, db_exec) -> None:  # type: ignore[no-untyped-def]
     account = await register(client, outbox)
     await client.post(f"{API}/auth/forgot-password", json={"email": account.email})
-    token = last_link_token(outbox, account.email)
+    token = last_link_token(outbox, account.email, kind="reset-password")
     await db_exec("UPDATE one_time_tokens SET expires_at = created_at")
     r = await client.post(
         f"{API}/auth/reset-password", json={"token": token, "new_password": NEW[0]}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -18,6 +20,10 @@ from fixia.platform.cache import Cache
 from fixia.platform.email import EmailSender
 
 RUNTIME_KEY = "runtime"
+log = logging.getLogger("fixia.queue")
+# procrastinate logs every job with its arguments (e-mail addresses, message bodies) at INFO:
+# ours above say the same without them.
+logging.getLogger("procrastinate").setLevel(logging.WARNING)
 QUEUE = "default"
 
 
@@ -68,15 +74,26 @@ def _instrumented(spec: TaskSpec) -> Callable[..., Awaitable[Any]]:
 
     async def run(context: procrastinate.JobContext, trace: Any = None, **kwargs: Any) -> Any:
         parent = propagate.extract(trace if isinstance(trace, dict) else {})
+        job = context.job
+        started = time.perf_counter()
         with tracer.start_as_current_span(
             f"job {spec.name}", context=parent, kind=SpanKind.CONSUMER
-        ):
+        ) as span:
+            span.set_attribute("messaging.message.id", str(job.id))
             try:
                 result = await spec.func(context, **kwargs)
-            except BaseException:
+            except BaseException as error:
                 m.QUEUE_JOBS.labels(spec.name, "failed").inc()
+                log.warning(
+                    "job failed: %s #%s attempt %s: %s",
+                    spec.name, job.id, job.attempts + 1, type(error).__name__,
+                )  # fmt: skip
                 raise
         m.QUEUE_JOBS.labels(spec.name, "succeeded").inc()
+        log.info(
+            "job done: %s #%s attempt %s in %.3f s",
+            spec.name, job.id, job.attempts + 1, time.perf_counter() - started,
+        )  # fmt: skip
         return result
 
     return run

@@ -34,11 +34,18 @@ def point(
 
 
 def start(env: str, slot: str) -> None:
-    Supervisor(state_dir(env)).start(f"app-{slot}")
+    """The slot's app and its job-queue worker: a release's worker runs that release's code."""
+    supervisor = Supervisor(state_dir(env))
+    supervisor.start(f"app-{slot}")
+    supervisor.start(f"worker-{slot}")
 
 
 def stop(env: str, slot: str) -> None:
-    Supervisor(state_dir(env)).stop(f"app-{slot}")
+    """The worker gets SIGTERM too: its running jobs finish within the grace period, or are
+    aborted and retried by the other slot's worker."""
+    supervisor = Supervisor(state_dir(env))
+    supervisor.stop(f"worker-{slot}")
+    supervisor.stop(f"app-{slot}")
 
 
 def retire(env: str, runtime: Runtime, slot: str, drain_timeout_s: float) -> bool:

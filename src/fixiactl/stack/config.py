@@ -35,6 +35,9 @@ OFFSETS = {
     "postgres_exporter": 8,
     "redis_exporter": 9,
     "alert_receiver": 12,
+    # Each slot's job-queue worker: /healthz and /metrics (fixia worker --health-port).
+    "worker-blue": 13,
+    "worker-green": 14,
 }
 
 

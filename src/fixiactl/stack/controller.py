@@ -138,6 +138,7 @@ def up(config: EnvConfig, progress: Progress, *, with_monitoring: bool = False) 
     progress(f"starting the {' and '.join(config.active_slots)} app slot(s) and HAProxy")
     for slot in config.active_slots:
         supervisor.start(f"app-{slot}")
+        supervisor.start(f"worker-{slot}")
     supervisor.start("haproxy")
     wait_for(
         "the app through HAProxy",
@@ -161,6 +162,8 @@ def _health(name: str, stack: StackState) -> bool:
         "haproxy": lambda: http_ok(f"http://127.0.0.1:{ports['metrics']}/metrics"),
         "app-blue": lambda: http_ok(f"http://127.0.0.1:{ports['blue']}/readyz"),
         "app-green": lambda: http_ok(f"http://127.0.0.1:{ports['green']}/readyz"),
+        "worker-blue": lambda: http_ok(f"http://127.0.0.1:{ports['worker-blue']}/healthz"),
+        "worker-green": lambda: http_ok(f"http://127.0.0.1:{ports['worker-green']}/healthz"),
     }
     checks.update(monitoring.health_checks(ports))
     return checks.get(name, lambda: False)()
@@ -173,6 +176,8 @@ PORT_OF = {
     "haproxy": "http",
     "app-blue": "blue",
     "app-green": "green",
+    "worker-blue": "worker-blue",
+    "worker-green": "worker-green",
 }
 
 

@@ -41,6 +41,11 @@ def app_environment(config: EnvConfig, state: StackState, slot: str) -> dict[str
         # One directory per slot: its uvicorn workers share their metrics there.
         "PROMETHEUS_MULTIPROC_DIR": str(state_dir(config.name) / "metrics" / f"app-{slot}"),
     }
+    if "postgres" in ports:
+        # The queue's worker LISTENs for new jobs: straight to PostgreSQL, not PgBouncer.
+        env["FIXIA_QUEUE__DATABASE_URL"] = (
+            f"postgresql://fixia:{state.db_password}@127.0.0.1:{ports['postgres']}/fixia"
+        )
     env.update(config.app_env)
     return env
 
@@ -104,6 +109,8 @@ def render_all(config: EnvConfig, state: StackState, *, as_root: bool) -> dict[s
         keep_trailing_newline=True,
         autoescape=False,
     )
+    # Stacks created before a component existed lack its port: added once, persisted.
+    monitoring.ensure_ports(config, state)
     context = {
         "env": config.name,
         "state": state_path,
@@ -121,6 +128,7 @@ def render_all(config: EnvConfig, state: StackState, *, as_root: bool) -> dict[s
             {
                 "name": s,
                 "port": state.ports[s],
+                "worker_port": state.ports[f"worker-{s}"],
                 "bin": slot_bin(state_path, s),
                 "env_file": write_slot_env(config, state, s),
             }
@@ -128,9 +136,6 @@ def render_all(config: EnvConfig, state: StackState, *, as_root: bool) -> dict[s
         ],
     }
     context["monitoring"] = monitoring.enabled(config.name)
-    if context["monitoring"]:
-        monitoring.ensure_ports(config, state)
-        context["ports"] = state.ports
     context["monitoring_programs"] = (
         monitoring.programs(config, state) if context["monitoring"] else []
     )

@@ -30,7 +30,7 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.generation import GenerationMode
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
-from fixia.config import AuthSettings, EmailSettings, RateLimitSettings, Settings
+from fixia.config import AuthSettings, EmailSettings, QueueSettings, RateLimitSettings, Settings
 from fixia.main import create_app
 from tests.factories.payments import payments_app
 from tests.functional.fuzz.world import World, build, intact
@@ -77,6 +77,7 @@ def harness(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> 
         email=EmailSettings(backend="outbox", outbox_dir=root / "outbox"),
         auth=AuthSettings(argon2_time_cost=1, argon2_memory_kib=1024),
         ratelimit=RateLimitSettings(enabled=False),
+        queue=QueueSettings(eager=True),
     )
     app = payments_app(settings)  # the sandbox delivers its webhooks back into the app
     with start_blocking_portal() as portal:
@@ -90,7 +91,14 @@ def harness(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> 
 
 
 def _spec_app() -> FastAPI:
-    return create_app(Settings(env="test", database_url="sqlite+aiosqlite:///:memory:"))
+    # Eager: the spec app's lifespan (schemathesis runs it) starts no in-process worker.
+    return create_app(
+        Settings(
+            env="test",
+            database_url="sqlite+aiosqlite:///:memory:",
+            queue=QueueSettings(eager=True),
+        )
+    )
 
 
 # Loaded once through the ASGI app (schemathesis runs its lifespan, so not the fuzzed app).
