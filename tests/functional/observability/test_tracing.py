@@ -155,3 +155,21 @@ async def test_templated_route_names_the_span_and_probes_open_none(
     server = [s for s in spans.get_finished_spans() if s.kind is SpanKind.SERVER]
     assert [s.name for s in server] == ["GET /api/v1/services/{service_id}"]
     assert (server[0].attributes or {}).get("http.response.status_code") == 404
+
+
+async def test_a_job_span_joins_the_trace_of_the_request_that_deferred_it(
+    served: FastAPI, spans: InMemorySpanExporter
+) -> None:
+    """The request's traceparent travels in the job's arguments: the e-mail it sends after
+    the commit shows up in the same trace, as a consumer span."""
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=served), base_url="http://testserver"
+    ) as client:
+        r = await client.post("/api/v1/auth/register", json=journeys.registration("client"))
+    assert r.status_code == 201, r.text
+    finished = spans.get_finished_spans()
+    (server,) = [s for s in finished if s.kind is SpanKind.SERVER]
+    (job,) = [s for s in finished if s.name == "job email.send"]
+    assert job.kind is SpanKind.CONSUMER
+    assert job.context.trace_id == server.context.trace_id
+    assert job.parent is not None and job.parent.span_id != 0
