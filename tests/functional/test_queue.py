@@ -42,11 +42,14 @@ async def _jobs(app: FastAPI) -> int:
 
 
 async def test_a_rolled_back_transaction_enqueues_nothing(app: FastAPI, outbox: Path) -> None:
-    before = await _jobs(app)
-    with pytest.raises(RuntimeError):
+    async def failing_request() -> None:
         async with transactional(app.state.sessions) as session:
             await queue_email(session, key="k-rollback", to="a@example.com", subject="s", body="b")
             raise RuntimeError("the request failed after deferring")
+
+    before = await _jobs(app)
+    with pytest.raises(RuntimeError):
+        await failing_request()
     assert await _jobs(app) == before
     assert not list(outbox.glob("*.eml"))
 

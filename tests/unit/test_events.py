@@ -37,11 +37,15 @@ async def test_changes_are_delivered_after_commit_and_dropped_on_rollback(tmp_pa
         Settings(env="test", database_url=f"sqlite+aiosqlite:///{tmp_path}/e.db")
     )
     sessions = session_factory(engine)
+
+    async def failing() -> None:
+        async with transactional(sessions) as session:
+            events.emit(session, "thing.changed", n=1)
+            raise RuntimeError("the request failed")
+
     try:
         with pytest.raises(RuntimeError):
-            async with transactional(sessions) as session:
-                events.emit(session, "thing.changed", n=1)
-                raise RuntimeError("the request failed")
+            await failing()
         async with transactional(sessions) as session:
             events.emit(session, "thing.changed", n=2)
             assert seen == []  # not before the commit
