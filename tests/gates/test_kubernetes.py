@@ -193,3 +193,27 @@ def test_kustomize_refuses_what_it_does_not_render(tmp_path: Path) -> None:
     write(tmp_path / "p.yaml", {"kind": "Service", "metadata": {"name": "nope"}})
     with pytest.raises(FixiactlError, match="matches nothing"):
         build(tmp_path)
+
+
+def test_the_queue_worker_runs_the_release_image_beside_the_app(
+    rendered: dict[str, list[Obj]],
+) -> None:
+    """`fixia worker` as a Deployment: retagged with the app (a release's worker runs its
+    code), health and metrics on its port, straight to PostgreSQL for LISTEN/NOTIFY."""
+    objs = rendered["production"]
+    worker = one(objs, "Deployment", "fixia-worker")["spec"]["template"]["spec"]
+    (container,) = worker["containers"]
+    assert container["command"][:2] == ["fixia", "worker"]
+    assert (
+        container["image"]
+        == one(objs, "Rollout")["spec"]["template"]["spec"]["containers"][0]["image"]
+    )
+    assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
+    assert worker["terminationGracePeriodSeconds"] > 25  # the jobs' shutdown grace
+    one(objs, "ServiceMonitor", "fixia-worker")
+    secret = one(objs, "ExternalSecret", "fixia-secrets")
+    assert "FIXIA_QUEUE__DATABASE_URL" in {d["secretKey"] for d in secret["spec"]["data"]}
+    postgres_from = one(objs, "NetworkPolicy", "postgres")["spec"]["ingress"][0]["from"]
+    assert {"app.kubernetes.io/name": "fixia-worker"} in [
+        p.get("podSelector", {}).get("matchLabels") for p in postgres_from
+    ]

@@ -12,35 +12,15 @@ from typing import Any
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)
     from grafana_foundation_sdk.builders import dashboard as gdash
-    from grafana_foundation_sdk.builders import prometheus, stat, timeseries
     from grafana_foundation_sdk.cog.encoder import JSONEncoder
-    from grafana_foundation_sdk.models.common import DataSourceRef
 
+from fixiactl.slo.panels import graph, single
+from fixiactl.slo.rows import backups, queue
 from fixiactl.slo.spec import SLO
 
-DATASOURCE = DataSourceRef(type_val="prometheus", uid="prometheus")
 APP = 'route!~"/healthz|/readyz|/metrics"'
 FS = 'fstype!~"tmpfs|overlay"'
 DENIED = 'status=~"401|403|429"'
-Query = tuple[str, str]  # (PromQL, legend)
-
-
-def _targets(panel: Any, queries: list[Query]) -> Any:
-    for i, (expr, legend) in enumerate(queries):
-        panel = panel.with_target(
-            prometheus.Dataquery().expr(expr).legend_format(legend).ref_id(chr(ord("A") + i))
-        )
-    return panel
-
-
-def graph(title: str, queries: list[Query], unit: str = "short", width: int = 12) -> Any:
-    panel = timeseries.Panel().title(title).unit(unit).span(width).height(8)
-    return _targets(panel.datasource(DATASOURCE), queries)
-
-
-def single(title: str, queries: list[Query], unit: str = "short", width: int = 6) -> Any:
-    panel = stat.Panel().title(title).unit(unit).span(width).height(5)
-    return _targets(panel.datasource(DATASOURCE), queries)
 
 
 def _board(uid: str, title: str, rows: list[tuple[str, list[Any]]]) -> dict[str, Any]:
@@ -262,35 +242,14 @@ def _haproxy() -> list[Any]:
     ]
 
 
-def _backups() -> list[Any]:
-    """Written by fixiactl's backup and DR drill commands into the textfile directory."""
-    return [
-        graph(
-            "Age of the last successful backup",
-            [("time() - fixia_backup_last_success_timestamp_seconds", "{{repo}} {{type}}")],
-            "s",
-        ),
-        graph(
-            "Age of the last archived WAL",
-            [("time() - fixia_backup_archive_last_success_timestamp_seconds", "age")],
-            "s",
-        ),
-        graph("Backup size", [("fixia_backup_size_bytes", "{{repo}} {{type}}")], "bytes"),
-        graph(
-            "Last DR drill: measured RPO and RTO",
-            [("fixia_dr_drill_rpo_seconds", "RPO"), ("fixia_dr_drill_rto_seconds", "RTO")],
-            "s",
-        ),
-    ]
-
-
 def operations() -> dict[str, Any]:
     rows = [
         ("RED per route", _red()),
         ("Saturation", _saturation()),
         ("Datastores", _datastores()),
         ("HAProxy", _haproxy()),
-        ("Backups and DR", _backups()),
+        ("Job queue", queue()),
+        ("Backups and DR", backups()),
     ]
     return _board("fixia-operations", "Fixia / Operations", rows)
 
