@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 
 from fixiactl.bench import accounts, dataset
+from fixiactl.bench import queue as queue_bench
 from fixiactl.bench.floor import measure_floor
 from fixiactl.bench.luadata import write_lua_data
 from fixiactl.bench.readiness import settle, warm
@@ -28,6 +29,8 @@ from fixiactl.stack.config import ROOT, EnvConfig, StackState, load_env, read_st
 
 Progress = Callable[[str], None]
 WRITE_RUNS = ("mix", "register", "project", "apply")
+# One more registration slot: the write mix again, with its e-mail inside the request.
+INLINE_SLOT = len(WRITE_RUNS)
 # Ids per endpoint: enough to spread the load, few enough to warm before each run.
 SAMPLE_SIZE = 500
 # Popular searches: few enough to warm them all (a miss can take a second) well within
@@ -200,7 +203,9 @@ def read_scenarios(ctx: Context, sample: dataset.Sample, queries: list[dict[str,
     ctx.load("search-miss", "search, cache misses", miss, run("search-miss"), data)
 
 
-def write_scenarios(ctx: Context, db: dataset.Db, sample: dataset.Sample) -> dict[str, int]:
+def write_scenarios(
+    ctx: Context, db: dataset.Db, sample: dataset.Sample, config: EnvConfig, stack: StackState
+) -> dict[str, int]:
     o = ctx.options
     clients, pros = (4, 8) if o.quick else (10, 20)
     projects = projects_needed(o.duration_s, pros)
@@ -216,7 +221,7 @@ def write_scenarios(ctx: Context, db: dataset.Db, sample: dataset.Sample) -> dic
             pros=pros,
             projects=projects,
             category_ids=sample.category_ids,
-            slots=len(WRITE_RUNS) * o.threads,
+            slots=(len(WRITE_RUNS) + 1) * o.threads,
         )
     mix = dataset.expand_mix(dataset.WRITE_MIX)
     data = write_lua_data(
@@ -230,6 +235,20 @@ def write_scenarios(ctx: Context, db: dataset.Db, sample: dataset.Sample) -> dic
         return WrkRun("write", mode, o.duration_s, o.write_connections, o.threads, slot=slot)
 
     ctx.load("write-mix", "write mix", f"{weights} (weights)", run("mix"), data)
+    inline = WrkRun("write", "mix", o.duration_s, o.write_connections, o.threads, slot=INLINE_SLOT)
+    queue_bench.inline_write_mix(
+        config,
+        stack,
+        config.active_slots[0],
+        lambda: ctx.load(
+            "write-mix-inline",
+            "write mix, e-mail inside the request",
+            f"{weights} (weights), each request's jobs run before it answers (as before the "
+            "job queue: FIXIA_QUEUE__EAGER)",
+            inline,
+            data,
+        ),
+    )
     ctx.load("register", "register", "POST /api/v1/auth/register", run("register"), data)
     ctx.load("project", "create project", "POST /api/v1/projects", run("project"), data)
     ctx.load("apply", "apply", "POST /api/v1/opportunities/{id}/apply", run("apply"), data)
@@ -361,15 +380,19 @@ def run(options: BenchOptions, progress: Progress) -> dict[str, Any]:
     }
     ctx = Context(options, stack.ports["http"], db, options.out_dir / "work", progress)
     read_scenarios(ctx, sample, queries)
-    extra["write_accounts"] = write_scenarios(ctx, db, sample)
+    extra["write_accounts"] = write_scenarios(ctx, db, sample, config, stack)
     floor_scenario(ctx, stack, queries)
+    progress("job queue: enqueue overhead and worker throughput")
+    extra["queue"] = queue_bench.measure(stack, state_dir(options.env), config.active_slots)
     counts = dataset.counts(db)
     run_info = _run_info(options, config, ctx, extra)
     report = {
         "run": run_info,
         "dataset": counts,
         **as_dicts(list(ctx.scenarios.values()), evaluate(ctx.scenarios, options.rate)),
-        "notes": _notes(options, run_info, counts) + failure_notes(ctx.scenarios),
+        "notes": _notes(options, run_info, counts)
+        + queue_bench.notes(extra["queue"], ctx.scenarios)
+        + failure_notes(ctx.scenarios),
     }
     report["files"] = {k: str(p) for k, p in write_outputs(report, options.out_dir).items()}
     return report
