@@ -60,6 +60,13 @@ def test_blue_green_deploy_under_load_fails_no_request(ctl: Ctl, releases: dict[
     _assert_sustained(load)
     assert httpx.get(f"{ctl.http}/healthz").json()["release"] == releases["good"]
     _bench("blue_green_start_to_full_traffic_s", data["time_to_full_traffic_s"])
+    # Deploys cover the job-queue workers: the serving slot's worker runs (the release's
+    # code, from the slot's venv), the retired slot's worker stopped with its app.
+    status = ctl.run("stack", "status", "--env", ctl.env, "--json")
+    states = {c["name"]: c["state"] for c in json.loads(status.stdout)}
+    serving = {s for s in ("blue", "green") if states[f"app-{s}"] == "RUNNING"}
+    working = {s for s in ("blue", "green") if states[f"worker-{s}"] == "RUNNING"}
+    assert serving and working == serving, states
 
 
 def test_three_step_canary_under_load_fails_no_request(ctl: Ctl, releases: dict[str, str]) -> None:
