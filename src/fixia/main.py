@@ -14,7 +14,7 @@ from fixia.accounts.router import auth as auth_router
 from fixia.accounts.router import users as users_router
 from fixia.admin.audit import AuditContextMiddleware
 from fixia.admin.router import router as admin_router
-from fixia.catalog.cached import CACHE_KEY
+from fixia.catalog.invalidation import CACHE_KEY, SESSIONS_KEY
 from fixia.catalog.router import router as catalog_router
 from fixia.config import Settings, get_settings
 from fixia.db import create_engine, session_factory
@@ -86,9 +86,9 @@ def create_app(settings: Settings | None = None, *, mailer: EmailSender | None =
     app.state.engine = engine
     app.state.cache = build_cache(settings.redis_url)
     app.state.queue = queue
-    app.state.sessions = session_factory(
-        engine, info={CACHE_KEY: app.state.cache, QUEUE_KEY: queue}
-    )
+    info: dict[str, object] = {CACHE_KEY: app.state.cache, QUEUE_KEY: queue}
+    app.state.sessions = session_factory(engine, info=info)
+    info[SESSIONS_KEY] = app.state.sessions  # post-commit invalidation reads with its own
     mailer = mailer or build_email_sender(settings.email)
     queue.bind(Runtime(settings, app.state.sessions, mailer, app.state.cache))
     app.state.draining = False

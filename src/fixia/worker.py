@@ -16,6 +16,7 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
 
+from fixia.catalog.invalidation import CACHE_KEY, SESSIONS_KEY
 from fixia.config import Settings
 from fixia.db import create_engine, session_factory
 from fixia.platform.cache import build_cache
@@ -26,7 +27,6 @@ from fixia.queue.runner import JobQueue
 from fixia.queue.stats import QueueCollector
 from fixia.tasks import all_tasks
 
-CACHE_KEY = "cache"
 # The loop ticks every second; silent for this long, it is stuck.
 STUCK_AFTER_S = 15.0
 
@@ -38,7 +38,9 @@ def build_queue(
     engine = create_engine(settings)
     cache = build_cache(settings.redis_url)
     queue = JobQueue(settings, all_tasks(), periodic=periodic)
-    sessions = session_factory(engine, info={CACHE_KEY: cache, QUEUE_KEY: queue})
+    info: dict[str, object] = {CACHE_KEY: cache, QUEUE_KEY: queue}
+    sessions = session_factory(engine, info=info)
+    info[SESSIONS_KEY] = sessions
     queue.bind(Runtime(settings, sessions, mailer or build_email_sender(settings.email), cache))
     return queue, engine
 

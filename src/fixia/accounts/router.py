@@ -137,18 +137,14 @@ async def update_me(
     user: CurrentUser,
     session: SessionDep,
     settings: SettingsDep,
-    cache: CacheDep,
 ) -> MeOut:
-    # Name and location appear on the professional's public card and listings.
-    await cached.invalidate_professional(session, cache, user.id)
     return me_out(
         await service.update_me(session=session, settings=settings, user=user, data=data), settings
     )
 
 
 @users.delete("/me", status_code=status.HTTP_204_NO_CONTENT)
-async def delete_me(user: CurrentUser, session: SessionDep, cache: CacheDep) -> None:
-    await cached.invalidate_professional(session, cache, user.id)
+async def delete_me(user: CurrentUser, session: SessionDep) -> None:
     await service.delete_me(session=session, user=user)
 
 
@@ -158,9 +154,7 @@ async def update_profile(
     user: CurrentUser,
     session: SessionDep,
     settings: SettingsDep,
-    cache: CacheDep,
 ) -> MeOut:
-    await cached.invalidate_professional(session, cache, user.id)
     return me_out(await service.update_profile(session=session, user=user, data=data), settings)
 
 

@@ -19,8 +19,7 @@ from fixia.admin.schemas import (
     ReasonIn,
     RoleIn,
 )
-from fixia.catalog import cached
-from fixia.deps import AdminUser, CacheDep, SessionDep
+from fixia.deps import AdminUser, SessionDep
 from fixia.matches import service as matches_service
 from fixia.matches.models import JobStatus
 from fixia.matches.presenters import job_detail, job_out
@@ -29,7 +28,6 @@ from fixia.payments.models import PaymentStatus
 from fixia.platform.pagination import Page
 from fixia.reviews import moderation
 from fixia.reviews import service as reviews_service
-from fixia.reviews.cache import invalidate_rating
 from fixia.reviews.dependencies import ModeratedReview
 from fixia.reviews.presenters import flagged_out, moderated_review_out
 from fixia.reviews.schemas import FlaggedReviewOut, ModeratedReviewOut
@@ -62,12 +60,9 @@ async def suspend_user(
     user: ManagedUser,
     admin: AdminUser,
     session: SessionDep,
-    cache: CacheDep,
     ip: ClientIp,
 ) -> AdminUserOut:
     await service.suspend(session=session, admin=admin, user=user, reason=data.reason, ip=ip)
-    # A suspended professional's cached profile and listings must stop being served.
-    await cached.invalidate_professional(session, cache, user.id)
     return admin_user_out(user)
 
 
@@ -76,13 +71,11 @@ async def restore_user(
     user: ManagedUser,
     admin: AdminUser,
     session: SessionDep,
-    cache: CacheDep,
     ip: ClientIp,
     data: ReasonIn | None = None,
 ) -> AdminUserOut:
     reason = data.reason if data else None
     await service.restore(session=session, admin=admin, user=user, reason=reason, ip=ip)
-    await cached.invalidate_professional(session, cache, user.id)
     return admin_user_out(user)
 
 
@@ -92,13 +85,11 @@ async def change_role(
     user: ManagedUser,
     admin: AdminUser,
     session: SessionDep,
-    cache: CacheDep,
     ip: ClientIp,
 ) -> AdminUserOut:
     await service.change_role(
         session=session, admin=admin, user=user, role=data.role, reason=data.reason, ip=ip
     )
-    await cached.invalidate_professional(session, cache, user.id)
     return admin_user_out(user)
 
 
@@ -116,10 +107,8 @@ async def hide_review(
     review: ModeratedReview,
     admin: AdminUser,
     session: SessionDep,
-    cache: CacheDep,
 ) -> ModeratedReviewOut:
     await moderation.hide(session=session, review=review, admin=admin, reason=data.reason)
-    await invalidate_rating(session, cache, review)
     name = await reviews_service.reviewer_name(session=session, review=review)
     return moderated_review_out(review, name)
 
@@ -130,10 +119,8 @@ async def restore_review(
     review: ModeratedReview,
     admin: AdminUser,
     session: SessionDep,
-    cache: CacheDep,
 ) -> ModeratedReviewOut:
     await moderation.restore(session=session, review=review, admin=admin, reason=data.reason)
-    await invalidate_rating(session, cache, review)
     name = await reviews_service.reviewer_name(session=session, review=review)
     return moderated_review_out(review, name)
 

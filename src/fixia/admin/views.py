@@ -11,13 +11,12 @@ from pydantic import ValidationError
 from fixia.admin import service
 from fixia.admin.dependencies import peer_ip
 from fixia.admin.presenters import admin_user_out
-from fixia.deps import CacheDep, SessionDep
+from fixia.deps import SessionDep
 from fixia.errors import NotFound
 from fixia.matches.models import JobStatus
 from fixia.matches.presenters import job_out
 from fixia.matches.schemas import ResolveIn
 from fixia.reviews import moderation
-from fixia.reviews.cache import invalidate_rating
 from fixia.reviews.dependencies import moderated_review
 from fixia.reviews.presenters import flagged_out
 from fixia.reviews.schemas import ModerationIn
@@ -59,7 +58,6 @@ async def moderate(
     action: str,
     admin: Admin,
     session: SessionDep,
-    cache: CacheDep,
 ) -> Response:
     if action not in ("hide", "restore"):
         raise NotFound()
@@ -72,7 +70,6 @@ async def moderate(
         return render(request, "admin/reviews.html", context, 422)
     act = moderation.hide if action == "hide" else moderation.restore
     await act(session=session, review=review, admin=admin, reason=reason)
-    await invalidate_rating(session, cache, review)
     return redirect(request, "/admin/reviews", ok="moderated")
 
 

@@ -1,30 +1,25 @@
 """Cache-aside for the hot public reads, and their invalidation after commit.
 
 What is cached: categories, service detail, public professional profiles and anonymous search
-pages. Everything is invalidated by the writes that change it (see `invalidate_*`), after
-the transaction commits; TTLs only bound what an invalidation race could leave behind.
+pages. Everything is invalidated by the writes that change it, after the transaction commits
+(`catalog/invalidation.py`); TTLs only bound what an invalidation race could leave behind.
 """
 
 from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import event, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Session
 
 from fixia.accounts.dependencies import valid_professional_id
 from fixia.accounts.presenters import public_professional
 from fixia.catalog import service
 from fixia.catalog.exceptions import ServiceNotFound
-from fixia.catalog.models import Service
 from fixia.catalog.presenters import service_out
 from fixia.catalog.schemas import CategoryOut, ServiceOut, ServiceQuery, SubcategoryOut
 from fixia.config import Settings
-from fixia.db import after_commit
 from fixia.platform.cache import Cache
 from fixia.platform.pagination import Page
 
@@ -95,54 +90,3 @@ async def professional(
     return await cache.get_or_load(
         "professional", f"pro:{professional_id}", settings.cache.profile_ttl_s, load
     )
-
-
-CACHE_KEY = "cache"
-
-
-def invalidate_services(session: AsyncSession | Session, service_ids: Iterable[uuid.UUID]) -> None:
-    """Once `session` commits, drop these services' pages and every search page. Writes call
-    it (the flush hook below, bulk updates by hand), so no route has to remember it; one
-    invalidation per commit however many services changed."""
-    info = session.info
-    pending: set[uuid.UUID] | None = info.get("services_changed")
-    if pending is None:
-        cache: Cache | None = info.get(CACHE_KEY)
-        if cache is None:  # a session without a cache (migrations, seeding): nothing cached
-            return
-        pending = info["services_changed"] = set()
-
-        async def run() -> None:
-            changed = info.pop("services_changed", set())
-            await cache.delete(*[f"svc:{i}" for i in changed], "categories")
-            await cache.bump(SEARCH)
-
-        # An AsyncSession shares `info` with its sync Session: the flush hook sees the same.
-        info.setdefault("after_commit", []).append(run)
-    pending.update(service_ids)
-
-
-@event.listens_for(Session, "after_flush")
-def _services_flushed(session: Session, _context: Any) -> None:
-    dirty = [obj for obj in session.dirty if session.is_modified(obj)]
-    changed = [
-        obj.id for obj in (*session.new, *dirty, *session.deleted) if isinstance(obj, Service)
-    ]
-    if changed:
-        invalidate_services(session, changed)
-
-
-async def invalidate_professional(session: AsyncSession, cache: Cache, user_id: uuid.UUID) -> None:
-    """Profile, rating or account changes: their card shows in each of their services."""
-    ids = (
-        (await session.execute(select(Service.id).where(Service.professional_id == user_id)))
-        .scalars()
-        .all()
-    )
-    keys = [f"pro:{user_id}", "categories", *[f"svc:{i}" for i in ids]]
-
-    async def run() -> None:
-        await cache.delete(*keys)
-        await cache.bump(SEARCH)
-
-    after_commit(session, run)

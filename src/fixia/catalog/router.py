@@ -72,7 +72,6 @@ async def create_service(
     user: ProfessionalUser,
     session: SessionDep,
     settings: SettingsDep,
-    cache: CacheDep,
 ) -> ServiceOut:
     created = await service.create_service(
         session=session, settings=settings, owner=user, data=data
@@ -104,7 +103,7 @@ async def get_service(
 
 @router.patch("/services/{service_id}")
 async def update_service(
-    data: ServiceUpdate, found: OwnedService, session: SessionDep, cache: CacheDep
+    data: ServiceUpdate, found: OwnedService, session: SessionDep
 ) -> ServiceOut:
     return service_out(await service.update_service(session=session, service=found, data=data))
 
@@ -116,7 +115,6 @@ async def set_active(
     user: ProfessionalUser,
     session: SessionDep,
     settings: SettingsDep,
-    cache: CacheDep,
 ) -> ServiceOut:
     return service_out(
         await service.set_active(
@@ -130,7 +128,7 @@ async def set_active(
 
 
 @router.delete("/services/{service_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def delete_service(found: OwnedService, session: SessionDep, cache: CacheDep) -> None:
+async def delete_service(found: OwnedService, session: SessionDep) -> None:
     await service.delete_service(session=session, service=found)
 
 

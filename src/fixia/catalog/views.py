@@ -191,7 +191,6 @@ async def delete_service(
     service_id: uuid.UUID,
     user: Professional,
     session: SessionDep,
-    cache: CacheDep,
 ) -> Response:
     found = await owned_service(await valid_service_id(service_id, session), user)
     await service.delete_service(session=session, service=found)

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fixia import events
 from fixia.accounts.models import Role, User
-from fixia.catalog import cached
+from fixia.catalog import invalidation
 from fixia.catalog.models import Service
 from fixia.config import Settings
 from fixia.db import utcnow
@@ -26,7 +26,7 @@ async def _deactivate(session: AsyncSession, service_ids: list[uuid.UUID]) -> in
         update(Service).where(Service.id.in_(service_ids)).values(active=False, updated_at=utcnow())
     )
     # A bulk UPDATE bypasses the flush hook: the listings' cached pages are dropped by hand.
-    cached.invalidate_services(session, service_ids)
+    invalidation.invalidate_services(session, service_ids)
     return len(service_ids)
 
 

@@ -6,11 +6,10 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 
 from fixia.accounts import service as accounts_service
-from fixia.deps import CacheDep, CurrentUser, SessionDep, SettingsDep
+from fixia.deps import CurrentUser, SessionDep, SettingsDep
 from fixia.matches.dependencies import PartyJob, ViewableJob
 from fixia.platform.pagination import Page
 from fixia.reviews import service
-from fixia.reviews.cache import invalidate_rating
 from fixia.reviews.dependencies import OwnReview, VisibleReview
 from fixia.reviews.presenters import review_out
 from fixia.reviews.schemas import (
@@ -27,10 +26,9 @@ router = APIRouter(tags=["reviews"])
 
 @router.post("/jobs/{job_id}/reviews", status_code=status.HTTP_201_CREATED)
 async def create_review(
-    data: ReviewCreate, job: PartyJob, user: CurrentUser, session: SessionDep, cache: CacheDep
+    data: ReviewCreate, job: PartyJob, user: CurrentUser, session: SessionDep
 ) -> ReviewOut:
     review = await service.create(session=session, job=job, reviewer=user, data=data)
-    await invalidate_rating(session, cache, review)
     return review_out(review, user.name)
 
 
@@ -47,12 +45,10 @@ async def update_review(
     user: CurrentUser,
     session: SessionDep,
     settings: SettingsDep,
-    cache: CacheDep,
 ) -> ReviewOut:
     updated = await service.update_review(
         session=session, settings=settings, review=review, data=data
     )
-    await invalidate_rating(session, cache, updated)
     return review_out(updated, user.name)
 
 

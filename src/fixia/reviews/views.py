@@ -7,11 +7,10 @@ import uuid
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from fixia.deps import CacheDep, SessionDep
+from fixia.deps import SessionDep
 from fixia.matches.dependencies import party_job
 from fixia.matches.presenters import job_out
 from fixia.reviews import service
-from fixia.reviews.cache import invalidate_rating
 from fixia.reviews.schemas import ReviewCreate
 from fixia.web.pages import (
     FORM_ERRORS,
@@ -47,18 +46,17 @@ async def review_page(
 
 @router.post("/jobs/{job_id}/review")
 async def create_review(
-    request: Request, job_id: uuid.UUID, user: SignedIn, session: SessionDep, cache: CacheDep
+    request: Request, job_id: uuid.UUID, user: SignedIn, session: SessionDep
 ) -> Response:
     job = await party_job(job_id, session, user)
     data = await form_data(request)
     try:
-        review = await service.create(
+        await service.create(
             session=session, job=job, reviewer=user, data=parse(ReviewCreate, _review_input(data))
         )
     except FORM_ERRORS as error:
         errors = await form_errors(session, error)
     else:
-        await invalidate_rating(session, cache, review)
         return redirect(request, f"/jobs/{job.id}", ok="reviewed")
     context = {"job": job_out(job), "form": data, "errors": errors}
     return render(request, "reviews/form.html", context, 422)

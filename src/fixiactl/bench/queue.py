@@ -85,7 +85,8 @@ def worker_throughput(
     done = 0
     while time.monotonic() - started < DRAIN_BUDGET_S:
         row = conn.execute(
-            "SELECT count(*) FROM procrastinate_jobs WHERE id > %(s)s AND status = 'succeeded'",
+            "SELECT count(*) FROM procrastinate_jobs WHERE id > %(s)s AND status = 'succeeded'"
+            " AND task_name = 'email.send' AND args->>'key' LIKE 'bench:%%'",
             {"s": start_id},
         ).fetchone()
         done = int(row[0]) if row else 0
