@@ -6,9 +6,11 @@ Every assertion is a count: requests answered, messages received, jobs run.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import textwrap
+import threading
 import uuid
 from collections import Counter
 from collections.abc import Callable
@@ -198,3 +200,42 @@ async def test_periodic_expiry_with_two_workers_unlists_without_stale_reads(
     )
     assert len(periods) >= 2 and all(count == 1 for _, count in periods)
     assert worker_pid(running, "blue") and worker_pid(running, "green")
+
+
+async def test_sigterm_lets_the_running_job_finish(
+    running: stack_module.RunningStack, smtp: SmtpServer, client: httpx.AsyncClient, sql: Sql
+) -> None:
+    """A deploy stops a slot's worker with SIGTERM while it delivers: the delivery finishes
+    (within FIXIA_QUEUE__SHUTDOWN_GRACE_S), once, and the job is not run again."""
+    user = await register(client, smtp.mailbox.directory)
+    smtp.mailbox.release.clear()
+    smtp.mailbox.hold.set()
+    r = await client.post(f"{API}/auth/forgot-password", json={"email": user.email})
+    assert r.status_code == 202
+    wait_for(smtp.mailbox.held.is_set, "the worker to be mid-delivery", 30)
+    smtp.mailbox.held.clear()
+    (job_id,) = sql(
+        "SELECT id FROM procrastinate_jobs WHERE status = 'doing' AND task_name = 'email.send'"
+    )[0]
+    stops = [
+        threading.Thread(target=running.ctl, args=("stop", f"worker-{slot}"))
+        for slot in ("blue", "green")
+    ]
+    for stop in stops:
+        stop.start()
+    await asyncio.sleep(2)  # both have their SIGTERM; the one delivering waits for its job
+    smtp.mailbox.release.set()
+    for stop in stops:
+        stop.join(60)
+    try:
+        status, attempts = sql(
+            "SELECT status, attempts FROM procrastinate_jobs WHERE id = %(i)s", i=job_id
+        )[0]
+        assert (status, attempts) == ("succeeded", 1)
+        resets = [
+            m for m in smtp.mailbox.to(user.email) if "reset-password" in str(m.get_payload())
+        ]
+        assert len(resets) == 1
+    finally:
+        for slot in ("blue", "green"):
+            running.ctl("start", f"worker-{slot}")
