@@ -25,10 +25,11 @@ $(VENV)/.synced: $(BIN)/uv pyproject.toml uv.lock
 venv: $(VENV)/.synced ## Create the virtualenv and install the locked dependencies
 
 migrate: venv ## Apply migrations to the embedded database (var/fixia.db)
-	$(BIN)/fixia db upgrade
+	FIXIA_ENV=development $(BIN)/fixia db upgrade
 
 run: venv ## Serve the demo marketplace on http://127.0.0.1:8000 (SQLite, demo data)
-	$(BIN)/fixia serve --migrate --seed-demo --host 127.0.0.1 --port 8000
+	FIXIA_ENV=development FIXIA_PAYMENTS__SANDBOX_CHECKOUT=true \
+		$(BIN)/fixia serve --migrate --seed-demo --host 127.0.0.1 --port 8000
 
 system-deps: ## Install the Debian packages the suite and the stack need (apt-get when root)
 	./scripts/install-system-deps --stack

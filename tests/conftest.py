@@ -9,6 +9,12 @@ kept for the tests that cannot run over HTTP; the stack run covers the rest on P
 
 from __future__ import annotations
 
+import os
+
+# Settings require FIXIA_ENV: the suite, and every process it starts, runs as "test" unless a
+# test says otherwise.
+os.environ.setdefault("FIXIA_ENV", "test")
+
 import asyncio
 import shutil
 import uuid
@@ -23,7 +29,14 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from fixia import migrate
-from fixia.config import AuthSettings, EmailSettings, QueueSettings, RateLimitSettings, Settings
+from fixia.config import (
+    AuthSettings,
+    EmailSettings,
+    PaymentSettings,
+    QueueSettings,
+    RateLimitSettings,
+    Settings,
+)
 from fixia.db import Base
 from fixia.main import create_app
 from fixia.models import import_all
@@ -200,6 +213,7 @@ def settings(database_url: str, outbox: Path, tmp_path: Path) -> Settings:
         email=EmailSettings(backend="outbox", outbox_dir=outbox),
         # Each request's jobs run right after its commit, so a test reads its mail at once.
         queue=QueueSettings(eager=True),
+        payments=PaymentSettings(sandbox_checkout=True),
         auth=AuthSettings(argon2_time_cost=1, argon2_memory_kib=1024),
         # Hundreds of registrations come from one test IP; rate-limit tests turn it on.
         ratelimit=RateLimitSettings(enabled=False),

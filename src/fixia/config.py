@@ -121,6 +121,9 @@ class PaymentSettings(BaseModel):
     breaker_reset_s: float = Field(default=30.0, gt=0)
     # Where the sandbox provider delivers its signed webhooks (the app itself by default).
     sandbox_webhook_url: str | None = None
+    # The sandbox's simulated checkout lets its payer approve any payment of theirs: an
+    # explicit opt-in (make run, tests), never on by default, refused in production.
+    sandbox_checkout: bool = False
 
 
 class RateLimitSettings(BaseModel):
@@ -267,7 +270,9 @@ class Settings(BaseSettings):
         env_prefix="FIXIA_", env_nested_delimiter="__", extra="ignore", env_file=None
     )
 
-    env: Environment = "development"
+    # Required: `make run` sets development and the test suite test, every deployment its
+    # own; a forgotten variable must not silently run as development.
+    env: Environment
     release: str = "dev"
     git_sha: str = "unknown"
     public_url: str = "http://127.0.0.1:8000"
@@ -334,6 +339,8 @@ class Settings(BaseSettings):
             )
         if self.env == "production" and self.faults.active:
             raise ValueError("fault injection (FIXIA_FAULTS__*) is refused in production")
+        if self.env == "production" and self.payments.sandbox_checkout:
+            raise ValueError("the sandbox's simulated checkout is refused in production")
         if self.env == "production" and self.payments.provider == "sandbox":
             raise ValueError("the sandbox payment provider is refused in production")
         return self

@@ -73,6 +73,7 @@ def server_env(root: Path, port: int) -> dict[str, str]:
     return {
         **os.environ,
         "FIXIA_ENV": "test",
+        "FIXIA_PAYMENTS__SANDBOX_CHECKOUT": "true",
         "FIXIA_DATABASE_URL": f"sqlite+aiosqlite:///{root / 'fixia.db'}",
         "FIXIA_PUBLIC_URL": f"http://127.0.0.1:{port}",
         "FIXIA_EMAIL__BACKEND": "outbox",

@@ -109,11 +109,17 @@ async def subscribe(
 
 
 async def sandbox_checkout(
-    client: httpx.AsyncClient, preference_id: str, outcome: str = "approved", **extra: Any
+    client: httpx.AsyncClient,
+    payer: Account,
+    preference_id: str,
+    outcome: str = "approved",
+    **extra: Any,
 ) -> dict[str, Any]:
-    """Play the payer at the sandbox checkout; asserts the webhook reached the app."""
+    """The payer finishes their sandbox checkout; asserts the webhook reached the app."""
     r = await client.post(
-        f"{API}/payments/sandbox/checkout/{preference_id}", json={"outcome": outcome, **extra}
+        f"{API}/payments/sandbox/checkout/{preference_id}",
+        json={"outcome": outcome, **extra},
+        headers=payer.headers,
     )
     assert r.status_code == 200, r.text
     body: dict[str, Any] = r.json()

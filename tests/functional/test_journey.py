@@ -56,7 +56,7 @@ async def test_the_whole_journey(journey_client: httpx.AsyncClient, outbox: Path
     service = await create_service(client, beto)
     r = await subscribe(client, beto, "professional")
     assert r.status_code == 201, r.text
-    await sandbox_checkout(client, r.json()["payment"]["provider_preference_id"], "approved")
+    await sandbox_checkout(client, beto, r.json()["payment"]["provider_preference_id"], "approved")
     me = (await client.get(f"{API}/me", headers=beto.headers)).json()
     assert me["plan"] == "professional" and me["plan_expires_at"]
     found = (await client.get(f"{API}/services", params={"q": "plomero"})).json()["items"]
@@ -85,7 +85,7 @@ async def test_the_whole_journey(journey_client: httpx.AsyncClient, outbox: Path
     r = await pay_job(client, ana, job)
     assert r.status_code == 201, r.text
     payment = r.json()
-    await sandbox_checkout(client, payment["provider_preference_id"], "approved")
+    await sandbox_checkout(client, ana, payment["provider_preference_id"], "approved")
     paid = (await client.get(f"{API}/payments/{payment['id']}", headers=ana.headers)).json()
     assert paid["status"] == "approved" and paid["amount"] == "48000.00"
     assert paid["platform_fee"] == "4800.00" and paid["professional_amount"] == "43200.00"

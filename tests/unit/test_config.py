@@ -65,3 +65,21 @@ def test_unknown_plan_falls_back_to_free() -> None:
     s = Settings()
     assert s.plan("nonexistent") == s.plans["free"]
     assert s.plan("professional").active_services is None
+
+
+def test_env_is_required(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A deployment that forgot FIXIA_ENV must not run as development (sandbox, docs...)."""
+    monkeypatch.delenv("FIXIA_ENV", raising=False)
+    with pytest.raises(ValidationError, match="env"):
+        Settings()
+    monkeypatch.setenv("FIXIA_ENV", "development")
+    assert Settings().env == "development"
+
+
+def test_sandbox_checkout_is_refused_in_production() -> None:
+    with pytest.raises(ValidationError, match="simulated checkout"):
+        _production(
+            provider="mercadopago",
+            mercadopago_access_token=SecretStr("APP_USR-1"),
+            sandbox_checkout=True,
+        )

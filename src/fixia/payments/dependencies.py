@@ -3,8 +3,10 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Header, Path, Request
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from fixia.accounts.models import User
 from fixia.deps import CurrentUser, SessionDep, SettingsDep
 from fixia.payments import service
 from fixia.payments.exceptions import SandboxDisabled, UnknownProvider
@@ -40,11 +42,35 @@ async def webhook_provider(provider: str, configured: ProviderDep) -> PaymentPro
     return configured
 
 
-async def sandbox_provider(configured: ProviderDep, settings: SettingsDep) -> SandboxProvider:
-    # The simulated checkout lets anyone "pay": it must not exist in production at all.
-    if settings.env == "production" or not isinstance(configured, SandboxProvider):
+PreferenceId = Annotated[str, Path(max_length=128)]
+
+
+async def enabled_sandbox(configured: ProviderDep, settings: SettingsDep) -> SandboxProvider:
+    """The simulated checkout exists only where it is switched on, never in production: first,
+    so a disabled sandbox is a 404 whoever asks."""
+    on = settings.payments.sandbox_checkout and settings.env != "production"
+    if not on or not isinstance(configured, SandboxProvider):
         raise SandboxDisabled()
     return configured
+
+
+EnabledSandbox = Annotated[SandboxProvider, Depends(enabled_sandbox)]
+
+
+async def payer_sandbox(
+    *, sandbox: SandboxProvider, session: AsyncSession, payer: User, preference_id: str
+) -> SandboxProvider:
+    """Only the payer of that checkout plays it: nobody else can approve a payment."""
+    await service.own_preference(session=session, payer=payer, preference_id=preference_id)
+    return sandbox
+
+
+async def sandbox_provider(
+    sandbox: EnabledSandbox, session: SessionDep, user: CurrentUser, preference_id: PreferenceId
+) -> SandboxProvider:
+    return await payer_sandbox(
+        sandbox=sandbox, session=session, payer=user, preference_id=preference_id
+    )
 
 
 async def visible_payment(payment_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> Payment:

@@ -108,9 +108,10 @@ async def sandbox_checkout(
     data: SandboxCheckoutIn,
     sandbox: Sandbox,
 ) -> SandboxCheckoutOut:
-    """Development only: play the payer finishing checkout; the sandbox then delivers its
-    signed webhook to this app over HTTP. Holds no database session, so the webhook request
-    it triggers can write freely."""
+    """Development and tests only (FIXIA_PAYMENTS__SANDBOX_CHECKOUT): the payer plays
+    finishing their own checkout; the sandbox then delivers its signed webhook to this app
+    over HTTP. This request only read (its user and the payment), so the webhook's writes
+    wait for nothing."""
     delivery = await sandbox.simulate_checkout(
         preference_id, outcome=PaymentStatus(data.outcome), amount=data.amount
     )

@@ -171,6 +171,15 @@ async def create_job_payment(
     return payment, True
 
 
+async def own_preference(*, session: AsyncSession, payer: User, preference_id: str) -> Payment:
+    """The payment behind a checkout, for its payer only; to anyone else it is missing."""
+    stmt = select(Payment).where(Payment.provider_preference_id == preference_id)
+    payment = (await session.execute(stmt)).scalar_one_or_none()
+    if payment is None or payment.payer_id != payer.id:
+        raise exc.PreferenceNotFound()
+    return payment
+
+
 async def get_visible(*, session: AsyncSession, user: User, payment_id: uuid.UUID) -> Payment:
     """The payer and, for a job payment, the job's professional; to anyone else it is missing."""
     payment = await session.get(Payment, payment_id)

@@ -9,20 +9,20 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from fixia.deps import SessionDep, SettingsDep
 from fixia.payments import subscriptions
-from fixia.payments.dependencies import ProviderDep, Sandbox
+from fixia.payments.dependencies import EnabledSandbox, PreferenceId, ProviderDep, payer_sandbox
 from fixia.payments.exceptions import SubscriptionNotFound
 from fixia.payments.models import PaymentStatus
 from fixia.payments.presenters import plans_out, subscription_out
+from fixia.payments.providers import SandboxProvider
 from fixia.web.pages import form_data, redirect, render
-from fixia.web.session import Professional
+from fixia.web.session import Professional, SignedIn
 
 router = APIRouter()
-PreferenceId = Annotated[str, Path(max_length=128)]
 
 
 @router.get("/subscription")
@@ -67,18 +67,30 @@ async def subscribe(
     return redirect(request, f"/checkout/sandbox/{payment.provider_preference_id}")
 
 
+async def _web_sandbox(
+    sandbox: EnabledSandbox, session: SessionDep, user: SignedIn, preference_id: PreferenceId
+) -> SandboxProvider:
+    return await payer_sandbox(
+        sandbox=sandbox, session=session, payer=user, preference_id=preference_id
+    )
+
+
+WebSandbox = Annotated[SandboxProvider, Depends(_web_sandbox)]
+
+
 @router.get("/checkout/sandbox/{preference_id}")
 async def sandbox_checkout_page(
-    request: Request, preference_id: PreferenceId, sandbox: Sandbox
+    request: Request, preference_id: PreferenceId, sandbox: WebSandbox
 ) -> Response:
     return render(request, "payments/sandbox.html", {"preference_id": preference_id})
 
 
 @router.post("/checkout/sandbox/{preference_id}")
 async def sandbox_checkout(
-    request: Request, preference_id: PreferenceId, sandbox: Sandbox
+    request: Request, preference_id: PreferenceId, sandbox: WebSandbox
 ) -> Response:
-    """Holds no database session: the webhook it triggers writes while this waits."""
+    """The webhook it triggers writes while this waits: this request only read (its user and
+    the payment), so it blocks nothing."""
     data = await form_data(request)
     approved = data.get("outcome") == "approved"
     outcome = PaymentStatus.approved if approved else PaymentStatus.rejected

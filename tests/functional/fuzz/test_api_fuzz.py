@@ -30,7 +30,14 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.generation import GenerationMode
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
-from fixia.config import AuthSettings, EmailSettings, QueueSettings, RateLimitSettings, Settings
+from fixia.config import (
+    AuthSettings,
+    EmailSettings,
+    PaymentSettings,
+    QueueSettings,
+    RateLimitSettings,
+    Settings,
+)
 from fixia.main import create_app
 from tests.factories.payments import payments_app
 from tests.functional.fuzz.world import World, build, intact
@@ -78,6 +85,7 @@ def harness(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> 
         auth=AuthSettings(argon2_time_cost=1, argon2_memory_kib=1024),
         ratelimit=RateLimitSettings(enabled=False),
         queue=QueueSettings(eager=True),
+        payments=PaymentSettings(sandbox_checkout=True),
     )
     app = payments_app(settings)  # the sandbox delivers its webhooks back into the app
     with start_blocking_portal() as portal:

@@ -82,7 +82,7 @@ async def run(client: httpx.AsyncClient, outbox: Path) -> Journey:
     assert redeemed.json()["phone"] == "+54 9 280 455-1234"
     paid = journey.keep(await pay_job(client, ana, job_id))
     assert paid.status_code == 201, paid.text
-    await sandbox_checkout(client, paid.json()["provider_preference_id"], "approved")
+    await sandbox_checkout(client, ana, paid.json()["provider_preference_id"], "approved")
     bad = journey.keep(
         await client.post(
             f"{API}/payments/webhooks/sandbox",

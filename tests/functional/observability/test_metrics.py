@@ -140,7 +140,9 @@ async def test_payments_checkouts_subscriptions_and_bad_signatures(
         pro = await register(client, outbox, role="professional")
         r = await subscribe(client, pro, "premium")
         assert r.status_code == 201, r.text
-        await sandbox_checkout(client, r.json()["payment"]["provider_preference_id"], "approved")
+        await sandbox_checkout(
+            client, pro, r.json()["payment"]["provider_preference_id"], "approved"
+        )
         forged = await client.post(
             f"{API}/payments/webhooks/sandbox",
             headers={"x-signature": "ts=1,v1=00"},

@@ -17,7 +17,7 @@ import pytest
 from pydantic import SecretStr
 
 from fixia import events
-from fixia.config import Settings
+from fixia.config import PaymentSettings, Settings
 from fixia.db import utcnow
 from fixia.matches.models import JobStatus
 from fixia.payments.models import PaymentStatus
@@ -141,7 +141,7 @@ async def test_sandbox_checkout_approves_and_notifies_both_parties(
     client: httpx.AsyncClient, settings: Settings, outbox: Path, emitted: list[events.DomainEvent]
 ) -> None:
     payer, pro, job_id, payment = await checkout(client, settings, outbox)
-    await sandbox_checkout(client, payment["provider_preference_id"], "approved")
+    await sandbox_checkout(client, payer, payment["provider_preference_id"], "approved")
     paid = await get_payment(client, payer, payment["id"])
     assert paid["status"] == "approved" and paid["status_changed_at"] is not None
     assert [(h["status"], h["applied"]) for h in paid["history"]] == [
@@ -167,9 +167,9 @@ async def test_a_job_paid_twice_is_flagged_for_refund(
 ) -> None:
     payer, _, job_id, first = await checkout(client, settings, outbox)
     second = (await pay_job(client, payer, job_id)).json()  # opened before either was paid
-    await sandbox_checkout(client, first["provider_preference_id"], "approved")
+    await sandbox_checkout(client, payer, first["provider_preference_id"], "approved")
     assert "payment.duplicate" not in [e.name for e in emitted]
-    await sandbox_checkout(client, second["provider_preference_id"], "approved")
+    await sandbox_checkout(client, payer, second["provider_preference_id"], "approved")
     # The provider has the money either way: we record the truth and flag it.
     assert (await get_payment(client, payer, second["id"]))["status"] == "approved"
     duplicates = [e for e in emitted if e.name == "payment.duplicate"]
@@ -180,7 +180,7 @@ async def test_rejected_payment_can_be_retried(
     client: httpx.AsyncClient, settings: Settings, outbox: Path, emitted: list[events.DomainEvent]
 ) -> None:
     payer, _, job_id, payment = await checkout(client, settings, outbox)
-    await sandbox_checkout(client, payment["provider_preference_id"], "rejected")
+    await sandbox_checkout(client, payer, payment["provider_preference_id"], "rejected")
     assert (await get_payment(client, payer, payment["id"]))["status"] == "rejected"
     assert "payment_rejected" in await notification_types(client, payer)
     assert "payment.rejected" in [e.name for e in emitted]
@@ -289,7 +289,9 @@ async def test_amount_mismatch_is_recorded_not_approved(
     client: httpx.AsyncClient, settings: Settings, outbox: Path
 ) -> None:
     payer, pro, _, payment = await checkout(client, settings, outbox, price="1234.55")
-    await sandbox_checkout(client, payment["provider_preference_id"], "approved", amount="1.00")
+    await sandbox_checkout(
+        client, payer, payment["provider_preference_id"], "approved", amount="1.00"
+    )
     assert await events_of(client, payer, payment["id"]) == [("pending", True), ("approved", False)]
     assert (await get_payment(client, payer, payment["id"]))["status"] == "pending"
     assert "payment_received" not in await notification_types(client, pro)
@@ -405,3 +407,28 @@ async def test_provider_timeout_answers_503(settings: Settings, outbox: Path) ->
         r = await pay_job(client, payer, job_id)
         expect_problem(r, 503, "payment_provider_unavailable")
         assert "Retry-After" in r.headers and len(fake.requests) == 2
+
+
+async def test_sandbox_checkout_is_off_unless_switched_on(settings: Settings, outbox: Path) -> None:
+    """Off by default, even in development: only an explicit setting opens it."""
+    default = settings.model_copy(
+        update={"env": "development", "payments": PaymentSettings(sandbox_checkout=False)}
+    )
+    async with api_client(payments_app(default)) as dev:
+        r = await dev.post(f"{API}/payments/sandbox/checkout/sbxpref_x_1.00_ARS", json={})
+    expect_problem(r, 404, "not_found")
+
+
+async def test_only_the_payer_can_play_their_checkout(
+    client: httpx.AsyncClient, settings: Settings, outbox: Path
+) -> None:
+    payer, pro, _, payment = await checkout(client, settings, outbox)
+    preference = payment["provider_preference_id"]
+    url = f"{API}/payments/sandbox/checkout/{preference}"
+    anonymous = await client.post(url, json={"outcome": "approved"})
+    assert anonymous.status_code == 401
+    stranger = await client.post(url, json={"outcome": "approved"}, headers=pro.headers)
+    expect_problem(stranger, 404, "preference_not_found")
+    assert (await get_payment(client, payer, payment["id"]))["status"] == "pending"
+    await sandbox_checkout(client, payer, preference, "approved")
+    assert (await get_payment(client, payer, payment["id"]))["status"] == "approved"

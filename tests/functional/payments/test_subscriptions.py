@@ -45,7 +45,7 @@ async def buy(client: httpx.AsyncClient, user: Account, plan: str, outcome: str)
     r = await subscribe(client, user, plan)
     assert r.status_code == 201, r.text
     created: dict[str, Any] = r.json()
-    await sandbox_checkout(client, created["payment"]["provider_preference_id"], outcome)
+    await sandbox_checkout(client, user, created["payment"]["provider_preference_id"], outcome)
     return created
 
 
@@ -82,7 +82,7 @@ async def test_professional_plan_full_flow_for_a_client(
     # Creating the checkout grants nothing: only the approved-payment webhook does.
     assert (await me(client, user))["plan"] == "free"
 
-    await sandbox_checkout(client, pending["payment"]["provider_preference_id"], "approved")
+    await sandbox_checkout(client, user, pending["payment"]["provider_preference_id"], "approved")
     profile = await me(client, user)
     assert profile["plan"] == "professional" and profile["role"] == "dual"
     assert profile["is_professional_active"] is True and profile["profile"] is not None
@@ -165,8 +165,8 @@ async def test_paying_a_second_checkout_replaces_the_running_subscription(
     # Two checkouts opened before either is paid: both are allowed, nothing runs yet.
     first = (await subscribe(client, user, "premium")).json()
     second = (await subscribe(client, user, "professional")).json()
-    await sandbox_checkout(client, first["payment"]["provider_preference_id"], "approved")
-    await sandbox_checkout(client, second["payment"]["provider_preference_id"], "approved")
+    await sandbox_checkout(client, user, first["payment"]["provider_preference_id"], "approved")
+    await sandbox_checkout(client, user, second["payment"]["provider_preference_id"], "approved")
     profile = await me(client, user)
     assert profile["plan"] == "professional" and profile["role"] == "dual"
     assert (await my_subscription(client, user)).json()["id"] == second["id"]
@@ -178,7 +178,7 @@ async def test_refund_takes_the_plan_away(client: httpx.AsyncClient, outbox: Pat
     user = await register(client, outbox, "client")
     created = await buy(client, user, "premium", "approved")
     assert (await me(client, user))["plan"] == "premium"
-    await sandbox_checkout(client, created["payment"]["provider_preference_id"], "refunded")
+    await sandbox_checkout(client, user, created["payment"]["provider_preference_id"], "refunded")
     assert (await me(client, user))["plan"] == "free"
     current = (await my_subscription(client, user)).json()
     assert current["status"] == "expired" and current["payment"]["status"] == "refunded"

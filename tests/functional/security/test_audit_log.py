@@ -53,7 +53,7 @@ async def test_every_event_type_is_recorded_with_actor_ip_time_and_details(
     # A payment state change, through the sandbox's signed webhook.
     job_id = await create_job(settings, client=owner, professional=pro)
     payment = (await pay_job(client, owner, job_id)).json()
-    await sandbox_checkout(client, payment["provider_preference_id"], "approved")
+    await sandbox_checkout(client, owner, payment["provider_preference_id"], "approved")
     # Login failures, then a lockout.
     bad = {"email": owner.email, "password": "Wrong-Password-123!"}
     for _ in range(settings.auth.max_failed_logins):
