@@ -6,6 +6,7 @@ The sandbox provider delivers its webhooks over HTTP straight into the app under
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from datetime import timedelta
 from decimal import Decimal
@@ -431,4 +432,21 @@ async def test_only_the_payer_can_play_their_checkout(
     expect_problem(stranger, 404, "preference_not_found")
     assert (await get_payment(client, payer, payment["id"]))["status"] == "pending"
     await sandbox_checkout(client, payer, preference, "approved")
+    assert (await get_payment(client, payer, payment["id"]))["status"] == "approved"
+
+
+async def test_a_replayed_signature_cannot_pre_empt_a_later_notification(
+    client: httpx.AsyncClient, settings: Settings, outbox: Path
+) -> None:
+    """The body's `id` is not signed. Replaying a captured signature with a chosen body `id`
+    must not make the provider's next real notification look like a duplicate."""
+    payer, _, _, payment = await checkout(client, settings, outbox)
+    pending = webhook_for(settings, payment, "pending", minutes_ago=2)
+    assert (await send(client, pending)).json()["result"] in {"unchanged", "applied"}
+    real = webhook_for(settings, payment, "approved")
+    forged_body = {**json.loads(pending.content), "id": json.loads(real.content)["id"]}
+    headers = {k: v for k, v in pending.headers.items() if k.lower() != "content-length"}
+    forged = httpx.Request("POST", pending.url, headers=headers, content=json.dumps(forged_body))
+    assert (await send(client, forged)).json() == {"result": "duplicate"}
+    assert (await send(client, real)).json() == {"result": "applied"}
     assert (await get_payment(client, payer, payment["id"]))["status"] == "approved"

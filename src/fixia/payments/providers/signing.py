@@ -101,9 +101,14 @@ def parse_notification(
     topic = str(query.get("type") or query.get("topic") or payload.get("type") or "")
     if topic != "payment":
         return None
-    # The notification's own id identifies retries of the same delivery. It is not signed, but
-    # a forged one gains nothing: the status applied always comes from the provider's API.
-    event_id = str(payload.get("id") or f"{data_id}:{request_id}")
+    # De-duplicate on what the signature covers (payment id, request id, timestamp): the body's
+    # own `id` is unsigned, so a replayed signature with a chosen `id` could otherwise mark a
+    # later real notification as already seen. A retry with a new request id is processed
+    # again, harmlessly: the status applied always comes from the provider's API.
+    ts = next((p.split("=", 1)[1] for p in headers.get("x-signature", "").split(",")
+               if p.strip().startswith("ts=")), "")  # fmt: skip
+    signed = manifest(data_id=data_id, request_id=request_id, ts=ts.strip())
+    event_id = "sig:" + hashlib.sha256(signed.encode()).hexdigest()
     return WebhookNotice(
         provider=provider, event_id=event_id, topic=topic, payment_id=data_id, payload=payload
     )
