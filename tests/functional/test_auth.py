@@ -8,6 +8,8 @@ import httpx
 import jwt
 import pytest
 
+from fixia.config import Settings
+from fixia.main import create_app
 from tests.factories.accounts import (
     PASSWORD,
     adult_birthdate,
@@ -153,21 +155,33 @@ async def test_login_wrong_password_and_unknown_user_look_the_same(
     assert wrong.json()["code"] == unknown.json()["code"] == "invalid_credentials"
 
 
-async def test_lockout_after_five_failures_for_thirty_minutes(
-    client: httpx.AsyncClient,
-    outbox: Path,
-    db_exec,  # type: ignore[no-untyped-def]
+@pytest.mark.inprocess  # two client addresses: HAProxy would show the suite's one
+async def test_failures_throttle_only_the_failing_address_with_the_same_401(
+    client: httpx.AsyncClient, outbox: Path, settings: Settings
 ) -> None:
+    """Five wrong passwords from one address: that address gets the wrong-password answer
+    even for the right password (nothing tells it the account exists or is throttled);
+    the owner, from another address, logs in."""
     account = await register(client, outbox, login=False)
+    app = create_app(settings)  # one app, one throttle, two client addresses
+
+    def from_address(ip: str) -> httpx.AsyncClient:
+        transport = httpx.ASGITransport(app=app, client=(ip, 4000))
+        return httpx.AsyncClient(transport=transport, base_url="http://testserver")
+
     bad = {"email": account.email, "password": "Wrong-Pass-928!"}
-    for _ in range(5):
-        assert (await client.post(f"{API}/auth/login", json=bad)).status_code == 401
     good = {"email": account.email, "password": PASSWORD}
-    r = await client.post(f"{API}/auth/login", json=good)
-    assert r.status_code == 423 and r.json()["code"] == "account_locked"
-    assert 1700 <= int(r.headers["Retry-After"]) <= 1800
-    await db_exec("UPDATE users SET locked_until = created_at")
-    assert (await client.post(f"{API}/auth/login", json=good)).status_code == 200
+    ghost = {"email": "ghost@example.com", "password": PASSWORD}
+    async with from_address("203.0.113.7") as attacker, from_address("198.51.100.2") as owner:
+        for _ in range(5):
+            assert (await attacker.post(f"{API}/auth/login", json=bad)).status_code == 401
+        throttled = await attacker.post(f"{API}/auth/login", json=good)
+        unknown = await attacker.post(f"{API}/auth/login", json=ghost)
+        assert throttled.status_code == unknown.status_code == 401
+        assert throttled.json()["code"] == unknown.json()["code"] == "invalid_credentials"
+        assert "retry-after" not in throttled.headers
+        assert (await owner.post(f"{API}/auth/login", json=good)).status_code == 200
+    await app.state.engine.dispose()
 
 
 async def test_success_resets_failure_counter(client: httpx.AsyncClient, outbox: Path) -> None:

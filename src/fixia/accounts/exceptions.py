@@ -25,12 +25,6 @@ class EmailNotVerified(Forbidden):
     code, title = "email_not_verified", "E-mail not verified"
 
 
-class AccountLocked(DomainError):
-    """Too many failed logins: the account is locked for a while."""
-
-    status, code, title = 423, "account_locked", "Account temporarily locked"
-
-
 class InvalidToken(Unauthorized):
     """The access or refresh token is missing, expired, forged or revoked."""
 

@@ -25,7 +25,7 @@ from fixia.accounts.schemas import (
 )
 from fixia.catalog import cached
 from fixia.deps import CacheDep, CurrentUser, SessionDep, SettingsDep
-from fixia.platform.ratelimit import rate_limit
+from fixia.platform.ratelimit import LoginThrottle, login_throttle, rate_limit
 
 auth = APIRouter(prefix="/auth", tags=["auth"])
 users = APIRouter(tags=["users"])
@@ -64,7 +64,11 @@ async def resend_verification(data: EmailIn, session: SessionDep, settings: Sett
 
 @auth.post("/login", dependencies=[Depends(rate_limit("login"))])
 async def login(
-    data: LoginIn, session: SessionDep, settings: SettingsDep, user_agent: UserAgent = None
+    data: LoginIn,
+    session: SessionDep,
+    settings: SettingsDep,
+    throttle: Annotated[LoginThrottle, Depends(login_throttle)],
+    user_agent: UserAgent = None,
 ) -> TokenPair:
     return await service.login(
         session=session,
@@ -72,6 +76,7 @@ async def login(
         email=data.email,
         password=data.password,
         user_agent=user_agent,
+        throttle=throttle,
     )
 
 

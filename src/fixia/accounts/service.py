@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,6 +25,7 @@ from fixia.config import Settings
 from fixia.db import utcnow, uuid7
 from fixia.errors import InvalidInput
 from fixia.platform import security
+from fixia.platform.ratelimit import LoginThrottle
 from fixia.queue.tasks import queue_email
 
 VERIFY, RESET = "verify_email", "reset_password"
@@ -184,6 +185,7 @@ async def login(
     email: str,
     password: str,
     user_agent: str | None,
+    throttle: LoginThrottle,
 ) -> TokenPair:
     now = utcnow()
     user = await get_by_email(session=session, email=email)
@@ -192,12 +194,14 @@ async def login(
         events.observe("auth.login", outcome="failed")
         _audit_failure(session, None, email, "unknown_email")
         raise exc.InvalidCredentials(persist=True)
-    if user.locked_until and user.locked_until > now:
+    if await throttle.blocked(user.id):
+        # The same answer as a wrong password, and the password is not even checked.
+        security.burn_password_check(password)
         events.observe("auth.login", outcome="locked")
-        _audit_failure(session, user, email, "locked")
-        raise _locked(user.locked_until, now)
+        _audit_failure(session, user, email, "throttled")
+        raise exc.InvalidCredentials(persist=True)
     if not security.verify_password(user.password_hash, password):
-        _record_failure(session, user, settings, now)
+        await _record_failure(session, user, throttle)
         raise exc.InvalidCredentials(persist=True)
     if user.suspended_at is not None:
         _audit_failure(session, user, email, "suspended")
@@ -205,7 +209,8 @@ async def login(
     if settings.auth.require_verified_email and user.email_verified_at is None:
         _audit_failure(session, user, email, "email_not_verified")
         raise exc.EmailNotVerified("Verify your e-mail before logging in.", persist=True)
-    user.failed_login_attempts, user.locked_until, user.last_login_at = 0, None, now
+    await throttle.succeeded(user.id)
+    user.last_login_at = now
     events.emit(session, "auth.login", outcome="ok")
     audit.record(
         session=session,
@@ -234,20 +239,9 @@ def _audit_failure(session: AsyncSession, user: User | None, email: str, reason:
     )
 
 
-def _locked(until: datetime, now: datetime) -> exc.AccountLocked:
-    error = exc.AccountLocked(
-        f"Too many failed attempts; try again after {until.isoformat()}.", persist=True
-    )
-    error.headers["Retry-After"] = str(max(int((until - now).total_seconds()), 1))
-    return error
-
-
-def _record_failure(session: AsyncSession, user: User, settings: Settings, now: datetime) -> None:
-    user.failed_login_attempts += 1
+async def _record_failure(session: AsyncSession, user: User, throttle: LoginThrottle) -> None:
     _audit_failure(session, user, user.email, "bad_password")
-    if user.failed_login_attempts >= settings.auth.max_failed_logins:
-        user.locked_until = now + timedelta(seconds=settings.auth.lockout_s)
-        user.failed_login_attempts = 0
+    if await throttle.failed(user.id):
         events.observe("auth.login", outcome="locked")
         audit.record(
             session=session,
@@ -255,7 +249,7 @@ def _record_failure(session: AsyncSession, user: User, settings: Settings, now: 
             action=audit.LOCKOUT,
             target_type="account",
             target_id=user.id,
-            locked_until=user.locked_until.isoformat(),
+            scope="this client address",
         )
     else:
         events.observe("auth.login", outcome="failed")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
@@ -21,7 +22,7 @@ from fixia.accounts.schemas import (
 from fixia.catalog import cached
 from fixia.deps import CacheDep, SessionDep, SettingsDep
 from fixia.errors import DomainError
-from fixia.platform.ratelimit import rate_limit
+from fixia.platform.ratelimit import LoginThrottle, login_throttle, rate_limit
 from fixia.reviews import service as reviews_service
 from fixia.web.pages import (
     FORM_ERRORS,
@@ -89,7 +90,11 @@ async def login_page(request: Request, user: WebUser) -> Response:
 
 @router.post("/login", dependencies=[Depends(rate_limit("login"))])
 async def login(
-    request: Request, user: WebUser, session: SessionDep, settings: SettingsDep
+    request: Request,
+    user: WebUser,
+    session: SessionDep,
+    settings: SettingsDep,
+    throttle: Annotated[LoginThrottle, Depends(login_throttle)],
 ) -> Response:
     data = await form_data(request)
     try:
@@ -100,6 +105,7 @@ async def login(
             email=credentials.email,
             password=credentials.password,
             user_agent=request.headers.get("user-agent"),
+            throttle=throttle,
         )
     except FORM_ERRORS as error:
         errors = await form_errors(session, error)

@@ -10,16 +10,17 @@ from __future__ import annotations
 import logging
 import math
 import time
+import uuid
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
 from fastapi import Request
-from limits import RateLimitItem, parse
+from limits import RateLimitItem, RateLimitItemPerSecond, parse
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.aio.strategies import MovingWindowRateLimiter
 
-from fixia.config import RateLimitSettings
+from fixia.config import AuthSettings, RateLimitSettings
 from fixia.errors import DomainError
 from fixia.observability.metrics import RATELIMIT_REJECTIONS
 
@@ -100,3 +101,54 @@ def rate_limit(rule: str) -> Callable[[Request], Coroutine[Any, Any, None]]:
             raise error
 
     return check
+
+
+class LoginThrottle:
+    """Failed log-ins per account, counted per (account, client IP) and per account overall.
+
+    A throttled attempt gets the same 401 as a wrong password, and only the IP that failed
+    is throttled for that account: an attacker cannot lock its owner out from elsewhere, nor
+    learn that the account exists. The account-wide window (ten times as many failures) stops
+    a guesser spreading over many addresses. Its storage is the rate limiter's; a storage
+    outage falls back to in-process windows rather than letting guesses through.
+    """
+
+    def __init__(self, limiter: RateLimiter, auth: AuthSettings, ip: str) -> None:
+        self.limiter, self.ip = limiter, ip
+        self.per_ip = RateLimitItemPerSecond(auth.max_failed_logins, auth.lockout_s)
+        self.per_account = RateLimitItemPerSecond(10 * auth.max_failed_logins, auth.lockout_s)
+
+    def _windows(self, user_id: uuid.UUID) -> list[tuple[RateLimitItem, str]]:
+        return [
+            (self.per_ip, f"login-fail:{user_id}:{self.ip}"),
+            (self.per_account, f"login-fail:{user_id}"),
+        ]
+
+    async def blocked(self, user_id: uuid.UUID) -> bool:
+        for item, key in self._windows(user_id):
+            if not await self._call("test", item, key):
+                return True
+        return False
+
+    async def failed(self, user_id: uuid.UUID) -> bool:
+        """Count a failure; True when it used up a window (the attempts that follow wait)."""
+        for item, key in self._windows(user_id):
+            await self._call("hit", item, key)
+        return await self.blocked(user_id)
+
+    async def succeeded(self, user_id: uuid.UUID) -> None:
+        """The right password from this address: its own failures are forgiven."""
+        item, key = self._windows(user_id)[0]
+        await self._call("clear", item, key)
+
+    async def _call(self, method: str, item: RateLimitItem, key: str) -> bool:
+        try:
+            return bool(await getattr(self.limiter.primary, method)(item, key))
+        except Exception as exc:  # storage down: in-process windows, never fail open
+            log.warning("login throttle storage unavailable: %s", exc)
+            return bool(await getattr(self.limiter.fallback, method)(item, key))
+
+
+async def login_throttle(request: Request) -> LoginThrottle:
+    limiter: RateLimiter = request.app.state.ratelimiter
+    return LoginThrottle(limiter, request.app.state.settings.auth, client_ip(request))

@@ -37,9 +37,6 @@ NOTICES = {
 # Domain error codes with a Spanish text; anything else shows its (English) detail.
 DOMAIN_MESSAGES = {
     "invalid_credentials": N_("El correo o la contraseña no son correctos."),
-    "account_locked": N_(
-        "Tu cuenta quedó bloqueada por demasiados intentos fallidos. Probá de nuevo más tarde."
-    ),
     "email_not_verified": N_("Confirmá tu correo antes de ingresar."),
     "email_taken": N_("Ya hay una cuenta con ese correo."),
     "dni_taken": N_("Ya hay una cuenta con ese DNI."),
