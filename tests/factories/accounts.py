@@ -64,6 +64,18 @@ def _newest_token(outbox: Path, to: str, kind: str) -> str | None:
     return None
 
 
+def last_mails(outbox: Path, to: str) -> list[str]:
+    """The bodies of every e-mail to `to` so far, oldest first."""
+    found = []
+    for path in sorted(outbox.glob("*.eml")):
+        msg = email.message_from_bytes(path.read_bytes())
+        if msg["To"] == to:
+            body = msg.get_payload(decode=True)
+            assert isinstance(body, bytes)
+            found.append(body.decode())
+    return found
+
+
 def last_link_token(
     outbox: Path, to: str, kind: str = "(?:verify-email|reset-password)", not_token: str = ""
 ) -> str:

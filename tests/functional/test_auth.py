@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from pathlib import Path
 
 import httpx
@@ -14,6 +16,7 @@ from tests.factories.accounts import (
     PASSWORD,
     adult_birthdate,
     last_link_token,
+    last_mails,
     log_in,
     register,
     registration,
@@ -91,14 +94,33 @@ async def test_register_rejects_unknown_fields(client: httpx.AsyncClient) -> Non
     assert r.status_code == 422
 
 
-async def test_duplicate_email_and_dni_conflict(client: httpx.AsyncClient) -> None:
+async def test_a_taken_email_or_dni_gets_the_same_answer_and_the_owner_is_told(
+    client: httpx.AsyncClient, outbox: Path
+) -> None:
+    """Registration must not tell a stranger which e-mails or DNIs have an account: a taken
+    one gets the same status and body shape as a new one, and its owner an e-mail."""
     first = registration()
-    assert (await client.post(f"{API}/auth/register", json=first)).status_code == 201
-    again = registration(email=first["email"].upper())
-    r = await client.post(f"{API}/auth/register", json=again)
-    assert r.status_code == 409 and r.json()["code"] == "email_taken"
-    r = await client.post(f"{API}/auth/register", json=registration(dni=first["dni"]))
-    assert r.status_code == 409 and r.json()["code"] == "dni_taken"
+    created = await client.post(f"{API}/auth/register", json=first)
+    assert created.status_code == 201
+    fresh = await client.post(f"{API}/auth/register", json=registration())
+    same_email = registration(email=first["email"].upper())
+    same_dni = registration(dni=first["dni"])
+    for body in (same_email, same_dni):
+        r = await client.post(f"{API}/auth/register", json=body)
+        assert r.status_code == fresh.status_code == 201
+        assert set(r.json()) == set(fresh.json())
+        assert r.json()["email"] == body["email"].lower()
+        assert r.json()["id"] != created.json()["id"]
+
+    # The owner hears of both attempts (over the stack the worker sends them a moment later).
+    def notices() -> int:
+        return sum("intentó registrarse" in b for b in last_mails(outbox, first["email"]))
+
+    deadline = time.monotonic() + 20
+    while notices() < 2 and time.monotonic() < deadline:  # noqa: ASYNC110 - files, no event
+        await asyncio.sleep(0.1)
+    assert notices() == 2
+    assert not last_mails(outbox, same_dni["email"])  # nothing reaches the stranger
 
 
 async def test_login_requires_verified_email(client: httpx.AsyncClient, outbox: Path) -> None:

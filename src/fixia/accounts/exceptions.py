@@ -7,12 +7,6 @@ class EmailTaken(Conflict):
     code, title = "email_taken", "E-mail already registered"
 
 
-class DniTaken(Conflict):
-    """Another account already uses this DNI."""
-
-    code, title = "dni_taken", "DNI already registered"
-
-
 class InvalidCredentials(Unauthorized):
     """Wrong e-mail or password; deliberately does not say which."""
 

@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, status
 from pydantic import BaseModel, Field
 
-from fixia.accounts import service, tokens
+from fixia.accounts import registration, service, tokens
 from fixia.accounts.presenters import me_out
 from fixia.accounts.schemas import (
     ChangePasswordIn,
@@ -42,8 +42,9 @@ class LogoutIn(BaseModel):
     "/register", status_code=status.HTTP_201_CREATED, dependencies=[Depends(rate_limit("register"))]
 )
 async def register(data: RegisterIn, session: SessionDep, settings: SettingsDep) -> MeOut:
-    user = await service.register(session=session, settings=settings, data=data)
-    return me_out(await service.get_active(session=session, user_id=user.id), settings)
+    # The same answer for a new account and for a taken e-mail or DNI (accounts/registration).
+    user = await registration.register(session=session, settings=settings, data=data)
+    return me_out(user, settings)
 
 
 @auth.post("/verify-email", dependencies=[Depends(rate_limit("verify"))])

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, timedelta
+from datetime import timedelta
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -11,12 +11,10 @@ from sqlalchemy.orm import selectinload
 
 from fixia import events
 from fixia.accounts import exceptions as exc
-from fixia.accounts.models import OneTimeToken, PasswordHistory, ProfessionalProfile, Role, User
+from fixia.accounts.models import OneTimeToken, PasswordHistory, Role, User
 from fixia.accounts.schemas import (
-    EXPERIENCE_YEARS,
     MeUpdate,
     ProfileUpdate,
-    RegisterIn,
     TokenPair,
 )
 from fixia.accounts.tokens import issue_token_pair, revoke_all_refresh_tokens
@@ -33,11 +31,6 @@ VERIFY, RESET = "verify_email", "reset_password"
 
 def normalize_email(email: str) -> str:
     return email.strip().lower()
-
-
-def _age(birthdate: date, today: date) -> int:
-    before_birthday = (today.month, today.day) < (birthdate.month, birthdate.day)
-    return today.year - birthdate.year - before_birthday
 
 
 async def get_by_email(*, session: AsyncSession, email: str) -> User | None:
@@ -101,7 +94,7 @@ async def _consume_one_time_token(*, session: AsyncSession, token: str, purpose:
     return await get_active(session=session, user_id=row.user_id)
 
 
-async def _send_verification(*, session: AsyncSession, settings: Settings, user: User) -> None:
+async def send_verification(*, session: AsyncSession, settings: Settings, user: User) -> None:
     token = await _new_one_time_token(
         session=session, user=user, purpose=VERIFY, ttl_s=settings.auth.verify_email_ttl_s
     )
@@ -115,55 +108,6 @@ async def _send_verification(*, session: AsyncSession, settings: Settings, user:
     )
 
 
-async def _registration_refusal(
-    *, session: AsyncSession, settings: Settings, data: RegisterIn
-) -> Exception | None:
-    if _age(data.birthdate, utcnow().date()) < settings.min_age_years:
-        return InvalidInput("birthdate", f"you must be at least {settings.min_age_years}")
-    if await get_by_email(session=session, email=normalize_email(data.email)) is not None:
-        return exc.EmailTaken()
-    if (await session.execute(select(User.id).where(User.dni == data.dni))).first():
-        return exc.DniTaken()
-    return None
-
-
-async def register(*, session: AsyncSession, settings: Settings, data: RegisterIn) -> User:
-    email = normalize_email(data.email)
-    refusal = await _registration_refusal(session=session, settings=settings, data=data)
-    if refusal is not None:
-        events.observe("user.registration_failed", reason=type(refusal).__name__)
-        raise refusal
-    cipher = security.FieldCipher(settings.encryption_key.get_secret_value())
-    password_hash = security.hash_password(data.password)
-    user = User(
-        email=email,
-        password_hash=password_hash,
-        name=data.name,
-        role=Role(data.role),
-        dni=data.dni,
-        birthdate=data.birthdate,
-        gender=data.gender,
-        location=data.location,
-        phone_encrypted=cipher.encrypt(data.phone),
-        is_professional_active=data.role == "professional",
-    )
-    session.add(user)
-    await session.flush()
-    session.add(PasswordHistory(user_id=user.id, password_hash=password_hash))
-    if data.role == "professional":
-        session.add(
-            ProfessionalProfile(
-                user_id=user.id,
-                bio=data.description,
-                specialties=data.specialties,
-                years_experience=EXPERIENCE_YEARS.get(data.experience or "menos-1", 0),
-            )
-        )
-    await _send_verification(session=session, settings=settings, user=user)
-    events.emit(session, "user.registered", user_id=str(user.id), role=user.role.value)
-    return user
-
-
 async def verify_email(*, session: AsyncSession, token: str) -> User:
     user = await _consume_one_time_token(session=session, token=token, purpose=VERIFY)
     if user.email_verified_at is None:
@@ -175,7 +119,7 @@ async def resend_verification(*, session: AsyncSession, settings: Settings, emai
     user = await get_by_email(session=session, email=email)
     # Same answer whether or not the account exists, so this cannot enumerate users.
     if user is not None and user.email_verified_at is None:
-        await _send_verification(session=session, settings=settings, user=user)
+        await send_verification(session=session, settings=settings, user=user)
 
 
 async def login(

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from pydantic import ValidationError
 
-from fixia.accounts import service, tokens
+from fixia.accounts import registration, service, tokens
 from fixia.accounts.presenters import me_out
 from fixia.accounts.schemas import (
     ChangePasswordIn,
@@ -61,8 +61,8 @@ async def register(
 ) -> Response:
     data = await form_data(request)
     try:
-        registration = parse(RegisterIn, _register_input(data))
-        await service.register(session=session, settings=settings, data=registration)
+        signup = parse(RegisterIn, _register_input(data))
+        await registration.register(session=session, settings=settings, data=signup)
     except FORM_ERRORS as error:
         errors = await form_errors(session, error)
     else:

@@ -39,7 +39,6 @@ DOMAIN_MESSAGES = {
     "invalid_credentials": N_("El correo o la contraseña no son correctos."),
     "email_not_verified": N_("Confirmá tu correo antes de ingresar."),
     "email_taken": N_("Ya hay una cuenta con ese correo."),
-    "dni_taken": N_("Ya hay una cuenta con ese DNI."),
     "invalid_link_token": N_("El enlace no es válido o ya venció."),
     "password_reused": N_("Usaste esa contraseña hace poco; elegí otra."),
     "rate_limited": N_("Demasiados intentos. Esperá un momento y probá de nuevo."),
