@@ -82,6 +82,11 @@ class AuthSettings(BaseModel):
     jwt_issuer: str = "fixia"
     access_ttl_s: int = Field(default=900, ge=60, le=86_400)
     refresh_ttl_s: int = Field(default=30 * 86_400, ge=3600)
+    # However often it rotates, a log-in ends after this long.
+    session_max_s: int = Field(default=60 * 86_400, ge=3600)
+    # Two page loads refreshing with the same token at once are not a theft: a replay of a
+    # token used this recently gets a sibling pair instead of revoking the family.
+    refresh_reuse_grace_s: int = Field(default=10, ge=0, le=60)
     verify_email_ttl_s: int = 24 * 3600
     reset_password_ttl_s: int = 3600
     max_failed_logins: int = 5

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from datetime import datetime
 from pathlib import Path
 
 import httpx
@@ -22,6 +23,8 @@ from tests.factories.accounts import (
     registration,
 )
 
+# Moves every exchanged refresh token's use past the concurrent-load grace window.
+USED_LONG_AGO = "UPDATE refresh_tokens SET used_at = :t WHERE used_at IS NOT NULL"
 API = "/api/v1"
 
 
@@ -234,7 +237,9 @@ async def test_me_requires_valid_token(client: httpx.AsyncClient, header: str | 
 
 
 async def test_refresh_rotates_and_reuse_revokes_family(
-    client: httpx.AsyncClient, outbox: Path
+    client: httpx.AsyncClient,
+    outbox: Path,
+    db_exec,  # type: ignore[no-untyped-def]
 ) -> None:
     account = await register(client, outbox)
     first = account.refresh_token
@@ -242,12 +247,44 @@ async def test_refresh_rotates_and_reuse_revokes_family(
     assert r.status_code == 200
     second = r.json()["refresh_token"]
     assert second != first
-    # The old token comes back: reuse is detected and the whole family dies.
+    # The old token comes back after the grace window: reuse is detected, the family dies.
+    await db_exec(USED_LONG_AGO, t=datetime(2020, 1, 1))
     r = await client.post(f"{API}/auth/refresh", json={"refresh_token": first})
     assert r.status_code == 401 and r.json()["code"] == "refresh_token_reused"
     r = await client.post(f"{API}/auth/refresh", json={"refresh_token": second})
     assert r.status_code == 401
     # Another login (another family) is unaffected.
+    await log_in(client, account)
+    r = await client.post(f"{API}/auth/refresh", json={"refresh_token": account.refresh_token})
+    assert r.status_code == 200
+
+
+async def test_concurrent_refreshes_with_one_token_keep_the_session(
+    client: httpx.AsyncClient, outbox: Path
+) -> None:
+    """Two page loads refresh with the same token at once: both get tokens, nobody is
+    logged out, and both new tokens work."""
+    account = await register(client, outbox)
+    body = {"refresh_token": account.refresh_token}
+    first, second = [await client.post(f"{API}/auth/refresh", json=body) for _ in range(2)]
+    assert first.status_code == second.status_code == 200
+    for pair in (first.json(), second.json()):
+        r = await client.post(f"{API}/auth/refresh", json={"refresh_token": pair["refresh_token"]})
+        assert r.status_code == 200
+
+
+async def test_a_session_ends_however_often_it_rotates(
+    client: httpx.AsyncClient,
+    outbox: Path,
+    db_exec,  # type: ignore[no-untyped-def]
+) -> None:
+    account = await register(client, outbox)
+    r = await client.post(f"{API}/auth/refresh", json={"refresh_token": account.refresh_token})
+    token = r.json()["refresh_token"]
+    # The session's end travels with every rotation; once it passes, log in again.
+    await db_exec("UPDATE refresh_tokens SET session_expires_at = created_at")
+    r = await client.post(f"{API}/auth/refresh", json={"refresh_token": token})
+    assert r.status_code == 401 and r.json()["code"] == "invalid_token"
     await log_in(client, account)
     r = await client.post(f"{API}/auth/refresh", json={"refresh_token": account.refresh_token})
     assert r.status_code == 200

@@ -108,6 +108,8 @@ class RefreshToken(IdMixin, Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
+    # The log-in's absolute end, inherited by every rotation (NULL: created before 0007).
+    session_expires_at: Mapped[datetime | None]
     used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
     user_agent: Mapped[str | None] = mapped_column(String(255))

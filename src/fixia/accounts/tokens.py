@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,15 +23,20 @@ async def issue_token_pair(
     user: User,
     user_agent: str | None,
     family_id: uuid.UUID | None = None,
+    session_expires_at: datetime | None = None,
 ) -> TokenPair:
+    """A new log-in (no family) starts a session of `session_max_s`; a rotation continues
+    its family's session and never outlives it."""
     now = utcnow()
     refresh = security.new_token()
+    ends = session_expires_at or now + timedelta(seconds=settings.auth.session_max_s)
     session.add(
         RefreshToken(
             user_id=user.id,
             family_id=family_id or uuid7(),
             token_hash=security.token_digest(refresh),
-            expires_at=now + timedelta(seconds=settings.auth.refresh_ttl_s),
+            expires_at=min(now + timedelta(seconds=settings.auth.refresh_ttl_s), ends),
+            session_expires_at=ends,
             user_agent=(user_agent or "")[:255] or None,
         )
     )
@@ -71,21 +76,22 @@ async def rotate(
     row = (await session.execute(stmt)).scalar_one_or_none()
     if row is None:
         raise exc.InvalidToken()
-    if row.used_at is not None or row.revoked_at is not None:
+    grace = timedelta(seconds=settings.auth.refresh_reuse_grace_s)
+    if row.revoked_at is not None or (row.used_at is not None and now - row.used_at > grace):
         # A token that was already exchanged came back: someone holds a stolen copy. Kill the
         # whole family so neither the thief nor the victim can continue with it.
         await _revoke_family(session=session, family_id=row.family_id)
         raise exc.RefreshTokenReused(persist=True)
-    if row.expires_at <= now:
-        raise exc.InvalidToken("The refresh token has expired.")
-    claimed = await session.execute(
+    ends = row.session_expires_at or row.created_at + timedelta(seconds=settings.auth.session_max_s)
+    if row.expires_at <= now or ends <= now:
+        raise exc.InvalidToken("The session has expired; log in again.")
+    # Claimed once; a second claim inside the grace window (concurrent page loads) gets a
+    # sibling pair in the same family.
+    await session.execute(
         update(RefreshToken)
         .where(RefreshToken.id == row.id, RefreshToken.used_at.is_(None))
         .values(used_at=now)
     )
-    if claimed.rowcount != 1:  # type: ignore[attr-defined]
-        await _revoke_family(session=session, family_id=row.family_id)
-        raise exc.RefreshTokenReused(persist=True)
     user = await session.get(User, row.user_id)
     if user is None or not user.is_active or (user.locked_until and user.locked_until > now):
         raise exc.InvalidToken("The account is not active.")
@@ -95,6 +101,7 @@ async def rotate(
         user=user,
         user_agent=user_agent,
         family_id=row.family_id,
+        session_expires_at=ends,
     )
 
 
