@@ -185,6 +185,11 @@ class SecuritySettings(BaseModel):
     # Browser origins allowed to call the API with credentials; empty means same-origin only.
     cors_origins: list[str] = Field(default_factory=list)
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    # Web forms (web.pages.read_form): no page has more than a few dozen fields, the longest
+    # field is a description of a few KB, and nothing is uploaded (images are https URLs).
+    form_max_fields: int = Field(default=100, ge=1)
+    form_max_part_bytes: int = Field(default=64 * 1024, ge=1024)
+    form_max_files: int = Field(default=0, ge=0)
     # /docs and the OpenAPI document; None means on everywhere except production.
     api_docs: bool | None = None
 

@@ -17,6 +17,7 @@ from fastapi import Request, Response
 
 from fixia.config import Settings
 from fixia.errors import Forbidden
+from fixia.web.forms import read_form
 
 COOKIE = "csrf_token"
 FIELD = "csrf_token"
@@ -75,9 +76,9 @@ async def verify(request: Request) -> None:
         return
     settings: Settings = request.app.state.settings
     cookie = request.cookies.get(COOKIE, "")
-    form = await request.form()
-    sent = form.get(FIELD)
-    if not isinstance(sent, str) or not cookie or not _valid(settings, cookie):
+    # Checked before the body is read: a request that cannot pass costs no parsing.
+    if not cookie or not _valid(settings, cookie):
         raise CsrfFailed()
-    if not hmac.compare_digest(sent, cookie):
+    sent = (await read_form(request)).get(FIELD)
+    if not isinstance(sent, str) or not hmac.compare_digest(sent, cookie):
         raise CsrfFailed()

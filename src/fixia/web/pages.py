@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fixia.errors import DomainError
 from fixia.web import csrf, flash
+from fixia.web.forms import read_form
 from fixia.web.i18n import gettext_for
 from fixia.web.session import apply_pending_cookies
 
@@ -101,7 +102,7 @@ def redirect(request: Request, url: str, ok: str | None = None) -> RedirectRespo
 
 async def form_data(request: Request) -> dict[str, Any]:
     """The submitted form as a dict; repeated fields (checkbox groups) become lists."""
-    form = await request.form()
+    form = await read_form(request)
     data: dict[str, Any] = {}
     for key in form:
         if key == csrf.FIELD:
