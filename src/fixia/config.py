@@ -163,6 +163,9 @@ class WebSettings(BaseModel):
     # cookies over plain http, e.g. the loopback staging stack). Production refuses false.
     cookie_secure: bool | None = None
     default_locale: Literal["es_AR", "en"] = "es_AR"
+    # Origins besides public_url's whose pages may post forms here (web.csrf checks Origin
+    # and Referer on unsafe requests); e.g. http://localhost:8000 next to the default.
+    trusted_origins: list[str] = Field(default_factory=list)
     # Strict: no inline script or style anywhere, so no 'unsafe-inline' and no nonce needed.
     csp: str = (
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' https: data:; "
