@@ -134,6 +134,9 @@ class RateLimitSettings(BaseModel):
             "verify": "10/minute",
             "proposals": "30/hour",
             "webhooks": "300/minute",
+            # Listing views: a person browsing opens a few a minute; each viewer counts once
+            # a day anyway, this bounds the writes a script can cause.
+            "views": "60/minute",
         }
     )
     fail_closed: list[str] = Field(default_factory=lambda: ["login"])

@@ -3,12 +3,13 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Query, Request, Response, status
 
 from fixia.accounts.dependencies import ValidProfessional
 from fixia.catalog import cached, favorites, service
 from fixia.catalog.dependencies import (
     OwnedService,
+    ViewerKey,
     VisibleService,
     valid_service_id,
     visible_service,
@@ -34,6 +35,7 @@ from fixia.deps import (
 )
 from fixia.platform import flags
 from fixia.platform.pagination import Page
+from fixia.platform.ratelimit import rate_limit
 
 router = APIRouter(tags=["catalog"])
 
@@ -138,11 +140,14 @@ async def delete_service(found: OwnedService, session: SessionDep, cache: CacheD
     await service.delete_service(session=session, service=found)
 
 
-@router.post("/services/{service_id}/views")
+@router.post("/services/{service_id}/views", dependencies=[Depends(rate_limit("views"))])
 async def record_view(
-    found: VisibleService, user: OptionalUser, session: SessionDep
+    found: VisibleService, user: OptionalUser, viewer: ViewerKey, session: SessionDep
 ) -> dict[str, int]:
-    return {"view_count": await service.record_view(session=session, service=found, viewer=user)}
+    count = await service.record_view(
+        session=session, service=found, viewer=user, viewer_key=viewer
+    )
+    return {"view_count": count}
 
 
 @router.get("/me/favorites")
