@@ -9,12 +9,13 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
+from fixia.accounts.models import User
 from fixia.catalog import cached
 from fixia.deps import CacheDep, MailerDep, SessionDep, SettingsDep
 from fixia.platform.ratelimit import rate_limit
 from fixia.projects import opportunities, service
 from fixia.projects import proposals as proposals_service
-from fixia.projects.dependencies import owned_project, received_proposal
+from fixia.projects.dependencies import ensure_visible, owned_project, received_proposal
 from fixia.projects.exceptions import ProjectNotFound, ProposalNotFound
 from fixia.projects.models import Project, Proposal
 from fixia.projects.presenters import opportunity_out, project_out, proposal_out
@@ -146,18 +147,19 @@ async def opportunities_page(request: Request, user: Professional, session: Sess
     return render(request, "projects/opportunities.html", context)
 
 
-async def _open_project(session: SessionDep, project_id: uuid.UUID) -> Project:
+async def _open_project(session: SessionDep, project_id: uuid.UUID, user: User) -> Project:
     project = await service.load_project(session=session, project_id=project_id)
     if project is None:
         raise ProjectNotFound()
-    return project
+    # The API's visibility rule: a cancelled or closed project is not an opportunity.
+    return await ensure_visible(session=session, project=project, user=user)
 
 
 @router.get("/opportunities/{project_id}")
 async def apply_page(
     request: Request, project_id: uuid.UUID, user: Professional, session: SessionDep
 ) -> Response:
-    project = await _open_project(session, project_id)
+    project = await _open_project(session, project_id, user)
     context = {"project": project_out(project, 0), "form": {}}
     return render(request, "projects/apply.html", context)
 
@@ -170,7 +172,7 @@ async def apply(
     session: SessionDep,
     settings: SettingsDep,
 ) -> Response:
-    project = await _open_project(session, project_id)
+    project = await _open_project(session, project_id, user)
     data = await form_data(request)
     try:
         await proposals_service.apply(
