@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 
 from fixiactl.backup.restore import RestoredCluster, free_port
+from fixiactl.files import write_private
 from fixiactl.stack.config import ROOT, read_state, state_dir
 
 
@@ -41,9 +42,9 @@ class RestoredApp:
                 "FIXIA_PUBLIC_URL": f"http://127.0.0.1:{self.port}",
             }
         )
-        self.env_file = work / "app.env"
-        self.env_file.write_text("".join(f"{k}={v}\n" for k, v in sorted(settings.items())))
-        self.env_file.chmod(0o600)
+        self.env_file = write_private(
+            work / "app.env", "".join(f"{k}={v}\n" for k, v in sorted(settings.items()))
+        )
         self.settings = settings
         self.log = work / "app.log"
         self.procs: list[subprocess.Popen[bytes]] = []

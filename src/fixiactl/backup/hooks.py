@@ -3,7 +3,6 @@ create the stanza once the database answers. Both do nothing when backups are of
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from typing import Any
 
@@ -11,6 +10,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from fixiactl.backup import settings as backup_settings
 from fixiactl.backup.driver import PgBackRest
+from fixiactl.files import write_private
 from fixiactl.stack.config import DEPLOY, EnvConfig
 from fixiactl.stack.postgres import chown_postgres
 
@@ -41,8 +41,7 @@ def prepare(config: EnvConfig, pg_port: int) -> backup_settings.BackupSettings |
         env=config.name,
         b={**vars(s), **_paths(s), "cipher_pass": passes[1], "repo2_cipher_pass": passes[2]},
     )
-    s.conf.write_text(text)
-    os.chmod(s.conf, 0o600)
+    write_private(s.conf, text)
     chown_postgres(s.root, s.repo1_path, s.repo2_path)
     return s
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from fixiactl.errors import FixiactlError
+from fixiactl.files import write_private
 from fixiactl.stack.config import EnvConfig, state_dir
 
 STANZA = "main"
@@ -146,6 +147,5 @@ def cipher_passes(settings: BackupSettings) -> dict[int, str]:
         passes[repo] = stored.setdefault(str(repo), secrets.token_urlsafe(48))
     if stored:
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(stored))
-        path.chmod(0o600)
+        write_private(path, json.dumps(stored))
     return passes

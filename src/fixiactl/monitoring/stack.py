@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 from jinja2 import Environment, StrictUndefined
 
+from fixiactl.files import write_private
 from fixiactl.stack.config import (
     OFFSETS,
     EnvConfig,
@@ -58,9 +59,7 @@ def ensure_ports(config: EnvConfig, stack: StackState) -> None:
     for name in missing:
         base = config.base_port
         stack.ports[name] = _free_port() if base == 0 else base + OFFSETS[name]
-    path = state_dir(config.name) / "stack.json"
-    path.write_text(json.dumps(asdict(stack), indent=2))
-    path.chmod(0o600)
+    write_private(state_dir(config.name) / "stack.json", json.dumps(asdict(stack), indent=2))
 
 
 def programs(config: EnvConfig, stack: StackState) -> list[dict[str, str]]:
@@ -168,9 +167,7 @@ def _secrets(directory: Path, receiver: str) -> None:
         "smtp_password": "unused-locally",
     }
     for name, value in values.items():
-        path = directory / name
-        path.write_text(value + "\n")
-        path.chmod(0o600)
+        write_private(directory / name, value + "\n")
 
 
 def render(config: EnvConfig, stack: StackState, jinja: Environment, deploy: Path) -> None:

@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 
 from fixiactl.errors import FixiactlError
+from fixiactl.files import write_private
 
 ROOT = Path(os.environ.get("FIXIACTL_ROOT", Path(__file__).resolve().parents[3]))
 DEPLOY = ROOT / "deploy"
@@ -162,8 +163,7 @@ def load_or_create_state(config: EnvConfig) -> StackState:
         webhook_secret=secrets.token_urlsafe(32),
     )
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(asdict(state), indent=2))
-    path.chmod(0o600)
+    write_private(path, json.dumps(asdict(state), indent=2))
     return state
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from fixiactl.backup.hooks import render_context as backup_context
+from fixiactl.files import write_private
 from fixiactl.flags import flag_file
 from fixiactl.monitoring import stack as monitoring
 from fixiactl.stack.config import DEPLOY, PGBIN, ROOT, EnvConfig, StackState, state_dir
@@ -61,9 +62,7 @@ def oneshot_environment(config: EnvConfig, state: StackState) -> dict[str, str]:
 
 def write_env_file(path: Path, env: dict[str, str]) -> Path:
     """KEY=VALUE lines, owner-only: secrets stay out of supervisord's config and `ps`."""
-    path.write_text("".join(f"{k}={v}\n" for k, v in sorted(env.items())))
-    path.chmod(0o600)
-    return path
+    return write_private(path, "".join(f"{k}={v}\n" for k, v in sorted(env.items())))
 
 
 def slot_bin(state_path: Path, slot: str) -> Path:
@@ -143,9 +142,9 @@ def render_all(config: EnvConfig, state: StackState, *, as_root: bool) -> dict[s
     }
     for template, target in targets.items():
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(jinja.get_template(template).render(**context))
-        # Configs hold secrets (the app environment): owner-only.
-        os.chmod(target, 0o640 if "pgbouncer" in template or "postgres" in template else 0o600)
+        # Configs hold secrets (the app environment): owner-only from the first byte.
+        mode = 0o640 if "pgbouncer" in template or "postgres" in template else 0o600
+        write_private(target, jinja.get_template(template).render(**context), mode)
     if context["monitoring"]:
         monitoring.render(config, state, jinja, DEPLOY)
     return targets
