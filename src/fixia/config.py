@@ -140,6 +140,9 @@ class RateLimitSettings(BaseModel):
         }
     )
     fail_closed: list[str] = Field(default_factory=lambda: ["login"])
+    # The limiter's own Redis, with noeviction: in the cache's (LRU) instance a flood of
+    # cached searches could evict login windows (issue #27). Unset: the shared redis_url.
+    redis_url: str | None = None
 
 
 class CacheSettings(BaseModel):

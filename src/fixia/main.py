@@ -68,7 +68,9 @@ def create_app(settings: Settings | None = None, *, mailer: EmailSender | None =
     app.state.mailer = mailer or build_email_sender(settings.email)
     app.state.draining = False
     app.state.cache = build_cache(settings.redis_url)
-    app.state.ratelimiter = RateLimiter(settings.ratelimit, settings.redis_url)
+    app.state.ratelimiter = RateLimiter(
+        settings.ratelimit, settings.ratelimit.redis_url or settings.redis_url
+    )
     install_error_handlers(app)
     install_http_security(app, settings.security)
     app.add_middleware(AuditContextMiddleware)

@@ -91,7 +91,8 @@ def programs(config: EnvConfig, stack: StackState) -> list[dict[str, str]]:
             "name": "redis-exporter",
             "command": f"{BINARIES['redis-exporter']} -redis.addr redis://127.0.0.1:{p['redis']} "
             f"-web.listen-address 127.0.0.1:{p['redis_exporter']}",
-            "environment": "",
+            # The password in the environment (supervisord.conf is owner-only), not in argv.
+            "environment": f'REDIS_PASSWORD="{stack.redis_password}"',
         },
         {
             "name": "pgbouncer-collector",

@@ -18,6 +18,12 @@ from fixiactl.stack.config import DEPLOY, PGBIN, ROOT, EnvConfig, StackState, st
 SLOTS = ("blue", "green")
 
 
+def redis_url(state: StackState, instance: str) -> str:
+    """`instance`: "redis" (the cache) or "redis_limiter"; with the stack's password."""
+    auth = f":{state.redis_password}@" if state.redis_password else ""
+    return f"redis://{auth}127.0.0.1:{state.ports[instance]}/0"
+
+
 def app_environment(config: EnvConfig, state: StackState, slot: str) -> dict[str, str]:
     ports = state.ports
     env = {
@@ -30,7 +36,9 @@ def app_environment(config: EnvConfig, state: StackState, slot: str) -> dict[str
         "FIXIA_DB__VIA_PGBOUNCER": "true",
         "FIXIA_DB__POOL_SIZE": str(config.db_pool_size),
         "FIXIA_DB__MAX_OVERFLOW": str(config.db_max_overflow),
-        "FIXIA_REDIS_URL": f"redis://127.0.0.1:{ports['redis']}/0",
+        "FIXIA_REDIS_URL": redis_url(state, "redis"),
+        # The limiter's own instance: the cache's LRU must not evict login windows.
+        "FIXIA_RATELIMIT__REDIS_URL": redis_url(state, "redis_limiter"),
         "FIXIA_PUBLIC_URL": f"http://127.0.0.1:{ports['http']}",
         "FIXIA_EMAIL__OUTBOX_DIR": str(state_dir(config.name) / "outbox"),
         "FIXIA_ENCRYPTION_KEY": state.encryption_key,
@@ -112,6 +120,7 @@ def render_all(config: EnvConfig, state: StackState, *, as_root: bool) -> dict[s
         "as_root": as_root,
         "cfg": config,
         "ports": state.ports,
+        "redis_password": state.redis_password,
         "workers": config.app_workers,
         "server_maxconn": config.app_workers * config.db_pool_size,
         "weights": {s: 100 if s in config.active_slots else 0 for s in SLOTS},
@@ -138,6 +147,7 @@ def render_all(config: EnvConfig, state: StackState, *, as_root: bool) -> dict[s
         "postgres/postgresql.conf.j2": state_path / "pg" / "postgresql.conf",
         "pgbouncer/pgbouncer.ini.j2": state_path / "pgbouncer" / "pgbouncer.ini",
         "redis/redis.conf.j2": state_path / "redis" / "redis.conf",
+        "redis/redis-limiter.conf.j2": state_path / "redis-limiter" / "redis.conf",
         "haproxy/haproxy.cfg.j2": state_path / "haproxy" / "haproxy.cfg",
     }
     for template, target in targets.items():
