@@ -7,7 +7,7 @@ import re
 import shutil
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -135,7 +135,10 @@ def _prepare_dir(target: Path, live: Path) -> None:
     target.chmod(0o700)
 
 
-def start_cluster(data: Path, port: int, timeout_s: float = 600) -> RestoredCluster:
+def start_cluster(
+    data: Path, port: int, timeout_s: float = 600, env: Mapping[str, str] | None = None
+) -> RestoredCluster:
+    """`env`: pgBackRest's passphrases, for the restore_command (archive-get) it replays."""
     sock = data.parent / f"{data.name}-sock"
     sock.mkdir(exist_ok=True)
     log = data.parent / f"{data.name}-postgres.log"
@@ -146,7 +149,7 @@ def start_cluster(data: Path, port: int, timeout_s: float = 600) -> RestoredClus
         "-c archive_mode=off -c logging_collector=off"
     )
     cmd = [str(PGBIN / "pg_ctl"), "-D", str(data), "-l", str(log), "-o", options]
-    result = run_as_postgres([*cmd, "-t", str(int(timeout_s)), "-w", "start"], timeout_s + 10)
+    result = run_as_postgres([*cmd, "-t", str(int(timeout_s)), "-w", "start"], timeout_s + 10, env)
     if result.returncode != 0:
         raise FixiactlError(
             f"the restored cluster did not start: {result.output.strip()}", hint=f"see {log}"
@@ -194,7 +197,7 @@ def restore_copy(
     PgBackRest(s).restore(target, repo, data, in_place=False)
     restored_at = time.monotonic()
     progress("starting the restored cluster and waiting for recovery")
-    cluster = start_cluster(data, port or free_port())
+    cluster = start_cluster(data, port or free_port(), env=backup_settings.cipher_env(s))
     done = time.monotonic()
     return {
         **cluster.as_dict(),

@@ -4,7 +4,9 @@ The settings come from the environment file's `[backup]` table, with FIXIACTL_BA
 variables as overrides (the acceptance suite turns backups on for a throw-away stack that way).
 The cipher passphrases come from FIXIACTL_BACKUP_REPO{1,2}_CIPHER_PASS (the secrets provider)
 or are generated once into the stack's state directory, mode 600, outside the data directory
-so that a backup never carries its own key.
+so that a backup never carries its own key. They are never rendered into pgBackRest's config:
+pgBackRest reads them from PGBACKREST_REPO{1,2}_CIPHER_PASS (`cipher_env`), which fixiactl
+sets on each command it runs and supervisord on the PostgreSQL program (archive-push).
 """
 
 from __future__ import annotations
@@ -132,6 +134,14 @@ def load(env: str) -> BackupSettings:
             "fixiactl stack up",
         )
     return settings
+
+
+def cipher_env(settings: BackupSettings) -> dict[str, str]:
+    """pgBackRest's own variables for the passphrases (its config carries none)."""
+    return {
+        f"PGBACKREST_REPO{repo}_CIPHER_PASS": value
+        for repo, value in cipher_passes(settings).items()
+    }
 
 
 def cipher_passes(settings: BackupSettings) -> dict[int, str]:
