@@ -96,6 +96,11 @@ class AuthSettings(BaseModel):
     def _active_kid_known(self) -> AuthSettings:
         if self.jwt_active_kid not in self.jwt_keys:
             raise ValueError(f"jwt_active_kid {self.jwt_active_kid!r} is not in jwt_keys")
+        # HS256 (RFC 7518 3.2): a key shorter than the hash's 256 bits can be brute-forced
+        # offline from any one token. Keys that only verify count too: they accept tokens.
+        short = [kid for kid, key in self.jwt_keys.items() if len(key.get_secret_value()) < 32]
+        if short:
+            raise ValueError(f"jwt_keys {short} must be at least 32 characters")
         return self
 
 

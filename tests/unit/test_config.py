@@ -65,3 +65,13 @@ def test_unknown_plan_falls_back_to_free() -> None:
     s = Settings()
     assert s.plan("nonexistent") == s.plans["free"]
     assert s.plan("professional").active_services is None
+
+
+@pytest.mark.parametrize("secret", ["short", "s" * 31])
+def test_short_jwt_keys_refused(secret: str) -> None:
+    """Issue #27: an HS256 key shorter than its 256-bit output is guessable offline from any
+    token; every key in the ring counts, the ones only verifying too."""
+    with pytest.raises(ValidationError, match="at least 32"):
+        AuthSettings(jwt_keys={"k1": SecretStr(secret)})
+    with pytest.raises(ValidationError, match="at least 32"):
+        AuthSettings(jwt_keys={"k1": SecretStr("s" * 40), "old": SecretStr(secret)})
