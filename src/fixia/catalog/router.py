@@ -34,7 +34,7 @@ from fixia.deps import (
     SettingsDep,
 )
 from fixia.platform import flags
-from fixia.platform.pagination import Page
+from fixia.platform.pagination import CursorParam, LimitParam, Page
 from fixia.platform.ratelimit import rate_limit
 
 router = APIRouter(tags=["catalog"])
@@ -84,8 +84,13 @@ async def create_service(
 
 
 @router.get("/services/mine")
-async def my_services(user: ProfessionalUser, session: SessionDep) -> list[ServiceOut]:
-    return [service_out(s) for s in await service.list_own(session=session, owner=user)]
+async def my_services(
+    user: ProfessionalUser, session: SessionDep, cursor: CursorParam = None, limit: LimitParam = 20
+) -> Page[ServiceOut]:
+    items, next_cursor = await service.list_own(
+        session=session, owner=user, cursor=cursor, limit=limit
+    )
+    return Page(items=[service_out(s) for s in items], next_cursor=next_cursor, limit=limit)
 
 
 @router.get("/services/{service_id}")
@@ -151,9 +156,13 @@ async def record_view(
 
 
 @router.get("/me/favorites")
-async def list_favorites(user: CurrentUser, session: SessionDep) -> list[FavoriteOut]:
-    rows = await favorites.list_for(session=session, user=user)
-    return [
+async def list_favorites(
+    user: CurrentUser, session: SessionDep, cursor: CursorParam = None, limit: LimitParam = 20
+) -> Page[FavoriteOut]:
+    rows, next_cursor = await favorites.list_for(
+        session=session, user=user, cursor=cursor, limit=limit
+    )
+    items = [
         FavoriteOut(
             id=f.id,
             created_at=f.created_at,
@@ -163,6 +172,7 @@ async def list_favorites(user: CurrentUser, session: SessionDep) -> list[Favorit
         )
         for f, s, p in rows
     ]
+    return Page(items=items, next_cursor=next_cursor, limit=limit)
 
 
 @router.put("/me/favorites/services/{service_id}", status_code=status.HTTP_201_CREATED)

@@ -20,7 +20,7 @@ from fixia.catalog.search import build_search, visible_services
 from fixia.config import Settings
 from fixia.db import utcnow, uuid7
 from fixia.errors import InvalidInput
-from fixia.platform.pagination import split_page
+from fixia.platform.pagination import fetch_page, newest_first, split_page
 
 
 async def list_categories(*, session: AsyncSession) -> list[tuple[Category, int]]:
@@ -166,7 +166,9 @@ async def search(*, session: AsyncSession, query: ServiceQuery) -> tuple[list[Se
     return [row[0] for row in page], cursor
 
 
-async def list_own(*, session: AsyncSession, owner: User) -> list[Service]:
+async def list_own(
+    *, session: AsyncSession, owner: User, cursor: str | None, limit: int
+) -> tuple[list[Service], str | None]:
     stmt = (
         select(Service)
         .where(Service.professional_id == owner.id, Service.deleted_at.is_(None))
@@ -174,9 +176,8 @@ async def list_own(*, session: AsyncSession, owner: User) -> list[Service]:
             selectinload(Service.category),
             selectinload(Service.professional).selectinload(User.profile),
         )
-        .order_by(Service.created_at.desc())
     )
-    return list((await session.execute(stmt)).scalars())
+    return await fetch_page(session, stmt, newest_first(Service), cursor, limit)
 
 
 async def record_view(

@@ -22,6 +22,8 @@ from fixia.projects.presenters import opportunity_out, project_out, proposal_out
 from fixia.projects.schemas import ProjectCreate, ProposalCreate
 from fixia.web.pages import (
     FORM_ERRORS,
+    WEB_PAGE_SIZE,
+    cursor_param,
     form_data,
     form_errors,
     parse,
@@ -85,10 +87,12 @@ async def create_project(
 
 @router.get("/my/projects")
 async def my_projects(request: Request, user: SignedIn, session: SessionDep) -> Response:
-    projects = await service.list_own(session=session, client=user)
+    projects, next_cursor = await service.list_own(
+        session=session, client=user, cursor=cursor_param(request), limit=WEB_PAGE_SIZE
+    )
     counts = await service.proposal_counts(session=session, project_ids=[p.id for p in projects])
     items = [project_out(p, counts.get(p.id, 0)) for p in projects]
-    return render(request, "projects/mine.html", {"projects": items})
+    return render(request, "projects/mine.html", {"projects": items, "next_cursor": next_cursor})
 
 
 @router.get("/my/projects/{project_id}")
@@ -192,5 +196,8 @@ async def apply(
 
 @router.get("/my/proposals")
 async def my_proposals(request: Request, user: Professional, session: SessionDep) -> Response:
-    items = [proposal_out(p) for p in await proposals_service.mine(session=session, pro=user)]
-    return render(request, "projects/my_proposals.html", {"proposals": items})
+    found, next_cursor = await proposals_service.mine(
+        session=session, pro=user, cursor=cursor_param(request), limit=WEB_PAGE_SIZE
+    )
+    context = {"proposals": [proposal_out(p) for p in found], "next_cursor": next_cursor}
+    return render(request, "projects/my_proposals.html", context)
