@@ -37,8 +37,6 @@ def app_environment(config: EnvConfig, state: StackState, slot: str) -> dict[str
         "FIXIA_DB__POOL_SIZE": str(config.db_pool_size),
         "FIXIA_DB__MAX_OVERFLOW": str(config.db_max_overflow),
         "FIXIA_REDIS_URL": redis_url(state, "redis"),
-        # The limiter's own instance: the cache's LRU must not evict login windows.
-        "FIXIA_RATELIMIT__REDIS_URL": redis_url(state, "redis_limiter"),
         "FIXIA_PUBLIC_URL": f"http://127.0.0.1:{ports['http']}",
         "FIXIA_EMAIL__OUTBOX_DIR": str(state_dir(config.name) / "outbox"),
         "FIXIA_ENCRYPTION_KEY": state.encryption_key,
@@ -50,6 +48,10 @@ def app_environment(config: EnvConfig, state: StackState, slot: str) -> dict[str
         # One directory per slot: its uvicorn workers share their metrics there.
         "PROMETHEUS_MULTIPROC_DIR": str(state_dir(config.name) / "metrics" / f"app-{slot}"),
     }
+    if "redis_limiter" in ports:
+        # The limiter's own instance: the cache's LRU must not evict login windows. A stack
+        # whose state predates it keeps the shared one until its next `up` adds it.
+        env["FIXIA_RATELIMIT__REDIS_URL"] = redis_url(state, "redis_limiter")
     env.update(config.app_env)
     return env
 
@@ -147,9 +149,10 @@ def render_all(config: EnvConfig, state: StackState, *, as_root: bool) -> dict[s
         "postgres/postgresql.conf.j2": state_path / "pg" / "postgresql.conf",
         "pgbouncer/pgbouncer.ini.j2": state_path / "pgbouncer" / "pgbouncer.ini",
         "redis/redis.conf.j2": state_path / "redis" / "redis.conf",
-        "redis/redis-limiter.conf.j2": state_path / "redis-limiter" / "redis.conf",
         "haproxy/haproxy.cfg.j2": state_path / "haproxy" / "haproxy.cfg",
     }
+    if "redis_limiter" in state.ports:  # a state from before it: until its next `up`
+        targets["redis/redis-limiter.conf.j2"] = state_path / "redis-limiter" / "redis.conf"
     for template, target in targets.items():
         target.parent.mkdir(parents=True, exist_ok=True)
         # Configs hold secrets (the app environment): owner-only from the first byte.
