@@ -48,14 +48,13 @@ class SecurityHeadersMiddleware:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 present = {k.lower(): v for k, v in message.get("headers", [])}
-                # Pages carry the web layer's own policy (fixia.web.csp); ours is the API's.
+                # Pages carry the web layer's own CSP and referrer policy (fixia.web.csp);
+                # ours are the API's.
                 html = present.get(b"content-type", b"").startswith(b"text/html")
-                skip_csp = exempt or html
-                extra = [
-                    (k, v)
-                    for k, v in self.headers
-                    if k not in present and not (skip_csp and k == b"content-security-policy")
-                ]
+                skip = {b"content-security-policy"} if exempt or html else set()
+                if html:
+                    skip.add(b"referrer-policy")
+                extra = [(k, v) for k, v in self.headers if k not in present and k not in skip]
                 message["headers"] = [*message.get("headers", []), *extra]
             await send(message)
 

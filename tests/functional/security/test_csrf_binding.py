@@ -114,3 +114,11 @@ async def test_cookies_carry_the_host_prefix_over_https(settings: Settings, outb
             flags = cookie.lower()
             assert "; secure" in flags and "path=/" in flags and "domain=" not in flags
         assert (await browser.get("/account")).status_code == 200  # the session works
+
+
+async def test_pages_let_the_browser_send_our_origin(client: httpx.AsyncClient) -> None:
+    """Under "no-referrer" a browser posts forms with `Origin: null`, which the check refuses;
+    pages use "same-origin" (nothing reaches other sites), the API keeps "no-referrer"."""
+    for path in ("/login", "/nothing-here"):
+        assert (await client.get(path)).headers["Referrer-Policy"] == "same-origin", path
+    assert (await client.get("/api/v1/categories")).headers["Referrer-Policy"] == "no-referrer"
