@@ -15,6 +15,8 @@ from typing import Any
 
 import pytest
 
+from fixiactl.backup.app import grant_app_password
+from fixiactl.backup.restore import RestoredCluster
 from fixiactl.files import write_private
 from fixiactl.monitoring import stack as monitoring_stack
 from fixiactl.secrets.rotate import save_state
@@ -113,3 +115,18 @@ def test_write_private_replaces_a_world_readable_file_without_widening(tmp_path:
     write_private(target, "new")
     assert target.read_text() == "new" and target.stat().st_mode & 0o777 == 0o600
     assert [p.name for p in tmp_path.iterdir()] == ["secret"]  # no temporary left behind
+
+
+def test_the_dr_app_password_never_reaches_a_process_argv(
+    scratch_pg: pg.PgServer, audit: list[tuple[str, tuple[Any, ...]]]
+) -> None:
+    """The DR drill gives the restored cluster's role today's password (backup/app.py)."""
+    cluster = RestoredCluster(
+        scratch_pg.root / "data", scratch_pg.socket_dir, scratch_pg.port, scratch_pg.root / "log"
+    )
+    password = "dr-" + secrets.token_urlsafe(18)
+    grant_app_password(cluster, password)
+    for event, args in audit:
+        if event == "subprocess.Popen":
+            assert not any(password in str(arg) for arg in args[1]), args[1]
+    assert postgres.login_ok(scratch_pg.port, password, "postgres")

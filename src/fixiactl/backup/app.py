@@ -23,12 +23,17 @@ def _fixia() -> str:
     return shutil.which("fixia", path=str(Path(sys.executable).parent)) or "fixia"
 
 
+def grant_app_password(cluster: RestoredCluster, password: str) -> None:
+    """The restored point may predate a `secrets rotate-db-password`: the scratch cluster's
+    role gets today's password, which the app's settings carry (token_urlsafe: no quote).
+    On stdin: a process's arguments are readable by every user."""
+    cluster.sql(f"ALTER ROLE fixia PASSWORD '{password}'", secret=True)
+
+
 class RestoredApp:
     def __init__(self, env: str, cluster: RestoredCluster, work: Path) -> None:
         stack = read_state(env)
-        # The restored point may predate a `secrets rotate-db-password`: the scratch cluster's
-        # role gets today's password, which the app's settings carry (token_urlsafe: no quote).
-        cluster.sql(f"ALTER ROLE fixia PASSWORD '{stack.db_password}'")
+        grant_app_password(cluster, stack.db_password)
         base = state_dir(env) / "app-blue.env"
         settings = dict(line.split("=", 1) for line in base.read_text().splitlines() if "=" in line)
         self.redis_port, self.port = free_port(), free_port()

@@ -56,10 +56,14 @@ class BackupDriver(Protocol):
 
 
 def run_as_postgres(
-    cmd: list[str], timeout_s: float, env: Mapping[str, str] | None = None
+    cmd: list[str],
+    timeout_s: float,
+    env: Mapping[str, str] | None = None,
+    stdin: str | None = None,
 ) -> CommandResult:
     """`env`: added to ours (runuser keeps the environment), e.g. pgBackRest's passphrases:
-    a variable, unlike an argument, is not readable by other users."""
+    a variable, unlike an argument, is not readable by other users. `stdin`: the same for
+    text, e.g. SQL that holds a password."""
     if os.geteuid() == 0:
         cmd = ["runuser", "-u", "postgres", "--", *cmd]
     try:
@@ -70,6 +74,7 @@ def run_as_postgres(
             timeout=timeout_s,
             check=False,
             env={**os.environ, **env} if env else None,
+            input=stdin,
         )
     except subprocess.TimeoutExpired as exc:
         raise FixiactlError(

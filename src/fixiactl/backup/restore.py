@@ -65,8 +65,9 @@ class RestoredCluster:
     port: int
     log: Path
 
-    def sql(self, query: str, database: str = "postgres") -> str:
-        return _psql(self, query, database)
+    def sql(self, query: str, database: str = "postgres", *, secret: bool = False) -> str:
+        """`secret`: the query holds a secret, so it goes on stdin, never in argv."""
+        return _psql(self, query, database, secret=secret)
 
     def stop(self) -> None:
         run_as_postgres(
@@ -82,25 +83,26 @@ class RestoredCluster:
         }
 
 
-def _psql(c: RestoredCluster, query: str, database: str) -> str:
-    result = run_as_postgres(
-        [
-            str(PGBIN / "psql"),
-            "-h",
-            str(c.socket_dir),
-            "-p",
-            str(c.port),
-            "-U",
-            "postgres",
-            "-d",
-            database,
-            "-v",
-            "ON_ERROR_STOP=1",
-            "-Atc",
-            query,
-        ],
-        120,
-    )
+def _psql(c: RestoredCluster, query: str, database: str, *, secret: bool = False) -> str:
+    command = [
+        str(PGBIN / "psql"),
+        "-h",
+        str(c.socket_dir),
+        "-p",
+        str(c.port),
+        "-U",
+        "postgres",
+        "-d",
+        database,
+        "-v",
+        "ON_ERROR_STOP=1",
+        "-At",
+    ]
+    if secret:
+        quiet = "SET log_min_duration_statement = -1; SET log_min_error_statement = panic;\n"
+        result = run_as_postgres([*command, "-f", "-"], 120, stdin=quiet + query)
+    else:
+        result = run_as_postgres([*command, "-c", query], 120)
     if result.returncode != 0:
         raise FixiactlError(f"psql on the restored cluster failed: {result.stderr.strip()}")
     return result.stdout
