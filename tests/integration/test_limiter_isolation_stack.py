@@ -34,7 +34,8 @@ def limited_stack() -> Iterator[RunningStack]:
 
 
 def _login(client: httpx.Client) -> int:
-    body = {"email": "nadie@example.com.ar", "password": "Wrong-Pass-928!"}
+    wrong = "Wrong-Pass-928!"  # pragma: allowlist secret
+    body = {"email": "nadie@example.com.ar", "password": wrong}
     return client.post(f"{API}/auth/login", json=body).status_code
 
 

@@ -61,7 +61,7 @@ def scratch_pg() -> Iterator[pg.PgServer]:
 def test_the_app_password_never_reaches_a_process_argv(
     scratch_pg: pg.PgServer, audit: list[tuple[str, tuple[Any, ...]]]
 ) -> None:
-    password = "pw-" + secrets.token_urlsafe(18)
+    password = "pw-" + secrets.token_urlsafe(18)  # pragma: allowlist secret
     postgres.ensure_app_database(scratch_pg.root, scratch_pg.port, password, 1000)
     launched = [args for event, args in audit if event == "subprocess.Popen"]
     assert launched, "no process was started"
@@ -124,7 +124,7 @@ def test_the_dr_app_password_never_reaches_a_process_argv(
     cluster = RestoredCluster(
         scratch_pg.root / "data", scratch_pg.socket_dir, scratch_pg.port, scratch_pg.root / "log"
     )
-    password = "dr-" + secrets.token_urlsafe(18)
+    password = "dr-" + secrets.token_urlsafe(18)  # pragma: allowlist secret
     grant_app_password(cluster, password)
     for event, args in audit:
         if event == "subprocess.Popen":
