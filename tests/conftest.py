@@ -167,10 +167,11 @@ async def _reset_stack(running: stack_module.RunningStack) -> None:
             if statement:
                 await conn.execute(text(statement))
     await engine.dispose()
-    # The cache must not carry one test's rows into the next.
-    client = Redis.from_url(running.redis_url)
-    await client.flushall()
-    await client.aclose()
+    # The cache must not carry one test's rows into the next, nor the limiter its windows.
+    for url in (running.redis_url, running.limiter_redis_url):
+        client = Redis.from_url(url)
+        await client.flushall()
+        await client.aclose()
     for mail in (running.state / "outbox").glob("*.eml"):
         mail.unlink()
 

@@ -23,6 +23,7 @@ class RunningStack:
     state: Path
     ports: dict[str, int]
     db_password: str
+    redis_password: str = ""
 
     @property
     def http(self) -> str:
@@ -38,7 +39,17 @@ class RunningStack:
 
     @property
     def redis_url(self) -> str:
-        return f"redis://127.0.0.1:{self.ports['redis']}/0"
+        """The cache's Redis."""
+        return self._redis("redis")
+
+    @property
+    def limiter_redis_url(self) -> str:
+        """The rate limiter's own Redis (noeviction)."""
+        return self._redis("redis_limiter")
+
+    def _redis(self, instance: str) -> str:
+        auth = f":{self.redis_password}@" if self.redis_password else ""
+        return f"redis://{auth}127.0.0.1:{self.ports[instance]}/0"
 
     def ctl(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
@@ -68,7 +79,13 @@ def start(*extra: str, suite: str = "") -> RunningStack:
         stop_and_remove(env, state)
         raise RuntimeError(f"fixiactl stack up failed:\n{result.stdout}\n{result.stderr}")
     data = json.loads((state / "stack.json").read_text())
-    return RunningStack(env=env, state=state, ports=data["ports"], db_password=data["db_password"])
+    return RunningStack(
+        env=env,
+        state=state,
+        ports=data["ports"],
+        db_password=data["db_password"],
+        redis_password=data.get("redis_password", ""),
+    )
 
 
 def stop_and_remove(env: str, state: Path) -> None:

@@ -85,9 +85,12 @@ def serve(
 
         migrate.upgrade(settings)
     if seed_demo:
-        from fixia.seed import seed_demo_if_empty
+        from fixia.seed import DemoSeedRefused, seed_demo_if_empty
 
-        created = asyncio.run(seed_demo_if_empty(settings))
+        try:
+            created = asyncio.run(seed_demo_if_empty(settings))
+        except DemoSeedRefused as refused:
+            raise _fail(str(refused)) from refused
         if created:
             console.print(f"seeded demo data: {created}")
     uvicorn.run(
@@ -192,12 +195,15 @@ def seed(
     if not demo and not scale:
         raise _fail("say what to seed: --demo or --scale N")
     if demo:
-        if if_empty:
-            created = _run(seeding.seed_demo_if_empty)
-            typer.echo(json.dumps(created or {"skipped": "database not empty"}))
-        else:
-            counts = _run(lambda s: seeding.seed_demo(s, random_seed=random_seed))
-            typer.echo(json.dumps(counts))
+        try:
+            if if_empty:
+                created = _run(seeding.seed_demo_if_empty)
+                typer.echo(json.dumps(created or {"skipped": "database not empty"}))
+            else:
+                counts = _run(lambda s: seeding.seed_demo(s, random_seed=random_seed))
+                typer.echo(json.dumps(counts))
+        except seeding.DemoSeedRefused as refused:
+            raise _fail(str(refused)) from refused
     if scale:
         counts = _run(
             lambda s: seeding.seed_scale(s, scale, random_seed=random_seed, console=console)

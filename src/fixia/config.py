@@ -101,6 +101,11 @@ class AuthSettings(BaseModel):
     def _active_kid_known(self) -> AuthSettings:
         if self.jwt_active_kid not in self.jwt_keys:
             raise ValueError(f"jwt_active_kid {self.jwt_active_kid!r} is not in jwt_keys")
+        # HS256 (RFC 7518 3.2): a key shorter than the hash's 256 bits can be brute-forced
+        # offline from any one token. Keys that only verify count too: they accept tokens.
+        short = [kid for kid, key in self.jwt_keys.items() if len(key.get_secret_value()) < 32]
+        if short:
+            raise ValueError(f"jwt_keys {short} must be at least 32 characters")
         return self
 
 
@@ -142,9 +147,15 @@ class RateLimitSettings(BaseModel):
             "verify": "10/minute",
             "proposals": "30/hour",
             "webhooks": "300/minute",
+            # Listing views: a person browsing opens a few a minute; each viewer counts once
+            # a day anyway, this bounds the writes a script can cause.
+            "views": "60/minute",
         }
     )
     fail_closed: list[str] = Field(default_factory=lambda: ["login"])
+    # The limiter's own Redis, with noeviction: in the cache's (LRU) instance a flood of
+    # cached searches could evict login windows (issue #27). Unset: the shared redis_url.
+    redis_url: str | None = None
 
 
 class CacheSettings(BaseModel):
@@ -201,6 +212,9 @@ class WebSettings(BaseModel):
     # cookies over plain http, e.g. the loopback staging stack). Production refuses false.
     cookie_secure: bool | None = None
     default_locale: Literal["es_AR", "en"] = "es_AR"
+    # Origins besides public_url's whose pages may post forms here (web.csrf checks Origin
+    # and Referer on unsafe requests); e.g. http://localhost:8000 next to the default.
+    trusted_origins: list[str] = Field(default_factory=list)
     # Strict: no inline script or style anywhere, so no 'unsafe-inline' and no nonce needed.
     csp: str = (
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' https: data:; "
@@ -223,6 +237,11 @@ class SecuritySettings(BaseModel):
     # Browser origins allowed to call the API with credentials; empty means same-origin only.
     cors_origins: list[str] = Field(default_factory=list)
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    # Web forms (web.pages.read_form): no page has more than a few dozen fields, the longest
+    # field is a description of a few KB, and nothing is uploaded (images are https URLs).
+    form_max_fields: int = Field(default=100, ge=1)
+    form_max_part_bytes: int = Field(default=64 * 1024, ge=1024)
+    form_max_files: int = Field(default=0, ge=0)
     # /docs and the OpenAPI document; None means on everywhere except production.
     api_docs: bool | None = None
 

@@ -137,7 +137,7 @@ def create_engine(settings: Settings) -> AsyncEngine:
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-        engine = create_async_engine(url, echo=settings.db.echo)
+        engine = create_async_engine(url, echo=settings.db.echo, hide_parameters=True)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     server_settings = {"application_name": f"fixia-{settings.release}"}
@@ -146,6 +146,9 @@ def create_engine(settings: Settings) -> AsyncEngine:
     return create_async_engine(
         url,
         echo=settings.db.echo,
+        # Bound values (e-mails, password hashes, phones) never appear in an exception's
+        # text, so no handler or traceback can log them (issue #27).
+        hide_parameters=True,
         pool_size=settings.db.pool_size,
         max_overflow=settings.db.max_overflow,
         pool_timeout=settings.db.pool_timeout_s,

@@ -143,8 +143,10 @@ async def _http(request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _integrity(request: Request, exc: Exception) -> JSONResponse:
-    # Services check uniqueness first; this is the race-condition backstop.
-    log.info("integrity error: %s", exc)
+    # Services check uniqueness first; this is the race-condition backstop. Only the
+    # driver's first line (which constraint), never its DETAIL: that repeats the row's values.
+    assert isinstance(exc, IntegrityError)
+    log.info("integrity error: %s", str(exc.orig).strip().split("\n", 1)[0][:300])
     return problem(
         409,
         "Conflict",

@@ -92,13 +92,15 @@ def create_app(settings: Settings | None = None, *, mailer: EmailSender | None =
     mailer = mailer or build_email_sender(settings.email)
     queue.bind(Runtime(settings, app.state.sessions, mailer, app.state.cache))
     app.state.draining = False
-    app.state.ratelimiter = RateLimiter(settings.ratelimit, settings.redis_url)
+    app.state.ratelimiter = RateLimiter(
+        settings.ratelimit, settings.ratelimit.redis_url or settings.redis_url
+    )
     install_error_handlers(app)
     install_http_security(app, settings.security)
     app.add_middleware(AuditContextMiddleware)
 
-    # FastAPI's body limit, per route (inside our error handlers, so a 413 is problem+json).
-    api = APIRouter(prefix="/api/v1", max_body_size=settings.security.max_body_bytes)
+    # The body limit covers every route (platform.body_limit, from install_http_security).
+    api = APIRouter(prefix="/api/v1")
     api.include_router(auth_router)
     api.include_router(users_router)
     api.include_router(catalog_router)

@@ -176,7 +176,25 @@ def _chunks(rows: list[dict[str, Any]], size: int) -> list[list[dict[str, Any]]]
     return [rows[i : i + size] for i in range(0, len(rows), size)]
 
 
+# The demo accounts share one published password (DEMO_PASSWORD): never where real people
+# sign in. "test" is the suite's and the benchmarks' throw-away databases.
+DEMO_ENVIRONMENTS = frozenset({"development", "test"})
+
+
+class DemoSeedRefused(Exception):
+    """Demo data was asked for in staging or production."""
+
+
+def _refuse_outside_development(settings: Settings) -> None:
+    if settings.env not in DEMO_ENVIRONMENTS:
+        raise DemoSeedRefused(
+            f"demo data (accounts with a published password) is refused in {settings.env}; "
+            "it is for development only"
+        )
+
+
 async def seed_demo(settings: Settings, *, random_seed: int = 42) -> dict[str, int]:
+    _refuse_outside_development(settings)
     engine = create_engine(settings)
     try:
         async with transactional(session_factory(engine)) as session:
@@ -194,6 +212,7 @@ async def seed_demo(settings: Settings, *, random_seed: int = 42) -> dict[str, i
 
 
 async def seed_demo_if_empty(settings: Settings) -> dict[str, int] | None:
+    _refuse_outside_development(settings)
     engine = create_engine(settings)
     try:
         async with engine.connect() as conn:

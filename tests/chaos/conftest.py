@@ -42,7 +42,9 @@ def _reused(env: str) -> Iterator[harness.ChaosStack]:
     (CHAOS_STACK_ENV, CHAOS_MP_PORT); it is left running."""
     state = state_dir(env)
     data = json.loads((state / "stack.json").read_text())
-    running = stack_module.RunningStack(env, state, data["ports"], data["db_password"])
+    running = stack_module.RunningStack(
+        env, state, data["ports"], data["db_password"], data.get("redis_password", "")
+    )
     provider = FakeMercadoPago(int(os.environ["CHAOS_MP_PORT"]))
     provider.start()
     try:

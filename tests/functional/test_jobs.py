@@ -127,10 +127,10 @@ async def test_strangers_cannot_see_or_act(client: httpx.AsyncClient, trio) -> N
     assert (
         await client.post(f"{API}/matches/{match}/contact-reveal", headers=stranger.headers)
     ).status_code == 404
-    mine = (await client.get(f"{API}/jobs/mine", headers=stranger.headers)).json()
+    mine = (await client.get(f"{API}/jobs/mine", headers=stranger.headers)).json()["items"]
     assert mine == []
     assert [
-        j["id"] for j in (await client.get(f"{API}/jobs/mine", headers=pro.headers)).json()
+        j["id"] for j in (await client.get(f"{API}/jobs/mine", headers=pro.headers)).json()["items"]
     ] == [job]
 
 

@@ -27,7 +27,7 @@ async def test_create_and_read_project(client: httpx.AsyncClient, people) -> Non
     assert project["client"]["id"] == owner.id
     r = await client.get(f"{API}/projects/{project['id']}", headers=pro.headers)
     assert r.status_code == 200
-    mine = (await client.get(f"{API}/projects/mine", headers=owner.headers)).json()
+    mine = (await client.get(f"{API}/projects/mine", headers=owner.headers)).json()["items"]
     assert [p["id"] for p in mine] == [project["id"]]
 
 
@@ -220,7 +220,7 @@ async def test_accept_creates_job_and_rejects_others(client: httpx.AsyncClient, 
     assert (
         await client.get(f"{API}/projects/{project['id']}", headers=other.headers)
     ).status_code == 404
-    mine = (await client.get(f"{API}/proposals/mine", headers=other.headers)).json()
+    mine = (await client.get(f"{API}/proposals/mine", headers=other.headers)).json()["items"]
     assert mine[0]["status"] == "rejected"
     r = await client.post(f"{API}/proposals/{loser['id']}/accept", headers=owner.headers)
     assert r.status_code == 409

@@ -29,9 +29,11 @@ async def test_request_accept_creates_job(client: httpx.AsyncClient, setup) -> N
     assert r.status_code == 201, r.text
     request = r.json()
     assert request["status"] == "pending" and request["professional_id"] == pro.id
-    received = (await client.get(f"{API}/service-requests/received", headers=pro.headers)).json()
+    received = (await client.get(f"{API}/service-requests/received", headers=pro.headers)).json()[
+        "items"
+    ]
     assert [x["id"] for x in received] == [request["id"]]
-    sent = (await client.get(f"{API}/service-requests/sent", headers=owner.headers)).json()
+    sent = (await client.get(f"{API}/service-requests/sent", headers=owner.headers)).json()["items"]
     assert [x["id"] for x in sent] == [request["id"]]
     # The client cannot accept their own request.
     url = f"{API}/service-requests/{request['id']}"

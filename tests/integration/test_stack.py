@@ -24,10 +24,13 @@ def test_status_reports_every_component(running_stack: RunningStack) -> None:
     result = running_stack.ctl("status", "--json")
     components = {c["name"]: c for c in json.loads(result.stdout)}
     assert set(components) == {
-        *("postgres", "pgbouncer", "redis", "haproxy"),
+        *("postgres", "pgbouncer", "redis", "redis-limiter", "haproxy"),
         *("app-blue", "app-green", "worker-blue", "worker-green"),
     }
-    for name in ("postgres", "pgbouncer", "redis", "haproxy", "app-blue", "worker-blue"):
+    for name in (
+        *("postgres", "pgbouncer", "redis", "redis-limiter", "haproxy"),
+        *("app-blue", "worker-blue"),
+    ):
         assert components[name]["state"] == "RUNNING" and components[name]["healthy"], name
         assert components[name]["pid"] > 0
     assert components["app-green"]["state"] == components["worker-green"]["state"] == "STOPPED"

@@ -113,3 +113,24 @@ def test_one_shot_commands_need_no_metrics_directory(tmp_path: Path) -> None:
         )
         assert done.returncode == 0, done.stderr[-800:]
     assert not missing.exists()
+
+
+@pytest.mark.parametrize("env", ["staging", "production"])
+def test_seed_demo_is_refused_outside_development(
+    scratch_db: Path, monkeypatch: pytest.MonkeyPatch, env: str
+) -> None:
+    """Issue #27: the demo accounts share one published password."""
+    _ok("db", "upgrade")
+    monkeypatch.setenv("FIXIA_ENV", env)
+    for key in ("ENCRYPTION_KEY", "PAYMENTS__WEBHOOK_SECRET"):
+        monkeypatch.setenv(f"FIXIA_{key}", "x" * 48)
+    monkeypatch.setenv("FIXIA_AUTH__JWT_KEYS", '{"k1": "' + "y" * 48 + '"}')
+    monkeypatch.setenv("FIXIA_PAYMENTS__PROVIDER", "mercadopago")
+    monkeypatch.setenv("FIXIA_PAYMENTS__MERCADOPAGO_ACCESS_TOKEN", "APP_USR-1")
+    get_settings.cache_clear()
+    for args in (["seed", "--demo"], ["seed", "--demo", "--if-empty"]):
+        result = runner.invoke(app, args)
+        assert result.exit_code == 1 and "development" in result.output, result.output
+    get_settings.cache_clear()
+    monkeypatch.setenv("FIXIA_ENV", "development")
+    assert json.loads(_ok("seed", "--demo", "--if-empty"))["services"] == 200

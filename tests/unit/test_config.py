@@ -83,3 +83,13 @@ def test_sandbox_checkout_is_refused_in_production() -> None:
             mercadopago_access_token=SecretStr("APP_USR-1"),
             sandbox_checkout=True,
         )
+
+
+@pytest.mark.parametrize("secret", ["short", "s" * 31])
+def test_short_jwt_keys_refused(secret: str) -> None:
+    """Issue #27: an HS256 key shorter than its 256-bit output is guessable offline from any
+    token; every key in the ring counts, the ones only verifying too."""
+    with pytest.raises(ValidationError, match="at least 32"):
+        AuthSettings(jwt_keys={"k1": SecretStr(secret)})
+    with pytest.raises(ValidationError, match="at least 32"):
+        AuthSettings(jwt_keys={"k1": SecretStr("s" * 40), "old": SecretStr(secret)})

@@ -30,10 +30,11 @@ async def issue_token_pair(
     now = utcnow()
     refresh = security.new_token()
     ends = session_expires_at or now + timedelta(seconds=settings.auth.session_max_s)
+    family_id = family_id or uuid7()
     session.add(
         RefreshToken(
             user_id=user.id,
-            family_id=family_id or uuid7(),
+            family_id=family_id,
             token_hash=security.token_digest(refresh),
             expires_at=min(now + timedelta(seconds=settings.auth.refresh_ttl_s), ends),
             session_expires_at=ends,
@@ -46,6 +47,8 @@ async def issue_token_pair(
         role=user.role.value,
         token_version=user.token_version,
         now=now,
+        # Web forms bind their CSRF token to it (fixia.web.csrf).
+        session_id=family_id,
     )
     return TokenPair(
         access_token=access, refresh_token=refresh, expires_in=settings.auth.access_ttl_s

@@ -24,6 +24,7 @@ from fixia.deps import CacheDep, SessionDep, SettingsDep
 from fixia.errors import DomainError
 from fixia.platform.ratelimit import LoginThrottle, login_throttle, rate_limit
 from fixia.reviews import service as reviews_service
+from fixia.web.cookies import cookie_name
 from fixia.web.pages import (
     FORM_ERRORS,
     domain_errors,
@@ -35,7 +36,13 @@ from fixia.web.pages import (
     safe_next,
     validation_errors,
 )
-from fixia.web.session import SignedIn, WebUser, clear_session_cookies, set_session_cookies
+from fixia.web.session import (
+    REFRESH,
+    SignedIn,
+    WebUser,
+    clear_session_cookies,
+    set_session_cookies,
+)
 
 router = APIRouter()
 
@@ -125,7 +132,7 @@ async def logout(
         await tokens.logout(
             session=session,
             user=user,
-            refresh_token=request.cookies.get("refresh_token"),
+            refresh_token=request.cookies.get(cookie_name(settings, REFRESH)),
             everywhere=False,
         )
     request.state.user = None

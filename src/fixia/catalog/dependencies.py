@@ -1,15 +1,18 @@
 from __future__ import annotations
 
+import hashlib
+import hmac
 import uuid
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Depends, Request
 
 from fixia.accounts.models import Role
 from fixia.catalog import service
 from fixia.catalog.exceptions import NotServiceOwner, ServiceNotFound
 from fixia.catalog.models import Service
-from fixia.deps import OptionalUser, ProfessionalUser, SessionDep, has_role
+from fixia.deps import OptionalUser, ProfessionalUser, SessionDep, SettingsDep, has_role
+from fixia.platform.ratelimit import client_ip
 
 
 async def valid_service_id(service_id: uuid.UUID, session: SessionDep) -> Service:
@@ -39,6 +42,18 @@ async def owned_service(
     return found
 
 
+def viewer_key(request: Request, user: OptionalUser, settings: SettingsDep) -> str:
+    """Who is looking, for counting each viewer once a day: the user, or for an anonymous
+    visitor a hash of IP and user agent, keyed so that stored keys reveal no address."""
+    if user is not None:
+        return f"u:{user.id}"
+    secret = settings.encryption_key.get_secret_value().encode()
+    key = hmac.new(secret, b"fixia-viewer-v1", hashlib.sha256).digest()
+    seen = f"{client_ip(request)}\n{request.headers.get('user-agent', '')}".encode()
+    return "a:" + hmac.new(key, seen, hashlib.sha256).hexdigest()[:40]
+
+
 ValidService = Annotated[Service, Depends(valid_service_id)]
 VisibleService = Annotated[Service, Depends(visible_service)]
 OwnedService = Annotated[Service, Depends(owned_service)]
+ViewerKey = Annotated[str, Depends(viewer_key)]

@@ -11,6 +11,7 @@ from sqlalchemy.orm import selectinload
 from fixia.accounts.models import User
 from fixia.catalog import exceptions as exc
 from fixia.catalog.models import Favorite, Service
+from fixia.platform.pagination import fetch_page, newest_first
 
 
 async def add(
@@ -50,45 +51,17 @@ async def remove(
         raise exc.FavoriteNotFound()
 
 
+Row = tuple[Favorite, Service | None, User | None]
+
+
 async def list_for(
-    *, session: AsyncSession, user: User
-) -> list[tuple[Favorite, Service | None, User | None]]:
-    favorites = list(
-        (
-            await session.execute(
-                select(Favorite)
-                .where(Favorite.user_id == user.id)
-                .order_by(Favorite.created_at.desc())
-            )
-        ).scalars()
-    )
-    service_ids = [f.service_id for f in favorites if f.service_id]
-    pro_ids = [f.professional_id for f in favorites if f.professional_id]
-    services = (
-        {
-            s.id: s
-            for s in (
-                await session.execute(
-                    select(Service)
-                    .where(Service.id.in_(service_ids), Service.deleted_at.is_(None))
-                    .options(
-                        selectinload(Service.category),
-                        selectinload(Service.professional).selectinload(User.profile),
-                    )
-                )
-            ).scalars()
-        }
-        if service_ids
-        else {}
-    )
-    pros = (
-        {
-            u.id: u
-            for u in (await session.execute(select(User).where(User.id.in_(pro_ids)))).scalars()
-        }
-        if pro_ids
-        else {}
-    )
+    *, session: AsyncSession, user: User, cursor: str | None, limit: int
+) -> tuple[list[Row], str | None]:
+    """One page of the user's favorites with their targets. A favorite whose target has gone
+    since (deleted listing or account) is left out, so a page may hold fewer than `limit`."""
+    stmt = select(Favorite).where(Favorite.user_id == user.id)
+    favorites, next_cursor = await fetch_page(session, stmt, newest_first(Favorite), cursor, limit)
+    services, pros = await _targets(session, favorites)
     rows = [
         (
             f,
@@ -97,5 +70,28 @@ async def list_for(
         )
         for f in favorites
     ]
-    # Favorites whose target has gone since (deleted listing or account) are not shown.
-    return [r for r in rows if r[1] is not None or (r[2] is not None and r[2].deleted_at is None)]
+    live = [r for r in rows if r[1] is not None or (r[2] is not None and r[2].deleted_at is None)]
+    return live, next_cursor
+
+
+async def _targets(
+    session: AsyncSession, favorites: list[Favorite]
+) -> tuple[dict[uuid.UUID, Service], dict[uuid.UUID, User]]:
+    service_ids = [f.service_id for f in favorites if f.service_id]
+    pro_ids = [f.professional_id for f in favorites if f.professional_id]
+    services: dict[uuid.UUID, Service] = {}
+    if service_ids:
+        stmt = (
+            select(Service)
+            .where(Service.id.in_(service_ids), Service.deleted_at.is_(None))
+            .options(
+                selectinload(Service.category),
+                selectinload(Service.professional).selectinload(User.profile),
+            )
+        )
+        services = {s.id: s for s in (await session.execute(stmt)).scalars()}
+    pros: dict[uuid.UUID, User] = {}
+    if pro_ids:
+        found = await session.execute(select(User).where(User.id.in_(pro_ids)))
+        pros = {u.id: u for u in found.scalars()}
+    return services, pros

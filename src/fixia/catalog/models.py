@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
@@ -71,12 +71,20 @@ class Service(IdMixin, TimestampMixin, Base):
 
 
 class ServiceView(IdMixin, Base):
+    """One viewer's view of a listing on one UTC day; repeats are not stored or counted."""
+
     __tablename__ = "service_views"
+    __table_args__ = (
+        Index("ux_service_views_viewer_day", "service_id", "viewer_key", "view_day", unique=True),
+    )
 
     service_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("services.id", ondelete="CASCADE"), index=True
     )
     viewer_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    # "u:<user id>" or "a:<keyed hash of IP and user agent>" (catalog.service.viewer_key).
+    viewer_key: Mapped[str | None] = mapped_column(String(64))
+    view_day: Mapped[date | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

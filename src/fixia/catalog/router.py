@@ -3,12 +3,13 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Query, Request, Response, status
 
 from fixia.accounts.dependencies import ValidProfessional
 from fixia.catalog import cached, favorites, service
 from fixia.catalog.dependencies import (
     OwnedService,
+    ViewerKey,
     VisibleService,
     valid_service_id,
     visible_service,
@@ -33,7 +34,8 @@ from fixia.deps import (
     SettingsDep,
 )
 from fixia.platform import flags
-from fixia.platform.pagination import Page
+from fixia.platform.pagination import CursorParam, LimitParam, Page
+from fixia.platform.ratelimit import rate_limit
 
 router = APIRouter(tags=["catalog"])
 
@@ -80,8 +82,13 @@ async def create_service(
 
 
 @router.get("/services/mine")
-async def my_services(user: ProfessionalUser, session: SessionDep) -> list[ServiceOut]:
-    return [service_out(s) for s in await service.list_own(session=session, owner=user)]
+async def my_services(
+    user: ProfessionalUser, session: SessionDep, cursor: CursorParam = None, limit: LimitParam = 20
+) -> Page[ServiceOut]:
+    items, next_cursor = await service.list_own(
+        session=session, owner=user, cursor=cursor, limit=limit
+    )
+    return Page(items=[service_out(s) for s in items], next_cursor=next_cursor, limit=limit)
 
 
 @router.get("/services/{service_id}")
@@ -132,17 +139,24 @@ async def delete_service(found: OwnedService, session: SessionDep) -> None:
     await service.delete_service(session=session, service=found)
 
 
-@router.post("/services/{service_id}/views")
+@router.post("/services/{service_id}/views", dependencies=[Depends(rate_limit("views"))])
 async def record_view(
-    found: VisibleService, user: OptionalUser, session: SessionDep
+    found: VisibleService, user: OptionalUser, viewer: ViewerKey, session: SessionDep
 ) -> dict[str, int]:
-    return {"view_count": await service.record_view(session=session, service=found, viewer=user)}
+    count = await service.record_view(
+        session=session, service=found, viewer=user, viewer_key=viewer
+    )
+    return {"view_count": count}
 
 
 @router.get("/me/favorites")
-async def list_favorites(user: CurrentUser, session: SessionDep) -> list[FavoriteOut]:
-    rows = await favorites.list_for(session=session, user=user)
-    return [
+async def list_favorites(
+    user: CurrentUser, session: SessionDep, cursor: CursorParam = None, limit: LimitParam = 20
+) -> Page[FavoriteOut]:
+    rows, next_cursor = await favorites.list_for(
+        session=session, user=user, cursor=cursor, limit=limit
+    )
+    items = [
         FavoriteOut(
             id=f.id,
             created_at=f.created_at,
@@ -152,6 +166,7 @@ async def list_favorites(user: CurrentUser, session: SessionDep) -> list[Favorit
         )
         for f, s, p in rows
     ]
+    return Page(items=items, next_cursor=next_cursor, limit=limit)
 
 
 @router.put("/me/favorites/services/{service_id}", status_code=status.HTTP_201_CREATED)

@@ -6,6 +6,8 @@ import uuid
 from typing import Any
 
 from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -16,9 +18,9 @@ from fixia.catalog.models import Category, Service, ServiceView, Subcategory
 from fixia.catalog.schemas import ServiceCreate, ServiceQuery, ServiceUpdate
 from fixia.catalog.search import build_search, visible_services
 from fixia.config import Settings
-from fixia.db import utcnow
+from fixia.db import utcnow, uuid7
 from fixia.errors import InvalidInput
-from fixia.platform.pagination import split_page
+from fixia.platform.pagination import fetch_page, newest_first, split_page
 
 
 async def list_categories(*, session: AsyncSession) -> list[tuple[Category, int]]:
@@ -164,7 +166,9 @@ async def search(*, session: AsyncSession, query: ServiceQuery) -> tuple[list[Se
     return [row[0] for row in page], cursor
 
 
-async def list_own(*, session: AsyncSession, owner: User) -> list[Service]:
+async def list_own(
+    *, session: AsyncSession, owner: User, cursor: str | None, limit: int
+) -> tuple[list[Service], str | None]:
     stmt = (
         select(Service)
         .where(Service.professional_id == owner.id, Service.deleted_at.is_(None))
@@ -172,20 +176,33 @@ async def list_own(*, session: AsyncSession, owner: User) -> list[Service]:
             selectinload(Service.category),
             selectinload(Service.professional).selectinload(User.profile),
         )
-        .order_by(Service.created_at.desc())
     )
-    return list((await session.execute(stmt)).scalars())
+    return await fetch_page(session, stmt, newest_first(Service), cursor, limit)
 
 
-async def record_view(*, session: AsyncSession, service: Service, viewer: User | None) -> int:
-    """Count a view unless the owner looks at their own listing; returns the new count."""
+async def record_view(
+    *, session: AsyncSession, service: Service, viewer: User | None, viewer_key: str
+) -> int:
+    """Count a view once per viewer and UTC day, never the owner's; returns the count. The
+    count feeds the popular sort, so a repeat (a reload, a script) must not move it."""
     if viewer is not None and viewer.id == service.professional_id:
         return service.view_count
-    # An UPDATE ... SET n = n + 1 cannot lose concurrent views the way read-modify-write would.
-    await session.execute(
-        update(Service).where(Service.id == service.id).values(view_count=Service.view_count + 1)
-    )
-    session.add(ServiceView(service_id=service.id, viewer_id=viewer.id if viewer else None))
-    await session.flush()
+    row = {
+        "id": uuid7(),
+        "service_id": service.id,
+        "viewer_id": viewer.id if viewer else None,
+        "viewer_key": viewer_key,
+        "view_day": utcnow().date(),
+        "created_at": utcnow(),
+    }
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    stmt = insert(ServiceView).values(row).on_conflict_do_nothing()
+    if (await session.execute(stmt)).rowcount == 1:  # type: ignore[attr-defined]
+        # UPDATE ... SET n = n + 1 cannot lose concurrent views as read-modify-write would.
+        await session.execute(
+            update(Service)
+            .where(Service.id == service.id)
+            .values(view_count=Service.view_count + 1)
+        )
     count = await session.scalar(select(Service.view_count).where(Service.id == service.id))
     return int(count or 0)

@@ -17,6 +17,8 @@ from fixia.deps import CacheDep, SessionDep, SettingsDep
 from fixia.web.flash import N_
 from fixia.web.pages import (
     FORM_ERRORS,
+    WEB_PAGE_SIZE,
+    cursor_param,
     form_data,
     form_errors,
     parse,
@@ -109,8 +111,11 @@ def _service_input(data: dict[str, Any]) -> dict[str, Any]:
 
 @router.get("/my/services")
 async def my_services(request: Request, user: Professional, session: SessionDep) -> Response:
-    items = [service_out(s) for s in await service.list_own(session=session, owner=user)]
-    return render(request, "catalog/my_services.html", {"services": items})
+    found, next_cursor = await service.list_own(
+        session=session, owner=user, cursor=cursor_param(request), limit=WEB_PAGE_SIZE
+    )
+    context = {"services": [service_out(s) for s in found], "next_cursor": next_cursor}
+    return render(request, "catalog/my_services.html", context)
 
 
 @router.get("/my/services/new")

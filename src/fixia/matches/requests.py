@@ -19,6 +19,7 @@ from fixia.matches import service as matches_service
 from fixia.matches.models import Job, Match, ServiceRequest, ServiceRequestStatus
 from fixia.matches.schemas import ServiceRequestCreate
 from fixia.notifications.service import notify
+from fixia.platform.pagination import fetch_page, newest_first
 
 
 def request_query() -> Select[ServiceRequest]:
@@ -132,22 +133,18 @@ async def cancel(*, session: AsyncSession, request: ServiceRequest) -> ServiceRe
     return request
 
 
-async def sent_by(*, session: AsyncSession, client: User) -> list[ServiceRequest]:
-    stmt = (
-        request_query()
-        .where(ServiceRequest.client_id == client.id)
-        .order_by(ServiceRequest.created_at.desc())
-    )
-    return list((await session.execute(stmt)).scalars())
+async def sent_by(
+    *, session: AsyncSession, client: User, cursor: str | None, limit: int
+) -> tuple[list[ServiceRequest], str | None]:
+    stmt = request_query().where(ServiceRequest.client_id == client.id)
+    return await fetch_page(session, stmt, newest_first(ServiceRequest), cursor, limit)
 
 
-async def received_by(*, session: AsyncSession, pro: User) -> list[ServiceRequest]:
-    stmt = (
-        request_query()
-        .where(ServiceRequest.professional_id == pro.id)
-        .order_by(ServiceRequest.created_at.desc())
-    )
-    return list((await session.execute(stmt)).scalars())
+async def received_by(
+    *, session: AsyncSession, pro: User, cursor: str | None, limit: int
+) -> tuple[list[ServiceRequest], str | None]:
+    stmt = request_query().where(ServiceRequest.professional_id == pro.id)
+    return await fetch_page(session, stmt, newest_first(ServiceRequest), cursor, limit)
 
 
 def is_party(request: ServiceRequest, user: User) -> bool:

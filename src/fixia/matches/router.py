@@ -26,6 +26,7 @@ from fixia.matches.schemas import (
     ServiceRequestOut,
 )
 from fixia.platform import flags
+from fixia.platform.pagination import CursorParam, LimitParam, Page
 
 router = APIRouter(tags=["jobs"])
 
@@ -47,13 +48,23 @@ async def request_service(
 
 
 @router.get("/service-requests/sent")
-async def sent_requests(user: CurrentUser, session: SessionDep) -> list[ServiceRequestOut]:
-    return [request_out(r) for r in await requests_service.sent_by(session=session, client=user)]
+async def sent_requests(
+    user: CurrentUser, session: SessionDep, cursor: CursorParam = None, limit: LimitParam = 20
+) -> Page[ServiceRequestOut]:
+    items, next_cursor = await requests_service.sent_by(
+        session=session, client=user, cursor=cursor, limit=limit
+    )
+    return Page(items=[request_out(r) for r in items], next_cursor=next_cursor, limit=limit)
 
 
 @router.get("/service-requests/received")
-async def received_requests(user: ProfessionalUser, session: SessionDep) -> list[ServiceRequestOut]:
-    return [request_out(r) for r in await requests_service.received_by(session=session, pro=user)]
+async def received_requests(
+    user: ProfessionalUser, session: SessionDep, cursor: CursorParam = None, limit: LimitParam = 20
+) -> Page[ServiceRequestOut]:
+    items, next_cursor = await requests_service.received_by(
+        session=session, pro=user, cursor=cursor, limit=limit
+    )
+    return Page(items=[request_out(r) for r in items], next_cursor=next_cursor, limit=limit)
 
 
 @router.get("/service-requests/{request_id}")
@@ -104,8 +115,13 @@ async def cancel_request(
 
 
 @router.get("/jobs/mine")
-async def my_jobs(user: CurrentUser, session: SessionDep) -> list[JobOut]:
-    return [job_out(j) for j in await service.jobs_of(session=session, user=user)]
+async def my_jobs(
+    user: CurrentUser, session: SessionDep, cursor: CursorParam = None, limit: LimitParam = 20
+) -> Page[JobOut]:
+    items, next_cursor = await service.jobs_of(
+        session=session, user=user, cursor=cursor, limit=limit
+    )
+    return Page(items=[job_out(j) for j in items], next_cursor=next_cursor, limit=limit)
 
 
 @router.get("/jobs/{job_id}")

@@ -15,6 +15,7 @@ from fixia.db import utcnow
 from fixia.matches import exceptions as exc
 from fixia.matches.models import Job, JobStatus, JobStatusUpdate, Match, MatchStatus
 from fixia.notifications.service import notify
+from fixia.platform.pagination import fetch_page, newest_first
 from fixia.projects.models import Project, ProjectStatus, Proposal
 
 # Which statuses each transition may start from.
@@ -323,13 +324,11 @@ async def history(*, session: AsyncSession, job: Job) -> list[JobStatusUpdate]:
     return list((await session.execute(stmt)).scalars())
 
 
-async def jobs_of(*, session: AsyncSession, user: User) -> list[Job]:
-    stmt = (
-        job_query()
-        .where(or_(Job.client_id == user.id, Job.professional_id == user.id))
-        .order_by(Job.created_at.desc())
-    )
-    return list((await session.execute(stmt)).scalars())
+async def jobs_of(
+    *, session: AsyncSession, user: User, cursor: str | None, limit: int
+) -> tuple[list[Job], str | None]:
+    stmt = job_query().where(or_(Job.client_id == user.id, Job.professional_id == user.id))
+    return await fetch_page(session, stmt, newest_first(Job), cursor, limit)
 
 
 async def disputed_jobs(*, session: AsyncSession) -> list[Job]:

@@ -15,11 +15,14 @@ from fixia.matches import requests as requests_service
 from fixia.matches import reveal, service
 from fixia.matches.dependencies import party_job, party_match, party_request, viewable_job
 from fixia.matches.exceptions import NotAllowedParty
+from fixia.matches.models import ServiceRequest
 from fixia.matches.presenters import job_detail, job_out, request_out
 from fixia.matches.schemas import ServiceRequestCreate
 from fixia.reviews import service as reviews_service
 from fixia.web.pages import (
     FORM_ERRORS,
+    WEB_PAGE_SIZE,
+    cursor_param,
     form_data,
     form_errors,
     parse,
@@ -36,8 +39,11 @@ ACTIONS = {"start", "completion-request", "completion-confirm", "completion-decl
 
 @router.get("/jobs")
 async def my_jobs(request: Request, user: SignedIn, session: SessionDep) -> Response:
-    jobs = [job_out(j) for j in await service.jobs_of(session=session, user=user)]
-    return render(request, "matches/jobs.html", {"jobs": jobs})
+    found, next_cursor = await service.jobs_of(
+        session=session, user=user, cursor=cursor_param(request), limit=WEB_PAGE_SIZE
+    )
+    context = {"jobs": [job_out(j) for j in found], "next_cursor": next_cursor}
+    return render(request, "matches/jobs.html", context)
 
 
 @router.get("/jobs/{job_id}")
@@ -96,13 +102,22 @@ async def job_action(
 
 @router.get("/service-requests")
 async def service_requests(request: Request, user: SignedIn, session: SessionDep) -> Response:
-    sent = [request_out(r) for r in await requests_service.sent_by(session=session, client=user)]
-    received = []
+    sent, sent_next = await requests_service.sent_by(
+        session=session, client=user, cursor=cursor_param(request, "sent"), limit=WEB_PAGE_SIZE
+    )
+    received: list[ServiceRequest] = []
+    received_next = None
     if has_role(user, Role.professional):
-        received = [
-            request_out(r) for r in await requests_service.received_by(session=session, pro=user)
-        ]
-    return render(request, "matches/requests.html", {"sent": sent, "received": received})
+        received, received_next = await requests_service.received_by(
+            session=session, pro=user, cursor=cursor_param(request, "received"), limit=WEB_PAGE_SIZE
+        )
+    context = {
+        "sent": [request_out(r) for r in sent],
+        "received": [request_out(r) for r in received],
+        "sent_next": sent_next,
+        "received_next": received_next,
+    }
+    return render(request, "matches/requests.html", context)
 
 
 @router.post("/services/{service_id}/request")

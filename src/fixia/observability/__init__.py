@@ -11,20 +11,31 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.responses import Response
 
 from fixia import buildinfo
 from fixia.config import Settings
+from fixia.errors import NotFound
 from fixia.observability import business, pool, tracing
 from fixia.observability import metrics as m
 from fixia.observability.errors import init_sentry
 from fixia.observability.logging import LOG_FLUSH_INTERVAL_S, configure_logging, flush_lines
 from fixia.observability.middleware import ObservabilityMiddleware
 
+# Headers a proxy adds. Prometheus scrapes each slot's own port directly; anything that came
+# through HAProxy is the public, whatever spelling of the path got it past HAProxy's rule.
+PROXY_HEADERS = ("x-forwarded-for", "forwarded")
+
+
+class MetricsNotPublic(NotFound):
+    """/metrics was asked for through the proxy: as far as the public knows, it does not exist."""
+
 
 def _metrics_endpoint(app: FastAPI) -> None:
-    async def metrics() -> Response:
+    async def metrics(request: Request) -> Response:
+        if any(name in request.headers for name in PROXY_HEADERS):
+            raise MetricsNotPublic()
         pool.publish(app.state.engine)
         m.in_flight.publish()
         body, content_type = m.render()

@@ -93,6 +93,19 @@ _VALUE_PATTERNS: tuple[tuple[re.Pattern[str], _Guard, str], ...] = (
         _any_name,
         r"\1\2" + REDACTED,
     ),
+    # SQLAlchemy's dump of a statement's bound values, should an engine without
+    # hide_parameters (a script, a tool) raise into our logs: e-mails, hashes, phones.
+    (
+        re.compile(r"\[parameters: .*?\](?=\s*(?:\(Background|\n|$))", re.DOTALL),
+        lambda text: "[parameters:" in text,
+        "[parameters: " + REDACTED + "]",
+    ),
+    # PostgreSQL's DETAIL on a unique or foreign-key violation repeats the key's values.
+    (
+        re.compile(r"(Key \([^)]*\))=\((?:[^()]|\([^()]*\))*\)"),
+        lambda text: "Key (" in text,
+        r"\1=(" + REDACTED + ")",
+    ),
     # DNI with dots: 12.345.678
     (re.compile(r"(?<![\w.-])\d{1,2}\.\d{3}\.\d{3}(?![\w-]|\.\d)"), _may_hold_number, REDACTED),
     # Phone numbers and bare DNI: 7+ digits, optionally +, spaces, dashes, parentheses.

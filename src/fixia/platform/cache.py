@@ -36,10 +36,24 @@ class CacheBackend(Protocol):
 
 
 class MemoryBackend:
-    """A per-process dict with expiry: right for one embedded process, wrong for a fleet."""
+    """A per-process dict with expiry: right for one embedded process, wrong for a fleet.
 
-    def __init__(self) -> None:
+    Expired entries go on a sweep at most once a second, not only when their key is read
+    again: distinct keys that are never read back (one per search) would otherwise stay
+    forever. `max_entries` bounds it before anything expires, dropping the oldest writes.
+    Counters (`incr`: the cache versions) live apart and never expire or get dropped: losing
+    one would bring an older version, and its entries, back.
+    """
+
+    def __init__(self, max_entries: int = 10_000, sweep_every_s: float = 1.0) -> None:
         self._data: dict[str, tuple[bytes, float]] = {}
+        self._counters: dict[str, int] = {}
+        self.max_entries = max_entries
+        self.sweep_every_s = sweep_every_s
+        self._next_sweep = time.monotonic() + sweep_every_s
+
+    def __len__(self) -> int:
+        return len(self._data)
 
     def _live(self, key: str) -> bytes | None:
         item = self._data.get(key)
@@ -50,19 +64,33 @@ class MemoryBackend:
             return None
         return item[0]
 
+    def _store(self, key: str, value: bytes, expires_at: float) -> None:
+        now = time.monotonic()
+        if now >= self._next_sweep:
+            self._data = {k: v for k, v in self._data.items() if v[1] >= now}
+            self._next_sweep = now + self.sweep_every_s
+        self._data.pop(key, None)  # re-inserted last: dict order is write order
+        self._data[key] = (value, expires_at)
+        while len(self._data) > self.max_entries:
+            del self._data[next(iter(self._data))]
+
     async def get(self, key: str) -> bytes | None:
+        if key in self._counters:
+            return str(self._counters[key]).encode()
         return self._live(key)
 
     async def set(self, key: str, value: bytes, ttl_s: float) -> None:
-        self._data[key] = (value, time.monotonic() + ttl_s)
+        self._counters.pop(key, None)
+        self._store(key, value, time.monotonic() + ttl_s)
 
     async def delete(self, *keys: str) -> None:
         for key in keys:
             self._data.pop(key, None)
+            self._counters.pop(key, None)
 
     async def incr(self, key: str) -> int:
-        value = int(self._live(key) or b"0") + 1
-        self._data[key] = (str(value).encode(), time.monotonic() + 86_400 * 365)
+        value = self._counters.get(key, int(self._data.pop(key, (b"0", 0.0))[0])) + 1
+        self._counters[key] = value
         return value
 
     async def add(self, key: str, value: bytes, ttl_s: float) -> bool:

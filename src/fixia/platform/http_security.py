@@ -1,7 +1,7 @@
 """HTTP hardening: security headers and the CORS allowlist.
 
-The request-body limit is FastAPI's own `max_body_size` on the API router (main.create_app,
-from `security.max_body_bytes`). Pure ASGI middleware: responses are never buffered here.
+The request-body limit is `platform.body_limit`, installed here so that it sits in the same
+place in the middleware order. Pure ASGI middleware: responses are never buffered here.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from fixia.config import SecuritySettings
+from fixia.platform.body_limit import BodyLimitMiddleware
 
 
 def security_headers(settings: SecuritySettings) -> list[tuple[bytes, bytes]]:
@@ -47,57 +48,23 @@ class SecurityHeadersMiddleware:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 present = {k.lower(): v for k, v in message.get("headers", [])}
-                # Pages carry the web layer's own policy (fixia.web.csp); ours is the API's.
+                # Pages carry the web layer's own CSP and referrer policy (fixia.web.csp);
+                # ours are the API's.
                 html = present.get(b"content-type", b"").startswith(b"text/html")
-                skip_csp = exempt or html
-                extra = [
-                    (k, v)
-                    for k, v in self.headers
-                    if k not in present and not (skip_csp and k == b"content-security-policy")
-                ]
+                skip = {b"content-security-policy"} if exempt or html else set()
+                if html:
+                    skip.add(b"referrer-policy")
+                extra = [(k, v) for k, v in self.headers if k not in present and k not in skip]
                 message["headers"] = [*message.get("headers", []), *extra]
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
 
 
-class DeclaredBodyLimitMiddleware:
-    """Answers an over-limit Content-Length with 413 problem+json before reading anything.
-    FastAPI's `max_body_size` also refuses it, but as text/plain; it still counts streamed
-    (chunked) bodies, which reach our handlers as problem+json."""
-
-    def __init__(self, app: ASGIApp, limit: int) -> None:
-        self.app = app
-        self.limit = limit
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and _content_length(scope["headers"]) > self.limit:
-            from fixia.errors import problem
-
-            response = problem(
-                413,
-                "Content Too Large",
-                f"The request body is larger than {self.limit} bytes.",
-                "payload_too_large",
-                scope["path"],
-                headers={"Connection": "close"},
-            )
-            await response(scope, receive, send)
-            return
-        await self.app(scope, receive, send)
-
-
-def _content_length(headers: list[tuple[bytes, bytes]]) -> int:
-    for key, value in headers:
-        if key == b"content-length":
-            return int(value) if value.isdigit() else 0
-    return 0
-
-
 def install_http_security(app: FastAPI, settings: SecuritySettings) -> None:
     """Order (outermost first): headers, then CORS, so CORS preflight answers carry the
     security headers too."""
-    app.add_middleware(DeclaredBodyLimitMiddleware, limit=settings.max_body_bytes)
+    app.add_middleware(BodyLimitMiddleware, limit=settings.max_body_bytes)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

@@ -9,10 +9,12 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
+from fastapi import Query
 from pydantic import BaseModel
 from sqlalchemy import ColumnElement, Select, and_, or_
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.types import TypeDecorator
 
@@ -135,6 +137,25 @@ def split_page(rows: list[Any], limit: int) -> tuple[list[Any], str | None]:
     last = page[-1]
     values = [value for name, value in last._mapping.items() if str(name).startswith("sk")]
     return page, encode_cursor(values)
+
+
+async def fetch_page(
+    session: AsyncSession, stmt: Select[Any], keys: list[SortKey], cursor: str | None, limit: int
+) -> tuple[list[Any], str | None]:
+    """One page of `stmt`'s entities and the next page's cursor."""
+    rows = list((await session.execute(paginate(stmt, keys, cursor, limit))).all())
+    page, next_cursor = split_page(rows, limit)
+    return [row[0] for row in page], next_cursor
+
+
+def newest_first(model: Any) -> list[SortKey]:
+    """created_at, then id, both descending: the order of every per-user list."""
+    return [SortKey(model.created_at, descending=True), SortKey(model.id, descending=True)]
+
+
+# The query parameters of a paginated list, the same caps everywhere.
+CursorParam = Annotated[str | None, Query(max_length=500)]
+LimitParam = Annotated[int, Query(ge=1, le=100)]
 
 
 class Page(BaseModel, Generic[T]):

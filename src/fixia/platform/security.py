@@ -69,6 +69,8 @@ class AccessClaims:
     user_id: uuid.UUID
     role: str
     token_version: int
+    # The login session (the refresh-token family): stable across refreshes, new per login.
+    session_id: str = ""
 
 
 class TokenError(Exception):
@@ -76,7 +78,13 @@ class TokenError(Exception):
 
 
 def issue_access_token(
-    auth: AuthSettings, *, user_id: uuid.UUID, role: str, token_version: int, now: datetime
+    auth: AuthSettings,
+    *,
+    user_id: uuid.UUID,
+    role: str,
+    token_version: int,
+    now: datetime,
+    session_id: uuid.UUID | None = None,
 ) -> str:
     kid = auth.jwt_active_kid
     claims: dict[str, Any] = {
@@ -88,6 +96,8 @@ def issue_access_token(
         "exp": int((now + timedelta(seconds=auth.access_ttl_s)).timestamp()),
         "jti": secrets.token_hex(8),
     }
+    if session_id is not None:
+        claims["sid"] = str(session_id)
     secret = auth.jwt_keys[kid].get_secret_value()
     return jwt.encode(claims, secret, algorithm="HS256", headers={"kid": kid})
 
@@ -108,6 +118,7 @@ def decode_access_token(auth: AuthSettings, token: str) -> AccessClaims:
             user_id=uuid.UUID(payload["sub"]),
             role=str(payload.get("role", "")),
             token_version=int(payload.get("tv", 0)),
+            session_id=str(payload.get("sid", "")),
         )
     except (jwt.PyJWTError, ValueError, TypeError, KeyError) as exc:
         raise TokenError(str(exc)) from exc

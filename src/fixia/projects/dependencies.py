@@ -5,8 +5,9 @@ from typing import Annotated
 
 from fastapi import Depends
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from fixia.accounts.models import Role
+from fixia.accounts.models import Role, User
 from fixia.deps import CurrentUser, SessionDep
 from fixia.matches.models import Match
 from fixia.projects import exceptions as exc
@@ -16,11 +17,15 @@ from fixia.projects.models import Project, ProjectStatus, Proposal
 
 
 async def visible_project(project_id: uuid.UUID, session: SessionDep, user: CurrentUser) -> Project:
-    """Owners and admins see any status; the matched professional sees theirs; everyone else
-    sees open projects only."""
     project = await service.load_project(session=session, project_id=project_id)
     if project is None:
         raise exc.ProjectNotFound()
+    return await ensure_visible(session=session, project=project, user=user)
+
+
+async def ensure_visible(*, session: AsyncSession, project: Project, user: User) -> Project:
+    """Owners and admins see any status; the matched professional sees theirs; everyone else
+    sees open projects only. The one rule for the API and the web pages alike."""
     if project.client_id == user.id or user.role is Role.admin:
         return project
     if project.status is ProjectStatus.open:

@@ -15,6 +15,7 @@ from fixia.db import utcnow
 from fixia.matches import service as matches_service
 from fixia.matches.models import Job, Match
 from fixia.notifications.service import notify
+from fixia.platform.pagination import fetch_page, newest_first
 from fixia.projects import exceptions as exc
 from fixia.projects.models import Project, ProjectStatus, Proposal, ProposalStatus
 from fixia.projects.schemas import ProposalCreate
@@ -158,10 +159,8 @@ async def for_project(*, session: AsyncSession, project: Project) -> list[Propos
     return list((await session.execute(stmt)).scalars())
 
 
-async def mine(*, session: AsyncSession, pro: User) -> list[Proposal]:
-    stmt = (
-        proposal_query()
-        .where(Proposal.professional_id == pro.id)
-        .order_by(Proposal.created_at.desc())
-    )
-    return list((await session.execute(stmt)).scalars())
+async def mine(
+    *, session: AsyncSession, pro: User, cursor: str | None, limit: int
+) -> tuple[list[Proposal], str | None]:
+    stmt = proposal_query().where(Proposal.professional_id == pro.id)
+    return await fetch_page(session, stmt, newest_first(Proposal), cursor, limit)

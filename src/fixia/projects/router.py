@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, status
 
 from fixia.deps import CurrentUser, ProfessionalUser, SessionDep, SettingsDep
-from fixia.platform.pagination import Page
+from fixia.platform.pagination import CursorParam, LimitParam, Page
 from fixia.platform.ratelimit import rate_limit
 from fixia.projects import opportunities, service
 from fixia.projects import proposals as proposals_service
@@ -44,10 +44,15 @@ async def create_project(
 
 
 @router.get("/projects/mine")
-async def my_projects(user: CurrentUser, session: SessionDep) -> list[ProjectOut]:
-    projects = await service.list_own(session=session, client=user)
+async def my_projects(
+    user: CurrentUser, session: SessionDep, cursor: CursorParam = None, limit: LimitParam = 20
+) -> Page[ProjectOut]:
+    projects, next_cursor = await service.list_own(
+        session=session, client=user, cursor=cursor, limit=limit
+    )
     counts = await service.proposal_counts(session=session, project_ids=[p.id for p in projects])
-    return [project_out(p, counts.get(p.id, 0)) for p in projects]
+    items = [project_out(p, counts.get(p.id, 0)) for p in projects]
+    return Page(items=items, next_cursor=next_cursor, limit=limit)
 
 
 @router.get("/projects/{project_id}")
@@ -134,8 +139,13 @@ async def apply(
 
 
 @router.get("/proposals/mine")
-async def my_proposals(user: ProfessionalUser, session: SessionDep) -> list[ProposalOut]:
-    return [proposal_out(p) for p in await proposals_service.mine(session=session, pro=user)]
+async def my_proposals(
+    user: ProfessionalUser, session: SessionDep, cursor: CursorParam = None, limit: LimitParam = 20
+) -> Page[ProposalOut]:
+    items, next_cursor = await proposals_service.mine(
+        session=session, pro=user, cursor=cursor, limit=limit
+    )
+    return Page(items=[proposal_out(p) for p in items], next_cursor=next_cursor, limit=limit)
 
 
 @router.post("/proposals/{proposal_id}/withdraw")

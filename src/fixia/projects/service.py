@@ -18,6 +18,7 @@ from fixia.config import Settings
 from fixia.db import utcnow
 from fixia.errors import InvalidInput
 from fixia.notifications.service import notify
+from fixia.platform.pagination import fetch_page, newest_first
 from fixia.projects import exceptions as exc
 from fixia.projects.models import Project, ProjectStatus, Proposal, ProposalStatus
 from fixia.projects.schemas import ProjectCreate, ProjectUpdate
@@ -169,6 +170,8 @@ async def delete_project(*, session: AsyncSession, project: Project) -> None:
     project.deleted_at = utcnow()
 
 
-async def list_own(*, session: AsyncSession, client: User) -> list[Project]:
-    stmt = project_query().where(Project.client_id == client.id).order_by(Project.created_at.desc())
-    return list((await session.execute(stmt)).scalars())
+async def list_own(
+    *, session: AsyncSession, client: User, cursor: str | None, limit: int
+) -> tuple[list[Project], str | None]:
+    stmt = project_query().where(Project.client_id == client.id)
+    return await fetch_page(session, stmt, newest_first(Project), cursor, limit)

@@ -9,18 +9,21 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
+from fixia.accounts.models import User
 from fixia.catalog import cached
 from fixia.deps import CacheDep, SessionDep, SettingsDep
 from fixia.platform.ratelimit import rate_limit
 from fixia.projects import opportunities, service
 from fixia.projects import proposals as proposals_service
-from fixia.projects.dependencies import owned_project, received_proposal
+from fixia.projects.dependencies import ensure_visible, owned_project, received_proposal
 from fixia.projects.exceptions import ProjectNotFound, ProposalNotFound
 from fixia.projects.models import Project, Proposal
 from fixia.projects.presenters import opportunity_out, project_out, proposal_out
 from fixia.projects.schemas import ProjectCreate, ProposalCreate
 from fixia.web.pages import (
     FORM_ERRORS,
+    WEB_PAGE_SIZE,
+    cursor_param,
     form_data,
     form_errors,
     parse,
@@ -84,10 +87,12 @@ async def create_project(
 
 @router.get("/my/projects")
 async def my_projects(request: Request, user: SignedIn, session: SessionDep) -> Response:
-    projects = await service.list_own(session=session, client=user)
+    projects, next_cursor = await service.list_own(
+        session=session, client=user, cursor=cursor_param(request), limit=WEB_PAGE_SIZE
+    )
     counts = await service.proposal_counts(session=session, project_ids=[p.id for p in projects])
     items = [project_out(p, counts.get(p.id, 0)) for p in projects]
-    return render(request, "projects/mine.html", {"projects": items})
+    return render(request, "projects/mine.html", {"projects": items, "next_cursor": next_cursor})
 
 
 @router.get("/my/projects/{project_id}")
@@ -146,18 +151,19 @@ async def opportunities_page(request: Request, user: Professional, session: Sess
     return render(request, "projects/opportunities.html", context)
 
 
-async def _open_project(session: SessionDep, project_id: uuid.UUID) -> Project:
+async def _open_project(session: SessionDep, project_id: uuid.UUID, user: User) -> Project:
     project = await service.load_project(session=session, project_id=project_id)
     if project is None:
         raise ProjectNotFound()
-    return project
+    # The API's visibility rule: a cancelled or closed project is not an opportunity.
+    return await ensure_visible(session=session, project=project, user=user)
 
 
 @router.get("/opportunities/{project_id}")
 async def apply_page(
     request: Request, project_id: uuid.UUID, user: Professional, session: SessionDep
 ) -> Response:
-    project = await _open_project(session, project_id)
+    project = await _open_project(session, project_id, user)
     context = {"project": project_out(project, 0), "form": {}}
     return render(request, "projects/apply.html", context)
 
@@ -170,7 +176,7 @@ async def apply(
     session: SessionDep,
     settings: SettingsDep,
 ) -> Response:
-    project = await _open_project(session, project_id)
+    project = await _open_project(session, project_id, user)
     data = await form_data(request)
     try:
         await proposals_service.apply(
@@ -190,5 +196,8 @@ async def apply(
 
 @router.get("/my/proposals")
 async def my_proposals(request: Request, user: Professional, session: SessionDep) -> Response:
-    items = [proposal_out(p) for p in await proposals_service.mine(session=session, pro=user)]
-    return render(request, "projects/my_proposals.html", {"proposals": items})
+    found, next_cursor = await proposals_service.mine(
+        session=session, pro=user, cursor=cursor_param(request), limit=WEB_PAGE_SIZE
+    )
+    context = {"proposals": [proposal_out(p) for p in found], "next_cursor": next_cursor}
+    return render(request, "projects/my_proposals.html", context)

@@ -10,6 +10,11 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+# Pages send a Referer, and so an Origin, only to our own origin. Under the API's
+# "no-referrer" a browser sends `Origin: null` even on a same-origin form post, and the CSRF
+# check (web/csrf.py) refuses null; "same-origin" still tells no other site anything.
+PAGE_REFERRER_POLICY = b"same-origin"
+
 
 class ContentSecurityPolicyMiddleware:
     def __init__(self, app: ASGIApp, policy: str, exempt: tuple[str, ...] = ()) -> None:
@@ -25,8 +30,12 @@ class ContentSecurityPolicyMiddleware:
         async def send_with_csp(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
-                if not any(k.lower() == b"content-security-policy" for k, _ in headers):
+                present = {k.lower(): v for k, v in headers}
+                if b"content-security-policy" not in present:
                     headers.append((b"content-security-policy", self.policy))
+                html = present.get(b"content-type", b"").startswith(b"text/html")
+                if html and b"referrer-policy" not in present:
+                    headers.append((b"referrer-policy", PAGE_REFERRER_POLICY))
                 message["headers"] = headers
             await send(message)
 

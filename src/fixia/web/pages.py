@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fixia.errors import DomainError
 from fixia.web import csrf, flash
+from fixia.web.forms import read_form
 from fixia.web.i18n import gettext_for
 from fixia.web.session import apply_pending_cookies
 
@@ -99,9 +100,18 @@ def redirect(request: Request, url: str, ok: str | None = None) -> RedirectRespo
     return response
 
 
+# Per-user lists on pages: a page at a time, like the API (issue #27).
+WEB_PAGE_SIZE = 20
+
+
+def cursor_param(request: Request, name: str = "cursor") -> str | None:
+    """A list page's cursor from the query string; a malformed one is a 422 like the API's."""
+    return (request.query_params.get(name) or "")[:500] or None
+
+
 async def form_data(request: Request) -> dict[str, Any]:
     """The submitted form as a dict; repeated fields (checkbox groups) become lists."""
-    form = await request.form()
+    form = await read_form(request)
     data: dict[str, Any] = {}
     for key in form:
         if key == csrf.FIELD:

@@ -23,6 +23,7 @@ from fixia.deps import SessionDep, SettingsDep, has_role
 from fixia.errors import DomainError, Unauthorized
 from fixia.observability.context import bind_user
 from fixia.platform.security import TokenError, decode_access_token
+from fixia.web.cookies import cookie_name
 
 ACCESS = "access_token"
 REFRESH = "refresh_token"
@@ -34,7 +35,9 @@ class LoginRequired(Unauthorized):
     code, title = "login_required", "Login required"
 
 
-async def _user_for_access(session: SessionDep, settings: Settings, token: str) -> User | None:
+async def _user_for_access(
+    request: Request, session: SessionDep, settings: Settings, token: str
+) -> User | None:
     try:
         claims = decode_access_token(settings.auth, token)
         user = await accounts_service.get_active(session=session, user_id=claims.user_id)
@@ -43,11 +46,13 @@ async def _user_for_access(session: SessionDep, settings: Settings, token: str) 
     locked = user.locked_until is not None and user.locked_until > utcnow()
     if claims.token_version != user.token_version or not user.is_active or locked:
         return None
+    # The login session, which the CSRF token is bound to (fixia.web.csrf).
+    request.state.session_id = claims.session_id
     return user
 
 
 async def _refresh(request: Request, session: SessionDep, settings: Settings) -> User | None:
-    refresh = request.cookies.get(REFRESH)
+    refresh = request.cookies.get(cookie_name(settings, REFRESH))
     if not refresh:
         return None
     try:
@@ -61,7 +66,7 @@ async def _refresh(request: Request, session: SessionDep, settings: Settings) ->
         request.state.clear_session = True
         return None
     request.state.new_tokens = pair
-    return await _user_for_access(session, settings, pair.access_token)
+    return await _user_for_access(request, session, settings, pair.access_token)
 
 
 @dataclass(frozen=True)
@@ -75,8 +80,10 @@ class Viewer:
 
 
 async def web_user(request: Request, session: SessionDep, settings: SettingsDep) -> User | None:
-    token = request.cookies.get(ACCESS)
-    user = await _user_for_access(session, settings, token) if token else None
+    # Anonymous until an access (or refresh) token proves otherwise.
+    request.state.session_id = ""
+    token = request.cookies.get(cookie_name(settings, ACCESS))
+    user = await _user_for_access(request, session, settings, token) if token else None
     if user is None:
         user = await _refresh(request, session, settings)
     request.state.user = Viewer(user.id, user.name, user.role) if user else None
@@ -114,7 +121,7 @@ Admin = Annotated[User, Depends(require_admin)]
 def set_session_cookies(response: Response, settings: Settings, pair: TokenPair) -> None:
     secure = bool(settings.web.cookie_secure)
     response.set_cookie(
-        ACCESS,
+        cookie_name(settings, ACCESS),
         pair.access_token,
         max_age=settings.auth.access_ttl_s,
         httponly=True,
@@ -123,7 +130,7 @@ def set_session_cookies(response: Response, settings: Settings, pair: TokenPair)
         path="/",
     )
     response.set_cookie(
-        REFRESH,
+        cookie_name(settings, REFRESH),
         pair.refresh_token,
         max_age=settings.auth.refresh_ttl_s,
         httponly=True,
@@ -135,7 +142,8 @@ def set_session_cookies(response: Response, settings: Settings, pair: TokenPair)
 
 def clear_session_cookies(response: Response, settings: Settings) -> None:
     secure = bool(settings.web.cookie_secure)
-    for name in (ACCESS, REFRESH):
+    for base in (ACCESS, REFRESH):
+        name = cookie_name(settings, base)
         response.delete_cookie(name, path="/", secure=secure, httponly=True, samesite="lax")
 
 

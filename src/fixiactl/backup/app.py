@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 
 from fixiactl.backup.restore import RestoredCluster, free_port
+from fixiactl.files import write_private
 from fixiactl.stack.config import ROOT, read_state, state_dir
 
 
@@ -22,12 +23,17 @@ def _fixia() -> str:
     return shutil.which("fixia", path=str(Path(sys.executable).parent)) or "fixia"
 
 
+def grant_app_password(cluster: RestoredCluster, password: str) -> None:
+    """The restored point may predate a `secrets rotate-db-password`: the scratch cluster's
+    role gets today's password, which the app's settings carry (token_urlsafe: no quote).
+    On stdin: a process's arguments are readable by every user."""
+    cluster.sql(f"ALTER ROLE fixia PASSWORD '{password}'", secret=True)
+
+
 class RestoredApp:
     def __init__(self, env: str, cluster: RestoredCluster, work: Path) -> None:
         stack = read_state(env)
-        # The restored point may predate a `secrets rotate-db-password`: the scratch cluster's
-        # role gets today's password, which the app's settings carry (token_urlsafe: no quote).
-        cluster.sql(f"ALTER ROLE fixia PASSWORD '{stack.db_password}'")
+        grant_app_password(cluster, stack.db_password)
         base = state_dir(env) / "app-blue.env"
         settings = dict(line.split("=", 1) for line in base.read_text().splitlines() if "=" in line)
         self.redis_port, self.port = free_port(), free_port()
@@ -41,9 +47,9 @@ class RestoredApp:
                 "FIXIA_PUBLIC_URL": f"http://127.0.0.1:{self.port}",
             }
         )
-        self.env_file = work / "app.env"
-        self.env_file.write_text("".join(f"{k}={v}\n" for k, v in sorted(settings.items())))
-        self.env_file.chmod(0o600)
+        self.env_file = write_private(
+            work / "app.env", "".join(f"{k}={v}\n" for k, v in sorted(settings.items()))
+        )
         self.settings = settings
         self.log = work / "app.log"
         self.procs: list[subprocess.Popen[bytes]] = []

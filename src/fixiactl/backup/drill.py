@@ -75,7 +75,7 @@ def _restore(s: BackupSettings, repo: int, work: Path) -> tuple[RestoredCluster,
     t0 = time.monotonic()
     PgBackRest(s).restore(RestoreTarget("latest"), repo, data, in_place=False)
     t1 = time.monotonic()
-    cluster = start_cluster(data, free_port())
+    cluster = start_cluster(data, free_port(), env=backup_settings.cipher_env(s))
     return cluster, {"restore_s": round(t1 - t0, 2), "recovery_s": round(time.monotonic() - t1, 2)}
 
 

@@ -9,10 +9,12 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from fixiactl.backup import settings as backup_settings
 from fixiactl.backup.settings import BackupSettings
 from fixiactl.errors import FixiactlError
 
@@ -53,11 +55,27 @@ class BackupDriver(Protocol):
     ) -> None: ...
 
 
-def run_as_postgres(cmd: list[str], timeout_s: float) -> CommandResult:
+def run_as_postgres(
+    cmd: list[str],
+    timeout_s: float,
+    env: Mapping[str, str] | None = None,
+    stdin: str | None = None,
+) -> CommandResult:
+    """`env`: added to ours (runuser keeps the environment), e.g. pgBackRest's passphrases:
+    a variable, unlike an argument, is not readable by other users. `stdin`: the same for
+    text, e.g. SQL that holds a password."""
     if os.geteuid() == 0:
         cmd = ["runuser", "-u", "postgres", "--", *cmd]
     try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s, check=False)
+        proc = subprocess.run(
+            cmd,
+            capture_output=True,
+            text=True,
+            timeout=timeout_s,
+            check=False,
+            env={**os.environ, **env} if env else None,
+            input=stdin,
+        )
     except subprocess.TimeoutExpired as exc:
         raise FixiactlError(
             f"{' '.join(cmd[-2:])} did not finish in {timeout_s:.0f} s",
@@ -78,7 +96,8 @@ class PgBackRest:
         return ["pgbackrest", f"--config={s.conf}", f"--stanza={s.stanza}", *options, command]
 
     def _run(self, command: str, *options: str, check: bool = True) -> CommandResult:
-        result = run_as_postgres(self._cmd(command, *options), self.timeout_s)
+        env = backup_settings.cipher_env(self.settings)
+        result = run_as_postgres(self._cmd(command, *options), self.timeout_s, env)
         if check and result.returncode != 0:
             raise FixiactlError(
                 f"pgbackrest {command} failed (exit {result.returncode}):\n"

@@ -3,7 +3,6 @@ create the stanza once the database answers. Both do nothing when backups are of
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from typing import Any
 
@@ -11,6 +10,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from fixiactl.backup import settings as backup_settings
 from fixiactl.backup.driver import PgBackRest
+from fixiactl.files import write_private
 from fixiactl.stack.config import DEPLOY, EnvConfig
 from fixiactl.stack.postgres import chown_postgres
 
@@ -18,10 +18,16 @@ from fixiactl.stack.postgres import chown_postgres
 def render_context(config: EnvConfig, pg_port: int) -> dict[str, Any]:
     """What deploy/postgres/postgresql.conf.j2 needs to turn WAL archiving on."""
     s = backup_settings.resolve(config, pg_port)
+    # PostgreSQL's archive-push reads the passphrases from its environment, which supervisord
+    # sets from its own owner-only config; pgBackRest's config (readable by postgres) has none.
+    environment = ",".join(
+        f'{k}="{v}"' for k, v in (backup_settings.cipher_env(s) if s.enabled else {}).items()
+    )
     return {
         "enabled": s.enabled,
         "archive_command": s.archive_command,
         "archive_timeout": s.archive_timeout,
+        "environment": environment,
     }
 
 
@@ -33,16 +39,14 @@ def prepare(config: EnvConfig, pg_port: int) -> backup_settings.BackupSettings |
     for d in (s.root, s.log_path, s.lock_path, s.spool_path, s.repo1_path, s.repo2_path):
         d.mkdir(parents=True, exist_ok=True)
     s.textfile_dir.mkdir(parents=True, exist_ok=True)
-    passes = backup_settings.cipher_passes(s)
     jinja = Environment(
         loader=FileSystemLoader(DEPLOY), undefined=StrictUndefined, autoescape=False
     )
     text = jinja.get_template("pgbackrest/pgbackrest.conf.j2").render(
         env=config.name,
-        b={**vars(s), **_paths(s), "cipher_pass": passes[1], "repo2_cipher_pass": passes[2]},
+        b={**vars(s), **_paths(s)},
     )
-    s.conf.write_text(text)
-    os.chmod(s.conf, 0o600)
+    write_private(s.conf, text)
     chown_postgres(s.root, s.repo1_path, s.repo2_path)
     return s
 

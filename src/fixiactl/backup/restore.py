@@ -7,7 +7,7 @@ import re
 import shutil
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -65,8 +65,9 @@ class RestoredCluster:
     port: int
     log: Path
 
-    def sql(self, query: str, database: str = "postgres") -> str:
-        return _psql(self, query, database)
+    def sql(self, query: str, database: str = "postgres", *, secret: bool = False) -> str:
+        """`secret`: the query holds a secret, so it goes on stdin, never in argv."""
+        return _psql(self, query, database, secret=secret)
 
     def stop(self) -> None:
         run_as_postgres(
@@ -82,25 +83,26 @@ class RestoredCluster:
         }
 
 
-def _psql(c: RestoredCluster, query: str, database: str) -> str:
-    result = run_as_postgres(
-        [
-            str(PGBIN / "psql"),
-            "-h",
-            str(c.socket_dir),
-            "-p",
-            str(c.port),
-            "-U",
-            "postgres",
-            "-d",
-            database,
-            "-v",
-            "ON_ERROR_STOP=1",
-            "-Atc",
-            query,
-        ],
-        120,
-    )
+def _psql(c: RestoredCluster, query: str, database: str, *, secret: bool = False) -> str:
+    command = [
+        str(PGBIN / "psql"),
+        "-h",
+        str(c.socket_dir),
+        "-p",
+        str(c.port),
+        "-U",
+        "postgres",
+        "-d",
+        database,
+        "-v",
+        "ON_ERROR_STOP=1",
+        "-At",
+    ]
+    if secret:
+        quiet = "SET log_min_duration_statement = -1; SET log_min_error_statement = panic;\n"
+        result = run_as_postgres([*command, "-f", "-"], 120, stdin=quiet + query)
+    else:
+        result = run_as_postgres([*command, "-c", query], 120)
     if result.returncode != 0:
         raise FixiactlError(f"psql on the restored cluster failed: {result.stderr.strip()}")
     return result.stdout
@@ -135,7 +137,10 @@ def _prepare_dir(target: Path, live: Path) -> None:
     target.chmod(0o700)
 
 
-def start_cluster(data: Path, port: int, timeout_s: float = 600) -> RestoredCluster:
+def start_cluster(
+    data: Path, port: int, timeout_s: float = 600, env: Mapping[str, str] | None = None
+) -> RestoredCluster:
+    """`env`: pgBackRest's passphrases, for the restore_command (archive-get) it replays."""
     sock = data.parent / f"{data.name}-sock"
     sock.mkdir(exist_ok=True)
     log = data.parent / f"{data.name}-postgres.log"
@@ -146,7 +151,7 @@ def start_cluster(data: Path, port: int, timeout_s: float = 600) -> RestoredClus
         "-c archive_mode=off -c logging_collector=off"
     )
     cmd = [str(PGBIN / "pg_ctl"), "-D", str(data), "-l", str(log), "-o", options]
-    result = run_as_postgres([*cmd, "-t", str(int(timeout_s)), "-w", "start"], timeout_s + 10)
+    result = run_as_postgres([*cmd, "-t", str(int(timeout_s)), "-w", "start"], timeout_s + 10, env)
     if result.returncode != 0:
         raise FixiactlError(
             f"the restored cluster did not start: {result.output.strip()}", hint=f"see {log}"
@@ -194,7 +199,7 @@ def restore_copy(
     PgBackRest(s).restore(target, repo, data, in_place=False)
     restored_at = time.monotonic()
     progress("starting the restored cluster and waiting for recovery")
-    cluster = start_cluster(data, port or free_port())
+    cluster = start_cluster(data, port or free_port(), env=backup_settings.cipher_env(s))
     done = time.monotonic()
     return {
         **cluster.as_dict(),

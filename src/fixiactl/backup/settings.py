@@ -4,7 +4,9 @@ The settings come from the environment file's `[backup]` table, with FIXIACTL_BA
 variables as overrides (the acceptance suite turns backups on for a throw-away stack that way).
 The cipher passphrases come from FIXIACTL_BACKUP_REPO{1,2}_CIPHER_PASS (the secrets provider)
 or are generated once into the stack's state directory, mode 600, outside the data directory
-so that a backup never carries its own key.
+so that a backup never carries its own key. They are never rendered into pgBackRest's config:
+pgBackRest reads them from PGBACKREST_REPO{1,2}_CIPHER_PASS (`cipher_env`), which fixiactl
+sets on each command it runs and supervisord on the PostgreSQL program (archive-push).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from fixiactl.errors import FixiactlError
+from fixiactl.files import write_private
 from fixiactl.stack.config import EnvConfig, state_dir
 
 STANZA = "main"
@@ -133,6 +136,14 @@ def load(env: str) -> BackupSettings:
     return settings
 
 
+def cipher_env(settings: BackupSettings) -> dict[str, str]:
+    """pgBackRest's own variables for the passphrases (its config carries none)."""
+    return {
+        f"PGBACKREST_REPO{repo}_CIPHER_PASS": value
+        for repo, value in cipher_passes(settings).items()
+    }
+
+
 def cipher_passes(settings: BackupSettings) -> dict[int, str]:
     """Per-repository passphrases: the secrets provider's, else generated once and kept."""
     path = settings.root / "cipher.json"
@@ -146,6 +157,5 @@ def cipher_passes(settings: BackupSettings) -> dict[int, str]:
         passes[repo] = stored.setdefault(str(repo), secrets.token_urlsafe(48))
     if stored:
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(stored))
-        path.chmod(0o600)
+        write_private(path, json.dumps(stored))
     return passes

@@ -8,6 +8,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from fixiactl.files import write_private
+
 _ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 
@@ -41,7 +43,5 @@ def lua_literal(value: object) -> str:
 
 def write_lua_data(path: Path, data: Mapping[str, object]) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("return " + lua_literal(data) + "\n", encoding="utf-8")
     # Holds access tokens of the bench accounts.
-    path.chmod(0o600)
-    return path
+    return write_private(path, "return " + lua_literal(data) + "\n")

@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 from jinja2 import Environment, StrictUndefined
 
+from fixiactl.files import write_private
 from fixiactl.stack.config import (
     OFFSETS,
     EnvConfig,
@@ -58,9 +59,7 @@ def ensure_ports(config: EnvConfig, stack: StackState) -> None:
     for name in missing:
         base = config.base_port
         stack.ports[name] = _free_port() if base == 0 else base + OFFSETS[name]
-    path = state_dir(config.name) / "stack.json"
-    path.write_text(json.dumps(asdict(stack), indent=2))
-    path.chmod(0o600)
+    write_private(state_dir(config.name) / "stack.json", json.dumps(asdict(stack), indent=2))
 
 
 def programs(config: EnvConfig, stack: StackState) -> list[dict[str, str]]:
@@ -92,7 +91,8 @@ def programs(config: EnvConfig, stack: StackState) -> list[dict[str, str]]:
             "name": "redis-exporter",
             "command": f"{BINARIES['redis-exporter']} -redis.addr redis://127.0.0.1:{p['redis']} "
             f"-web.listen-address 127.0.0.1:{p['redis_exporter']}",
-            "environment": "",
+            # The password in the environment (supervisord.conf is owner-only), not in argv.
+            "environment": f'REDIS_PASSWORD="{stack.redis_password}"',
         },
         {
             "name": "pgbouncer-collector",
@@ -168,9 +168,7 @@ def _secrets(directory: Path, receiver: str) -> None:
         "smtp_password": "unused-locally",
     }
     for name, value in values.items():
-        path = directory / name
-        path.write_text(value + "\n")
-        path.chmod(0o600)
+        write_private(directory / name, value + "\n")
 
 
 def render(config: EnvConfig, stack: StackState, jinja: Environment, deploy: Path) -> None:

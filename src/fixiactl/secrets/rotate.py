@@ -4,7 +4,6 @@ outage (fixiactl.secrets.roll), and record the event in the audit log."""
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 import sys
@@ -14,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from fixiactl.errors import FixiactlError
+from fixiactl.files import write_private
 from fixiactl.secrets.jwt import KeyRing, prune, rotate
 from fixiactl.secrets.roll import Progress, render_env_files, roll
 from fixiactl.stack.config import EnvConfig, StackState, read_state, state_dir
@@ -33,11 +33,7 @@ def ring_of(state: StackState) -> KeyRing:
 
 
 def save_state(name: str, state: StackState) -> None:
-    path = state_dir(name) / "stack.json"
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(asdict(state), indent=2))
-    tmp.chmod(0o600)
-    os.replace(tmp, path)
+    write_private(state_dir(name) / "stack.json", json.dumps(asdict(state), indent=2))
 
 
 def _save(name: str, state: StackState, ring: KeyRing) -> None:

@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 
 from fixiactl.errors import FixiactlError
+from fixiactl.files import write_private
 
 ROOT = Path(os.environ.get("FIXIACTL_ROOT", Path(__file__).resolve().parents[3]))
 DEPLOY = ROOT / "deploy"
@@ -35,9 +36,11 @@ OFFSETS = {
     "postgres_exporter": 8,
     "redis_exporter": 9,
     "alert_receiver": 12,
+    # The rate limiter's own Redis (noeviction): the cache's LRU must not evict its windows.
+    "redis_limiter": 13,
     # Each slot's job-queue worker: /healthz and /metrics (fixia worker --health-port).
-    "worker-blue": 13,
-    "worker-green": 14,
+    "worker-blue": 14,
+    "worker-green": 15,
 }
 
 
@@ -53,6 +56,9 @@ class EnvConfig:
     pgbouncer_pool_size: int = 20
     pgbouncer_max_client_conn: int = 500
     redis_maxmemory: str = "256mb"
+    # Rate-limit windows are small (a list per client and rule); full means refuse writes,
+    # never evict: login then fails closed (fixia.platform.ratelimit).
+    redis_limiter_maxmemory: str = "64mb"
     seed_demo: bool = False
     # Slots `up` starts and HAProxy weights. Normally blue only (green waits for a deploy);
     # chaos drills run both so that losing one leaves the other serving.
@@ -83,6 +89,8 @@ class StackState:
     jwt_keys: dict[str, str] = field(default_factory=dict)
     jwt_active_kid: str = "k1"
     jwt_retire_at: dict[str, float] = field(default_factory=dict)
+    # requirepass of both Redis instances ("" in a state file from before it existed).
+    redis_password: str = ""
 
 
 def load_env(name: str, base_port: int | None = None) -> EnvConfig:
@@ -144,6 +152,10 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def _port(config: EnvConfig, name: str) -> int:
+    return _free_port() if config.base_port == 0 else config.base_port + OFFSETS[name]
+
+
 def _ports(config: EnvConfig) -> dict[str, int]:
     if config.base_port == 0:
         return {name: _free_port() for name in OFFSETS}
@@ -156,17 +168,23 @@ def _ports(config: EnvConfig) -> dict[str, int]:
 def load_or_create_state(config: EnvConfig) -> StackState:
     path = state_dir(config.name) / "stack.json"
     if path.exists():
-        return StackState(**json.loads(path.read_text()))
-    state = StackState(
-        ports=_ports(config),
-        db_password=secrets.token_urlsafe(24),
-        jwt_key=secrets.token_urlsafe(48),
-        encryption_key=secrets.token_urlsafe(48),
-        webhook_secret=secrets.token_urlsafe(32),
-    )
+        state = StackState(**json.loads(path.read_text()))
+        if state.redis_password and "redis_limiter" in state.ports:
+            return state
+        # A stack from before Redis had a password and the limiter its own instance.
+        state.redis_password = state.redis_password or secrets.token_urlsafe(24)
+        state.ports.setdefault("redis_limiter", _port(config, "redis_limiter"))
+    else:
+        state = StackState(
+            ports=_ports(config),
+            db_password=secrets.token_urlsafe(24),
+            jwt_key=secrets.token_urlsafe(48),
+            encryption_key=secrets.token_urlsafe(48),
+            webhook_secret=secrets.token_urlsafe(32),
+            redis_password=secrets.token_urlsafe(24),
+        )
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(asdict(state), indent=2))
-    path.chmod(0o600)
+    write_private(path, json.dumps(asdict(state), indent=2))
     return state
 
 

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -67,7 +68,7 @@ def check_binaries() -> None:
 
 
 def _prepare_dirs(state: Path) -> None:
-    for sub in ("log", "pg", "pgbouncer", "redis", "haproxy", "outbox"):
+    for sub in ("log", "pg", "pgbouncer", "redis", "redis-limiter", "haproxy", "outbox"):
         (state / sub).mkdir(parents=True, exist_ok=True)
     # The supervisor writes every program's log here; postgres and pgbouncer run as postgres
     # and write their own files, so those directories are theirs.
@@ -121,6 +122,7 @@ def up(config: EnvConfig, progress: Progress, *, with_monitoring: bool = False) 
     supervisor.start_daemon()
     supervisor.start("postgres")
     supervisor.start("redis")
+    supervisor.start("redis-limiter")
     postgres.wait_ready(state / "pg", stack.ports["postgres"])
     postgres.ensure_app_database(
         state / "pg", stack.ports["postgres"], stack.db_password, STATEMENT_TIMEOUT_MS
@@ -133,7 +135,13 @@ def up(config: EnvConfig, progress: Progress, *, with_monitoring: bool = False) 
     wait_for(
         "PgBouncer", lambda: tcp_ok(stack.ports["pgbouncer"]), 15, f"see {state}/log/pgbouncer.log"
     )
-    wait_for("Redis", lambda: redis_ok(stack.ports["redis"]), 15, f"see {state}/log/redis.log")
+    for name, port in (("redis", "redis"), ("redis-limiter", "redis_limiter")):
+        wait_for(
+            name,
+            partial(redis_ok, stack.ports[port], stack.redis_password),
+            15,
+            f"see {state}/log/{name}.log",
+        )
     _migrate(config, stack, progress)
     progress(f"starting the {' and '.join(config.active_slots)} app slot(s) and HAProxy")
     for slot in config.active_slots:
@@ -158,7 +166,8 @@ def _health(name: str, stack: StackState) -> bool:
     checks: dict[str, Callable[[], bool]] = {
         "postgres": lambda: tcp_ok(ports["postgres"]),
         "pgbouncer": lambda: tcp_ok(ports["pgbouncer"]),
-        "redis": lambda: redis_ok(ports["redis"]),
+        "redis": lambda: redis_ok(ports["redis"], stack.redis_password),
+        "redis-limiter": lambda: redis_ok(ports["redis_limiter"], stack.redis_password),
         "haproxy": lambda: http_ok(f"http://127.0.0.1:{ports['metrics']}/metrics"),
         "app-blue": lambda: http_ok(f"http://127.0.0.1:{ports['blue']}/readyz"),
         "app-green": lambda: http_ok(f"http://127.0.0.1:{ports['green']}/readyz"),
@@ -173,6 +182,7 @@ PORT_OF = {
     "postgres": "postgres",
     "pgbouncer": "pgbouncer",
     "redis": "redis",
+    "redis-limiter": "redis_limiter",
     "haproxy": "http",
     "app-blue": "blue",
     "app-green": "green",

@@ -20,9 +20,15 @@ def tcp_ok(port: int, timeout_s: float = 0.5) -> bool:
         return False
 
 
-def redis_ok(port: int) -> bool:
+def redis_ok(port: int, password: str = "") -> bool:
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=0.5) as s:
+            if password:
+                # RESP array: the password travels as a bulk string, never on a command line.
+                secret = password.encode()
+                s.sendall(b"*2\r\n$4\r\nAUTH\r\n$%d\r\n%s\r\n" % (len(secret), secret))
+                if not s.recv(16).startswith(b"+OK"):
+                    return False
             s.sendall(b"PING\r\n")
             return s.recv(16).startswith(b"+PONG")
     except OSError:

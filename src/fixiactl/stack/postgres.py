@@ -9,14 +9,19 @@ import time
 from pathlib import Path
 
 from fixiactl.errors import FixiactlError
+from fixiactl.files import write_private
 from fixiactl.stack.config import PGBIN
 
 
-def as_postgres(cmd: list[str], *, check: bool = True) -> subprocess.CompletedProcess[str]:
+def as_postgres(
+    cmd: list[str], *, check: bool = True, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
     # PostgreSQL refuses to run as root; as an ordinary user it runs directly.
     if os.geteuid() == 0:
         cmd = ["runuser", "-u", "postgres", "--", *cmd]
-    return subprocess.run(cmd, capture_output=True, text=True, check=check, timeout=120)
+    return subprocess.run(
+        cmd, capture_output=True, text=True, check=check, timeout=120, input=stdin
+    )
 
 
 def chown_postgres(*paths: Path) -> None:
@@ -56,25 +61,31 @@ def init_cluster(pg_dir: Path) -> bool:
     return True
 
 
-def psql(pg_dir: Path, port: int, sql: str, database: str = "postgres") -> str:
-    result = as_postgres(
-        [
-            str(PGBIN / "psql"),
-            "-h",
-            str(pg_dir / "sock"),
-            "-p",
-            str(port),
-            "-U",
-            "postgres",
-            "-d",
-            database,
-            "-v",
-            "ON_ERROR_STOP=1",
-            "-Atc",
-            sql,
-        ],
-        check=False,
-    )
+def psql(
+    pg_dir: Path, port: int, sql: str, database: str = "postgres", *, secret: bool = False
+) -> str:
+    """Run one statement as postgres. `secret`: the statement holds a secret (a password), so
+    it goes through stdin: a process's arguments are readable by every user (`ps`, /proc)."""
+    command = [
+        str(PGBIN / "psql"),
+        "-h",
+        str(pg_dir / "sock"),
+        "-p",
+        str(port),
+        "-U",
+        "postgres",
+        "-d",
+        database,
+        "-v",
+        "ON_ERROR_STOP=1",
+        "-At",
+    ]
+    if secret:
+        # Nor into the server log: not as a slow statement, nor quoted with an error.
+        quiet = "SET log_min_duration_statement = -1; SET log_min_error_statement = panic;\n"
+        result = as_postgres([*command, "-f", "-"], check=False, stdin=quiet + sql)
+    else:
+        result = as_postgres([*command, "-c", sql], check=False)
     if result.returncode != 0:
         raise FixiactlError(f"psql failed: {result.stderr.strip()}")
     return result.stdout
@@ -117,7 +128,7 @@ def ensure_app_database(pg_dir: Path, port: int, password: str, statement_timeou
     # PostgreSQL: those would fail ("password authentication failed") until every client
     # reconnected. So a password that already works is left alone.
     if not exists or not login_ok(port, password, "postgres"):
-        psql(pg_dir, port, f"{verb} role fixia login password '{quoted}'")
+        psql(pg_dir, port, f"{verb} role fixia login password '{quoted}'", secret=True)
     # Through PgBouncer the app cannot send startup settings; the role carries them instead.
     psql(pg_dir, port, f"alter role fixia set statement_timeout = {int(statement_timeout_ms)}")
     if not psql(pg_dir, port, "select 1 from pg_database where datname='fixia'").strip():
@@ -131,6 +142,5 @@ def write_userlist(pg_dir: Path, port: int, target: Path) -> None:
         'select format(\'"%s" "%s"\', rolname, rolpassword) '
         "from pg_authid where rolname in ('fixia')",
     )
-    target.write_text(rows)
-    target.chmod(0o600)
+    write_private(target, rows)
     chown_postgres(target)

@@ -10,11 +10,18 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from fixiactl.backup.hooks import render_context as backup_context
+from fixiactl.files import write_private
 from fixiactl.flags import flag_file
 from fixiactl.monitoring import stack as monitoring
 from fixiactl.stack.config import DEPLOY, PGBIN, ROOT, EnvConfig, StackState, state_dir
 
 SLOTS = ("blue", "green")
+
+
+def redis_url(state: StackState, instance: str) -> str:
+    """`instance`: "redis" (the cache) or "redis_limiter"; with the stack's password."""
+    auth = f":{state.redis_password}@" if state.redis_password else ""
+    return f"redis://{auth}127.0.0.1:{state.ports[instance]}/0"
 
 
 def app_environment(config: EnvConfig, state: StackState, slot: str) -> dict[str, str]:
@@ -29,7 +36,7 @@ def app_environment(config: EnvConfig, state: StackState, slot: str) -> dict[str
         "FIXIA_DB__VIA_PGBOUNCER": "true",
         "FIXIA_DB__POOL_SIZE": str(config.db_pool_size),
         "FIXIA_DB__MAX_OVERFLOW": str(config.db_max_overflow),
-        "FIXIA_REDIS_URL": f"redis://127.0.0.1:{ports['redis']}/0",
+        "FIXIA_REDIS_URL": redis_url(state, "redis"),
         "FIXIA_PUBLIC_URL": f"http://127.0.0.1:{ports['http']}",
         "FIXIA_EMAIL__OUTBOX_DIR": str(state_dir(config.name) / "outbox"),
         "FIXIA_ENCRYPTION_KEY": state.encryption_key,
@@ -46,6 +53,10 @@ def app_environment(config: EnvConfig, state: StackState, slot: str) -> dict[str
         env["FIXIA_QUEUE__DATABASE_URL"] = (
             f"postgresql://fixia:{state.db_password}@127.0.0.1:{ports['postgres']}/fixia"
         )
+    if "redis_limiter" in ports:
+        # The limiter's own instance: the cache's LRU must not evict login windows. A stack
+        # whose state predates it keeps the shared one until its next `up` adds it.
+        env["FIXIA_RATELIMIT__REDIS_URL"] = redis_url(state, "redis_limiter")
     env.update(config.app_env)
     return env
 
@@ -66,9 +77,7 @@ def oneshot_environment(config: EnvConfig, state: StackState) -> dict[str, str]:
 
 def write_env_file(path: Path, env: dict[str, str]) -> Path:
     """KEY=VALUE lines, owner-only: secrets stay out of supervisord's config and `ps`."""
-    path.write_text("".join(f"{k}={v}\n" for k, v in sorted(env.items())))
-    path.chmod(0o600)
-    return path
+    return write_private(path, "".join(f"{k}={v}\n" for k, v in sorted(env.items())))
 
 
 def slot_bin(state_path: Path, slot: str) -> Path:
@@ -120,6 +129,7 @@ def render_all(config: EnvConfig, state: StackState, *, as_root: bool) -> dict[s
         "as_root": as_root,
         "cfg": config,
         "ports": state.ports,
+        "redis_password": state.redis_password,
         "workers": config.app_workers,
         "server_maxconn": config.app_workers * config.db_pool_size,
         "weights": {s: 100 if s in config.active_slots else 0 for s in SLOTS},
@@ -146,11 +156,13 @@ def render_all(config: EnvConfig, state: StackState, *, as_root: bool) -> dict[s
         "redis/redis.conf.j2": state_path / "redis" / "redis.conf",
         "haproxy/haproxy.cfg.j2": state_path / "haproxy" / "haproxy.cfg",
     }
+    if "redis_limiter" in state.ports:  # a state from before it: until its next `up`
+        targets["redis/redis-limiter.conf.j2"] = state_path / "redis-limiter" / "redis.conf"
     for template, target in targets.items():
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(jinja.get_template(template).render(**context))
-        # Configs hold secrets (the app environment): owner-only.
-        os.chmod(target, 0o640 if "pgbouncer" in template or "postgres" in template else 0o600)
+        # Configs hold secrets (the app environment): owner-only from the first byte.
+        mode = 0o640 if "pgbouncer" in template or "postgres" in template else 0o600
+        write_private(target, jinja.get_template(template).render(**context), mode)
     if context["monitoring"]:
         monitoring.render(config, state, jinja, DEPLOY)
     return targets

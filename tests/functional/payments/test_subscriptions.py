@@ -133,7 +133,7 @@ async def test_expiry_trims_a_professionals_services_to_the_free_limit(
     counts = json.loads(await run_cli(settings, "jobs", "expire-subscriptions"))
     assert counts["services_deactivated"] == 2
     r = await client.get(f"{API}/services/mine", headers=pro.headers)
-    active = {s["id"]: s["active"] for s in r.json()}
+    active = {s["id"]: s["active"] for s in r.json()["items"]}
     # The newest listings beyond the limit go; the oldest stay.
     assert [active[s["id"]] for s in services] == [True] * free_limit + [False, False]
     profile = await me(client, pro)

@@ -51,7 +51,7 @@ async def test_security_headers_on_every_api_answer(client: httpx.AsyncClient) -
         await client.get(f"{API}/categories"),  # 200
         await client.get(f"{API}/services/not-a-uuid"),  # 422
         await client.get(f"{API}/me"),  # 401
-        await client.get("/nothing-here"),  # 404
+        await client.get(f"{API}/nothing-here"),  # 404
     ):
         assert r.headers["X-Content-Type-Options"] == "nosniff"
         assert "frame-ancestors 'none'" in r.headers["Content-Security-Policy"]
