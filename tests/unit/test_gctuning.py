@@ -69,6 +69,7 @@ def test_the_module_uvicorn_serves_is_tuned_in_its_own_process(tmp_path: Path) -
     tools do, many times in one process) tunes nothing."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("FIXIA_", "PROMETHEUS_"))}
     env |= {
+        "FIXIA_ENV": "test",
         "FIXIA_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'gc.db'}",
         "FIXIA_VAR_DIR": str(tmp_path),
         "FIXIA_GC__GEN0_THRESHOLD": "9000",
