@@ -19,7 +19,7 @@ from fixiactl.backup.service import live_sql
 from fixiactl.backup.settings import BackupSettings
 from fixiactl.errors import FixiactlError
 from fixiactl.stack.config import PGBIN, state_dir
-from fixiactl.stack.postgres import chown_postgres
+from fixiactl.stack.postgres import QUIET_SESSION, chown_postgres
 from fixiactl.stack.supervisor import Supervisor
 
 Progress = Callable[[str], None]
@@ -99,8 +99,7 @@ def _psql(c: RestoredCluster, query: str, database: str, *, secret: bool = False
         "-At",
     ]
     if secret:
-        quiet = "SET log_min_duration_statement = -1; SET log_min_error_statement = panic;\n"
-        result = run_as_postgres([*command, "-f", "-"], 120, stdin=quiet + query)
+        result = run_as_postgres([*command, "-f", "-"], 120, stdin=QUIET_SESSION + query)
     else:
         result = run_as_postgres([*command, "-c", query], 120)
     if result.returncode != 0:

@@ -12,6 +12,10 @@ from fixiactl.errors import FixiactlError
 from fixiactl.files import write_private
 from fixiactl.stack.config import PGBIN
 
+# Before a statement that carries a secret: nor into the server log, not as a slow
+# statement nor quoted with an error.
+QUIET_SESSION = "SET log_min_duration_statement = -1; SET log_min_error_statement = panic;\n"
+
 
 def as_postgres(
     cmd: list[str], *, check: bool = True, stdin: str | None = None
@@ -81,9 +85,7 @@ def psql(
         "-At",
     ]
     if secret:
-        # Nor into the server log: not as a slow statement, nor quoted with an error.
-        quiet = "SET log_min_duration_statement = -1; SET log_min_error_statement = panic;\n"
-        result = as_postgres([*command, "-f", "-"], check=False, stdin=quiet + sql)
+        result = as_postgres([*command, "-f", "-"], check=False, stdin=QUIET_SESSION + sql)
     else:
         result = as_postgres([*command, "-c", sql], check=False)
     if result.returncode != 0:

@@ -20,7 +20,7 @@ import httpx
 
 from tests import stack as stack_module
 from tests.acceptance.queue.conftest import run_script, wait_for, worker_pid
-from tests.factories.accounts import register
+from tests.factories.accounts import Account, register
 from tests.factories.catalog import create_service, search_ids
 from tests.factories.projects import apply, post_project
 from tests.smtp_server import SmtpServer
@@ -89,11 +89,12 @@ def _registration(email: str) -> dict[str, object]:
     return body
 
 
-async def test_worker_killed_mid_job_retries_and_sends_once(
-    running: stack_module.RunningStack, smtp: SmtpServer, client: httpx.AsyncClient, sql: Sql
-) -> None:
-    outbox = smtp.mailbox.directory
-    user = await register(client, outbox)
+async def _reset_held_mid_delivery(
+    client: httpx.AsyncClient, smtp: SmtpServer, sql: Sql
+) -> tuple[Account, object]:
+    """A password-reset e-mail whose worker is stuck inside the SMTP transaction (the server
+    holds it at RCPT until `release`): the user and the job being delivered."""
+    user = await register(client, smtp.mailbox.directory)
     smtp.mailbox.release.clear()
     smtp.mailbox.hold.set()
     r = await client.post(f"{API}/auth/forgot-password", json={"email": user.email})
@@ -104,7 +105,13 @@ async def test_worker_killed_mid_job_retries_and_sends_once(
         "SELECT id FROM procrastinate_jobs WHERE status = 'doing' AND task_name = 'email.send'"
     )
     assert len(doing) == 1, doing
-    job_id = doing[0][0]
+    return user, doing[0][0]
+
+
+async def test_worker_killed_mid_job_retries_and_sends_once(
+    running: stack_module.RunningStack, smtp: SmtpServer, client: httpx.AsyncClient, sql: Sql
+) -> None:
+    user, job_id = await _reset_held_mid_delivery(client, smtp, sql)
     # procrastinate does not record which process holds a job: both workers die, so the
     # one mid-delivery surely does. supervisord restarts them.
     for slot in ("blue", "green"):
@@ -207,16 +214,7 @@ async def test_sigterm_lets_the_running_job_finish(
 ) -> None:
     """A deploy stops a slot's worker with SIGTERM while it delivers: the delivery finishes
     (within FIXIA_QUEUE__SHUTDOWN_GRACE_S), once, and the job is not run again."""
-    user = await register(client, smtp.mailbox.directory)
-    smtp.mailbox.release.clear()
-    smtp.mailbox.hold.set()
-    r = await client.post(f"{API}/auth/forgot-password", json={"email": user.email})
-    assert r.status_code == 202
-    wait_for(smtp.mailbox.held.is_set, "the worker to be mid-delivery", 30)
-    smtp.mailbox.held.clear()
-    (job_id,) = sql(
-        "SELECT id FROM procrastinate_jobs WHERE status = 'doing' AND task_name = 'email.send'"
-    )[0]
+    user, job_id = await _reset_held_mid_delivery(client, smtp, sql)
     stops = [
         threading.Thread(target=running.ctl, args=("stop", f"worker-{slot}"))
         for slot in ("blue", "green")
