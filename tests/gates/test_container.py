@@ -52,9 +52,13 @@ def test_compose_mirrors_the_stack_topology() -> None:
         "haproxy",
         "app-blue",
         "app-green",
+        "worker",
         "prometheus",
         "alertmanager",
     }
+    worker = compose["services"]["worker"]
+    assert worker["command"][:2] == ["fixia", "worker"]
+    assert "@postgres:5432/" in worker["environment"]["FIXIA_QUEUE__DATABASE_URL"]
     for slot in ("app-blue", "app-green"):
         app = compose["services"][slot]
         assert app["read_only"] is True and app["cap_drop"] == ["ALL"]
