@@ -4,6 +4,8 @@ error for the user. (The stack scenarios are in tests/acceptance/queue.)"""
 
 from __future__ import annotations
 
+import uuid
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -16,7 +18,8 @@ from fixia.db import transactional
 from fixia.main import create_app
 from fixia.queue.runner import JobQueue
 from fixia.queue.tasks import queue_email
-from tests.factories.accounts import registration
+from tests.factories.accounts import last_mails, register, registration
+from tests.factories.catalog import DbExec, sql_value
 from tests.smtp_server import free_port
 
 # The app's state (its queue and sessions): in process only.
@@ -105,3 +108,43 @@ async def test_smtp_down_is_no_error_for_the_user(settings: Settings) -> None:
     finally:
         await app.state.queue.close()
         await app.state.engine.dispose()
+
+
+async def _run_task(app: FastAPI, task: str) -> None:
+    """What the scheduler does at a tick: defer the periodic task (eager: it runs now)."""
+    queue: JobQueue = app.state.queue
+    await queue.defer_now(task, {"timestamp": 0}, lock=None, scheduled_at=None)
+    await queue.drain()
+
+
+async def test_renewal_reminders_go_once_per_subscription_and_end_date(
+    app: FastAPI, settings: Settings, client: httpx.AsyncClient, outbox: Path, db_exec: DbExec
+) -> None:
+    soon, later = await register(client, outbox), await register(client, outbox)
+    now = datetime.now(UTC).replace(tzinfo=None)
+    for user, ends in ((soon, now + timedelta(days=2)), (later, now + timedelta(days=9))):
+        await db_exec(
+            "INSERT INTO subscriptions (id, user_id, plan, status, started_at, expires_at, "
+            "created_at, updated_at) VALUES (:id, :user, 'premium', 'active', :now, :ends, "
+            ":now, :now)",
+            id=sql_value(settings, uuid.uuid4()),
+            user=sql_value(settings, uuid.UUID(user.id)),
+            now=now,
+            ends=ends,
+        )
+    for _ in range(2):  # two ticks (or a retry): one reminder
+        await _run_task(app, "payments.renewal_reminders")
+    reminders = [b for b in last_mails(outbox, soon.email) if "vence el" in b]
+    assert len(reminders) == 1
+    assert not [b for b in last_mails(outbox, later.email) if "vence el" in b]
+
+
+async def test_expired_tokens_are_purged(
+    app: FastAPI, client: httpx.AsyncClient, outbox: Path, db_exec: DbExec
+) -> None:
+    user = await register(client, outbox)  # a live session and a used verification link
+    await db_exec("UPDATE one_time_tokens SET expires_at = created_at")
+    await _run_task(app, "accounts.purge_expired_tokens")
+    assert await db_exec("SELECT count(*) FROM one_time_tokens") == [(0,)]
+    r = await client.post("/api/v1/auth/refresh", json={"refresh_token": user.refresh_token})
+    assert r.status_code == 200, "live sessions stay"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 from datetime import datetime
 from typing import Any
@@ -11,6 +12,8 @@ from fixia.config import Settings
 from fixia.queue.core import QUEUE, RUNTIME_KEY, Runtime, TaskSpec, build_app
 
 log = logging.getLogger("fixia.queue")
+# Set while this task (and the jobs it runs) drains the queue in process.
+_DRAINING: contextvars.ContextVar[bool] = contextvars.ContextVar("draining", default=False)
 
 
 class JobQueue:
@@ -56,16 +59,27 @@ class JobQueue:
             await self.drain()
 
     async def drain(self) -> None:
-        """Run every job that is due, then return (procrastinate's worker with wait=False)."""
+        """Run every job that is due, then return (procrastinate's worker with wait=False).
+        A job that defers another one is inside a drain already: that drain's next fetch
+        runs it, and waiting for the lock here would wait for ourselves."""
+        if _DRAINING.get():
+            return
         await self.open()
         async with self._drain_lock:
-            await self.app.run_worker_async(
-                wait=False,
-                install_signal_handlers=False,
-                listen_notify=False,
-                additional_context=self.context,
-                update_heartbeat_interval=self.settings.queue.heartbeat_s,
-            )
+            token = _DRAINING.set(True)
+            try:
+                await self._drain_once()
+            finally:
+                _DRAINING.reset(token)
+
+    async def _drain_once(self) -> None:
+        await self.app.run_worker_async(
+            wait=False,
+            install_signal_handlers=False,
+            listen_notify=False,
+            additional_context=self.context,
+            update_heartbeat_interval=self.settings.queue.heartbeat_s,
+        )
 
     async def run(self, *, name: str, install_signal_handlers: bool) -> None:
         """Work until stopped: SIGTERM lets the running jobs finish within the grace period;
