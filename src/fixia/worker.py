@@ -15,12 +15,13 @@ from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from fixia.catalog.invalidation import CACHE_KEY, SESSIONS_KEY
 from fixia.config import Settings
 from fixia.db import create_engine, session_factory
 from fixia.platform.cache import build_cache
-from fixia.platform.email import EmailSender, build_email_sender
+from fixia.platform.email import build_email_sender
 from fixia.queue.core import Runtime, queue_dsn
 from fixia.queue.defer import QUEUE_KEY
 from fixia.queue.runner import JobQueue
@@ -31,9 +32,7 @@ from fixia.tasks import all_tasks
 STUCK_AFTER_S = 15.0
 
 
-def build_queue(
-    settings: Settings, *, mailer: EmailSender | None = None, periodic: bool
-) -> tuple[JobQueue, Any]:
+def build_queue(settings: Settings, *, periodic: bool) -> tuple[JobQueue, AsyncEngine]:
     """The queue and the runtime its tasks get, for a process that has no app."""
     engine = create_engine(settings)
     cache = build_cache(settings.redis_url)
@@ -41,7 +40,7 @@ def build_queue(
     info: dict[str, object] = {CACHE_KEY: cache, QUEUE_KEY: queue}
     sessions = session_factory(engine, info=info)
     info[SESSIONS_KEY] = sessions
-    queue.bind(Runtime(settings, sessions, mailer or build_email_sender(settings.email), cache))
+    queue.bind(Runtime(settings, sessions, build_email_sender(settings.email), cache))
     return queue, engine
 
 

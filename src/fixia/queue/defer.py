@@ -38,6 +38,9 @@ class ProcessQueue(Protocol):
 
     async def committed(self) -> None: ...
 
+    @property
+    def eager(self) -> bool: ...
+
 
 def trace_carrier() -> dict[str, str]:
     """The caller's trace context (W3C traceparent), so the job's span joins the request's."""
@@ -72,7 +75,7 @@ async def defer(
                 "scheduled_at": scheduled_at,
             },
         )
-        if queue is not None:  # eager (tests): run it once committed
+        if queue is not None and queue.eager:  # tests: run it once committed
             after_commit(session, queue.committed)
         return
     if queue is None:

@@ -53,9 +53,13 @@ class JobQueue:
         await deferrer.defer_async(**args)
         await self.committed()
 
+    @property
+    def eager(self) -> bool:
+        return self.settings.queue.eager
+
     async def committed(self) -> None:
         """After a commit that deferred jobs: in eager mode, run them now."""
-        if self.settings.queue.eager:
+        if self.eager:
             await self.drain()
 
     async def drain(self) -> None:
