@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import jinja2
 import pytest
 
 from fixiactl.backup.app import grant_app_password
@@ -130,3 +131,31 @@ def test_the_dr_app_password_never_reaches_a_process_argv(
         if event == "subprocess.Popen":
             assert not any(password in str(arg) for arg in args[1]), args[1]
     assert postgres.login_ok(scratch_pg.port, password, "postgres")
+
+
+PRODUCTION_PGBACKREST = (
+    Path(__file__).parents[2] / "deploy/pgbackrest/pgbackrest.production.conf.j2"
+)
+
+
+def test_the_production_pgbackrest_config_never_holds_a_passphrase_or_key() -> None:
+    """Item 10c: rendered with every variable the template names, no line sets a cipher
+    pass or a storage key; pgBackRest reads them from PGBACKREST_* in its environment."""
+    template = PRODUCTION_PGBACKREST.read_text()
+    rendered = (
+        jinja2.Environment(undefined=jinja2.ChainableUndefined, autoescape=True)
+        .from_string(template)
+        .render(env="production", s3={"bucket": "b", "region": "sa-east-1"})
+    )
+    settings = [
+        line.split("#", 1)[0].strip().lstrip("# ").split("=", 1)[0]
+        for line in rendered.splitlines()
+        if "=" in line
+    ]
+    commented = [
+        line.lstrip("# ").split("=", 1)[0] for line in rendered.splitlines() if line.startswith("#")
+    ]
+    for key in settings + commented:
+        assert not key.endswith(("cipher-pass", "-key", "-key-secret", "-token")), key
+    assert "secrets." not in template
+    assert "repo1-cipher-type=aes-256-cbc" in rendered  # still encrypted, by the environment's pass
