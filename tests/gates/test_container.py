@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+from typing import Any
 
 import pytest
 import yaml
@@ -63,10 +64,32 @@ def test_compose_mirrors_the_stack_topology() -> None:
         app = compose["services"][slot]
         assert app["read_only"] is True and app["cap_drop"] == ["ALL"]
         assert "@pgbouncer:6432/" in app["environment"]["FIXIA_DATABASE_URL"]
+    _redis_is_split_and_locked(compose["services"])
     # Published ports only on loopback, like the single-host stack.
     for name, svc in compose["services"].items():
         for port in svc.get("ports", []):
             assert port.startswith("127.0.0.1:"), name
+
+
+def _redis_is_split_and_locked(services: dict[str, Any]) -> None:
+    """Issue #27, 10d: both instances want the password, which never sits in argv; the
+    limiter never evicts; the app reaches each with the password; both are scraped."""
+    env = services["app-blue"]["environment"]
+    assert env["FIXIA_REDIS_URL"].startswith("redis://:${FIXIA_REDIS_PASSWORD")
+    assert "@redis-limiter:6379/" in env["FIXIA_RATELIMIT__REDIS_URL"]
+    assert ":${FIXIA_REDIS_PASSWORD" in env["FIXIA_RATELIMIT__REDIS_URL"]
+    for name, policy in (("redis", "allkeys-lru"), ("redis-limiter", "noeviction")):
+        command = " ".join(services[name]["command"])
+        assert "requirepass" in command and "--requirepass" not in command, name
+        assert f"--maxmemory-policy {policy}" in command, name
+        assert services[name]["environment"]["REDISCLI_AUTH"].startswith("${FIXIA_REDIS_PASSWORD")
+    for exporter, target in (
+        ("redis-exporter", "redis"),
+        ("redis-limiter-exporter", "redis-limiter"),
+    ):
+        assert services[exporter]["environment"]["REDIS_ADDR"] == f"redis://{target}:6379"
+        scrape = (DOCKER / "config" / "prometheus.yml").read_text()
+        assert f"{exporter}:9121" in scrape
 
 
 @pytest.mark.parametrize(

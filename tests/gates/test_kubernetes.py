@@ -4,9 +4,11 @@
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import pytest
 import yaml
@@ -16,6 +18,7 @@ from fixiactl.gates.model import Context
 from fixiactl.k8s.kustomize import build
 from fixiactl.k8s.validate import cnpg_problems, core_problems, crd_problems, overlays
 from fixiactl.stack.config import ROOT
+from tests.integration.test_metrics_exposure_stack import TRICKS
 
 Obj = dict[str, Any]
 
@@ -217,3 +220,56 @@ def test_the_queue_worker_runs_the_release_image_beside_the_app(
     assert {"app.kubernetes.io/name": "fixia-worker"} in [
         p.get("podSelector", {}).get("matchLabels") for p in postgres_from
     ]
+
+
+def _nginx_normalised(target: str) -> str:
+    """The URI nginx matches locations against: the query and fragment cut, %XX decoded
+    once, slashes merged, dot segments resolved (ngx_http_parse_complex_uri)."""
+    path = unquote(target.split("?", 1)[0].split("#", 1)[0])
+    parts: list[str] = []
+    for segment in re.sub("/+", "/", path).split("/")[1:]:
+        if segment == "..":
+            parts = parts[:-1]
+        elif segment != ".":
+            parts.append(segment)
+    return "/" + "/".join(parts)
+
+
+def test_the_ingress_hides_every_spelling_of_metrics(rendered: dict[str, list[Obj]]) -> None:
+    """Issue #27, item 2 on Kubernetes: the stack test's tricks against the ingress rule."""
+    snippet = one(rendered["production"], "Ingress", "fixia")["metadata"]["annotations"][
+        "nginx.ingress.kubernetes.io/server-snippet"
+    ]
+    found = re.search(r"location ~\* (\S+) \{ return 404; \}", snippet)
+    assert found, snippet
+    hidden = re.compile(found.group(1), re.IGNORECASE)
+    # Every trick that nginx would hand the app as some spelling of /metrics is refused.
+    reaching = [
+        t for t in TRICKS if _nginx_normalised(t).lower().rstrip("/\x00;x").endswith("/metrics")
+    ]
+    assert len(reaching) >= 15, reaching
+    for target in reaching:
+        assert hidden.search(_nginx_normalised(target)), target
+    for public in ("/", "/services", "/api/v1/services", "/login", "/healthz"):
+        assert not hidden.search(public), public
+
+
+def test_redis_is_split_locked_and_scraped(rendered: dict[str, list[Obj]]) -> None:
+    """Issue #27, 10d on Kubernetes: two instances behind the password (never in argv), the
+    limiter never evicts, the app gets both URLs from the secret, both are scraped."""
+    objs = rendered["production"]
+    for name, policy in (("redis", "allkeys-lru"), ("redis-limiter", "noeviction")):
+        pod = one(objs, "StatefulSet", name)["spec"]["template"]["spec"]
+        server, exporter = pod["containers"]
+        command = " ".join(server["command"] + server["args"])
+        assert f"--maxmemory-policy {policy}" in command and "--requirepass" not in command
+        for container in (server, exporter):
+            refs = [e["valueFrom"]["secretKeyRef"] for e in container["env"] if "valueFrom" in e]
+            assert refs == [{"name": "fixia-redis", "key": "password"}], name
+        one(objs, "Service", name)
+    secret_keys = {
+        d["secretKey"] for d in one(objs, "ExternalSecret", "fixia-secrets")["spec"]["data"]
+    }
+    assert {"FIXIA_REDIS_URL", "FIXIA_RATELIMIT__REDIS_URL"} <= secret_keys
+    assert "FIXIA_REDIS_URL" not in one(objs, "ConfigMap", "fixia-config")["data"]
+    one(objs, "ServiceMonitor", "redis")

@@ -30,6 +30,7 @@ PROGRAMS = (
     "node-exporter",
     "postgres-exporter",
     "redis-exporter",
+    "redis-limiter-exporter",
     "pgbouncer-collector",
     "alertmanager",
     "prometheus",
@@ -87,13 +88,19 @@ def programs(config: EnvConfig, stack: StackState) -> list[dict[str, str]]:
             "environment": f'DATA_SOURCE_NAME="postgresql://postgres@:{p["postgres"]}/postgres'
             f'?host={state}/pg/sock&sslmode=disable"',
         },
-        {
-            "name": "redis-exporter",
-            "command": f"{BINARIES['redis-exporter']} -redis.addr redis://127.0.0.1:{p['redis']} "
-            f"-web.listen-address 127.0.0.1:{p['redis_exporter']}",
-            # The password in the environment (supervisord.conf is owner-only), not in argv.
-            "environment": f'REDIS_PASSWORD="{stack.redis_password}"',
-        },
+        *(
+            {
+                "name": name,
+                "command": f"{BINARIES['redis-exporter']} -redis.addr redis://127.0.0.1:"
+                f"{p[instance]} -web.listen-address 127.0.0.1:{p[f'{instance}_exporter']}",
+                # The password in the environment (supervisord.conf is owner-only), not argv.
+                "environment": f'REDIS_PASSWORD="{stack.redis_password}"',
+            }
+            for name, instance in (
+                ("redis-exporter", "redis"),
+                ("redis-limiter-exporter", "redis_limiter"),
+            )
+        ),
         {
             "name": "pgbouncer-collector",
             "command": f"{py} -m fixiactl.monitoring.pgbouncer --env {config.name}",
@@ -227,6 +234,7 @@ def health_checks(ports: dict[str, int]) -> dict[str, Any]:
         "node-exporter": url("node_exporter", "/metrics"),
         "postgres-exporter": url("postgres_exporter", "/metrics"),
         "redis-exporter": url("redis_exporter", "/metrics"),
+        "redis-limiter-exporter": url("redis_limiter_exporter", "/metrics"),
         "alert-receiver": url("alert_receiver", "/"),
         "pgbouncer-collector": lambda: True,
     }

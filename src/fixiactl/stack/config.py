@@ -41,6 +41,8 @@ OFFSETS = {
     # Each slot's job-queue worker: /healthz and /metrics (fixia worker --health-port).
     "worker-blue": 14,
     "worker-green": 15,
+    # --monitoring: redis_exporter for the limiter's instance (filling means logins refused).
+    "redis_limiter_exporter": 16,
 }
 
 

@@ -61,6 +61,25 @@ def test_exporters_produce_every_infrastructure_metric_referenced(
     assert "fixia_pgbouncer_pool_client_waiting" in produced  # scraped, not just declared
 
 
+def test_both_redis_instances_are_scraped_with_their_role(
+    monitored: stack_module.RunningStack,
+) -> None:
+    """The limiter's Redis has its own exporter: RateLimiterRedisFilling needs its memory
+    against its maxmemory, and the password-protected instance must answer the exporter."""
+    url = _prometheus(monitored)
+    _wait_targets(url, {"redis"})
+    deadline = time.monotonic() + 60
+    found: dict[str, float] = {}
+    while time.monotonic() < deadline and len(found) < 2:
+        result = httpx.get(
+            f"{url}/api/v1/query", params={"query": "redis_memory_max_bytes and redis_up == 1"}
+        ).json()["data"]["result"]
+        found = {r["metric"]["redis_instance"]: float(r["value"][1]) for r in result}
+        time.sleep(1)
+    assert set(found) == {"redis", "redis-limiter"}, found
+    assert found["redis-limiter"] > 0  # a bounded instance, so the ratio means something
+
+
 def test_no_dangling_metric_references(monitored: stack_module.RunningStack) -> None:
     """The full check: needs the app's /metrics (observability branch) and fixiactl's
     backup and delivery textfile writers merged in."""
