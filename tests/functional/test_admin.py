@@ -232,7 +232,7 @@ async def test_resolve_dispute_as_completed(
     client: httpx.AsyncClient, outbox: Path, boss: Account
 ) -> None:
     owner, jobs = await disputed_jobs(client, outbox, 2)
-    disputes = (await client.get(f"{ADMIN_API}/disputes", headers=boss.headers)).json()
+    disputes = (await client.get(f"{ADMIN_API}/disputes", headers=boss.headers)).json()["items"]
     assert {d["id"] for d in disputes} == set(jobs)
     assert {d["dispute_reason"] for d in disputes} == {DISPUTE}
     resolve = f"{ADMIN_API}/disputes/{jobs[0]}/resolve"
@@ -251,7 +251,7 @@ async def test_resolve_dispute_as_completed(
     assert entry["data"]["reason"] == RULING["resolution"]
     # A dispute settled as completed opens the reviews; the other job is still disputed.
     assert (await post_review(client, owner, jobs[0])).status_code == 201
-    disputes = (await client.get(f"{ADMIN_API}/disputes", headers=boss.headers)).json()
+    disputes = (await client.get(f"{ADMIN_API}/disputes", headers=boss.headers)).json()["items"]
     assert [d["id"] for d in disputes] == [jobs[1]]
 
 
@@ -269,7 +269,7 @@ async def test_resolve_dispute_back_to_work_and_refusals(
     back = {"outcome": "in_progress", "resolution": "Acordaron terminarlo esta semana."}
     r = await client.post(resolve, json=back, headers=boss.headers)
     assert r.status_code == 200 and r.json()["status"] == "in_progress"
-    assert (await client.get(f"{ADMIN_API}/disputes", headers=boss.headers)).json() == []
+    assert (await client.get(f"{ADMIN_API}/disputes", headers=boss.headers)).json()["items"] == []
     r = await client.post(resolve, json=RULING, headers=boss.headers)
     expect_problem(r, 409, "invalid_transition")
     expect_problem(await post_review(client, owner, job), 409, "job_not_completed")

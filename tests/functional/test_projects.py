@@ -196,8 +196,8 @@ async def test_accept_creates_job_and_rejects_others(client: httpx.AsyncClient, 
     loser = await apply(client, other, project["id"])
     proposals = (
         await client.get(f"{API}/projects/{project['id']}/proposals", headers=owner.headers)
-    ).json()
-    assert {p["id"] for p in proposals} == {winner["id"], loser["id"]}
+    ).json()["items"]
+    assert [p["id"] for p in proposals] == [winner["id"], loser["id"]]  # in arrival order
     assert (
         await client.get(f"{API}/projects/{project['id']}/proposals", headers=pro.headers)
     ).status_code == 403

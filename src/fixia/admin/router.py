@@ -25,7 +25,7 @@ from fixia.matches.models import JobStatus
 from fixia.matches.presenters import job_detail, job_out
 from fixia.matches.schemas import JobDetail, JobOut, ResolveIn
 from fixia.payments.models import PaymentStatus
-from fixia.platform.pagination import Page
+from fixia.platform.pagination import CursorParam, LimitParam, Page
 from fixia.reviews import moderation
 from fixia.reviews import service as reviews_service
 from fixia.reviews.dependencies import ModeratedReview
@@ -126,8 +126,11 @@ async def restore_review(
 
 
 @router.get("/disputes")
-async def list_disputes(session: SessionDep) -> list[JobOut]:
-    return [job_out(j) for j in await service.disputes(session=session)]
+async def list_disputes(
+    session: SessionDep, cursor: CursorParam = None, limit: LimitParam = 20
+) -> Page[JobOut]:
+    jobs, next_cursor = await service.disputes(session=session, cursor=cursor, limit=limit)
+    return Page(items=[job_out(j) for j in jobs], next_cursor=next_cursor, limit=limit)
 
 
 @router.post("/disputes/{job_id}/resolve")

@@ -172,8 +172,10 @@ async def change_role(
     return user
 
 
-async def disputes(*, session: AsyncSession) -> list[Job]:
-    return await matches_service.disputed_jobs(session=session)
+async def disputes(
+    *, session: AsyncSession, cursor: str | None, limit: int
+) -> tuple[list[Job], str | None]:
+    return await matches_service.disputed_jobs(session=session, cursor=cursor, limit=limit)
 
 
 async def resolve_dispute(

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from fixia.admin import service
 from fixia.admin.dependencies import peer_ip
@@ -20,7 +22,15 @@ from fixia.reviews import moderation
 from fixia.reviews.dependencies import moderated_review
 from fixia.reviews.presenters import flagged_out
 from fixia.reviews.schemas import ModerationIn
-from fixia.web.pages import form_data, parse, redirect, render, validation_errors
+from fixia.web.pages import (
+    WEB_PAGE_SIZE,
+    cursor_param,
+    form_data,
+    parse,
+    redirect,
+    render,
+    validation_errors,
+)
 from fixia.web.session import Admin
 
 router = APIRouter(prefix="/admin")
@@ -73,10 +83,16 @@ async def moderate(
     return redirect(request, "/admin/reviews", ok="moderated")
 
 
+async def _disputes_page(request: Request, session: AsyncSession) -> dict[str, Any]:
+    jobs, next_cursor = await service.disputes(
+        session=session, cursor=cursor_param(request), limit=WEB_PAGE_SIZE
+    )
+    return {"jobs": [job_out(j) for j in jobs], "next_cursor": next_cursor}
+
+
 @router.get("/disputes")
 async def disputes(request: Request, admin: Admin, session: SessionDep) -> Response:
-    jobs = [job_out(j) for j in await service.disputes(session=session)]
-    return render(request, "admin/disputes.html", {"jobs": jobs})
+    return render(request, "admin/disputes.html", await _disputes_page(request, session))
 
 
 @router.post("/disputes/{job_id}")
@@ -86,8 +102,7 @@ async def resolve(
     try:
         data = parse(ResolveIn, await form_data(request))
     except ValidationError as error:
-        jobs = [job_out(j) for j in await service.disputes(session=session)]
-        context = {"jobs": jobs, "errors": validation_errors(error)}
+        context = {**await _disputes_page(request, session), "errors": validation_errors(error)}
         return render(request, "admin/disputes.html", context, 422)
     await service.resolve_dispute(
         session=session,

@@ -15,7 +15,7 @@ from fixia.db import utcnow
 from fixia.matches import exceptions as exc
 from fixia.matches.models import Job, JobStatus, JobStatusUpdate, Match, MatchStatus
 from fixia.notifications.service import notify
-from fixia.platform.pagination import fetch_page, newest_first
+from fixia.platform.pagination import SortKey, fetch_page, newest_first
 from fixia.projects.models import Project, ProjectStatus, Proposal
 
 # Which statuses each transition may start from.
@@ -331,6 +331,11 @@ async def jobs_of(
     return await fetch_page(session, stmt, newest_first(Job), cursor, limit)
 
 
-async def disputed_jobs(*, session: AsyncSession) -> list[Job]:
-    stmt = job_query().where(Job.status == JobStatus.disputed).order_by(Job.updated_at)
-    return list((await session.execute(stmt)).scalars())
+async def disputed_jobs(
+    *, session: AsyncSession, cursor: str | None, limit: int
+) -> tuple[list[Job], str | None]:
+    """Open disputes, the longest-waiting first: one page."""
+    stmt = job_query().where(Job.status == JobStatus.disputed)
+    return await fetch_page(
+        session, stmt, [SortKey(Job.updated_at), SortKey(Job.id)], cursor, limit
+    )

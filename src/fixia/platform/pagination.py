@@ -148,6 +148,11 @@ async def fetch_page(
     return [row[0] for row in page], next_cursor
 
 
+def oldest_first(model: Any) -> list[SortKey]:
+    """created_at, then id, ascending: queues worked in arrival order (proposals received)."""
+    return [SortKey(model.created_at), SortKey(model.id)]
+
+
 def newest_first(model: Any) -> list[SortKey]:
     """created_at, then id, both descending: the order of every per-user list."""
     return [SortKey(model.created_at, descending=True), SortKey(model.id, descending=True)]

@@ -15,7 +15,7 @@ from fixia.db import utcnow
 from fixia.matches import service as matches_service
 from fixia.matches.models import Job, Match
 from fixia.notifications.service import notify
-from fixia.platform.pagination import fetch_page, newest_first
+from fixia.platform.pagination import fetch_page, newest_first, oldest_first
 from fixia.projects import exceptions as exc
 from fixia.projects.models import Project, ProjectStatus, Proposal, ProposalStatus
 from fixia.projects.schemas import ProposalCreate
@@ -154,9 +154,13 @@ async def accept(*, session: AsyncSession, proposal: Proposal) -> tuple[Proposal
     return proposal, match, job
 
 
-async def for_project(*, session: AsyncSession, project: Project) -> list[Proposal]:
-    stmt = proposal_query().where(Proposal.project_id == project.id).order_by(Proposal.created_at)
-    return list((await session.execute(stmt)).scalars())
+async def for_project(
+    *, session: AsyncSession, project: Project, cursor: str | None, limit: int
+) -> tuple[list[Proposal], str | None]:
+    """Proposals received, in the order they arrived: one page (a popular project can have
+    hundreds; issue #27 item 11)."""
+    stmt = proposal_query().where(Proposal.project_id == project.id)
+    return await fetch_page(session, stmt, oldest_first(Proposal), cursor, limit)
 
 
 async def mine(

@@ -80,11 +80,13 @@ async def delete_project(project: OwnedProject, session: SessionDep) -> None:
 
 
 @router.get("/projects/{project_id}/proposals")
-async def project_proposals(project: OwnedProject, session: SessionDep) -> list[ProposalOut]:
-    return [
-        proposal_out(p)
-        for p in await proposals_service.for_project(session=session, project=project)
-    ]
+async def project_proposals(
+    project: OwnedProject, session: SessionDep, cursor: CursorParam = None, limit: LimitParam = 20
+) -> Page[ProposalOut]:
+    items, next_cursor = await proposals_service.for_project(
+        session=session, project=project, cursor=cursor, limit=limit
+    )
+    return Page(items=[proposal_out(p) for p in items], next_cursor=next_cursor, limit=limit)
 
 
 @router.get("/opportunities")

@@ -100,10 +100,14 @@ async def my_project(
     request: Request, project_id: uuid.UUID, user: SignedIn, session: SessionDep
 ) -> Response:
     project = await owned_project(project_id, session, user)
-    received = await proposals_service.for_project(session=session, project=project)
+    received, next_cursor = await proposals_service.for_project(
+        session=session, project=project, cursor=cursor_param(request), limit=WEB_PAGE_SIZE
+    )
+    counts = await service.proposal_counts(session=session, project_ids=[project.id])
     context = {
-        "project": project_out(project, len(received)),
+        "project": project_out(project, counts.get(project.id, 0)),
         "proposals": [proposal_out(p) for p in received],
+        "next_cursor": next_cursor,
     }
     return render(request, "projects/detail.html", context)
 

@@ -11,6 +11,7 @@ import httpx
 from tests.factories.accounts import Account, register
 from tests.factories.catalog import create_service, expect_problem
 from tests.factories.projects import API, apply, job_between, post_project
+from tests.functional.test_admin import disputed_jobs
 
 REQUEST = {"message": "Hola, ¿podés venir el sábado a la mañana?", "budget": "20000.00"}
 
@@ -61,5 +62,26 @@ async def test_every_mine_list_is_paginated(client: httpx.AsyncClient, outbox: P
     assert len(await walk(client, "/me/favorites", owner)) == 2
 
     for path, who in (("/services/mine", pro), ("/jobs/mine", owner), ("/me/favorites", owner)):
+        r = await client.get(API + path, params={"limit": 101}, headers=who.headers)
+        expect_problem(r, 422, "validation_error")
+
+
+async def test_shared_lists_are_paginated_too(
+    client: httpx.AsyncClient, outbox: Path, boss: Account
+) -> None:
+    """A popular project's proposals and the admins' dispute queue grow without bound too:
+    pages in arrival order (the queue's longest-waiting first), never one unbounded list."""
+    owner = await register(client, outbox)
+    project = await post_project(client, owner)
+    sent = []
+    for _ in range(3):
+        pro = await register(client, outbox, role="professional")
+        sent.append((await apply(client, pro, project["id"]))["id"])
+    assert await walk(client, f"/projects/{project['id']}/proposals", owner) == sent
+
+    _, jobs = await disputed_jobs(client, outbox, 3)
+    queue = await walk(client, "/admin/disputes", boss)
+    assert len(queue) == len(set(queue)) and [j for j in queue if j in jobs] == jobs
+    for path, who in ((f"/projects/{project['id']}/proposals", owner), ("/admin/disputes", boss)):
         r = await client.get(API + path, params={"limit": 101}, headers=who.headers)
         expect_problem(r, 422, "validation_error")
