@@ -15,6 +15,8 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from starlette.requests import Request
 
+from fixia.web.cookies import cookie_name
+
 LOCALE_DIR = Path(__file__).parent / "locale"
 LOCALES = ("es_AR", "en")
 COOKIE = "lang"
@@ -55,7 +57,7 @@ def _from_accept_language(header: str) -> str | None:
 
 def negotiate(request: Request, default: str) -> str:
     """An explicit choice (the `lang` cookie) wins over the browser's Accept-Language."""
-    chosen = request.cookies.get(COOKIE)
+    chosen = request.cookies.get(cookie_name(request.app.state.settings, COOKIE))
     if chosen in LOCALES:
         return chosen
     return _from_accept_language(request.headers.get("accept-language", "")) or default

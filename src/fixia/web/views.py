@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from fixia.config import Settings
+from fixia.web.cookies import cookie_name
 from fixia.web.i18n import COOKIE, LOCALES
 from fixia.web.pages import form_data, redirect, safe_next
 
@@ -19,7 +20,7 @@ async def switch_language(request: Request) -> Response:
     response = redirect(request, safe_next(data.get("next")))
     if data.get("lang") in LOCALES:
         response.set_cookie(
-            COOKIE,
+            cookie_name(settings, COOKIE),
             str(data["lang"]),
             max_age=365 * 86400,
             secure=bool(settings.web.cookie_secure),

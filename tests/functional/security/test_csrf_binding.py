@@ -107,9 +107,19 @@ async def test_cookies_carry_the_host_prefix_over_https(settings: Settings, outb
         account = await register(browser, outbox, login=False)
         page = await browser.get("/login")
         r = await web_login(browser, account)
-        cookies = page.headers.get_list("set-cookie") + r.headers.get_list("set-cookie")
+        lang = await browser.post(
+            "/lang", data={"lang": "en", "next": "/login", "csrf_token": await csrf_token(browser)}
+        )
+        cookies = [c for x in (page, r, lang) for c in x.headers.get_list("set-cookie")]
         names = {c.split("=", 1)[0] for c in cookies}
-        assert {"__Host-csrf_token", "__Host-access_token", "__Host-refresh_token"} <= names
+        assert {
+            "__Host-csrf_token",
+            "__Host-access_token",
+            "__Host-refresh_token",
+            "__Host-lang",
+        } <= names
+        # The prefixed language cookie is the one read back.
+        assert 'lang="en"' in (await browser.get("/")).text
         for cookie in cookies:
             flags = cookie.lower()
             assert "; secure" in flags and "path=/" in flags and "domain=" not in flags
