@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from fixiactl.backup.proof import compare, invariants_sql, parse_invariants
 from fixiactl.backup.restore import parse_target
 from fixiactl.backup.schedule import FORMATS, render
 from fixiactl.backup.service import parse_verify
@@ -75,3 +76,16 @@ def test_schedules_cover_full_diff_incr_and_drills() -> None:
     assert "15 * * * *" in cron and "30 1 * * 0" in cron
     assert "OnCalendar=*-*-* *:15:00" in render("systemd", "prod")
     assert "kind: CronJob" in render("k8s", "prod")
+
+
+def test_a_restore_proof_compares_every_invariant() -> None:
+    """Issue #29, item 4: any table whose count, sum or status tally differs fails the
+    proof, as does a table present on one side only."""
+    sql = invariants_sql(["jobs", "users"])
+    assert 'from public."jobs"' in sql and "sum(agreed_price)" in sql and "union all" in sql
+    source = parse_invariants("jobs|3|45000.00/1\nusers|12\n")
+    assert source == {"jobs": "3|45000.00/1", "users": "12"}
+    assert compare(source, dict(source)) == []
+    assert compare(source, {**source, "jobs": "3|44000.00/1"}) == ["jobs"]
+    assert compare(source, {"jobs": source["jobs"]}) == ["users"]
+    assert compare(source, {**source, "reviews": "0|0/0"}) == ["reviews"]

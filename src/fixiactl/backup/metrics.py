@@ -69,3 +69,37 @@ def write_drill_metrics(textfile_dir: Path, evidence: dict[str, Any]) -> Path:
     path = textfile_dir / "fixia_dr_drill.prom"
     write_to_textfile(str(path), registry)
     return path
+
+
+def write_proof_metrics(textfile_dir: Path, result: dict[str, Any]) -> Path:
+    """The last restore proof (fixiactl.backup.proof): its outcome always, its time only on
+    success, so the age alert keeps counting from the last good one."""
+    path = textfile_dir / "fixia_backup_proof.prom"
+    registry = CollectorRegistry()
+    Gauge(
+        "fixia_backup_last_proof_success",
+        "1 when the last restore proof passed (amcheck and business invariants)",
+        ["repo"],
+        registry=registry,
+    ).labels(str(result["repo"])).set(1 if result["success"] else 0)
+    verified = Gauge(
+        "fixia_backup_last_verified_restore_timestamp_seconds",
+        "When a backup was last proven by a restore",
+        ["repo"],
+        registry=registry,
+    )
+    when = result["finished_epoch"] if result["success"] else _previous_success(path)
+    if when is not None:
+        verified.labels(str(result["repo"])).set(when)
+    textfile_dir.mkdir(parents=True, exist_ok=True)
+    write_to_textfile(str(path), registry)
+    return path
+
+
+def _previous_success(path: Path) -> float | None:
+    if not path.exists():
+        return None
+    for line in path.read_text().splitlines():
+        if line.startswith("fixia_backup_last_verified_restore_timestamp_seconds{"):
+            return float(line.rsplit(" ", 1)[1])
+    return None

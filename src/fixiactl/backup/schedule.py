@@ -2,7 +2,8 @@
 
 Weekly full (Sunday), daily diff, hourly incr into repo1; a daily full into repo2 would cost
 the other region's bandwidth every day, so repo2 gets a weekly full plus daily diff; WAL
-reaches both continuously. Verify daily, metrics every 5 minutes, a DR drill monthly.
+reaches both continuously. Verify, and prove by a restore, daily; metrics every 5 minutes;
+a DR drill monthly.
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ JOBS = (
     ),
     Job("backup-expire", "0 5 * * *", "*-*-* 05:00:00", "backup expire"),
     Job("backup-verify", "30 5 * * *", "*-*-* 05:30:00", "backup verify"),
+    # Every day's backup proven by a restore (fixiactl.backup.proof), after the diff/full.
+    Job("backup-prove", "0 4 * * *", "*-*-* 04:00:00", "backup prove --repo 1"),
     Job("backup-metrics", "*/5 * * * *", "*:0/5", "backup list --json"),
     Job("dr-drill", "0 6 1 * *", "*-*-01 06:00:00", "dr drill --from-repo 2"),
 )

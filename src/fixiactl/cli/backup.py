@@ -9,12 +9,14 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from fixiactl.backup import proof, service
 from fixiactl.backup import schedule as backup_schedule
-from fixiactl.backup import service
 from fixiactl.cli.common import EnvOption, JsonOption, console, emit_json, operator_errors, progress
 from fixiactl.errors import FixiactlError
 
-app = typer.Typer(help="Backups: init, run, list, verify, expire, schedule.", no_args_is_help=True)
+app = typer.Typer(
+    help="Backups: init, run, list, verify, prove, expire, schedule.", no_args_is_help=True
+)
 RepoOption = typer.Option("--repo", min=1, max=2, help="Repository: 1 local, 2 other region")
 
 
@@ -128,6 +130,31 @@ def verify(
         for p in report.problems:
             console.print(f"  {p}")
     if not report.ok:
+        raise typer.Exit(code=1)
+
+
+@app.command()
+def prove(
+    env: Annotated[str, EnvOption] = "dev",
+    repo: Annotated[int, RepoOption] = 1,
+    keep: Annotated[bool, typer.Option(help="Keep the scratch cluster's files")] = False,
+    as_json: Annotated[bool, JsonOption] = False,
+) -> None:
+    """Prove the newest backup by restoring it: a restore point marked with the business
+    invariants, a scratch restore to it, pg_amcheck, invariants equal; exit 1 otherwise."""
+    with operator_errors(), progress(not as_json) as step:
+        result = proof.prove(env, repo, step, keep=keep)
+    if as_json:
+        emit_json(result)
+    elif result["success"]:
+        console.print(
+            f"[green]proven[/green]: repo{repo} restored to {result['restore_point']}, "
+            f"{result['tables']} tables equal, pg_amcheck clean"
+        )
+    else:
+        console.print(f"[red]not proven[/red]: tables differ: {result['mismatched']}")
+        console.print(f"pg_amcheck: {result['amcheck']['output'] or 'clean'}")
+    if not result["success"]:
         raise typer.Exit(code=1)
 
 

@@ -14,7 +14,7 @@ from fixiactl.deploy.analysis import FAIL, INSUFFICIENT_DATA, Judgement, Thresho
 from fixiactl.deploy.contract import run_contract, slot_env
 from fixiactl.deploy.haproxy import Runtime
 from fixiactl.deploy.journal import Journal, Slots
-from fixiactl.deploy.metrics import MetricsSource, Snapshot
+from fixiactl.deploy.metrics import MetricsSource, Snapshot, first_snapshot
 from fixiactl.deploy.preflight import (
     BackupRestorePoints,
     GateResult,
@@ -98,8 +98,9 @@ class Deployer:
         self.gate = gate = migration_gate(
             opts.env, self.stack, self.release, str(serving), allow_contract=opts.allow_contract
         )
-        # Read before anything changes: an unreachable source stops the deploy here, clearly.
-        base0 = self.metrics.snapshot(self.active) or Snapshot()
+        # Read before anything changes: a source still without a first scrape is waited for
+        # (bounded); one that stays unreachable stops the deploy here, clearly.
+        base0 = first_snapshot(self.metrics, self.active) or Snapshot()
         started = time.monotonic()
         self.journal.event(
             "started",

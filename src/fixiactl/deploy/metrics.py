@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -113,3 +114,29 @@ class SlotMetrics:
         snap = parse(response.text)
         snap.at = time.time()
         return snap
+
+
+# How long a deploy waits for the source's first fresh numbers before refusing: a deploy
+# right after `stack up --monitoring` meets a Prometheus that has not scraped the slot yet.
+FIRST_SCRAPE_WAIT_S = 30.0
+
+
+def first_snapshot(
+    source: MetricsSource,
+    slot: str,
+    *,
+    wait_s: float = FIRST_SCRAPE_WAIT_S,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Snapshot | None:
+    """The slot's first snapshot, waiting (bounded by `wait_s`) while the source has no
+    fresh scrape yet; MetricsUnavailable only once the bound has passed. A retry loop of
+    five lines is clearer here than a retry library's decorator around a closure."""
+    deadline = clock() + wait_s
+    while True:
+        try:
+            return source.snapshot(slot)
+        except MetricsUnavailable:
+            if clock() >= deadline:
+                raise
+            sleep(max(source.interval_s, 0.5))

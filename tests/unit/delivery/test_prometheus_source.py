@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from fixiactl.deploy.metrics import MetricsUnavailable, Snapshot
+from fixiactl.deploy.metrics import MetricsUnavailable, Snapshot, first_snapshot
 from fixiactl.deploy.prometheus import PrometheusSource, duration_s, open_source, selector
 from fixiactl.deploy.window import StepWindow
 from fixiactl.errors import FixiactlError
@@ -161,3 +161,49 @@ def test_snapshots_of_different_generations_are_not_subtracted() -> None:
     assert _snap(20, 2, generation=1).minus(_snap(5, 1)).requests == 20
     assert _snap(20, 2).minus(_snap(5, 1)).requests == 15
     assert _snap(3, 2).minus(_snap(5, 1)).requests == 3  # counters went down: a restart
+
+
+class _Warming:
+    """A source whose first `cold` reads have no fresh scrape yet (Prometheus just started)."""
+
+    name = "prometheus"
+    interval_s = 2.0
+
+    def __init__(self, cold: int) -> None:
+        self.cold = cold
+        self.reads = 0
+
+    def snapshot(self, slot: str) -> Snapshot | None:
+        self.reads += 1
+        if self.reads <= self.cold:
+            raise MetricsUnavailable(f"Prometheus has no scrape of {slot} in the last 6 s")
+        return Snapshot(requests=7)
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.sleeps: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def test_a_deploy_waits_for_the_first_fresh_scrape() -> None:
+    """Issue #29, item 6: right after `stack up` the source has no scrape of the slot yet;
+    the first snapshot waits for it, one scrape interval at a time, instead of refusing."""
+    source, clock = _Warming(cold=3), _Clock()
+    snap = first_snapshot(source, "blue", wait_s=30, clock=clock, sleep=clock.sleep)
+    assert snap is not None and snap.requests == 7
+    assert (source.reads, clock.sleeps) == (4, [2.0, 2.0, 2.0])
+
+
+def test_the_wait_for_a_first_scrape_is_bounded() -> None:
+    source, clock = _Warming(cold=1_000), _Clock()
+    with pytest.raises(MetricsUnavailable, match="no scrape of blue"):
+        first_snapshot(source, "blue", wait_s=30, clock=clock, sleep=clock.sleep)
+    assert clock.now == 30.0 and source.reads == 16  # 15 waits of one interval, then refused
