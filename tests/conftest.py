@@ -36,6 +36,7 @@ from fixia.config import (
     QueueSettings,
     RateLimitSettings,
     Settings,
+    SmsSettings,
 )
 from fixia.db import Base
 from fixia.main import create_app
@@ -212,6 +213,7 @@ def settings(database_url: str, outbox: Path, tmp_path: Path) -> Settings:
         database_url=database_url,
         var_dir=tmp_path,
         email=EmailSettings(backend="outbox", outbox_dir=outbox),
+        sms=SmsSettings(outbox_dir=tmp_path / "sms-outbox"),
         # Each request's jobs run right after its commit, so a test reads its mail at once.
         queue=QueueSettings(eager=True),
         payments=PaymentSettings(sandbox_checkout=True),

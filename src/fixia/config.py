@@ -150,6 +150,9 @@ class RateLimitSettings(BaseModel):
             # Listing views: a person browsing opens a few a minute; each viewer counts once
             # a day anyway, this bounds the writes a script can cause.
             "views": "60/minute",
+            # Phone codes cost a text message each; verification requests are reviewed by hand.
+            "phone_code": "3/10minute",
+            "verification": "10/hour",
         }
     )
     fail_closed: list[str] = Field(default_factory=lambda: ["login"])
@@ -177,6 +180,16 @@ class EmailSettings(BaseModel):
     smtp_timeout_s: float = 10.0
 
 
+class SmsSettings(BaseModel):
+    """Text messages (phone verification codes). Only the outbox exists today: no SMS
+    provider is reachable from here; a provider's sender joins platform.sms beside it."""
+
+    backend: Literal["outbox"] = "outbox"
+    outbox_dir: Path = Path("var/sms-outbox")
+    code_ttl_s: int = Field(default=600, ge=60, le=3600)
+    code_attempts: int = Field(default=5, ge=1, le=10)
+
+
 class QueueSettings(BaseModel):
     """The job queue (docs/operations/queue.md). Crons take an optional sixth field for seconds,
     which tests use to compress time."""
@@ -200,6 +213,8 @@ class QueueSettings(BaseModel):
     renewal_reminders_cron: str = "0 12 * * *"
     renewal_reminder_days: int = Field(default=3, ge=1, le=30)
     purge_tokens_cron: str = "17 3 * * *"
+    # Verification approvals past their date (fixia.trust.tasks).
+    expire_verifications_cron: str = "7 * * * *"
     retry_stalled_cron: str = "* * * * *"
     # Finished jobs are deleted after this many days (their failures stay for the alerts).
     keep_finished_days: int = Field(default=7, ge=1)
@@ -304,6 +319,7 @@ class Settings(BaseSettings):
     db: DatabaseSettings = Field(default_factory=DatabaseSettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)
     email: EmailSettings = Field(default_factory=EmailSettings)
+    sms: SmsSettings = Field(default_factory=SmsSettings)
     queue: QueueSettings = Field(default_factory=QueueSettings)
     marketplace: MarketplaceSettings = Field(default_factory=MarketplaceSettings)
     # Redis for the cache and the rate limiter; unset means in-process (embedded default).

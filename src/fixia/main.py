@@ -39,6 +39,7 @@ from fixia.queue.defer import QUEUE_KEY
 from fixia.queue.runner import JobQueue
 from fixia.reviews.router import router as reviews_router
 from fixia.tasks import all_tasks
+from fixia.trust.router import router as trust_router
 from fixia.web.setup import install_web
 
 
@@ -102,6 +103,8 @@ def create_app(settings: Settings | None = None, *, mailer: EmailSender | None =
     # The body limit covers every route (platform.body_limit, from install_http_security).
     api = APIRouter(prefix="/api/v1")
     api.include_router(auth_router)
+    # Before users: its /professionals/top-rated must win over /professionals/{id}.
+    api.include_router(trust_router)
     api.include_router(users_router)
     api.include_router(catalog_router)
     api.include_router(notifications_router)

@@ -11,3 +11,4 @@ def import_all() -> None:
     from fixia.projects import models as _projects  # noqa: F401
     from fixia.queue import models as _queue  # noqa: F401
     from fixia.reviews import models as _reviews  # noqa: F401
+    from fixia.trust import models as _trust  # noqa: F401

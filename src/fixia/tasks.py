@@ -10,5 +10,6 @@ def all_tasks() -> list[TaskSpec]:
     from fixia.accounts.tasks import TASKS as ACCOUNTS
     from fixia.payments.tasks import TASKS as PAYMENTS
     from fixia.queue.tasks import TASKS as QUEUE
+    from fixia.trust.tasks import TASKS as TRUST
 
-    return [*QUEUE, *ACCOUNTS, *PAYMENTS]
+    return [*QUEUE, *ACCOUNTS, *PAYMENTS, *TRUST]

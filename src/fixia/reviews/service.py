@@ -25,6 +25,8 @@ from fixia.platform.pagination import SortKey, paginate, split_page
 from fixia.reviews import exceptions as exc
 from fixia.reviews.models import Review, ReviewFlag
 from fixia.reviews.schemas import ReviewCreate, ReviewUpdate
+from fixia.trust import abuse
+from fixia.trust.signals import inputs_changed
 
 PROFESSIONAL, CLIENT = "professional", "client"
 CENT = Decimal("0.01")
@@ -82,6 +84,8 @@ async def recompute_rating(*, session: AsyncSession, user_id: uuid.UUID, role: s
     else:
         values = {"client_rating": _quantize(average), "client_review_count": count}
     await session.execute(update(table).where(key == user_id).values(**values))
+    if role == PROFESSIONAL:
+        await inputs_changed(session, user_id)  # the trust score reads the same reviews
 
 
 def _counterpart(job: Job, reviewer: User) -> tuple[uuid.UUID, str]:
@@ -110,6 +114,7 @@ async def create(*, session: AsyncSession, job: Job, reviewer: User, data: Revie
     )
     session.add(review)
     await session.flush()
+    await abuse.hold_if_burst(session, review, reviewer)
     await recompute_rating(session=session, user_id=reviewed_id, role=role)
     await notify(
         session=session,

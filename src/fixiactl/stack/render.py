@@ -39,6 +39,7 @@ def app_environment(config: EnvConfig, state: StackState, slot: str) -> dict[str
         "FIXIA_REDIS_URL": redis_url(state, "redis"),
         "FIXIA_PUBLIC_URL": f"http://127.0.0.1:{ports['http']}",
         "FIXIA_EMAIL__OUTBOX_DIR": str(state_dir(config.name) / "outbox"),
+        "FIXIA_SMS__OUTBOX_DIR": str(state_dir(config.name) / "sms-outbox"),
         "FIXIA_ENCRYPTION_KEY": state.encryption_key,
         "FIXIA_AUTH__JWT_KEYS": json.dumps(state.jwt_keys or {"k1": state.jwt_key}),
         "FIXIA_AUTH__JWT_ACTIVE_KID": state.jwt_active_kid if state.jwt_keys else "k1",

@@ -3,6 +3,7 @@ reach admin functions. Every owned resource is attacked by a stranger of the sam
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -135,6 +136,7 @@ async def test_only_admins_reach_admin_functions(
             user_id=world.ids["user_id"],
             review_id=world.ids["review_id"],
             job_id=world.ids["job_id"],
+            verification_id=uuid.uuid4(),
         )
         body = {"reason": "Sin permisos para esto", "role": "admin"}
         r = await client.request(method, url, json=body)

@@ -1,0 +1,1 @@
+"""Trust: verification requests, the trust score from real data, levels, badges and stats."""

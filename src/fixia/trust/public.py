@@ -1,0 +1,130 @@
+"""What anyone may read about a professional's trust: the score and why, badges, stats,
+and the top-rated list (cached: it is read on every category page)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fixia.accounts.models import ProfessionalLevel, ProfessionalProfile, User
+from fixia.accounts.service import get_active
+from fixia.catalog.models import Service
+from fixia.matches.models import Job, JobStatus
+from fixia.platform.cache import Cache
+from fixia.trust.models import TrustScore, VerificationType
+from fixia.trust.schemas import TopRated, TrustOut, UserStats
+from fixia.trust.service import verified_types
+
+TOP_RATED_TTL_S = 300.0
+BADGES = {
+    VerificationType.identity: "identidad_verificada",
+    VerificationType.skills: "habilidades_verificadas",
+    VerificationType.business: "negocio_verificado",
+    VerificationType.background_check: "antecedentes_verificados",
+    VerificationType.phone: "telefono_verificado",
+    VerificationType.email: "email_verificado",
+    VerificationType.address: "domicilio_verificado",
+}
+
+
+async def badges(
+    session: AsyncSession, user_id: uuid.UUID, level: ProfessionalLevel | None
+) -> list[str]:
+    found = sorted(BADGES[v] for v in await verified_types(session, user_id))
+    if level is ProfessionalLevel.top_rated_plus:
+        found.append("top_rated_plus")
+    return found
+
+
+async def trust_of(session: AsyncSession, user_id: uuid.UUID) -> TrustOut:
+    user = await get_active(session=session, user_id=user_id)
+    stored = await session.get(TrustScore, user.id)
+    profile = await session.scalar(
+        select(ProfessionalProfile).where(ProfessionalProfile.user_id == user.id)
+    )
+    level = profile.level if profile else None
+    components: dict[str, Any] = stored.components if stored else {}
+    return TrustOut(
+        user_id=user.id,
+        score=str(stored.score) if stored else None,
+        level=level,
+        badges=await badges(session, user.id, level),
+        components=components.get("components", {}),
+        weights=components.get("weights", {}),
+        computed_at=stored.computed_at if stored else None,
+    )
+
+
+async def stats_of(session: AsyncSession, user_id: uuid.UUID) -> UserStats:
+    user = await get_active(session=session, user_id=user_id)
+    done, on_time = (
+        await session.execute(
+            select(
+                func.count(),
+                func.count().filter(Job.completed_at <= Job.delivery_date),
+            ).where(Job.professional_id == user.id, Job.status == JobStatus.completed)
+        )
+    ).one()
+    profile = await session.scalar(
+        select(ProfessionalProfile).where(ProfessionalProfile.user_id == user.id)
+    )
+    return UserStats(
+        user_id=user.id,
+        jobs_completed=int(done),
+        on_time_rate=round(int(on_time) / int(done), 3) if done else None,
+        response_time_hours=profile.response_time_hours if profile else None,
+        member_since=user.created_at,
+    )
+
+
+async def _top_rated(
+    session: AsyncSession, category_id: uuid.UUID | None, location: str | None, limit: int
+) -> list[dict[str, Any]]:
+    stmt = (
+        select(User, ProfessionalProfile, TrustScore)
+        .join(ProfessionalProfile, ProfessionalProfile.user_id == User.id)
+        .join(TrustScore, TrustScore.user_id == User.id)
+        .where(User.deleted_at.is_(None), User.suspended_at.is_(None))
+        .where(User.is_professional_active.is_(True))
+        .order_by(TrustScore.score.desc(), User.id)
+        .limit(limit)
+    )
+    if category_id is not None:
+        offers = select(Service.professional_id).where(
+            Service.category_id == category_id, Service.active.is_(True)
+        )
+        stmt = stmt.where(User.id.in_(offers))
+    if location:
+        stmt = stmt.where(func.lower(User.location).contains(location.lower()))
+    rows = (await session.execute(stmt)).all()
+    return [
+        TopRated(
+            id=user.id,
+            name=user.name,
+            location=user.location,
+            level=profile.level,
+            score=str(score.score),
+            rating=str(profile.rating),
+            review_count=profile.review_count,
+        ).model_dump(mode="json")
+        for user, profile, score in rows
+    ]
+
+
+async def top_rated(
+    session: AsyncSession,
+    cache: Cache,
+    category_id: uuid.UUID | None,
+    location: str | None,
+    limit: int,
+) -> list[TopRated]:
+    key = f"top:{category_id or '-'}:{(location or '-').lower()}:{limit}"
+
+    async def load() -> list[dict[str, Any]]:
+        return await _top_rated(session, category_id, location, limit)
+
+    rows = await cache.get_or_load("top_rated", key, TOP_RATED_TTL_S, load)
+    return [TopRated.model_validate(r) for r in rows]

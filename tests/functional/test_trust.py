@@ -1,0 +1,238 @@
+"""Issue #22: verification requests decided by admins, a trust score from real data
+recomputed after the commit, levels and badges, stats, top-rated, helpful votes, the phone
+code and the burst-of-low-ratings hold."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from fixia.config import Settings
+from fixia.main import create_app
+from tests.factories.accounts import Account, register
+from tests.factories.admin import ADMIN_API, admin, audit_for
+from tests.factories.catalog import DbExec, expect_problem, sql_value
+from tests.factories.projects import API, completed_job
+from tests.factories.reviews import write_review
+
+IDENTITY = {"type": "identity", "additional_info": "DNI frente y dorso", "document_ids": []}
+
+
+@pytest.fixture
+def sms_outbox(request: pytest.FixtureRequest, settings: Settings) -> Path:
+    """Where the app's sandbox SMS provider writes: the stack's own directory over HTTP."""
+    if request.config.getoption("--stack"):
+        return Path(request.getfixturevalue("running_stack").state) / "sms-outbox"
+    return settings.sms.outbox_dir
+
+
+def read_code(outbox: Path, before: set[Path]) -> str:
+    [new] = [p for p in outbox.glob("*.json") if p not in before]
+    body: str = json.loads(new.read_text())["body"]
+    return body.split("código es ")[1][:6]
+
+
+@pytest.fixture
+async def boss(client: httpx.AsyncClient, outbox: Path, db_exec: DbExec) -> Account:
+    return await admin(client, outbox, db_exec)
+
+
+async def trust(client: httpx.AsyncClient, who: Account) -> dict[str, Any]:
+    r = await client.get(f"{API}/users/{who.id}/trust")
+    assert r.status_code == 200, r.text
+    data: dict[str, Any] = r.json()
+    return data
+
+
+async def request(client: httpx.AsyncClient, who: Account, **body: Any) -> httpx.Response:
+    return await client.post(f"{API}/verifications", json=body or IDENTITY, headers=who.headers)
+
+
+async def decide(client: httpx.AsyncClient, boss: Account, vid: str, **body: Any) -> httpx.Response:
+    url = f"{ADMIN_API}/verifications/{vid}/decision"
+    return await client.post(url, json=body, headers=boss.headers)
+
+
+async def test_an_approval_verifies_raises_the_score_and_notifies(
+    client: httpx.AsyncClient, outbox: Path, boss: Account
+) -> None:
+    pro = await register(client, outbox, role="professional")
+    r = await request(client, pro)
+    assert r.status_code == 201 and r.json()["status"] == "pending", r.text
+    expect_problem(await request(client, pro), 409, "verification_pending")
+    queue = (await client.get(f"{ADMIN_API}/verifications", headers=boss.headers)).json()
+    assert [v["id"] for v in queue["items"] if v["user_id"] == pro.id] == [r.json()["id"]]
+
+    r = await decide(client, boss, r.json()["id"], approved=True, notes="coincide con el DNI")
+    assert r.status_code == 200 and r.json()["status"] == "approved", r.text
+    assert r.json()["expires_at"] is not None
+    after = await trust(client, pro)
+    assert after["components"]["verification"] == "25.00"  # the identity weight
+    assert "identidad_verificada" in after["badges"] and after["level"] == "ProfesionalVerificado"
+    me = (await client.get(f"{API}/me", headers=pro.headers)).json()
+    assert me["verified"] is True
+    notes = (await client.get(f"{API}/notifications", headers=pro.headers)).json()["items"]
+    assert any(n["title"] == "Verificación aprobada" for n in notes)
+    [entry] = await audit_for(client, boss, "verification", r.json()["id"])
+    assert entry["action"] == "verification.decided" and entry["data"]["outcome"] == "approved"
+    expect_problem(await request(client, pro), 409, "already_verified")
+
+
+async def test_a_rejection_carries_its_reason(
+    client: httpx.AsyncClient, outbox: Path, boss: Account
+) -> None:
+    pro = await register(client, outbox, role="professional")
+    vid = (await request(client, pro)).json()["id"]
+    expect_problem(await decide(client, boss, vid, approved=False), 422, "validation_error")
+    r = await decide(client, boss, vid, approved=False, reason="La foto del DNI no se lee")
+    assert r.status_code == 200 and r.json()["status"] == "rejected"
+    mine = (await client.get(f"{API}/verifications/mine", headers=pro.headers)).json()
+    assert mine["items"][0]["rejection_reason"] == "La foto del DNI no se lee"
+    expect_problem(await decide(client, boss, vid, approved=True), 409, "verification_not_pending")
+    assert (await trust(client, pro))["components"]["verification"] == "0.00"
+    assert (await request(client, pro)).status_code == 201  # a rejection may be resubmitted
+
+
+@pytest.mark.inprocess  # drives the scheduler's tick in process
+async def test_an_expired_approval_lowers_the_score_on_schedule(
+    client: httpx.AsyncClient,
+    outbox: Path,
+    boss: Account,
+    db_exec: DbExec,
+    settings: Settings,
+) -> None:
+    pro = await register(client, outbox, role="professional")
+    vid = (await request(client, pro)).json()["id"]
+    await decide(client, boss, vid, approved=True)
+    assert (await trust(client, pro))["components"]["verification"] == "25.00"
+    await db_exec(
+        "UPDATE verification_requests SET expires_at = :t WHERE id = :id",
+        t=datetime(2020, 1, 1),
+        id=sql_value(settings, uuid.UUID(vid)),
+    )
+    ticker = create_app(settings)  # the scheduler's tick, on the same database
+    try:
+        await ticker.state.queue.defer_now(
+            "trust.expire_verifications", {"timestamp": 0}, lock=None, scheduled_at=None
+        )
+    finally:
+        await ticker.state.queue.close()
+        await ticker.state.engine.dispose()
+    after = await trust(client, pro)
+    assert after["components"]["verification"] == "0.00" and after["level"] == "Nuevo"
+    mine = (await client.get(f"{API}/verifications/mine", headers=pro.headers)).json()
+    assert mine["items"][0]["status"] == "expired"
+    assert (await request(client, pro)).status_code == 201  # renew
+
+
+async def test_requests_are_private_to_their_owner_and_admins(
+    client: httpx.AsyncClient, outbox: Path, boss: Account
+) -> None:
+    pro = await register(client, outbox, role="professional")
+    stranger = await register(client, outbox, role="professional")
+    document = str(uuid.uuid4())
+    vid = (await request(client, pro, **{**IDENTITY, "document_ids": [document]})).json()["id"]
+    r = await client.post(f"{API}/verifications/{vid}/cancel", headers=stranger.headers)
+    expect_problem(r, 404, "verification_not_found")
+    theirs = (await client.get(f"{API}/verifications/mine", headers=stranger.headers)).json()
+    assert theirs["items"] == []
+    r = await client.get(f"{ADMIN_API}/verifications", headers=stranger.headers)
+    assert r.status_code == 403
+    public = await client.get(f"{API}/users/{pro.id}/trust")
+    assert document not in public.text
+    queue = (await client.get(f"{ADMIN_API}/verifications", headers=boss.headers)).json()
+    assert [v["document_ids"] for v in queue["items"] if v["id"] == vid] == [[document]]
+    r = await client.post(f"{API}/verifications/{vid}/cancel", headers=pro.headers)
+    assert r.status_code == 200 and r.json()["status"] == "cancelled"
+
+
+async def test_business_verification_checks_the_cuit(
+    client: httpx.AsyncClient, outbox: Path
+) -> None:
+    pro = await register(client, outbox, role="professional")
+    bad = {"type": "business", "cuit": "20-12345678-0"}
+    expect_problem(await request(client, pro, **bad), 422, "invalid_cuit")
+    expect_problem(await request(client, pro, type="business"), 422, "validation_error")
+    r = await request(client, pro, type="business", cuit="20-12345678-6")
+    assert r.status_code == 201, r.text
+
+
+async def test_the_phone_is_verified_by_a_code(
+    client: httpx.AsyncClient, outbox: Path, sms_outbox: Path
+) -> None:
+    pro = await register(client, outbox, role="professional")
+    before = set(sms_outbox.glob("*.json"))
+    assert (await client.post(f"{API}/verifications/phone", headers=pro.headers)).status_code == 202
+    code = read_code(sms_outbox, before)
+    wrong = "000000" if code != "000000" else "111111"
+    confirm = f"{API}/verifications/phone/confirm"
+    r = await client.post(confirm, json={"code": wrong}, headers=pro.headers)
+    expect_problem(r, 409, "phone_code_invalid")
+    r = await client.post(confirm, json={"code": code}, headers=pro.headers)
+    assert r.status_code == 200 and r.json()["type"] == "phone", r.text
+    assert (await trust(client, pro))["components"]["verification"] == "5.00"
+    r = await client.post(confirm, json={"code": code}, headers=pro.headers)
+    expect_problem(r, 409, "phone_code_invalid")  # used
+
+
+async def test_five_wrong_codes_use_the_code_up(
+    client: httpx.AsyncClient, outbox: Path, sms_outbox: Path, settings: Settings
+) -> None:
+    pro = await register(client, outbox, role="professional")
+    before = set(sms_outbox.glob("*.json"))
+    await client.post(f"{API}/verifications/phone", headers=pro.headers)
+    code = read_code(sms_outbox, before)
+    wrong = "000000" if code != "000000" else "111111"
+    confirm = f"{API}/verifications/phone/confirm"
+    for _ in range(settings.sms.code_attempts):
+        r = await client.post(confirm, json={"code": wrong}, headers=pro.headers)
+        expect_problem(r, 409, "phone_code_invalid")
+    r = await client.post(confirm, json={"code": code}, headers=pro.headers)
+    expect_problem(r, 409, "phone_code_invalid")  # the right code, too late
+
+
+async def test_score_stats_top_rated_and_helpful_votes(
+    client: httpx.AsyncClient, outbox: Path
+) -> None:
+    owner = await register(client, outbox)
+    pro = await register(client, outbox, role="professional")
+    before = await trust(client, pro)
+    job = await completed_job(client, owner, pro)
+    review = await write_review(client, owner, job["job_id"], rating=5)
+    after = await trust(client, pro)
+    assert after["score"] is not None
+    assert float(after["components"]["completion"]) > 50.0
+    assert float(after["components"]["reviews"]) > float(before["components"].get("reviews", 0))
+    stats = (await client.get(f"{API}/users/{pro.id}/stats")).json()
+    assert stats["jobs_completed"] == 1 and stats["on_time_rate"] == 1.0
+    top = (await client.get(f"{API}/professionals/top-rated", params={"limit": 50})).json()
+    assert pro.id in [p["id"] for p in top]
+
+    reader = await register(client, outbox)
+    url = f"{API}/reviews/{review['id']}/helpful"
+    assert (await client.put(url, headers=reader.headers)).json() == {"helpful": 1}
+    assert (await client.put(url, headers=reader.headers)).json() == {"helpful": 1}  # once
+    expect_problem(await client.put(url, headers=owner.headers), 403, "own_review_vote")
+    assert (await client.delete(url, headers=reader.headers)).json() == {"helpful": 0}
+
+
+async def test_a_burst_of_low_ratings_from_new_accounts_is_held(
+    client: httpx.AsyncClient, outbox: Path, boss: Account
+) -> None:
+    pro = await register(client, outbox, role="professional")
+    reviews = []
+    for _ in range(3):
+        owner = await register(client, outbox)
+        job = await completed_job(client, owner, pro)
+        reviews.append(await write_review(client, owner, job["job_id"], rating=1))
+    profile = (await client.get(f"{API}/professionals/{pro.id}")).json()
+    assert profile["profile"]["review_count"] == 0  # held, not counted
+    flagged = (await client.get(f"{ADMIN_API}/reviews/flagged", headers=boss.headers)).json()
+    held = {f["review"]["id"] for f in flagged["items"]}
+    assert {r["id"] for r in reviews} <= held
