@@ -24,6 +24,7 @@ from fixia.deps import CacheDep, SessionDep, SettingsDep
 from fixia.errors import DomainError
 from fixia.platform.ratelimit import LoginThrottle, login_throttle, rate_limit
 from fixia.reviews import service as reviews_service
+from fixia.trust import public as public_trust
 from fixia.web.cookies import cookie_name
 from fixia.web.pages import (
     FORM_ERRORS,
@@ -228,5 +229,6 @@ async def professional_profile(
     reviews, _ = await reviews_service.for_user(
         session=session, user_id=professional_id, role=None, cursor=None, limit=20
     )
-    context = {"pro": pro, "reviews": reviews}
+    trust = await public_trust.cached_trust(session, cache, professional_id)
+    context = {"pro": pro, "reviews": reviews, "trust": trust}
     return render(request, "accounts/professional.html", context)

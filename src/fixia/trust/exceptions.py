@@ -42,7 +42,7 @@ class NoPhone(Conflict):
 
 
 class EmailNotVerified(Conflict):
-    code, title = "email_not_verified", "Verify your e-mail address first"
+    code, title = "email_not_confirmed", "Verify your e-mail address first"
 
 
 class OwnReviewVote(Forbidden):

@@ -19,6 +19,15 @@ from fixia.trust.schemas import TopRated, TrustOut, UserStats
 from fixia.trust.service import verified_types
 
 TOP_RATED_TTL_S = 300.0
+# The profile's trust block: dropped by the recompute after its commit (trust.tasks), so the
+# TTL only bounds what a lost deletion (Redis down) could leave stale.
+TRUST_TTL_S = 120.0
+
+
+def trust_key(user_id: uuid.UUID) -> str:
+    return f"trust:{user_id}"
+
+
 BADGES = {
     VerificationType.identity: "identidad_verificada",
     VerificationType.skills: "habilidades_verificadas",
@@ -55,6 +64,15 @@ async def trust_of(session: AsyncSession, user_id: uuid.UUID) -> TrustOut:
         components=components.get("components", {}),
         weights=components.get("weights", {}),
         computed_at=stored.computed_at if stored else None,
+    )
+
+
+async def cached_trust(session: AsyncSession, cache: Cache, user_id: uuid.UUID) -> TrustOut:
+    async def load() -> dict[str, Any]:
+        return (await trust_of(session, user_id)).model_dump(mode="json")
+
+    return TrustOut.model_validate(
+        await cache.get_or_load("trust", trust_key(user_id), TRUST_TTL_S, load)
     )
 
 

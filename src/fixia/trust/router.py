@@ -103,8 +103,8 @@ async def decide_verification(
 
 
 @router.get("/users/{user_id}/trust")
-async def user_trust(user_id: uuid.UUID, session: SessionDep) -> TrustOut:
-    return await public.trust_of(session, user_id)
+async def user_trust(user_id: uuid.UUID, session: SessionDep, cache: CacheDep) -> TrustOut:
+    return await public.cached_trust(session, cache, user_id)
 
 
 @router.get("/users/{user_id}/stats")

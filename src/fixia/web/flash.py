@@ -31,6 +31,8 @@ NOTICES = {
     "subscribed": N_("Tu suscripción está activa."),
     "payment_rejected": N_("El pago fue rechazado."),
     "moderated": N_("Moderación registrada."),
+    "verification_requested": N_("Recibimos tu pedido de verificación."),
+    "verification_decided": N_("Decisión registrada."),
     "all_read": N_("Marcamos todas como leídas."),
 }
 
@@ -46,6 +48,11 @@ DOMAIN_MESSAGES = {
     "csrf_failed": N_("El formulario venció; recargá la página y probá de nuevo."),
     "role_required": N_("Tu tipo de cuenta no permite esta acción."),
     "validation_error": N_("Revisá los datos ingresados."),
+    "invalid_cuit": N_("El CUIT/CUIL no es válido: revisá el dígito verificador."),
+    "verification_pending": N_("Ya tenés un pedido de ese tipo esperando revisión."),
+    "already_verified": N_("Eso ya está verificado."),
+    "verification_not_pending": N_("Ese pedido ya fue resuelto."),
+    "email_not_confirmed": N_("Confirmá tu correo primero."),
 }
 
 
@@ -72,8 +79,51 @@ STATUS_LABELS = {
     "expired": N_("Vencida"),
     "closed": N_("Cerrado"),
     "matched": N_("Asignado"),
+    "approved": N_("Aprobada"),
 }
 
 
 def status_label(value: str) -> str:
     return STATUS_LABELS.get(value, value)
+
+
+BADGE_LABELS = {
+    "identidad_verificada": N_("Identidad verificada"),
+    "habilidades_verificadas": N_("Habilidades verificadas"),
+    "negocio_verificado": N_("Negocio verificado"),
+    "antecedentes_verificados": N_("Antecedentes verificados"),
+    "telefono_verificado": N_("Teléfono verificado"),
+    "email_verificado": N_("E-mail verificado"),
+    "domicilio_verificado": N_("Domicilio verificado"),
+    "top_rated_plus": N_("Top Rated Plus"),
+}
+COMPONENT_LABELS = {
+    "reviews": N_("Reseñas"),
+    "completion": N_("Trabajos terminados"),
+    "reliability": N_("Entregas a tiempo"),
+    "communication": N_("Rapidez de respuesta"),
+    "verification": N_("Verificaciones"),
+}
+
+
+def badge_label(value: str) -> str:
+    return BADGE_LABELS.get(value, value)
+
+
+def component_label(value: str) -> str:
+    return COMPONENT_LABELS.get(value, value)
+
+
+VERIFICATION_LABELS = {
+    "identity": N_("Identidad"),
+    "skills": N_("Habilidades"),
+    "business": N_("Negocio"),
+    "background_check": N_("Antecedentes"),
+    "phone": N_("Teléfono"),
+    "email": N_("E-mail"),
+    "address": N_("Domicilio"),
+}
+
+
+def verification_label(value: str) -> str:
+    return VERIFICATION_LABELS.get(value, value)

@@ -27,10 +27,22 @@ def view_routers() -> list[APIRouter]:
     from fixia.payments.views import router as payments
     from fixia.projects.views import router as projects
     from fixia.reviews.views import router as reviews
+    from fixia.trust.views import router as trust
     from fixia.web.views import router as web
 
     # reviews before matches: `/jobs/{id}/review` must win over `/jobs/{id}/{action}`.
-    return [web, accounts, catalog, projects, reviews, matches, notifications, payments, admin]
+    return [
+        web,
+        accounts,
+        catalog,
+        projects,
+        reviews,
+        matches,
+        notifications,
+        payments,
+        trust,
+        admin,
+    ]
 
 
 def install_web(app: FastAPI, settings: Settings) -> None:

@@ -48,6 +48,7 @@ WEB_BOLA: list[tuple[str, str, str, dict[str, str] | None]] = [
 ADMIN_FORMS = [
     ("/admin/reviews/{review_id}/hide", {"reason": "Sin permisos para esto"}),
     ("/admin/disputes/{job_id}", {"outcome": "cancelled", "resolution": "Sin permisos " * 3}),
+    ("/admin/verifications/01a25089-a992-7df7-8fb4-aea2e90cf1a4", {"decision": "approve"}),
 ]
 
 
