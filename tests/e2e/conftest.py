@@ -26,6 +26,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_
 
 from fixia import migrate
 from fixia.config import Settings
+from tests.e2e.flows import AXE
 from tests.servers import IN_CI
 
 CHROMIUM = Path(os.environ.get("FIXIA_E2E_CHROMIUM", "/usr/bin/chromium"))
@@ -223,3 +224,12 @@ def page(context: BrowserContext) -> Page:
 @pytest.fixture
 def unique() -> str:
     return uuid.uuid4().hex[:8]
+
+
+@pytest.fixture(scope="session")
+def axe_available() -> None:
+    if not AXE.exists():
+        message = f"{AXE} is missing: run `make npm-deps` (npm ci)"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)

@@ -13,6 +13,7 @@ from pathlib import Path
 from playwright.sync_api import Page, expect
 
 PASSWORD = "Fixia-Pass-2026"
+AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
 CATEGORY = "Oficios y Reparaciones"
 LINK = re.compile(r"https?://\S+/verify-email\?token=\S+")
 
@@ -161,3 +162,20 @@ def review(page: Page, job_url: str, stars: int, comment: str) -> None:
     page.get_by_label("Comentario").fill(comment)
     page.get_by_role("button", name="Publicar reseña").click()
     expect(page.get_by_role("status")).to_contain_text("Gracias por tu reseña")
+
+
+def axe(page: Page) -> list[dict[str, object]]:
+    """axe-core's serious and critical violations on the page (the context must bypass CSP:
+    the script is injected inline)."""
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate(
+        "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
+    )
+    return [v for v in result if v["impact"] in ("serious", "critical")]
+
+
+def my_id(page: Page) -> str:
+    page.goto("/account")
+    href = page.get_by_role("link", name="Ver mi perfil público").get_attribute("href")
+    assert href is not None
+    return href.rsplit("/", 1)[-1]

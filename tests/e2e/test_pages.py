@@ -5,13 +5,11 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
-import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
 from tests.e2e import flows
-from tests.e2e.conftest import IN_CI, REPO, Server
+from tests.e2e.conftest import Server
 
-AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
 PUBLIC_PAGES = ["/", "/search?q=plomero", "/login", "/register", "/forgot-password", "/nope"]
 
 
@@ -74,23 +72,6 @@ def test_language_switch_to_english(page: Page) -> None:
     expect(page.locator("html")).to_have_attribute("lang", "en")
 
 
-def _axe(page: Page) -> list[dict[str, object]]:
-    page.add_script_tag(path=str(AXE))
-    result = page.evaluate(
-        "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
-    )
-    return [v for v in result if v["impact"] in ("serious", "critical")]
-
-
-@pytest.fixture(scope="module")
-def axe_available() -> None:
-    if not AXE.exists():
-        message = f"{AXE} is missing: run `make npm-deps` (npm ci)"
-        if IN_CI:
-            pytest.fail(message)
-        pytest.skip(message)
-
-
 def test_main_pages_have_no_serious_accessibility_violations(
     axe_available: None, contexts: Callable[..., BrowserContext], server: Server, unique: str
 ) -> None:
@@ -99,7 +80,7 @@ def test_main_pages_have_no_serious_accessibility_violations(
     found: dict[str, object] = {}
     for path in PUBLIC_PAGES:
         page.goto(path)
-        found[path] = _axe(page)
+        found[path] = flows.axe(page)
     pro = flows.person("professional", f"axe{unique}")
     flows.signed_up(page, pro, server.outbox)
     flows.publish_service(page, f"Servicio de prueba axe{unique}")
@@ -112,19 +93,12 @@ def test_main_pages_have_no_serious_accessibility_violations(
         "/notifications",
         "/subscription",
         "/projects/new",
-        f"/professionals/{_me(page)}",
+        f"/professionals/{flows.my_id(page)}",
     ]:
         page.goto(path)
-        found[path] = _axe(page)
+        found[path] = flows.axe(page)
     violations = {path: v for path, v in found.items() if v}
     assert not violations, json.dumps(violations, indent=1)[:4000]
-
-
-def _me(page: Page) -> str:
-    page.goto("/account")
-    href = page.get_by_role("link", name="Ver mi perfil público").get_attribute("href")
-    assert href is not None
-    return href.rsplit("/", 1)[-1]
 
 
 def test_a_form_posted_without_its_csrf_token_is_refused(page: Page, server: Server) -> None:

@@ -18,6 +18,7 @@ from fixia.main import create_app
 from tests.factories.accounts import Account, register
 from tests.factories.admin import ADMIN_API, admin, audit_for
 from tests.factories.catalog import DbExec, expect_problem, sql_value
+from tests.factories.payments import api_client
 from tests.factories.projects import API, completed_job
 from tests.factories.reviews import write_review
 
@@ -101,34 +102,32 @@ async def test_a_rejection_carries_its_reason(
 
 @pytest.mark.inprocess  # drives the scheduler's tick in process
 async def test_an_expired_approval_lowers_the_score_on_schedule(
-    client: httpx.AsyncClient,
-    outbox: Path,
-    boss: Account,
-    db_exec: DbExec,
-    settings: Settings,
+    outbox: Path, db_exec: DbExec, settings: Settings
 ) -> None:
-    pro = await register(client, outbox, role="professional")
-    vid = (await request(client, pro)).json()["id"]
-    await decide(client, boss, vid, approved=True)
-    assert (await trust(client, pro))["components"]["verification"] == "25.00"
-    await db_exec(
-        "UPDATE verification_requests SET expires_at = :t WHERE id = :id",
-        t=datetime(2020, 1, 1),
-        id=sql_value(settings, uuid.UUID(vid)),
-    )
-    ticker = create_app(settings)  # the scheduler's tick, on the same database
+    app = create_app(settings)  # one app: its queue runs the tick, its cache serves the reads
     try:
-        await ticker.state.queue.defer_now(
-            "trust.expire_verifications", {"timestamp": 0}, lock=None, scheduled_at=None
-        )
+        async with api_client(app) as client:
+            boss = await admin(client, outbox, db_exec)
+            pro = await register(client, outbox, role="professional")
+            vid = (await request(client, pro)).json()["id"]
+            await decide(client, boss, vid, approved=True)
+            assert (await trust(client, pro))["components"]["verification"] == "25.00"
+            await db_exec(
+                "UPDATE verification_requests SET expires_at = :t WHERE id = :id",
+                t=datetime(2020, 1, 1),
+                id=sql_value(settings, uuid.UUID(vid)),
+            )
+            await app.state.queue.defer_now(
+                "trust.expire_verifications", {"timestamp": 0}, lock=None, scheduled_at=None
+            )
+            after = await trust(client, pro)
+            assert after["components"]["verification"] == "0.00" and after["level"] == "Nuevo"
+            assert "identidad_verificada" not in after["badges"]
+            mine = (await client.get(f"{API}/verifications/mine", headers=pro.headers)).json()
+            assert mine["items"][0]["status"] == "expired"
+            assert (await request(client, pro)).status_code == 201  # renew
     finally:
-        await ticker.state.queue.close()
-        await ticker.state.engine.dispose()
-    after = await trust(client, pro)
-    assert after["components"]["verification"] == "0.00" and after["level"] == "Nuevo"
-    mine = (await client.get(f"{API}/verifications/mine", headers=pro.headers)).json()
-    assert mine["items"][0]["status"] == "expired"
-    assert (await request(client, pro)).status_code == 201  # renew
+        await app.state.queue.close()
 
 
 async def test_requests_are_private_to_their_owner_and_admins(

@@ -16,15 +16,15 @@ from fixia.matches.models import Job, JobStatus
 from fixia.platform.cache import Cache
 from fixia.trust.models import TrustScore, VerificationType
 from fixia.trust.schemas import TopRated, TrustOut, UserStats
-from fixia.trust.service import verified_types
 
 TOP_RATED_TTL_S = 300.0
-# The profile's trust block: dropped by the recompute after its commit (trust.tasks), so the
-# TTL only bounds what a lost deletion (Redis down) could leave stale.
+# The profile's trust block, under a per-user version the recompute bumps after its commit
+# (trust.tasks): a read that began before the commit stores its old copy under the old
+# version, where nobody looks any more. The TTL bounds a lost bump (Redis down).
 TRUST_TTL_S = 120.0
 
 
-def trust_key(user_id: uuid.UUID) -> str:
+def trust_namespace(user_id: uuid.UUID) -> str:
     return f"trust:{user_id}"
 
 
@@ -39,10 +39,11 @@ BADGES = {
 }
 
 
-async def badges(
-    session: AsyncSession, user_id: uuid.UUID, level: ProfessionalLevel | None
-) -> list[str]:
-    found = sorted(BADGES[v] for v in await verified_types(session, user_id))
+def badges(components: dict[str, Any], level: ProfessionalLevel | None) -> list[str]:
+    """From the stored score's record, so badges and score always come from the same
+    recompute (a live read could show a badge the score does not include yet)."""
+    record = components.get("record", {})
+    found = sorted(BADGES[VerificationType(v)] for v in record.get("verified", []))
     if level is ProfessionalLevel.top_rated_plus:
         found.append("top_rated_plus")
     return found
@@ -60,7 +61,7 @@ async def trust_of(session: AsyncSession, user_id: uuid.UUID) -> TrustOut:
         user_id=user.id,
         score=str(stored.score) if stored else None,
         level=level,
-        badges=await badges(session, user.id, level),
+        badges=badges(components, level),
         components=components.get("components", {}),
         weights=components.get("weights", {}),
         computed_at=stored.computed_at if stored else None,
@@ -71,9 +72,9 @@ async def cached_trust(session: AsyncSession, cache: Cache, user_id: uuid.UUID) 
     async def load() -> dict[str, Any]:
         return (await trust_of(session, user_id)).model_dump(mode="json")
 
-    return TrustOut.model_validate(
-        await cache.get_or_load("trust", trust_key(user_id), TRUST_TTL_S, load)
-    )
+    version = await cache.version(trust_namespace(user_id))
+    key = f"{trust_namespace(user_id)}:v{version}"
+    return TrustOut.model_validate(await cache.get_or_load("trust", key, TRUST_TTL_S, load))
 
 
 async def stats_of(session: AsyncSession, user_id: uuid.UUID) -> UserStats:

@@ -12,7 +12,7 @@ from fixia.platform.sms import Sms, build_sms_sender
 from fixia.queue.core import TaskSpec, runtime_of
 from fixia.trust import service, verifications
 from fixia.trust.phone import SEND
-from fixia.trust.public import trust_key
+from fixia.trust.public import trust_namespace
 from fixia.trust.signals import RECOMPUTE
 
 
@@ -20,7 +20,7 @@ async def recompute(context: procrastinate.JobContext, user_id: str) -> str | No
     runtime = runtime_of(context)
     async with transactional(runtime.sessions) as session:
         stored = await service.recompute(session, uuid.UUID(user_id))
-    await runtime.cache.delete(trust_key(uuid.UUID(user_id)))  # after the commit, never inside
+    await runtime.cache.bump(trust_namespace(uuid.UUID(user_id)))  # after the commit, never inside
     return str(stored.score) if stored else None
 
 
