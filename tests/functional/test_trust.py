@@ -4,8 +4,11 @@ code and the burst-of-low-ratings hold."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 import uuid
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -34,8 +37,14 @@ def sms_outbox(request: pytest.FixtureRequest, settings: Settings) -> Path:
 
 
 def read_code(outbox: Path, before: set[Path]) -> str:
-    [new] = [p for p in outbox.glob("*.json") if p not in before]
-    body: str = json.loads(new.read_text())["body"]
+    """The code from the one new message (the worker sends it after the commit: wait, 15 s)."""
+    deadline = time.monotonic() + 15
+    new = [p for p in outbox.glob("*.json") if p not in before]
+    while not new and time.monotonic() < deadline:
+        time.sleep(0.2)
+        new = [p for p in outbox.glob("*.json") if p not in before]
+    [message] = new
+    body: str = json.loads(message.read_text())["body"]
     return body.split("código es ")[1][:6]
 
 
@@ -49,6 +58,19 @@ async def trust(client: httpx.AsyncClient, who: Account) -> dict[str, Any]:
     assert r.status_code == 200, r.text
     data: dict[str, Any] = r.json()
     return data
+
+
+async def settled(
+    client: httpx.AsyncClient, who: Account, done: Callable[[dict[str, Any]], bool]
+) -> dict[str, Any]:
+    """The trust read once the recompute ran: at once in process (the queue is eager), on
+    the stack when the worker has taken the job. Bounded: 15 s."""
+    deadline = time.monotonic() + 15
+    while True:
+        found = await trust(client, who)
+        if done(found) or time.monotonic() > deadline:
+            return found
+        await asyncio.sleep(0.2)
 
 
 async def request(client: httpx.AsyncClient, who: Account, **body: Any) -> httpx.Response:
@@ -73,7 +95,7 @@ async def test_an_approval_verifies_raises_the_score_and_notifies(
     r = await decide(client, boss, r.json()["id"], approved=True, notes="coincide con el DNI")
     assert r.status_code == 200 and r.json()["status"] == "approved", r.text
     assert r.json()["expires_at"] is not None
-    after = await trust(client, pro)
+    after = await settled(client, pro, lambda t: bool(t["badges"]))
     assert after["components"]["verification"] == "25.00"  # the identity weight
     assert "identidad_verificada" in after["badges"] and after["level"] == "ProfesionalVerificado"
     me = (await client.get(f"{API}/me", headers=pro.headers)).json()
@@ -175,7 +197,8 @@ async def test_the_phone_is_verified_by_a_code(
     expect_problem(r, 409, "phone_code_invalid")
     r = await client.post(confirm, json={"code": code}, headers=pro.headers)
     assert r.status_code == 200 and r.json()["type"] == "phone", r.text
-    assert (await trust(client, pro))["components"]["verification"] == "5.00"
+    after = await settled(client, pro, lambda t: t["components"].get("verification") == "5.00")
+    assert after["components"]["verification"] == "5.00"
     r = await client.post(confirm, json={"code": code}, headers=pro.headers)
     expect_problem(r, 409, "phone_code_invalid")  # used
 
@@ -204,14 +227,21 @@ async def test_score_stats_top_rated_and_helpful_votes(
     before = await trust(client, pro)
     job = await completed_job(client, owner, pro)
     review = await write_review(client, owner, job["job_id"], rating=5)
-    after = await trust(client, pro)
+    after = await settled(client, pro, lambda t: t["components"].get("completion", "50") != "50.00")
     assert after["score"] is not None
     assert float(after["components"]["completion"]) > 50.0
     assert float(after["components"]["reviews"]) > float(before["components"].get("reviews", 0))
     stats = (await client.get(f"{API}/users/{pro.id}/stats")).json()
     assert stats["jobs_completed"] == 1 and stats["on_time_rate"] == 1.0
     top = (await client.get(f"{API}/professionals/top-rated", params={"limit": 50})).json()
-    assert pro.id in [p["id"] for p in top]
+    # Listed, unless fifty others (a shared stack's earlier tests) all score at least as high.
+    ranked = pro.id in [p["id"] for p in top]
+    assert ranked or (
+        len(top) == 50 and min(float(p["score"]) for p in top) >= float(after["score"])
+    )
+    assert [float(p["score"]) for p in top] == sorted(
+        (float(p["score"]) for p in top), reverse=True
+    )
 
     reader = await register(client, outbox)
     url = f"{API}/reviews/{review['id']}/helpful"
