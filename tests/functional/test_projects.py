@@ -244,7 +244,7 @@ async def test_proposal_list_has_no_contact_data(client: httpx.AsyncClient, peop
     project = await post_project(client, owner)
     await apply(client, pro, project["id"])
     r = await client.get(f"{API}/projects/{project['id']}/proposals", headers=owner.headers)
-    for leak in (pro.email, "455", "phone", "dni"):
+    for leak in (pro.email, "455-1234", "4551234", "phone", "dni"):  # not "455": ids are hex
         assert leak not in r.text
 
 

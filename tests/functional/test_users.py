@@ -77,7 +77,8 @@ async def test_professional_profile_update_and_public_view(
     data = public.json()
     assert data["profile"]["years_experience"] == 12
     assert data["profile"]["availability"] == "busy"
-    for secret in (pro.email, "455", "dni", "phone"):
+    # The phone's digits as registered ("455-1234"), not "455" alone: ids are random hex.
+    for secret in (pro.email, "455-1234", "4551234", "dni", "phone"):
         assert secret not in public.text
 
 
