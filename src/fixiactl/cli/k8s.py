@@ -11,8 +11,7 @@ import yaml
 from fixiactl.cli.common import JsonOption, console, emit_json, operator_errors
 from fixiactl.gates.model import Context
 from fixiactl.k8s import generate as gen
-from fixiactl.k8s.kustomize import build
-from fixiactl.k8s.validate import validate_overlays
+from fixiactl.k8s.render import build
 from fixiactl.stack.config import ROOT
 
 app = typer.Typer(help="Kubernetes manifests (deploy/k8s).", no_args_is_help=True)
@@ -32,7 +31,7 @@ def generate_cmd(as_json: Annotated[bool, JsonOption] = False) -> None:
 
 @app.command("render")
 def render_cmd(overlay: str) -> None:
-    """Print an overlay as `kustomize build` would (the subset used here)."""
+    """Print an overlay as `kubectl kustomize` renders it."""
     with operator_errors():
         objs = build(ROOT / "deploy" / "k8s" / "overlays" / overlay)
     typer.echo(yaml.safe_dump_all(objs, sort_keys=False))
@@ -41,6 +40,9 @@ def render_cmd(overlay: str) -> None:
 @app.command("validate")
 def validate_cmd(as_json: Annotated[bool, JsonOption] = False) -> None:
     """Validate every object of every overlay; exit 1 on any problem."""
+    # Imported here: validation needs the dev group (jsonschema); the CLI starts without it.
+    from fixiactl.k8s.validate import validate_overlays
+
     with operator_errors():
         problems, count = validate_overlays(Context())
     if as_json:

@@ -1,8 +1,9 @@
-"""Validate every rendered overlay: core kinds with kubernetes-validate (strict), custom
-resources (Argo Rollouts, CloudNativePG, prometheus-operator, External Secrets) against
-validators generated from their upstream API schemas (npm kubernetes-models). Those accept
-unknown fields, as the API server's pruning would; CloudNativePG objects also pass the strict
-schema in deploy/k8s/schemas/, which refuses a misspelt field that would silently vanish."""
+"""Validate every overlay as `kubectl kustomize` renders it: core kinds with
+kubernetes-validate (strict), custom resources (Argo Rollouts, CloudNativePG, prometheus-operator,
+External Secrets) against validators generated from their upstream API schemas (npm
+kubernetes-models). Those accept unknown fields, as the API server's pruning would; CloudNativePG
+objects also pass the strict schema in deploy/k8s/schemas/, which refuses a misspelt field that
+would silently vanish."""
 
 from __future__ import annotations
 
@@ -13,21 +14,15 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-import jsonschema  # type: ignore[import-untyped]  # dev group: gates run in the dev env
 import yaml
 
 from fixiactl.gates.model import Context
 from fixiactl.gates.tools import uvx
-from fixiactl.k8s.kustomize import build
+from fixiactl.k8s.render import overlays
 
 K8S_VERSION = "1.33.0"
 CRD_TOOL = Path("tools/k8s-crd-validate")
 CNPG_GROUP = "postgresql.cnpg.io"
-OVERLAYS = ("staging", "production", "production-blue-green")
-
-
-def overlays(root: Path) -> dict[str, list[dict[str, Any]]]:
-    return {name: build(root / "deploy" / "k8s" / "overlays" / name) for name in OVERLAYS}
 
 
 def _is_core(obj: dict[str, Any]) -> bool:
@@ -91,6 +86,9 @@ def crd_problems(ctx: Context, objs: list[dict[str, Any]], overlay: str) -> list
 
 
 def cnpg_problems(root: Path, objs: list[dict[str, Any]], overlay: str) -> list[str]:
+    # Imported here: jsonschema is a dev dependency, and the CLI imports this module.
+    import jsonschema  # type: ignore[import-untyped]
+
     schemas = json.loads((root / "deploy" / "k8s" / "schemas" / "cnpg.schema.json").read_text())
     problems = []
     for obj in objs:
