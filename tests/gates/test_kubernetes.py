@@ -7,47 +7,16 @@ import copy
 import re
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 from urllib.parse import unquote
 
 import pytest
 
 from fixiactl.gates.model import Context
-from fixiactl.k8s.render import kubectl, overlays
 from fixiactl.k8s.validate import cnpg_problems, core_problems, crd_problems
 from fixiactl.stack.config import ROOT
+from tests.gates.k8s import Obj, one, pod_specs
 from tests.integration.test_metrics_exposure_stack import TRICKS
-from tests.servers import IN_CI
-
-Obj = dict[str, Any]
-
-
-@pytest.fixture(scope="module")
-def rendered() -> dict[str, list[Obj]]:
-    """Every overlay as `kubectl kustomize` renders it (what `kubectl apply -k` applies)."""
-    if kubectl() is None:
-        missing = "kubectl not on PATH: run scripts/install-system-deps"
-        if IN_CI:
-            pytest.fail(missing)
-        pytest.skip(missing)
-    return overlays(ROOT)
-
-
-def one(objs: list[Obj], kind: str, name: str | None = None) -> Obj:
-    hits = [
-        o for o in objs if o["kind"] == kind and (name is None or o["metadata"]["name"] == name)
-    ]
-    assert len(hits) == 1, f"{kind}/{name}: {len(hits)} found"
-    return hits[0]
-
-
-def pod_specs(objs: list[Obj]) -> Iterator[tuple[str, Obj]]:
-    for o in objs:
-        template = o.get("spec", {}).get("template")
-        if isinstance(template, dict) and "containers" in template.get("spec", {}):
-            yield o["metadata"]["name"], template["spec"]
 
 
 def test_production_has_every_piece_of_the_topology(rendered: dict[str, list[Obj]]) -> None:
