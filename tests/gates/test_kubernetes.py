@@ -79,7 +79,8 @@ def test_blue_green_variant_replaces_the_canary(rendered: dict[str, list[Obj]]) 
     assert set(strategy) == {"blueGreen"}
     assert strategy["blueGreen"]["previewService"] == "fixia-preview"
     assert (
-        strategy["blueGreen"]["prePromotionAnalysis"]["templates"][0]["templateName"] == "slo-all"
+        strategy["blueGreen"]["prePromotionAnalysis"]["templates"][0]["templateName"]
+        == "slo-preview"
     )
 
 
