@@ -6,10 +6,15 @@ from __future__ import annotations
 
 import math
 import re
+import shutil
+import subprocess
+from pathlib import Path
 
 import pytest
+import yaml
 
 from tests.gates.k8s import Obj, one
+from tests.servers import IN_CI
 
 
 def condition(expr: str, value: float) -> bool:
@@ -107,3 +112,68 @@ def test_every_template_argument_is_given(rendered: dict[str, list[Obj]], overla
             spec = templates(objs)[ref["templateName"]]["spec"]
             needed = {a["name"] for a in spec["args"] if "value" not in a}
             assert needed <= given, ref
+
+
+def _series(hash_: str, ok_per_min: int, errors_per_min: int) -> list[dict[str, str]]:
+    name = 'fixia_http_requests_total{{rollouts_pod_template_hash="{}",route="/x",status="{}"}}'
+    return [
+        {"series": name.format(hash_, "200"), "values": f"0+{ok_per_min}x10"},
+        {"series": name.format(hash_, "500"), "values": f"0+{errors_per_min}x10"},
+    ]
+
+
+# (canary ok/min, canary 5xx/min, stable ok/min, stable 5xx/min) -> the verdict PromQL gives.
+SCENARIOS = {
+    "canary failing 10 %, stable clean": ((540, 60, 600, 0), "fail"),
+    "both failing 10 % (not the canary's fault)": ((540, 60, 540, 60), "pass"),
+    "both clean": ((600, 0, 600, 0), "pass"),
+    "canary without requests": ((0, 0, 600, 0), "nan"),
+    "canary with too few requests": ((1, 1, 600, 0), "nan"),
+    "stable without requests": ((600, 0, 0, 0), "nan"),
+}
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS)
+def test_the_query_judges_the_canary_against_the_stable_pods(
+    rendered: dict[str, list[Obj]], scenario: str, tmp_path: Path
+) -> None:
+    """The generated PromQL run by promtool on synthetic series (PromQL's own semantics)."""
+    promtool = shutil.which("promtool")
+    if promtool is None:
+        if IN_CI:
+            pytest.fail("promtool missing: run scripts/install-system-deps --stack")
+        pytest.skip("promtool missing: run scripts/install-system-deps --stack")
+    (c_ok, c_err, s_ok, s_err), verdict = SCENARIOS[scenario]
+    metric = templates(rendered["production"])["slo-api-availability"]["spec"]["metrics"][0]
+    query = metric["provider"]["prometheus"]["query"]
+    query = query.replace("{{args.canary-hash}}", "c").replace("{{args.stable-hash}}", "s")
+    query = query.replace('route!~"/healthz|/readyz|/metrics",', "")
+    tolerance = float(metric["successCondition"].rsplit("<=", 1)[1])
+    check = {
+        "fail": f"({query}) > bool {tolerance}",
+        "pass": f"({query}) <= bool {tolerance}",
+        "nan": f"({query}) != bool ({query})",  # only NaN differs from itself
+    }[verdict]
+    tests = {
+        "rule_files": [],
+        "evaluation_interval": "1m",
+        "tests": [
+            {
+                "interval": "1m",
+                "input_series": _series("c", c_ok, c_err) + _series("s", s_ok, s_err),
+                "promql_expr_test": [
+                    {
+                        "expr": check,
+                        "eval_time": "6m",
+                        "exp_samples": [{"labels": "{}", "value": 1}],
+                    }
+                ],
+            }
+        ],
+    }
+    path = tmp_path / "analysis_test.yml"
+    path.write_text(yaml.safe_dump(tests, width=10_000))
+    proc = subprocess.run(
+        [promtool, "test", "rules", str(path)], capture_output=True, text=True, check=False
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
