@@ -9,6 +9,7 @@ import typer
 import yaml
 
 from fixiactl.cli.common import JsonOption, console, emit_json, operator_errors
+from fixiactl.errors import FixiactlError
 from fixiactl.gates.model import Context
 from fixiactl.k8s import generate as gen
 from fixiactl.k8s.render import build
@@ -35,6 +36,28 @@ def render_cmd(overlay: str) -> None:
     with operator_errors():
         objs = build(ROOT / "deploy" / "k8s" / "overlays" / overlay)
     typer.echo(yaml.safe_dump_all(objs, sort_keys=False))
+
+
+@app.command("migrate")
+def migrate_cmd(
+    phase: Annotated[str, typer.Argument(help="expand (before the rollout) or contract (after)")],
+    as_json: Annotated[bool, JsonOption] = False,
+) -> None:
+    """Run a release's expand or contract migrations (the migration Jobs' command)."""
+    from fixiactl.k8s import migrate
+
+    with operator_errors():
+        if phase not in ("expand", "contract"):
+            raise FixiactlError(f"unknown phase {phase!r}", hint="expand or contract")
+        if not as_json:
+            console.print(f"{phase}: planning from the database's revisions…")
+        done = migrate.migrate(
+            "expand" if phase == "expand" else "contract", migrate.versions_dir()
+        )
+    if as_json:
+        emit_json(done)
+    else:
+        console.print(f"{phase}: {', '.join(done['ran']) or 'nothing pending'}")
 
 
 @app.command("validate")

@@ -14,6 +14,7 @@ The analysis behaves as the single-host deployer's (fixiactl.deploy.analysis):
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -190,6 +191,22 @@ def prometheus_rules(rule_dir: Path) -> list[dict[str, Any]]:
     return rules
 
 
+def migrations_config(versions: Path) -> list[dict[str, Any]]:
+    """The contract revisions the app's readiness may find missing: the contract Job runs them
+    only after promotion (FIXIA_DB__DEFERRED_REVISIONS, as the single-host deployer sets)."""
+    from fixiactl.k8s.migrate import contract_revisions
+
+    deferred = json.dumps(contract_revisions(versions))
+    return [
+        {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": "fixia-migrations"},
+            "data": {"FIXIA_DB__DEFERRED_REVISIONS": deferred},
+        }
+    ]
+
+
 def _dump(objects: list[dict[str, Any]], source: str) -> str:
     body = yaml.safe_dump_all(objects, sort_keys=False, width=1000) if objects else "{}\n"
     return HEADER.format(source=source) + body
@@ -203,6 +220,10 @@ def artifacts(root: Path) -> dict[Path, str]:
         GENERATED / "prometheus-rules.yaml": _dump(
             prometheus_rules(root / "deploy" / "prometheus" / "rules"),
             "deploy/prometheus/rules/*.yml",
+        ),
+        GENERATED / "migrations.yaml": _dump(
+            migrations_config(root / "src" / "fixia" / "migrations" / "versions"),
+            "src/fixia/migrations/versions/*.py",
         ),
     }
 
