@@ -12,8 +12,10 @@ from typing import Any
 from urllib.parse import unquote
 
 import pytest
+import yaml
 
 from fixiactl.gates.model import Context
+from fixiactl.k8s.crdschema import schemas_from_crd
 from fixiactl.k8s.validate import core_problems, crd_problems, strict_problems
 from fixiactl.stack.config import ROOT
 from tests.gates.k8s import Obj, one, pod_specs
@@ -244,3 +246,43 @@ def test_the_cli_starts_without_the_dev_only_schema_validator() -> None:
     """jsonschema is a dev dependency: importing the CLI must not need it."""
     code = "import sys, fixiactl.cli; sys.exit('jsonschema' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
+
+
+def test_strict_schemas_refuse_unknown_fields_unless_the_crd_preserves_them() -> None:
+    crd = {
+        "spec": {
+            "group": "example.com",
+            "names": {"kind": "Widget"},
+            "versions": [
+                {
+                    "name": "v1",
+                    "served": True,
+                    "schema": {
+                        "openAPIV3Schema": {
+                            "type": "object",
+                            "properties": {
+                                "spec": {
+                                    "type": "object",
+                                    "description": "dropped",
+                                    "properties": {
+                                        "size": {"type": "integer", "nullable": True},
+                                        "free": {
+                                            "type": "object",
+                                            "x-kubernetes-preserve-unknown-fields": True,
+                                            "properties": {"a": {"type": "string"}},
+                                        },
+                                    },
+                                }
+                            },
+                        }
+                    },
+                }
+            ],
+        }
+    }
+    (schema,) = schemas_from_crd(yaml.safe_dump(crd)).values()
+    spec = schema["properties"]["spec"]
+    assert spec["additionalProperties"] is False and "description" not in spec
+    assert "additionalProperties" not in spec["properties"]["free"]
+    assert spec["properties"]["size"]["type"] == ["integer", "null"]
+    assert schema["properties"]["kind"] == {"const": "Widget"}
