@@ -51,11 +51,14 @@ def test_threshold_is_the_error_budget_times_the_fast_burn_rate() -> None:
     templates = generate.analysis_templates(load_slos(ROOT / "deploy" / "slo"))
     by_name = {t["metadata"]["name"]: t for t in templates}
     metric = by_name["slo-api-availability"]["spec"]["metrics"][0]
-    assert metric["successCondition"] == "isNaN(result[0]) || result[0] <= 0.0144"  # 0.1 % x 14.4
+    # 0.1 % x 14.4 above the stable pods' ratio (or the budget, if higher).
+    assert metric["successCondition"] == "!isNaN(result[0]) && result[0] <= 0.0144"
+    assert metric["failureCondition"] == "!isNaN(result[0]) && result[0] > 0.0144"
     query = metric["provider"]["prometheus"]["query"]
     assert 'rollouts_pod_template_hash="{{args.canary-hash}}"' in query
+    assert "clamp_min(" in query and ", 0.001)" in query
     assert "{{window}}" not in query and "{{selector}}" not in query
-    assert len(by_name["slo-all"]["spec"]["metrics"]) == len(templates) - 1
+    assert len(by_name["slo-all"]["spec"]["metrics"]) == len(templates) - 2
 
 
 def test_a_malformed_slo_is_a_readable_error(tmp_path: Path) -> None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import copy
 import re
-from collections.abc import Iterator
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -13,34 +14,12 @@ from urllib.parse import unquote
 import pytest
 import yaml
 
-from fixiactl.errors import FixiactlError
 from fixiactl.gates.model import Context
-from fixiactl.k8s.kustomize import build
-from fixiactl.k8s.validate import cnpg_problems, core_problems, crd_problems, overlays
+from fixiactl.k8s.crdschema import schemas_from_crd
+from fixiactl.k8s.validate import core_problems, crd_problems, strict_problems
 from fixiactl.stack.config import ROOT
+from tests.gates.k8s import Obj, one, pod_specs
 from tests.integration.test_metrics_exposure_stack import TRICKS
-
-Obj = dict[str, Any]
-
-
-@pytest.fixture(scope="module")
-def rendered() -> dict[str, list[Obj]]:
-    return overlays(ROOT)
-
-
-def one(objs: list[Obj], kind: str, name: str | None = None) -> Obj:
-    hits = [
-        o for o in objs if o["kind"] == kind and (name is None or o["metadata"]["name"] == name)
-    ]
-    assert len(hits) == 1, f"{kind}/{name}: {len(hits)} found"
-    return hits[0]
-
-
-def pod_specs(objs: list[Obj]) -> Iterator[tuple[str, Obj]]:
-    for o in objs:
-        template = o.get("spec", {}).get("template")
-        if isinstance(template, dict) and "containers" in template.get("spec", {}):
-            yield o["metadata"]["name"], template["spec"]
 
 
 def test_production_has_every_piece_of_the_topology(rendered: dict[str, list[Obj]]) -> None:
@@ -52,7 +31,10 @@ def test_production_has_every_piece_of_the_topology(rendered: dict[str, list[Obj
     assert {canary["stableService"], canary["canaryService"]} == {"fixia-stable", "fixia-canary"}
     one(objs, "Service", "fixia-stable")
     one(objs, "Service", "fixia-canary")
-    assert one(objs, "Ingress", "fixia")["spec"]["rules"][0]["http"]["paths"][0]["backend"]
+    route = one(objs, "HTTPRoute", "fixia")
+    assert route["spec"]["parentRefs"] == [{"name": "fixia", "sectionName": "https"}]
+    one(objs, "Gateway", "fixia")
+    assert not [o for o in objs if o["kind"] == "Ingress"]
     hpa = one(objs, "HorizontalPodAutoscaler", "fixia")
     assert {m["type"] for m in hpa["spec"]["metrics"]} == {"Resource", "Pods"}
     assert hpa["spec"]["minReplicas"] == 4  # the production patch applied
@@ -65,11 +47,11 @@ def test_production_has_every_piece_of_the_topology(rendered: dict[str, list[Obj
     assert one(objs, "ServiceAccount", "fixia")["automountServiceAccountToken"] is False
     cluster = one(objs, "Cluster", "fixia-db")
     assert cluster["spec"]["instances"] == 3
-    assert cluster["spec"]["backup"]["retentionPolicy"] == "30d"
+    assert one(objs, "ObjectStore", "fixia-backups")["spec"]["retentionPolicy"] == "30d"
     assert one(objs, "Pooler")["spec"]["pgbouncer"]["poolMode"] == "transaction"
     one(objs, "ScheduledBackup")
     one(objs, "StatefulSet", "redis")
-    one(objs, "ServiceMonitor", "fixia")
+    one(objs, "PodMonitor", "fixia")
     assert any(o["kind"] == "PrometheusRule" for o in objs)
     assert {o["metadata"]["name"] for o in objs if o["kind"] == "ExternalSecret"} >= {
         "fixia-secrets"
@@ -81,7 +63,7 @@ def test_probes_point_at_the_service_contract(rendered: dict[str, list[Obj]]) ->
     app = one(rendered["production"], "Rollout")["spec"]["template"]["spec"]["containers"][0]
     assert app["livenessProbe"]["httpGet"]["path"] == "/healthz"
     assert app["readinessProbe"]["httpGet"]["path"] == "/readyz"
-    assert app["image"] == "ghcr.io/fixia/fixia:stable"
+    assert app["image"] == "ghcr.io/fixia/fixia@sha256:" + "0" * 64  # the release sets it
 
 
 @pytest.mark.parametrize("overlay", ["staging", "production", "production-blue-green"])
@@ -103,7 +85,8 @@ def test_blue_green_variant_replaces_the_canary(rendered: dict[str, list[Obj]]) 
     assert set(strategy) == {"blueGreen"}
     assert strategy["blueGreen"]["previewService"] == "fixia-preview"
     assert (
-        strategy["blueGreen"]["prePromotionAnalysis"]["templates"][0]["templateName"] == "slo-all"
+        strategy["blueGreen"]["prePromotionAnalysis"]["templates"][0]["templateName"]
+        == "slo-preview"
     )
 
 
@@ -136,66 +119,47 @@ def test_cnpg_objects_are_checked_against_the_upstream_api(rendered: dict[str, l
     assert crd_problems(Context(), [one(rendered["production"], "Cluster")], "t") == []
 
 
-def test_cnpg_schema_rejects_unknown_and_invalid_fields(rendered: dict[str, list[Obj]]) -> None:
-    cluster = copy.deepcopy(one(rendered["production"], "Cluster"))
-    cluster["spec"]["instancez"] = 3
-    cluster["spec"]["backup"]["retentionPolicy"] = "thirty days"
-    problems = cnpg_problems(ROOT, [cluster], "t")
-    assert any("instancez" in p for p in problems)
-    assert any("retentionPolicy" in p for p in problems)
+@pytest.mark.parametrize(
+    ("kind", "path"),
+    [
+        ("Rollout", ["spec", "strategy", "canary"]),
+        ("AnalysisTemplate", ["spec", "metrics", 0]),
+        ("Cluster", ["spec"]),
+        ("Pooler", ["spec", "pgbouncer"]),
+        ("ScheduledBackup", ["spec"]),
+        ("ObjectStore", ["spec", "configuration"]),
+        ("Gateway", ["spec", "listeners", 0]),
+        ("HTTPRoute", ["spec", "rules", 0]),
+    ],
+)
+def test_upstream_schemas_refuse_an_unknown_field(
+    rendered: dict[str, list[Obj]], kind: str, path: list[str | int]
+) -> None:
+    """A misspelt field in a custom resource fails here; a real API server would prune it."""
+    obj = copy.deepcopy(next(o for o in rendered["production"] if o["kind"] == kind))
+    assert strict_problems(ROOT, [obj], "t") == []
+    node: Any = obj
+    for step in path:
+        node = node[step]
+    node["misspelt"] = 1
+    problems = strict_problems(ROOT, [obj], "t")
+    assert any(kind in p and "misspelt" in p for p in problems), problems
 
 
-def write(path: Path, doc: Any) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(yaml.safe_dump(doc) if not isinstance(doc, str) else doc)
+def test_cnpg_schema_refuses_an_invalid_retention(rendered: dict[str, list[Obj]]) -> None:
+    store = copy.deepcopy(one(rendered["production"], "ObjectStore"))
+    store["spec"]["retentionPolicy"] = "thirty days"
+    assert any("retentionPolicy" in p for p in strict_problems(ROOT, [store], "t"))
 
 
-def test_kustomize_subset(tmp_path: Path) -> None:
-    dep = {
-        "apiVersion": "apps/v1",
-        "kind": "Deployment",
-        "metadata": {"name": "d"},
-        "spec": {
-            "template": {"spec": {"containers": [{"name": "a", "image": "img:1", "args": ["x"]}]}}
-        },
+def test_staging_renders_into_its_own_namespace(rendered: dict[str, list[Obj]]) -> None:
+    """Kustomize renames the Namespace object with the overlay's namespace; the old hand-written
+    renderer left it `fixia`, so staging would have created the production namespace."""
+    objs = rendered["staging"]
+    assert one(objs, "Namespace")["metadata"]["name"] == "fixia-staging"
+    assert {o["metadata"].get("namespace") for o in objs if o["kind"] != "Namespace"} == {
+        "fixia-staging"
     }
-    write(tmp_path / "base" / "d.yaml", dep)
-    write(tmp_path / "base" / "kustomization.yaml", {"resources": ["d.yaml"]})
-    patch = {
-        "apiVersion": "apps/v1",
-        "kind": "Deployment",
-        "metadata": {"name": "d"},
-        "spec": {
-            "replicas": 2,
-            "template": {"spec": {"containers": [{"name": "a", "args": None}]}},
-        },
-    }
-    write(tmp_path / "o" / "p.yaml", patch)
-    write(
-        tmp_path / "o" / "kustomization.yaml",
-        {
-            "namespace": "ns",
-            "resources": ["../base"],
-            "patches": [{"path": "p.yaml"}],
-            "labels": [{"pairs": {"env": "x"}}],
-            "images": [{"name": "img", "newTag": "2"}],
-        },
-    )
-    (out,) = build(tmp_path / "o")
-    container = out["spec"]["template"]["spec"]["containers"][0]
-    assert container == {"name": "a", "image": "img:2"}
-    assert out["spec"]["replicas"] == 2
-    assert out["metadata"] == {"name": "d", "namespace": "ns", "labels": {"env": "x"}}
-
-
-def test_kustomize_refuses_what_it_does_not_render(tmp_path: Path) -> None:
-    write(tmp_path / "kustomization.yaml", {"resources": [], "configMapGenerator": []})
-    with pytest.raises(FixiactlError, match="unsupported"):
-        build(tmp_path)
-    write(tmp_path / "kustomization.yaml", {"resources": [], "patches": [{"path": "p.yaml"}]})
-    write(tmp_path / "p.yaml", {"kind": "Service", "metadata": {"name": "nope"}})
-    with pytest.raises(FixiactlError, match="matches nothing"):
-        build(tmp_path)
 
 
 def test_the_queue_worker_runs_the_release_image_beside_the_app(
@@ -222,9 +186,10 @@ def test_the_queue_worker_runs_the_release_image_beside_the_app(
     ]
 
 
-def _nginx_normalised(target: str) -> str:
-    """The URI nginx matches locations against: the query and fragment cut, %XX decoded
-    once, slashes merged, dot segments resolved (ngx_http_parse_complex_uri)."""
+def _normalised(target: str) -> str:
+    """The path a proxy matches routes against: the query and fragment cut, %XX decoded
+    once, slashes merged, dot segments resolved (nginx's ngx_http_parse_complex_uri, Envoy's
+    normalize_path with merge_slashes)."""
     path = unquote(target.split("?", 1)[0].split("#", 1)[0])
     parts: list[str] = []
     for segment in re.sub("/+", "/", path).split("/")[1:]:
@@ -235,23 +200,25 @@ def _nginx_normalised(target: str) -> str:
     return "/" + "/".join(parts)
 
 
-def test_the_ingress_hides_every_spelling_of_metrics(rendered: dict[str, list[Obj]]) -> None:
-    """Issue #27, item 2 on Kubernetes: the stack test's tricks against the ingress rule."""
-    snippet = one(rendered["production"], "Ingress", "fixia")["metadata"]["annotations"][
-        "nginx.ingress.kubernetes.io/server-snippet"
-    ]
-    found = re.search(r"location ~\* (\S+) \{ return 404; \}", snippet)
-    assert found, snippet
-    hidden = re.compile(found.group(1), re.IGNORECASE)
-    # Every trick that nginx would hand the app as some spelling of /metrics is refused.
-    reaching = [
-        t for t in TRICKS if _nginx_normalised(t).lower().rstrip("/\x00;x").endswith("/metrics")
-    ]
+def test_the_http_route_hides_every_spelling_of_metrics(rendered: dict[str, list[Obj]]) -> None:
+    """Issue #27, item 2 on Kubernetes: the stack test's tricks against the HTTPRoute. The
+    gateway matches the normalised path (as nginx did: decoded once, slashes merged, dot
+    segments resolved); a RegularExpression match spans the whole path (Envoy's full match)."""
+    rules = one(rendered["production"], "HTTPRoute", "fixia")["spec"]["rules"]
+    hide = next(r for r in rules if r.get("name") == "hide-metrics")
+    assert not hide.get("backendRefs")  # answered by the gateway, never the app
+    paths = [m["path"] for m in hide["matches"]]
+    (regex,) = [p["value"] for p in paths if p["type"] == "RegularExpression"]
+    assert {"type": "PathPrefix", "value": "/metrics"} in paths
+    hidden = re.compile(regex)
+    reaching = [t for t in TRICKS if _normalised(t).lower().rstrip("/\x00;x").endswith("/metrics")]
     assert len(reaching) >= 15, reaching
     for target in reaching:
-        assert hidden.search(_nginx_normalised(target)), target
+        assert hidden.fullmatch(_normalised(target)), target
     for public in ("/", "/services", "/api/v1/services", "/login", "/healthz"):
-        assert not hidden.search(public), public
+        assert not hidden.fullmatch(public), public
+    app_rule = next(r for r in rules if r.get("name") == "app")
+    assert {b["name"] for b in app_rule["backendRefs"]} == {"fixia-stable", "fixia-canary"}
 
 
 def test_redis_is_split_locked_and_scraped(rendered: dict[str, list[Obj]]) -> None:
@@ -273,3 +240,49 @@ def test_redis_is_split_locked_and_scraped(rendered: dict[str, list[Obj]]) -> No
     assert {"FIXIA_REDIS_URL", "FIXIA_RATELIMIT__REDIS_URL"} <= secret_keys
     assert "FIXIA_REDIS_URL" not in one(objs, "ConfigMap", "fixia-config")["data"]
     one(objs, "ServiceMonitor", "redis")
+
+
+def test_the_cli_starts_without_the_dev_only_schema_validator() -> None:
+    """jsonschema is a dev dependency: importing the CLI must not need it."""
+    code = "import sys, fixiactl.cli; sys.exit('jsonschema' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
+
+
+def test_strict_schemas_refuse_unknown_fields_unless_the_crd_preserves_them() -> None:
+    crd = {
+        "spec": {
+            "group": "example.com",
+            "names": {"kind": "Widget"},
+            "versions": [
+                {
+                    "name": "v1",
+                    "served": True,
+                    "schema": {
+                        "openAPIV3Schema": {
+                            "type": "object",
+                            "properties": {
+                                "spec": {
+                                    "type": "object",
+                                    "description": "dropped",
+                                    "properties": {
+                                        "size": {"type": "integer", "nullable": True},
+                                        "free": {
+                                            "type": "object",
+                                            "x-kubernetes-preserve-unknown-fields": True,
+                                            "properties": {"a": {"type": "string"}},
+                                        },
+                                    },
+                                }
+                            },
+                        }
+                    },
+                }
+            ],
+        }
+    }
+    (schema,) = schemas_from_crd(yaml.safe_dump(crd)).values()
+    spec = schema["properties"]["spec"]
+    assert spec["additionalProperties"] is False and "description" not in spec
+    assert "additionalProperties" not in spec["properties"]["free"]
+    assert spec["properties"]["size"]["type"] == ["integer", "null"]
+    assert schema["properties"]["kind"] == {"const": "Widget"}

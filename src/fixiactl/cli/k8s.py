@@ -9,10 +9,10 @@ import typer
 import yaml
 
 from fixiactl.cli.common import JsonOption, console, emit_json, operator_errors
+from fixiactl.errors import FixiactlError
 from fixiactl.gates.model import Context
 from fixiactl.k8s import generate as gen
-from fixiactl.k8s.kustomize import build
-from fixiactl.k8s.validate import validate_overlays
+from fixiactl.k8s.render import build
 from fixiactl.stack.config import ROOT
 
 app = typer.Typer(help="Kubernetes manifests (deploy/k8s).", no_args_is_help=True)
@@ -32,15 +32,40 @@ def generate_cmd(as_json: Annotated[bool, JsonOption] = False) -> None:
 
 @app.command("render")
 def render_cmd(overlay: str) -> None:
-    """Print an overlay as `kustomize build` would (the subset used here)."""
+    """Print an overlay as `kubectl kustomize` renders it."""
     with operator_errors():
         objs = build(ROOT / "deploy" / "k8s" / "overlays" / overlay)
     typer.echo(yaml.safe_dump_all(objs, sort_keys=False))
 
 
+@app.command("migrate")
+def migrate_cmd(
+    phase: Annotated[str, typer.Argument(help="expand (before the rollout) or contract (after)")],
+    as_json: Annotated[bool, JsonOption] = False,
+) -> None:
+    """Run a release's expand or contract migrations (the migration Jobs' command)."""
+    from fixiactl.k8s import migrate
+
+    with operator_errors():
+        if phase not in ("expand", "contract"):
+            raise FixiactlError(f"unknown phase {phase!r}", hint="expand or contract")
+        if not as_json:
+            console.print(f"{phase}: planning from the database's revisions…")
+        done = migrate.migrate(
+            "expand" if phase == "expand" else "contract", migrate.versions_dir()
+        )
+    if as_json:
+        emit_json(done)
+    else:
+        console.print(f"{phase}: {', '.join(done['ran']) or 'nothing pending'}")
+
+
 @app.command("validate")
 def validate_cmd(as_json: Annotated[bool, JsonOption] = False) -> None:
     """Validate every object of every overlay; exit 1 on any problem."""
+    # Imported here: validation needs the dev group (jsonschema); the CLI starts without it.
+    from fixiactl.k8s.validate import validate_overlays
+
     with operator_errors():
         problems, count = validate_overlays(Context())
     if as_json:

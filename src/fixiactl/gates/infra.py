@@ -97,7 +97,7 @@ def checkov(ctx: Context) -> GateResult:
 
 
 def kubernetes(ctx: Context) -> GateResult:
-    """Render every overlay (kustomize-compatible subset) and validate each object: core kinds
+    """Render every overlay with `kubectl kustomize` and validate each object: core kinds
     with kubernetes-validate, custom resources against their CRD schemas."""
     from fixiactl.k8s.validate import validate_overlays
 

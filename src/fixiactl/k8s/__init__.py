@@ -1,2 +1,2 @@
-"""Kubernetes target: manifests generated from the single sources (SLOs, alert rules), a
-kustomize-compatible renderer for validation, and the validators."""
+"""Kubernetes target: manifests generated from the single sources (SLOs, alert rules), the
+`kubectl kustomize` rendering that validation checks, and the validators."""

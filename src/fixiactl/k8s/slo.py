@@ -18,9 +18,11 @@ _BARE = re.compile(r"\b(fixia_[a-z0-9_]+)\[")
 @dataclass(frozen=True)
 class Slo:
     name: str
+    service: str  # fixia-api: exercised by any read traffic; others need their own flows
     objective: float  # percent, e.g. 99.9
     error_query: str  # PromQL with $window
     total_query: str
+    min_events: int = 20  # fewer requests per side in a window: no verdict (NaN)
 
     @property
     def error_budget(self) -> float:
@@ -31,9 +33,11 @@ def load_slos(directory: Path) -> list[Slo]:
     return [
         Slo(
             name=s.name,
+            service=s.service,
             objective=round(s.objective * 100, 6),
             error_query=s.errors,
             total_query=s.total,
+            min_events=s.min_events["ticket"],
         )
         for s in spec.load_slos(directory)
     ]

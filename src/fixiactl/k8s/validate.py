@@ -1,8 +1,12 @@
-"""Validate every rendered overlay: core kinds with kubernetes-validate (strict), custom
-resources (Argo Rollouts, CloudNativePG, prometheus-operator, External Secrets) against
-validators generated from their upstream API schemas (npm kubernetes-models). Those accept
-unknown fields, as the API server's pruning would; CloudNativePG objects also pass the strict
-schema in deploy/k8s/schemas/, which refuses a misspelt field that would silently vanish."""
+"""Validate every overlay as `kubectl kustomize` renders it, refusing unknown fields:
+- core kinds with kubernetes-validate --strict (the Kubernetes API's own schemas);
+- custom resources against strict schemas vendored from their upstream CRDs (Argo Rollouts,
+  CloudNativePG, its Barman Cloud Plugin, Gateway API: deploy/k8s/schemas/, made by
+  scripts/vendor-crd-schemas), where an unknown field fails instead of being pruned;
+- custom resources of the groups the npm kubernetes-models packages cover (Argo Rollouts,
+  CloudNativePG, prometheus-operator, External Secrets) also against those validators, which
+  accept unknown fields: prometheus-operator and External Secrets objects are checked for
+  types only. A custom resource that neither knows fails."""
 
 from __future__ import annotations
 
@@ -13,21 +17,16 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-import jsonschema  # type: ignore[import-untyped]  # dev group: gates run in the dev env
 import yaml
 
 from fixiactl.gates.model import Context
 from fixiactl.gates.tools import uvx
-from fixiactl.k8s.kustomize import build
+from fixiactl.k8s.render import overlays
 
 K8S_VERSION = "1.33.0"
 CRD_TOOL = Path("tools/k8s-crd-validate")
-CNPG_GROUP = "postgresql.cnpg.io"
-OVERLAYS = ("staging", "production", "production-blue-green")
-
-
-def overlays(root: Path) -> dict[str, list[dict[str, Any]]]:
-    return {name: build(root / "deploy" / "k8s" / "overlays" / name) for name in OVERLAYS}
+SCHEMAS = Path("deploy/k8s/schemas")
+NODE_GROUPS = {"argoproj.io", "monitoring.coreos.com", "external-secrets.io", "postgresql.cnpg.io"}
 
 
 def _is_core(obj: dict[str, Any]) -> bool:
@@ -90,20 +89,39 @@ def crd_problems(ctx: Context, objs: list[dict[str, Any]], overlay: str) -> list
     return [f"{overlay}: {line}" for line in (proc.stdout + proc.stderr).splitlines() if line]
 
 
-def cnpg_problems(root: Path, objs: list[dict[str, Any]], overlay: str) -> list[str]:
-    schemas = json.loads((root / "deploy" / "k8s" / "schemas" / "cnpg.schema.json").read_text())
+def strict_schemas(root: Path) -> dict[str, dict[str, Any]]:
+    """{"group/version Kind": schema} from every vendored file."""
+    found: dict[str, dict[str, Any]] = {}
+    for path in sorted((root / SCHEMAS).glob("*.json")):
+        found |= json.loads(path.read_text())["schemas"]
+    return found
+
+
+def _key(obj: dict[str, Any]) -> str:
+    return f"{obj['apiVersion']} {obj['kind']}"
+
+
+def strict_problems(root: Path, objs: list[dict[str, Any]], overlay: str) -> list[str]:
+    # Imported here: jsonschema is a dev dependency, and the CLI imports this module.
+    import jsonschema  # type: ignore[import-untyped]
+
+    schemas = strict_schemas(root)
     problems = []
     for obj in objs:
-        schema = schemas.get(obj["kind"])
+        where = f"{overlay}: {obj['kind']}/{obj['metadata']['name']}"
+        schema = schemas.get(_key(obj))
         if schema is None:
-            problems.append(f"{overlay}: no schema for {obj['kind']}")
+            if _group(obj) not in NODE_GROUPS:
+                problems.append(f"{where}: no schema for {_key(obj)}")
             continue
         for err in jsonschema.Draft202012Validator(schema).iter_errors(obj):
-            where = "/".join(map(str, err.absolute_path))
-            problems.append(
-                f"{overlay}: {obj['kind']}/{obj['metadata']['name']} {where}: {err.message}"
-            )
+            path = "/".join(map(str, err.absolute_path))
+            problems.append(f"{where} {path}: {err.message}")
     return problems
+
+
+def _group(obj: dict[str, Any]) -> str:
+    return str(obj["apiVersion"]).split("/")[0] if "/" in obj["apiVersion"] else ""
 
 
 def validate_overlays(ctx: Context) -> tuple[list[str], int]:
@@ -112,9 +130,8 @@ def validate_overlays(ctx: Context) -> tuple[list[str], int]:
     for overlay, objs in overlays(ctx.root).items():
         count += len(objs)
         core = [o for o in objs if _is_core(o)]
-        cnpg = [o for o in objs if o["apiVersion"].startswith(CNPG_GROUP)]
         custom = [o for o in objs if o not in core]
         problems += core_problems(ctx, core, overlay)
-        problems += crd_problems(ctx, custom, overlay)
-        problems += cnpg_problems(ctx.root, cnpg, overlay)
+        problems += crd_problems(ctx, [o for o in custom if _group(o) in NODE_GROUPS], overlay)
+        problems += strict_problems(ctx.root, custom, overlay)
     return problems, count
