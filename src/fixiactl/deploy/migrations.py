@@ -17,6 +17,9 @@ from pathlib import Path
 EXPAND_OPS = frozenset(
     {"create_table", "create_index", "bulk_insert", "get_bind", "get_context", "batch_alter_table"}
 )
+# Helpers that only compute a name (`op.f("ix_...")`, autogenerate's convention marker):
+# no schema change of their own; the operation they sit in is classified.
+NAMING_HELPERS = frozenset({"f"})
 CONTRACT_OPS = frozenset(
     {
         "drop_table",
@@ -163,6 +166,7 @@ def classify_file(path: Path) -> Migration:
             and isinstance(call.func, ast.Attribute)
             and isinstance(call.func.value, ast.Name)
             and call.func.value.id in ("op", "batch_op")
+            and call.func.attr not in NAMING_HELPERS
         ):
             kind, reason = _classify_call(call)
             migration.reasons.append(f"{kind}: {reason}")

@@ -30,6 +30,9 @@ def write(tmp: Path, rev: str, down: str | None, body: str) -> Path:
         "\n",
         '    op.execute("CREATE INDEX CONCURRENTLY ix ON t (c)")\n',
         '    op.execute(f"ALTER TABLE t ADD COLUMN {NAME} text")\n',
+        # autogenerate names constraints and indexes through op.f(): a name, not a change
+        '    op.create_table("t", sa.Column("id", sa.Integer), sa.PrimaryKeyConstraint('
+        '"id", name=op.f("pk_t")))\n',
     ],
 )
 def test_expand_operations(tmp_path: Path, body: str) -> None:
@@ -74,3 +77,4 @@ def test_the_projects_own_migrations_are_readable() -> None:
     found = scan_migrations(versions)
     assert len(found.heads()) == 1
     assert found.migrations["0003"].kind == "expand"
+    assert found.migrations["0009_trust"].kind == "expand"  # new tables only
