@@ -91,6 +91,10 @@ class ProfessionalProfile(IdMixin, TimestampMixin, Base):
         str_enum(Availability, "availability"), default=Availability.available
     )
     response_time_hours: Mapped[int] = mapped_column(default=24)
+    # The area served: every locality within the radius of the professional's own (NULL: the
+    # default radius in settings), plus the localities listed by slug (data/localidades.toml).
+    service_radius_km: Mapped[int | None]
+    service_localities: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
 
     user: Mapped[User] = relationship(back_populates="profile", lazy="raise")
 

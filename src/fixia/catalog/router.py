@@ -19,6 +19,7 @@ from fixia.catalog.schemas import (
     ActiveIn,
     CategoryOut,
     FavoriteOut,
+    SearchPage,
     ServiceCreate,
     ServiceOut,
     ServiceQuery,
@@ -55,7 +56,7 @@ async def search_services(
     cache: CacheDep,
     settings: SettingsDep,
     query: Annotated[ServiceQuery, Query()],
-) -> Page[ServiceOut]:
+) -> SearchPage:
     if query.sort == SortBy.relevance and flags.enabled(
         "new-search-ranking",
         default=False,
