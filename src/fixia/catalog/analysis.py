@@ -24,7 +24,7 @@ _STOPWORDS = """
     hasta hay la las le les lo los mas me mi mis mucho muchos muy nada ni no nos nosotros o otra
     otras otro otros para pero poco por porque que quien quienes se sea ser si sin sobre son su
     sus tambien te tengo tiene tienen todo todos tu tus un una unas uno unos ya yo necesito
-    necesita busco buscando quiero alguien favor hola urgente cerca zona
+    necesita busco buscando quiero alguien favor hola urgente cerca zona y e u
 """
 STOPWORDS = frozenset(_STOPWORDS.split())
 

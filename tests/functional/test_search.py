@@ -1,0 +1,127 @@
+"""Search as people in Chubut ask (issue #30): plurals, typos, everyday words, localities.
+
+Every test runs on SQLite and on a real PostgreSQL: the answers must be the same.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from fixia.catalog import taxonomy
+from tests.factories.accounts import Account
+from tests.factories.catalog import create_service, search_ids
+from tests.factories.catalog import expect_problem as problem
+from tests.factories.catalog import professional as pro
+
+API = "/api/v1"
+ELECTRICIDAD = str(taxonomy.subcategory_id("oficios-y-reparaciones", "electricidad"))
+ELECTRICIAN = {
+    "subcategory_id": ELECTRICIDAD,
+    "title": "Electricista matriculado a domicilio",
+    "description": "Instalaciones eléctricas, cambio de tableros y disyuntores, tomas y cableado.",
+    "tags": ["electricista", "tableros"],
+}
+
+
+async def search(client: httpx.AsyncClient, **params: Any) -> dict[str, Any]:
+    r = await client.get(f"{API}/services", params=params)
+    assert r.status_code == 200, r.text
+    body: dict[str, Any] = r.json()
+    return body
+
+
+def ids(body: dict[str, Any]) -> list[str]:
+    return [i["id"] for i in body["items"]]
+
+
+async def plumber_in(client: httpx.AsyncClient, outbox: Path, town: str) -> tuple[Account, str]:
+    owner = await pro(client, outbox, location=f"{town}, Chubut")
+    return owner, (await create_service(client, owner))["id"]
+
+
+async def test_plurals_typos_and_everyday_words(client: httpx.AsyncClient, outbox: Path) -> None:
+    owner, plumber = await plumber_in(client, outbox, "Trelew")
+    electrician = (await create_service(client, owner, **ELECTRICIAN))["id"]
+    for q in ("electricista", "electricistas", "ELECTRICISTAS", "disyuntor", "se me corta la luz"):
+        assert await search_ids(client, q=q) == [electrician], q
+    for q in ("plomeros", "destapar cañería", "arreglo de caños", "pérdida de agua", "caño"):
+        assert await search_ids(client, q=q) == [plumber], q
+    typo = await search(client, q="electrisista")
+    assert ids(typo) == [electrician]
+    assert typo["search"]["did_you_mean"] == "electricista"
+    assert typo["search"]["relaxed"] == ["corrected"]
+    exact = await search(client, q="electricista")
+    assert exact["search"]["did_you_mean"] is None and exact["search"]["relaxed"] == []
+
+
+async def test_a_locality_in_the_query_filters_by_service_area_nearest_first(
+    client: httpx.AsyncClient, outbox: Path
+) -> None:
+    _, trelew = await plumber_in(client, outbox, "Trelew")
+    _, rawson = await plumber_in(client, outbox, "Rawson")  # 17 km: inside the default 30 km
+    madryn_pro, madryn = await plumber_in(client, outbox, "Puerto Madryn")  # 60 km away
+    for q in ("plomeros en trelew", "plomero Trelew", "TRELEW plomería"):
+        body = await search(client, q=q)
+        assert ids(body) == [trelew, rawson], q
+        assert body["search"]["locality"] == "Trelew"
+    typos = await search(client, q="plomeors en trelw")
+    assert ids(typos) == [trelew, rawson]
+    assert typos["search"]["did_you_mean"] == "plomeros en trelew"
+    # The Madryn plumber declares that they also travel to Trelew: listed, farthest last.
+    r = await client.put(
+        f"{API}/me/professional-profile",
+        json={"service_localities": ["trelew"]},
+        headers=madryn_pro.headers,
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["profile"]["service_localities"] == ["trelew"]
+    assert await search_ids(client, q="plomeros en trelew") == [trelew, rawson, madryn]
+    # A radius is about where professionals are, whatever they declare.
+    assert await search_ids(client, q="plomero", location="Trelew", radius_km=5) == [trelew]
+    near_rawson = await search_ids(client, q="plomero", location="Rawson", sort="distance")
+    assert near_rawson == [rawson, trelew]
+    # A radius of 0 km: only their own town.
+    r = await client.put(
+        f"{API}/me/professional-profile",
+        json={"service_localities": [], "service_radius_km": 100},
+        headers=madryn_pro.headers,
+    )
+    assert r.status_code == 200, r.text
+    assert await search_ids(client, q="plomero en rawson") == [rawson, trelew, madryn]
+
+
+async def test_nobody_there_then_the_nearest_and_the_page_says_so(
+    client: httpx.AsyncClient, outbox: Path
+) -> None:
+    _, madryn = await plumber_in(client, outbox, "Puerto Madryn")
+    body = await search(client, q="plomero en Esquel")
+    assert ids(body) == [madryn]
+    assert body["search"]["relaxed"] == ["wider_area"]
+    assert "Esquel" in body["search"]["messages"][0]
+    nothing = await search(client, q="guitarra")
+    assert nothing["items"] == [] and nothing["search"]["messages"]
+    assert [c["slug"] for c in nothing["search"]["related_categories"]] == ["educacion"]
+    assert (await search(client, q="trelew"))["search"]["locality"] == "Trelew"
+
+
+async def test_service_area_is_validated(client: httpx.AsyncClient, outbox: Path) -> None:
+    owner = await pro(client, outbox)
+    url = f"{API}/me/professional-profile"
+    for bad in (
+        {"service_localities": ["atlantida"]},
+        {"service_radius_km": 501},
+        {"service_radius_km": -1},
+        {"service_localities": "trelew"},
+    ):
+        r = await client.put(url, json=bad, headers=owner.headers)
+        problem(r, 422, "validation_error")
+    r = await client.put(url, json={"service_radius_km": None}, headers=owner.headers)
+    assert r.status_code == 200 and r.json()["profile"]["service_radius_km"] is None
+    problem(
+        await client.get(f"{API}/services", params={"sort": "distance"}), 422, "validation_error"
+    )
+    bad_radius = await client.get(f"{API}/services", params={"radius_km": 0, "location": "Rawson"})
+    problem(bad_radius, 422, "validation_error")
