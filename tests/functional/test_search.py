@@ -11,6 +11,9 @@ from typing import Any
 import httpx
 
 from fixia.catalog import taxonomy
+from fixia.config import RateLimitSettings, Settings
+from fixia.main import create_app
+from fixia.platform.email import OutboxEmailSender
 from tests.factories.accounts import Account
 from tests.factories.catalog import create_service, search_ids
 from tests.factories.catalog import expect_problem as problem
@@ -125,3 +128,42 @@ async def test_service_area_is_validated(client: httpx.AsyncClient, outbox: Path
     )
     bad_radius = await client.get(f"{API}/services", params={"radius_km": 0, "location": "Rawson"})
     problem(bad_radius, 422, "validation_error")
+
+
+async def test_suggest_completes_trades_categories_and_localities(
+    client: httpx.AsyncClient,
+) -> None:
+    r = await client.get(f"{API}/search/suggest", params={"q": "plo"})
+    assert r.status_code == 200
+    assert r.headers["cache-control"].startswith("public, max-age=")
+    values = [s["value"] for s in r.json()]
+    assert values[0] == "Plomería" and "plomero" in values
+    r = await client.get(f"{API}/search/suggest", params={"q": "plomero en tre"})
+    assert r.json() == [
+        {"value": "plomero en Trelew", "kind": "locality"},
+        {"value": "plomero en Trevelin", "kind": "locality"},
+    ]
+    for q in ("", "p", "zzzz", "'; --", "%_"):
+        r = await client.get(f"{API}/search/suggest", params={"q": q})
+        assert r.status_code == 200 and r.json() == [], q
+    problem(
+        await client.get(f"{API}/search/suggest", params={"q": "x" * 101}), 422, "validation_error"
+    )
+    r = await client.get(f"{API}/localities")
+    towns = {loc["slug"]: loc for loc in r.json()}
+    assert towns["trelew"]["name"] == "Trelew" and -44 < towns["trelew"]["lat"] < -43
+
+
+async def test_suggest_is_rate_limited(settings: Settings) -> None:
+    limited = settings.model_copy(
+        update={"ratelimit": RateLimitSettings(enabled=True, rules={"suggest": "3/minute"})}
+    )
+    app = create_app(limited, mailer=OutboxEmailSender(limited.email.outbox_dir, "t@fixia"))
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+        codes = [
+            (await c.get(f"{API}/search/suggest", params={"q": "plo"})).status_code
+            for _ in range(4)
+        ]
+    await app.state.engine.dispose()
+    assert codes == [200, 200, 200, 429]

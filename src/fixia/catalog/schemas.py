@@ -170,6 +170,13 @@ class Suggestion(BaseModel):
     kind: str  # "trade", "category", "locality"
 
 
+class LocalityOut(BaseModel):
+    slug: str
+    name: str
+    lat: float
+    lon: float
+
+
 class FavoriteOut(BaseModel):
     id: uuid.UUID
     created_at: datetime

@@ -38,6 +38,8 @@ class Vocabulary:
     trades: tuple[Trade, ...]
     optional: frozenset[str]  # stems that describe the request, not the trade
     display: dict[str, str] = field(default_factory=dict)  # folded word -> as written
+    # The trade file's own entries as written ("pérdida de gas"): what autocomplete offers.
+    entries: tuple[str, ...] = ()
 
     def trades_for(self, stem_: str) -> list[Trade]:
         return [t for t in self.trades if stem_ in t.stems]
@@ -109,4 +111,7 @@ def load() -> Vocabulary:
         trades=tuple(_trade(k, v) for k, v in sorted(raw.get("rubro", {}).items())),
         optional=frozenset(stem(w) for o in general.get("opcionales", []) for w in words(o)),
         display=_display_words(raw),
+        entries=tuple(
+            sorted({w for entry in raw.get("rubro", {}).values() for w in entry["palabras"]})
+        ),
     )
