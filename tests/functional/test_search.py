@@ -167,3 +167,18 @@ async def test_suggest_is_rate_limited(settings: Settings) -> None:
         ]
     await app.state.engine.dispose()
     assert codes == [200, 200, 200, 429]
+
+
+async def test_the_search_page_says_what_it_understood(
+    client: httpx.AsyncClient, outbox: Path
+) -> None:
+    await plumber_in(client, outbox, "Trelew")
+    page = (await client.get("/search", params={"q": "plomeors en trelw"})).text
+    assert "¿Quisiste decir" in page and "plomeros en trelew</a>" in page
+    assert "Plomero matriculado en Trelew" in page
+    assert "Profesionales que atienden en Trelew, los más cercanos primero." in page
+    # Autocomplete without script: datalists the browser filters as the client types.
+    assert 'list="search-suggestions"' in page and '<option value="Plomería">' in page
+    assert '<datalist id="search-localities">' in page and '<option value="Trelew">' in page
+    none = (await client.get("/search", params={"q": "guitarra"})).text
+    assert "Probá en estas categorías:" in none and "category=educacion" in none
