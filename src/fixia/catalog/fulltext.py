@@ -28,8 +28,9 @@ from fixia.catalog.analysis import TITLE_END
 from fixia.catalog.models import Service
 from fixia.catalog.query import Group
 
-# Weights of a group's evidence: in the title or tags, in the description, by a synonym only.
-TITLE, BODY, SYNONYM = 4, 2, 1
+# Weights of a group's evidence: the client's own word in the title or tags, a synonym there,
+# the client's word in the description, a synonym there.
+TITLE, TITLE_SYNONYM, BODY, SYNONYM = 4, 3, 2, 1
 
 
 class FullTextSearch(Protocol):
@@ -98,6 +99,8 @@ def _group_rank(g: Group, weight: int) -> ColumnElement[int]:
         (_has_all([f"% {s}%" for s in g.stems]), BODY * weight),
     ]
     if g.synonyms:
+        in_title = or_(*(doc.like(f"% {s} %{TITLE_END}%") for s in g.synonyms))
+        branches.insert(1, (in_title, TITLE_SYNONYM * weight))
         branches.append((or_(*(doc.like(f"% {s} %") for s in g.synonyms)), SYNONYM * weight))
     return case(*branches, else_=0)
 

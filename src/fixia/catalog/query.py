@@ -68,11 +68,21 @@ def _groups(stems: list[str], vocab: Vocabulary) -> list[Group]:
         s = stems[i]
         groups.append(_group((s,), vocab.trades_for(s), optional=s in vocab.optional))
         i += 1
-    unique = list({g.stems: g for g in groups}.values())
+    unique = _distinct(list({g.stems: g for g in groups}.values()))
     if unique and not any(g.required for g in unique):
         # "arreglo a domicilio": only describing words, so they are what must match.
         unique = [Group(g.stems, g.synonyms, True, g.trades) for g in unique]
     return unique[:MAX_GROUPS]
+
+
+def _distinct(groups: list[Group]) -> list[Group]:
+    """A word the client typed is evidence for its own group only: "látex y esmalte" must not
+    find a manicure listing's "esmaltado" twice, once as itself and once as a paint word."""
+    own = {s for g in groups for s in g.stems}
+    return [
+        Group(g.stems, tuple(s for s in g.synonyms if s not in own), g.required, g.trades)
+        for g in groups
+    ]
 
 
 def parse(text: str, vocab: Vocabulary, *, detect_locality: bool = True) -> ParsedQuery:
