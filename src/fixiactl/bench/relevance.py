@@ -222,3 +222,60 @@ async def insert_corpus(session: Any) -> int:
     await session.execute(insert(ProfessionalProfile), rows["profiles"])
     await session.execute(insert(Service), rows["services"])
     return len(rows["services"])
+
+
+async def _evaluate_url(url: str, engine: str, *, with_corpus: bool) -> RelevanceReport:
+    from fixia.config import Settings
+    from fixia.db import create_engine, session_factory
+    from fixia.models import import_all
+
+    import_all()  # every mapper must be known before SQLAlchemy compiles a join
+    settings = Settings(env="test", database_url=url)
+    db = create_engine(settings)
+    try:
+        async with session_factory(db)() as session:
+            if with_corpus:
+                await insert_corpus(session)
+                await session.commit()
+            return await evaluate(session, settings, load_judgments(), engine)
+    finally:
+        await db.dispose()
+
+
+def measure(pg_url: str, work_dir: Path) -> list[dict[str, Any]]:
+    """The judged set on the bench's PostgreSQL data, and on the embedded default (SQLite)
+    with the test corpus: `make bench` has no SQLite dataset of its size."""
+    import asyncio
+
+    from fixia import migrate
+    from fixia.config import Settings
+
+    work_dir.mkdir(parents=True, exist_ok=True)
+    path = work_dir / "relevance.db"
+    path.unlink(missing_ok=True)
+    lite_url = f"sqlite+aiosqlite:///{path}"
+    migrate.upgrade(Settings(env="test", database_url=lite_url))
+    lite = asyncio.run(_evaluate_url(lite_url, "sqlite", with_corpus=True))
+    postgres = asyncio.run(_evaluate_url(pg_url, "postgresql", with_corpus=False))
+    return [
+        {**lite.summary(), "data": f"test corpus ({len(corpus_rows()['services'])} services)"},
+        {**postgres.summary(), "data": "bench dataset"},
+    ]
+
+
+def markdown_lines(rows: list[dict[str, Any]]) -> list[str]:
+    lines = [
+        "",
+        "Search relevance (judged set, tests/data/search_judgments.txt; service.search in "
+        "process, so the times are without HTTP):",
+        "",
+        "| engine | data | queries | zero results | nDCG@10 | p50 ms | p95 ms |",
+        "|---|---|--:|--:|--:|--:|--:|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['engine']} | {r['data']} | {r['queries']} | "
+            f"{r['zero_result_rate'] * 100:.1f} % | {r['ndcg_at_10']:.3f} | "
+            f"{r['p50_ms']:.1f} | {r['p95_ms']:.1f} |"
+        )
+    return lines
