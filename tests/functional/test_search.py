@@ -10,12 +10,13 @@ from typing import Any
 
 import httpx
 
-from fixia.catalog import taxonomy
+from fixia.catalog import service, taxonomy
 from fixia.config import RateLimitSettings, Settings
+from fixia.db import create_engine, session_factory, transactional
 from fixia.main import create_app
 from fixia.platform.email import OutboxEmailSender
 from tests.factories.accounts import Account
-from tests.factories.catalog import create_service, search_ids
+from tests.factories.catalog import DbExec, create_service, search_ids, sql_update
 from tests.factories.catalog import expect_problem as problem
 from tests.factories.catalog import professional as pro
 
@@ -182,3 +183,23 @@ async def test_the_search_page_says_what_it_understood(
     assert '<datalist id="search-localities">' in page and '<option value="Trelew">' in page
     none = (await client.get("/search", params={"q": "guitarra"})).text
     assert "Probá en estas categorías:" in none and "category=educacion" in none
+
+
+async def test_reindex_analyses_listings_written_without_a_document(
+    client: httpx.AsyncClient, outbox: Path, db_exec: DbExec, settings: Settings
+) -> None:
+    _, plumber = await plumber_in(client, outbox, "Trelew")
+    # As the release before 0009_search writes them during a rolling deploy.
+    await sql_update(db_exec, settings, "services", "id", plumber, search_document="")
+    assert await search_ids(client, q="plomero") == []
+    engine = create_engine(settings)
+    try:
+        async with transactional(session_factory(engine)) as session:
+            assert await service.reindex_search(session=session) == 1
+        async with transactional(session_factory(engine)) as session:
+            assert await service.reindex_search(session=session) == 0
+            assert await service.reindex_search(session=session, everything=True) == 1
+    finally:
+        await engine.dispose()
+    # Another page size: not the empty answer cached above (the CLI has no cache to bump).
+    assert await search_ids(client, q="plomero", limit=5) == [plumber]

@@ -24,6 +24,8 @@ from fixia.db import utcnow, uuid7
 from fixia.errors import InvalidInput
 from fixia.platform.pagination import fetch_page, newest_first, split_page
 
+REINDEX_BATCH = 1000
+
 
 async def list_categories(*, session: AsyncSession) -> list[tuple[Category, int]]:
     visible = visible_services().subquery()
@@ -227,3 +229,22 @@ async def record_view(
         )
     count = await session.scalar(select(Service.view_count).where(Service.id == service.id))
     return int(count or 0)
+
+
+async def reindex_search(*, session: AsyncSession, everything: bool = False) -> int:
+    """Recompute services.search_document: where it is empty (listings the previous release
+    wrote during a rolling deploy of 0009_search), or everywhere after the analysis changed.
+    Returns how many listings were analysed."""
+    done, last = 0, None
+    while True:
+        stmt = select(Service.id, Service.title, Service.tags_text, Service.description)
+        if not everything:
+            stmt = stmt.where(Service.search_document == "")
+        if last is not None:
+            stmt = stmt.where(Service.id > last)
+        rows = (await session.execute(stmt.order_by(Service.id).limit(REINDEX_BATCH))).all()
+        if not rows:
+            return done
+        docs = [{"id": r.id, "search_document": index_document(*r[1:])} for r in rows]
+        await session.execute(update(Service), docs)
+        done, last = done + len(rows), rows[-1].id
