@@ -187,7 +187,8 @@ def test_a_locality_in_the_text_filters_by_service_area_and_sorts_by_distance(
     sql, params = compiled(dialect, q="plomero en Trelew")
     assert "professional_profiles.service_radius_km" in sql
     assert "CAST(professional_profiles.service_localities AS" in sql
-    assert '%"trelew"%' in params.values() and "trelew%" in params.values()
+    assert '%"trelew"%' in params.values() and "users.locality IN (" in sql
+    assert "CASE users.locality WHEN" in sql and "lower(users.location)" not in sql
     assert "ORDER BY coalesce(" in sql and "END AS FLOAT) ASC, services.created_at DESC" in sql
 
 

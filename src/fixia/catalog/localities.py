@@ -77,6 +77,15 @@ def resolve(text: str) -> Locality | None:
     return found[0] if found else None
 
 
+def slug_of(location: str | None) -> str | None:
+    """The locality a professional's location names ("Trelew, Chubut" -> "trelew"): its first
+    part decides, so "Rawson 123, Trelew" is Rawson."""
+    if not location:
+        return None
+    found = resolve(location.split(",")[0]) or resolve(location)
+    return found.slug if found else None
+
+
 def find_in(tokens: list[str]) -> tuple[Locality, int, int] | None:
     """The first locality named in folded tokens, longest spelling first: (locality, start,
     end) so the caller can remove those words from the text query."""

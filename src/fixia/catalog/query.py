@@ -14,8 +14,10 @@ from fixia.catalog.vocabulary import Trade, Vocabulary
 
 MAX_WORDS = 12
 MAX_GROUPS = 8
-# Synonyms per group: each one costs a LIKE in the ranking of every matching row.
-MAX_SYNONYMS = 24
+# Synonyms per group, the vocabulary's first (its defining words): each one is a term of the
+# full-text query and a LIKE in the ranking of every matching row. With many more, PostgreSQL
+# overestimates the matches and scans the table instead of using the GIN index.
+MAX_SYNONYMS = 8
 
 
 @dataclass(frozen=True)
@@ -45,7 +47,8 @@ class ParsedQuery:
 
 
 def _group(stems: tuple[str, ...], trades: list[Trade], optional: bool) -> Group:
-    synonyms = sorted({s for t in trades for s in t.stems} - set(stems))[:MAX_SYNONYMS]
+    merged = dict.fromkeys(s for t in trades for s in t.stems if s not in stems)
+    synonyms = list(merged)[:MAX_SYNONYMS]
     return Group(
         stems=stems,
         synonyms=tuple(synonyms),

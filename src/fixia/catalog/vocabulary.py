@@ -29,7 +29,7 @@ class Trade:
     key: str
     category: str
     subcategory: str
-    stems: frozenset[str]  # of the one-word entries: any of them stands for the trade
+    stems: tuple[str, ...]  # of the one-word entries, in the file's order: any stands for it
     phrases: tuple[tuple[str, ...], ...]  # several-word entries, matched as a whole
 
 
@@ -73,7 +73,7 @@ def _trade(key: str, entry: dict[str, object]) -> Trade:
         key=key,
         category=str(entry["categoria"]),
         subcategory=str(entry["subcategoria"]),
-        stems=frozenset(s[0] for s in single if len(s) == 1),
+        stems=tuple(dict.fromkeys(s[0] for s in single if len(s) == 1)),
         phrases=tuple(tuple(s) for s in single if len(s) > 1),
     )
 

@@ -18,6 +18,7 @@ from alembic import op
 
 import fixia.db  # noqa: F401
 from fixia.catalog.analysis import index_document
+from fixia.catalog.localities import slug_of
 
 revision: str = "0009_search"
 down_revision: str | Sequence[str] | None = "0008_view_dedup"
@@ -96,6 +97,28 @@ def _backfill() -> None:
         last = rows[-1].id
 
 
+def _backfill_localities() -> None:
+    bind = op.get_bind()
+    users = sa.table(
+        "users", sa.column("id", sa.Uuid()), sa.column("location"), sa.column("locality")
+    )
+    last = None
+    while True:
+        stmt = sa.select(users.c.id, users.c.location).where(users.c.location.is_not(None))
+        if last is not None:
+            stmt = stmt.where(users.c.id > last)
+        rows = bind.execute(stmt.order_by(users.c.id).limit(BATCH)).all()
+        if not rows:
+            return
+        bind.execute(
+            users.update()
+            .where(users.c.id == sa.bindparam("b_id"))
+            .values(locality=sa.bindparam("b_locality")),
+            [{"b_id": r.id, "b_locality": slug_of(r.location)} for r in rows],
+        )
+        last = rows[-1].id
+
+
 def upgrade() -> None:
     op.add_column(
         "services", sa.Column("search_document", sa.Text(), server_default="", nullable=False)
@@ -105,8 +128,11 @@ def upgrade() -> None:
         "professional_profiles",
         sa.Column("service_localities", sa.JSON(), server_default="[]", nullable=False),
     )
+    op.add_column("users", sa.Column("locality", sa.String(length=40), nullable=True))
     _backfill()
+    _backfill_localities()
     if op.get_bind().dialect.name != "postgresql":
+        op.create_index("ix_users_locality", "users", ["locality"])
         _drop_sqlite_fts()
         for statement in SQLITE_FTS:
             op.execute(statement)
@@ -121,6 +147,13 @@ def upgrade() -> None:
         op.execute(
             "CREATE INDEX CONCURRENTLY IF NOT EXISTS ix_services_search_vector "
             "ON services USING gin (search_vector)"
+        )
+        op.create_index(
+            "ix_users_locality",
+            "users",
+            ["locality"],
+            postgresql_concurrently=True,
+            if_not_exists=True,
         )
 
 
@@ -140,6 +173,8 @@ def downgrade() -> None:
         _drop_sqlite_fts()
         for statement in OLD_SQLITE_FTS:
             op.execute(statement)
+    op.drop_index("ix_users_locality", table_name="users")
+    op.drop_column("users", "locality")
     op.drop_column("professional_profiles", "service_localities")
     op.drop_column("professional_profiles", "service_radius_km")
     op.drop_column("services", "search_document")
