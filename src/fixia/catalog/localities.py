@@ -2,8 +2,8 @@
 
 Professionals are located by locality, not by street: a client asks "plomero en Trelew", and
 about thirty towns spread over hundreds of kilometres. Distances are therefore a table of
-haversine lookups computed here once, and the SQL only compares a professional's locality
-with a handful of names (see catalog/geo.py). PostGIS or earthdistance would index points we
+haversine lookups computed here once, and the SQL only compares the slug of a professional's
+locality (users.locality; see catalog/geo.py). PostGIS or earthdistance would index points we
 do not have, and the embedded SQLite default would still need this code.
 """
 
