@@ -178,6 +178,27 @@ def db_check() -> None:
     typer.echo("models and migrations agree")
 
 
+@db_app.command("reindex-search")
+def db_reindex_search(
+    everything: Annotated[
+        bool, typer.Option("--all", help="Every listing, not only those never analysed")
+    ] = False,
+) -> None:
+    """Analyse listings for search again (docs/search.md); prints how many."""
+    from fixia.catalog import service
+    from fixia.db import create_engine, session_factory, transactional
+
+    async def reindex(settings: Settings) -> int:
+        engine = create_engine(settings)
+        try:
+            async with transactional(session_factory(engine)) as session:
+                return await service.reindex_search(session=session, everything=everything)
+        finally:
+            await engine.dispose()
+
+    typer.echo(json.dumps({"reindexed": _run(reindex)}))
+
+
 @app.command()
 def seed(
     demo: Annotated[bool, typer.Option("--demo", help="Realistic es-AR demo data")] = False,

@@ -153,6 +153,8 @@ class RateLimitSettings(BaseModel):
             # Phone codes cost a text message each; verification requests are reviewed by hand.
             "phone_code": "3/10minute",
             "verification": "10/hour",
+            # Autocomplete: one request per keystroke of a person typing, never more.
+            "suggest": "120/minute",
         }
     )
     fail_closed: list[str] = Field(default_factory=lambda: ["login"])
@@ -166,6 +168,14 @@ class CacheSettings(BaseModel):
     service_ttl_s: float = 60
     profile_ttl_s: float = 60
     search_ttl_s: float = 30
+    # Autocomplete answers depend only on the data files and the categories.
+    suggest_ttl_s: float = 300
+
+
+class SearchSettings(BaseModel):
+    # The area a professional serves when they have not declared one: Trelew reaches Rawson,
+    # Gaiman and Playa Unión (16-23 km), not Puerto Madryn (60 km).
+    default_service_radius_km: int = Field(default=30, ge=0, le=500)
 
 
 class EmailSettings(BaseModel):
@@ -325,6 +335,7 @@ class Settings(BaseSettings):
     # Redis for the cache and the rate limiter; unset means in-process (embedded default).
     redis_url: str | None = None
     cache: CacheSettings = Field(default_factory=CacheSettings)
+    search: SearchSettings = Field(default_factory=SearchSettings)
     ratelimit: RateLimitSettings = Field(default_factory=RateLimitSettings)
     payments: PaymentSettings = Field(default_factory=PaymentSettings)
     web: WebSettings = Field(default_factory=WebSettings)

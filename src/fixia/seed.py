@@ -22,6 +22,7 @@ from fixia.accounts.models import (
     User,
 )
 from fixia.catalog import taxonomy
+from fixia.catalog.localities import all_localities
 from fixia.catalog.models import Service
 from fixia.config import Settings
 from fixia.db import create_engine, session_factory, transactional, utcnow, uuid7
@@ -62,9 +63,23 @@ def _user_row(
     }
 
 
-def _profile_row(rng: random.Random, user_id: uuid.UUID, specialties: list[str]) -> dict[str, Any]:
+def _service_area(rng: random.Random) -> dict[str, Any]:
+    """Most keep the default radius; some cover more, some name towns they travel to."""
+    roll = rng.random()
+    if roll < 0.6:
+        return {"service_radius_km": None, "service_localities": []}
+    if roll < 0.85:
+        return {"service_radius_km": rng.choice([10, 50, 100]), "service_localities": []}
+    slugs = sorted(all_localities())
+    return {"service_radius_km": None, "service_localities": rng.sample(slugs, 2)}
+
+
+def _profile_row(
+    rng: random.Random, user_id: uuid.UUID, specialties: list[str], area: dict[str, Any]
+) -> dict[str, Any]:
     now = utcnow()
     return {
+        **area,
         "id": uuid7(),
         "user_id": user_id,
         "bio": "Trabajo con responsabilidad y garantía.",
@@ -148,9 +163,10 @@ async def _populate(
                 for u in chunk
             ],
         )
-    await _insert(
-        session, ProfessionalProfile, [_profile_row(rng, p["id"], [home[p["id"]]]) for p in pros]
-    )
+    # Its own generator: the service areas do not shift the rest of the demo data.
+    area_rng = random.Random(f"service-areas-{len(pros)}")
+    profiles = [_profile_row(rng, p["id"], [home[p["id"]]], _service_area(area_rng)) for p in pros]
+    await _insert(session, ProfessionalProfile, profiles)
     task = progress.add_task("services", total=services) if progress else None
     for start in range(0, services, 2000):
         rows = []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -13,8 +14,13 @@ from sqlalchemy.engine import Dialect
 
 from fixia.accounts.models import ProfessionalLevel
 from fixia.catalog import taxonomy
+from fixia.catalog.analysis import analyze
+from fixia.catalog.fulltext import fts5_query
+from fixia.catalog.query import MAX_GROUPS, Group, parse
+from fixia.catalog.relax import strict_plan
 from fixia.catalog.schemas import ServiceQuery, SortBy
-from fixia.catalog.search import MAX_TERMS, build_search, fts5_query, search_terms
+from fixia.catalog.search import build_search
+from fixia.catalog.vocabulary import load
 from fixia.errors import InvalidInput
 from fixia.platform.pagination import encode_cursor
 
@@ -29,50 +35,58 @@ VISIBLE = "services.deleted_at IS NULL AND users.deleted_at IS NULL AND users.su
 
 def compiled(dialect: str, **query: Any) -> tuple[str, dict[str, Any]]:
     """The SQL on one line, and the bound parameters."""
-    c = build_search(ServiceQuery(**query), dialect).compile(dialect=DIALECTS[dialect])
+    q = ServiceQuery(**query)
+    c = build_search(q, dialect, strict_plan(q, 30)).compile(dialect=DIALECTS[dialect])
     return " ".join(c.string.split()), dict(c.params)
 
 
 @pytest.mark.parametrize(
-    ("text", "terms"),
+    ("text", "tokens"),
     [
-        ("plomero", ["plomero"]),
-        ("Plomero URGENTE Trelew", ["plomero", "urgente", "trelew"]),
-        ("  cañerías  ÑANDÚ ", ["cañerías", "ñandú"]),
+        ("plomero", ["plomer"]),
+        ("Plomeros URGENTE", ["plomer"]),  # "urgente" describes, it is a stopword
+        ("  cañerías  ÑANDÚ ", ["caneri", "nandu"]),
         (
             'plomero & (gas | !agua) -luz "foto":* <-> x',
-            ["plomero", "gas", "agua", "luz", "foto", "x"],
+            ["plomer", "gas", "agu", "luz", "fot", "x"],
         ),
-        ("NEAR(a b) OR c AND d*", ["near", "a", "b", "or", "c", "and", "d"]),
-        ("x'; DROP TABLE services;--", ["x", "drop", "table", "services"]),
-        ("*** ||| !!! \"\" ''", []),
+        ("NEAR(a b) OR c AND d*", ["near", "b", "or", "c", "and", "d"]),
+        ("x'; DROP TABLE services;--", ["x", "drop", "tabl", "servic"]),
+        ("*** ||| !!! \"\" '' __", []),
         ("", []),
         ("a1 2b 3", ["a1", "2b", "3"]),
     ],
 )
-def test_search_terms_strip_operators_and_lowercase(text: str, terms: list[str]) -> None:
-    assert search_terms(text) == terms
+def test_analysis_strips_operators_folds_and_stems(text: str, tokens: list[str]) -> None:
+    assert analyze(text) == tokens
 
 
-def test_search_terms_keep_at_most_eight() -> None:
+def test_query_keeps_at_most_eight_groups() -> None:
     words = [f"w{i}" for i in range(20)]
-    assert MAX_TERMS == 8
-    assert search_terms(" ".join(words)) == words[:8]
-    assert search_terms(" & ".join(words)) == words[:8]
+    parsed = parse(" ".join(words), load())
+    assert MAX_GROUPS == 8
+    assert [g.stems for g in parsed.groups] == [(w,) for w in words[:8]]
+
+
+def _g(*stems: str, synonyms: tuple[str, ...] = ()) -> Group:
+    return Group(stems=stems, synonyms=synonyms, required=True)
 
 
 @pytest.mark.parametrize(
-    ("terms", "expected"),
+    ("groups", "any_", "expected"),
     [
-        (["plomero"], '"plomero"*'),
-        (["plomero", "gas"], '"plomero"* "gas"*'),
-        (['in"jection'], '"injection"*'),
-        (['"', "or"], '""* "or"*'),
-        ([], ""),
+        ([_g("plomer")], False, '(("plomer"*))'),
+        ([_g("plomer"), _g("gas")], False, '(("plomer"*)) AND (("gas"*))'),
+        ([_g("plomer"), _g("gas")], True, '(("plomer"*)) OR (("gas"*))'),
+        (
+            [_g("air", "acondicion", synonyms=("split",))],
+            False,
+            '(("air"* AND "acondicion"*) OR "split")',
+        ),
     ],
 )
-def test_fts5_query_quotes_each_term_as_a_prefix(terms: list[str], expected: str) -> None:
-    assert fts5_query(terms) == expected
+def test_fts5_query_quotes_each_token(groups: list[Group], any_: bool, expected: str) -> None:
+    assert fts5_query(groups, any_=any_) == expected
 
 
 @BOTH
@@ -145,23 +159,37 @@ def test_category_and_subcategory_accept_ids(dialect: str) -> None:
     assert {cat, sub} <= set(params.values())
 
 
-def test_postgres_text_search_uses_prefix_tsquery_and_the_indexed_document() -> None:
+def test_postgres_text_search_uses_the_analysed_document_and_portable_rank() -> None:
     sql, params = compiled("postgresql", q="Plomero & gas:*")
-    assert "services.search_vector @@ to_tsquery('spanish'::regconfig," in sql
-    assert "@@ to_tsquery('spanish'::regconfig," in sql
-    assert "plomero:* & gas:*" in params.values()
-    assert "ORDER BY ts_rank(" in sql
-    assert sql.endswith(
-        "DESC, services.created_at DESC, services.id DESC LIMIT %(param_2)s::INTEGER"
+    assert "services.search_vector @@ to_tsquery('simple'::regconfig," in sql
+    query = next(v for v in params.values() if isinstance(v, str) and "plomer:*" in v)
+    assert query.startswith("((plomer:*) | ") and " & ((gas:*) | " in query
+    assert "ts_rank" not in sql and "ORDER BY coalesce(" in sql
+    assert re.search(
+        r"DESC, services.created_at DESC, services.id DESC LIMIT %\(param_\d+\)s::INTEGER$", sql
     )
 
 
-def test_sqlite_text_search_joins_fts5_with_quoted_terms() -> None:
+def test_sqlite_text_search_filters_by_fts5_with_quoted_tokens() -> None:
     sql, params = compiled("sqlite", q='Plomero "gas" OR')
-    assert "JOIN (SELECT services_fts.service_id AS service_id, -bm25(services_fts) AS rank" in sql
-    assert "WHERE services_fts MATCH ?) AS fts ON fts.service_id = services.id" in sql
-    assert params["fts_query"] == '"plomero"* "gas"* "or"*'
-    assert "ORDER BY fts.rank DESC, services.created_at DESC, services.id DESC" in sql
+    assert "services.id IN (SELECT services_fts.service_id" in sql
+    assert "WHERE services_fts MATCH ?)" in sql
+    assert params["fts_query"].startswith('(("plomer"*) OR ')
+    assert ' AND (("gas"*) OR ' in params["fts_query"]
+    assert params["fts_query"].endswith(' AND (("or"*))')
+    assert "bm25" not in sql and "ORDER BY coalesce(" in sql
+
+
+@BOTH
+def test_a_locality_in_the_text_filters_by_service_area_and_sorts_by_distance(
+    dialect: str,
+) -> None:
+    sql, params = compiled(dialect, q="plomero en Trelew")
+    assert "professional_profiles.service_radius_km" in sql
+    assert "CAST(professional_profiles.service_localities AS" in sql
+    assert '%"trelew"%' in params.values() and "users.locality IN (" in sql
+    assert "CASE users.locality WHEN" in sql and "lower(users.location)" not in sql
+    assert "ORDER BY coalesce(" in sql and "END AS FLOAT) ASC, services.created_at DESC" in sql
 
 
 @BOTH
@@ -185,7 +213,15 @@ ORDERS = {
 
 
 @BOTH
-@pytest.mark.parametrize("sort", list(SortBy))
+def test_distance_sort_needs_a_locality(dialect: str) -> None:
+    with pytest.raises(InvalidInput):
+        compiled(dialect, sort=SortBy.distance)
+    sql, _ = compiled(dialect, sort=SortBy.distance, location="Rawson, Chubut")
+    assert "END AS FLOAT) ASC, services.created_at DESC, services.id ASC LIMIT" in sql
+
+
+@BOTH
+@pytest.mark.parametrize("sort", list(ORDERS))
 def test_every_sort_ends_with_the_unique_id(dialect: str, sort: SortBy) -> None:
     sql, _ = compiled(dialect, sort=sort)
     assert f"ORDER BY {ORDERS[sort]} LIMIT" in sql
@@ -211,14 +247,14 @@ def test_cursor_adds_the_keyset_condition(dialect: str) -> None:
 @BOTH
 def test_relevance_cursor_carries_the_rank(dialect: str) -> None:
     sid = uuid.uuid4()
-    sql, params = compiled(dialect, q="plomero", cursor=encode_cursor([0.25, WHEN, sid]))
+    sql, params = compiled(dialect, q="plomero", cursor=encode_cursor([7, WHEN, sid]))
     where = sql.split("ORDER BY")[0]
-    assert ("ts_rank(" if dialect == "postgresql" else "fts.rank <") in where
-    assert 0.25 in params.values() and WHEN in params.values()
-    with pytest.raises(InvalidInput):  # the rank must be a number
-        compiled(dialect, q="plomero", cursor=encode_cursor(["0.25", WHEN, sid]))
+    assert "coalesce(" in where and " < " in where
+    assert 7 in params.values() and WHEN in params.values()
+    with pytest.raises(InvalidInput):  # the rank must be an integer
+        compiled(dialect, q="plomero", cursor=encode_cursor(["7", WHEN, sid]))
     with pytest.raises(InvalidInput):  # the second key is a datetime, not a string
-        compiled(dialect, q="plomero", cursor=encode_cursor([0.25, WHEN.isoformat(), sid]))
+        compiled(dialect, q="plomero", cursor=encode_cursor([7, WHEN.isoformat(), sid]))
 
 
 @BOTH

@@ -6,8 +6,10 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import JSON, Date, ForeignKey, Index, String, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.engine.default import DefaultExecutionContext
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
+from fixia.catalog.localities import slug_of
 from fixia.db import Base, IdMixin, TimestampMixin, str_enum, utcnow
 
 
@@ -31,6 +33,11 @@ class Availability(enum.StrEnum):
     unavailable = "unavailable"
 
 
+def _locality(context: DefaultExecutionContext) -> str | None:
+    # A column default, so bulk inserts (seed, benchmarks) get it as well.
+    return slug_of(context.get_current_parameters().get("location"))  # type: ignore[no-untyped-call]
+
+
 class User(IdMixin, TimestampMixin, Base):
     __tablename__ = "users"
 
@@ -42,6 +49,9 @@ class User(IdMixin, TimestampMixin, Base):
     birthdate: Mapped[date | None] = mapped_column(Date)
     gender: Mapped[str | None] = mapped_column(String(32))
     location: Mapped[str | None] = mapped_column(String(120))
+    # The known locality `location` names (catalog/localities.py): search by area compares
+    # this slug instead of parsing text on every row. Follows `location` (_follow_location).
+    locality: Mapped[str | None] = mapped_column(String(40), default=_locality, index=True)
     phone_encrypted: Mapped[str | None] = mapped_column(Text)
     avatar_url: Mapped[str | None] = mapped_column(String(500))
     bio: Mapped[str | None] = mapped_column(Text)
@@ -67,6 +77,11 @@ class User(IdMixin, TimestampMixin, Base):
         back_populates="user", uselist=False, lazy="raise"
     )
 
+    @validates("location")
+    def _follow_location(self, _key: str, value: str | None) -> str | None:
+        self.locality = slug_of(value)
+        return value
+
     @property
     def is_active(self) -> bool:
         return self.deleted_at is None and self.suspended_at is None
@@ -91,6 +106,10 @@ class ProfessionalProfile(IdMixin, TimestampMixin, Base):
         str_enum(Availability, "availability"), default=Availability.available
     )
     response_time_hours: Mapped[int] = mapped_column(default=24)
+    # The area served: every locality within the radius of the professional's own (NULL: the
+    # default radius in settings), plus the localities listed by slug (data/localidades.toml).
+    service_radius_km: Mapped[int | None]
+    service_localities: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
 
     user: Mapped[User] = relationship(back_populates="profile", lazy="raise")
 

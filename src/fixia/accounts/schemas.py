@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, field_validator
 
 from fixia.accounts.models import Availability, ProfessionalLevel, Role
+from fixia.catalog import localities
 from fixia.platform.passwords import password_problems
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=100)]
@@ -98,6 +99,8 @@ class ProfileOut(BaseModel):
     review_count: int
     availability: Availability
     response_time_hours: int
+    service_radius_km: int | None = None
+    service_localities: list[str] = []
 
 
 class MeOut(BaseModel):
@@ -141,6 +144,21 @@ class ProfileUpdate(Strict):
     years_experience: Annotated[int, Field(ge=0, le=50)] | None = None
     availability: Availability | None = None
     response_time_hours: Annotated[int, Field(ge=1, le=168)] | None = None
+    # The area served (search): a radius around one's own locality (null: the default) and
+    # localities served beyond it, by slug ("trelew", "puerto-madryn"; see GET /localities).
+    service_radius_km: Annotated[int, Field(ge=0, le=500)] | None = None
+    service_localities: Annotated[list[str], Field(max_length=30)] | None = None
+
+    @field_validator("service_localities")
+    @classmethod
+    def _known_localities(cls, slugs: list[str] | None) -> list[str] | None:
+        if slugs is None:
+            return None
+        known = localities.all_localities()
+        unknown = [s for s in slugs if s not in known]
+        if unknown:
+            raise ValueError(f"unknown localities: {', '.join(unknown[:5])}")
+        return list(dict.fromkeys(slugs))
 
 
 class PublicProfessional(BaseModel):

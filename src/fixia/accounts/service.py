@@ -276,7 +276,8 @@ async def update_profile(*, session: AsyncSession, user: User, data: ProfileUpda
     if user.profile is None:
         raise exc.RoleRequired("Only professionals have a professional profile.")
     for field, value in data.model_dump(exclude_unset=True).items():
-        if value is None:
+        # A null radius is meaningful: back to the default area (settings.search).
+        if value is None and field != "service_radius_km":
             raise InvalidInput(field, "may not be null")
         setattr(user.profile, field, value)
     await session.flush()

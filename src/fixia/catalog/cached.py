@@ -18,10 +18,9 @@ from fixia.accounts.presenters import public_professional
 from fixia.catalog import service
 from fixia.catalog.exceptions import ServiceNotFound
 from fixia.catalog.presenters import service_out
-from fixia.catalog.schemas import CategoryOut, ServiceOut, ServiceQuery, SubcategoryOut
+from fixia.catalog.schemas import CategoryOut, SearchPage, ServiceQuery, SubcategoryOut
 from fixia.config import Settings
 from fixia.platform.cache import Cache
-from fixia.platform.pagination import Page
 
 SEARCH = "search"
 
@@ -51,9 +50,12 @@ async def search(
     *, session: AsyncSession, cache: Cache, settings: Settings, query: ServiceQuery
 ) -> Any:
     async def load() -> dict[str, Any]:
-        items, cursor = await service.search(session=session, query=query)
-        page: Page[ServiceOut] = Page(
-            items=[service_out(s) for s in items], next_cursor=cursor, limit=query.limit
+        items, cursor, info = await service.search(session=session, settings=settings, query=query)
+        page = SearchPage(
+            items=[service_out(s) for s in items],
+            next_cursor=cursor,
+            limit=query.limit,
+            search=info,
         )
         return page.model_dump(mode="json")
 

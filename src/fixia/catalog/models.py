@@ -5,9 +5,11 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.engine.default import DefaultExecutionContext
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fixia.accounts.models import User
+from fixia.catalog.analysis import index_document
 from fixia.db import Base, IdMixin, TimestampMixin, utcnow
 
 
@@ -37,6 +39,12 @@ class Subcategory(IdMixin, Base):
     category: Mapped[Category] = relationship(back_populates="subcategories", lazy="raise")
 
 
+def _search_document(context: DefaultExecutionContext) -> str:
+    # A column default, so bulk inserts (seed, benchmarks) index their rows as well.
+    row = context.get_current_parameters()  # type: ignore[no-untyped-call]
+    return index_document(row.get("title"), row.get("tags_text"), row.get("description"))
+
+
 class Service(IdMixin, TimestampMixin, Base):
     """A professional's listing."""
 
@@ -58,6 +66,9 @@ class Service(IdMixin, TimestampMixin, Base):
     tags: Mapped[list[str]] = mapped_column(JSON, default=list)
     # The tags as plain text: what the full-text indexes read.
     tags_text: Mapped[str] = mapped_column(Text, default="")
+    # Title, tags and description analysed by catalog.analysis: the only text either engine's
+    # full-text index reads (migration 0010_search). Rewritten by every change to them.
+    search_document: Mapped[str] = mapped_column(Text, default=_search_document, server_default="")
     main_image_url: Mapped[str | None] = mapped_column(String(500))
     delivery_time_days: Mapped[int] = mapped_column(default=7)
     revisions_included: Mapped[int] = mapped_column(default=0)

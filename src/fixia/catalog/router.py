@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 
 from fixia.accounts.dependencies import ValidProfessional
-from fixia.catalog import cached, favorites, service
+from fixia.catalog import cached, favorites, localities, service, suggest
 from fixia.catalog.dependencies import (
     OwnedService,
     ViewerKey,
@@ -19,11 +19,14 @@ from fixia.catalog.schemas import (
     ActiveIn,
     CategoryOut,
     FavoriteOut,
+    LocalityOut,
+    SearchPage,
     ServiceCreate,
     ServiceOut,
     ServiceQuery,
     ServiceUpdate,
     SortBy,
+    Suggestion,
 )
 from fixia.deps import (
     CacheDep,
@@ -55,7 +58,7 @@ async def search_services(
     cache: CacheDep,
     settings: SettingsDep,
     query: Annotated[ServiceQuery, Query()],
-) -> Page[ServiceOut]:
+) -> SearchPage:
     if query.sort == SortBy.relevance and flags.enabled(
         "new-search-ranking",
         default=False,
@@ -66,6 +69,26 @@ async def search_services(
         query = query.model_copy(update={"sort": SortBy.rating})
     response.headers["X-Fixia-Ranking"] = query.sort.value
     return await cached.search(session=session, cache=cache, settings=settings, query=query)  # type: ignore[no-any-return]
+
+
+@router.get("/search/suggest", dependencies=[Depends(rate_limit("suggest"))])
+async def search_suggest(
+    response: Response, settings: SettingsDep, q: Annotated[str, Query(max_length=100)] = ""
+) -> list[Suggestion]:
+    """Completions for a search box: trades, categories, localities (data files only)."""
+    # Shared caches and browsers may keep it: the answer depends on nothing but q.
+    response.headers["Cache-Control"] = f"public, max-age={int(settings.cache.suggest_ttl_s)}"
+    return suggest.suggest(q)
+
+
+@router.get("/localities")
+async def list_localities(response: Response, settings: SettingsDep) -> list[LocalityOut]:
+    """The localities of Chubut that search and service areas understand."""
+    response.headers["Cache-Control"] = f"public, max-age={int(settings.cache.suggest_ttl_s)}"
+    return [
+        LocalityOut(slug=loc.slug, name=loc.name, lat=loc.lat, lon=loc.lon)
+        for loc in localities.all_localities().values()
+    ]
 
 
 @router.post("/services", status_code=status.HTTP_201_CREATED)

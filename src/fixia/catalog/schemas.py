@@ -9,6 +9,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from fixia.accounts.models import ProfessionalLevel
+from fixia.platform.pagination import Page
 
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=10, max_length=100)]
 Description = Annotated[
@@ -32,6 +33,7 @@ class SortBy(enum.StrEnum):
     reviews = "reviews"
     popular = "popular"
     newest = "newest"
+    distance = "distance"
 
 
 class _Strict(BaseModel):
@@ -141,9 +143,38 @@ class ServiceQuery(BaseModel):
     level: ProfessionalLevel | None = None
     verified: bool | None = None
     featured: bool | None = None
+    # Only professionals living within this many km of the location (data/localidades.toml).
+    radius_km: Annotated[int, Field(ge=1, le=500)] | None = None
     sort: SortBy = SortBy.relevance
     cursor: Annotated[str, StringConstraints(max_length=500)] | None = None
     limit: Annotated[int, Field(ge=1, le=100)] = 20
+
+
+class SearchInfo(BaseModel):
+    """What the search understood and did, for the page to say so."""
+
+    locality: str | None = None
+    did_you_mean: str | None = None
+    # "corrected", "any_term", "wider_area": each relaxation tried after finding nothing.
+    relaxed: list[str] = []
+    related_categories: list[CategoryRef] = []
+    messages: list[str] = []
+
+
+class SearchPage(Page[ServiceOut]):
+    search: SearchInfo = SearchInfo()
+
+
+class Suggestion(BaseModel):
+    value: str
+    kind: str  # "trade", "category", "locality"
+
+
+class LocalityOut(BaseModel):
+    slug: str
+    name: str
+    lat: float
+    lon: float
 
 
 class FavoriteOut(BaseModel):

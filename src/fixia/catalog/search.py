@@ -1,84 +1,35 @@
-"""Service search: one query builder, two full-text backends (PostgreSQL and SQLite FTS5)."""
+"""Service search: one query builder over two full-text backends (catalog/fulltext.py).
+
+A search runs as a Plan: the groups the query asks for, whether all or any must match, and
+the locality it is about. catalog/service.py tries a strict plan first and relaxes it.
+"""
 
 from __future__ import annotations
 
-import re
 import uuid
-from typing import Any, Protocol
+from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import (
-    ColumnElement,
-    Float,
-    Select,
-    func,
-    literal,
-    literal_column,
-    select,
-    text,
-)
+from sqlalchemy import ColumnElement, Select, select
 
 from fixia.accounts.models import ProfessionalProfile, User
+from fixia.catalog import geo
+from fixia.catalog.fulltext import backend_for, rank
+from fixia.catalog.localities import Locality
 from fixia.catalog.models import Category, Service, Subcategory
+from fixia.catalog.query import Group
 from fixia.catalog.schemas import ServiceQuery, SortBy
+from fixia.errors import InvalidInput
 from fixia.platform.pagination import SortKey, paginate
 
-_WORD = re.compile(r"\w+", re.UNICODE)
-MAX_TERMS = 8
 
-
-def search_terms(text_query: str) -> list[str]:
-    """Words of the query, lower-cased, at most MAX_TERMS: operators never reach the engine."""
-    return [w.lower() for w in _WORD.findall(text_query)][:MAX_TERMS]
-
-
-class FullTextSearch(Protocol):
-    def apply(self, stmt: Select[Any], terms: list[str]) -> tuple[Select[Any], ColumnElement[Any]]:
-        """Restrict stmt to services matching every term; return it with a rank (higher=better)."""
-        ...
-
-
-# A stored generated column (migration 0004) with a GIN index: computed once per write, not
-# once per row a query touches.
-PG_DOCUMENT = "services.search_vector"
-
-
-class PostgresSearch:
-    """The stored Spanish tsvector (services.search_vector) and its GIN index."""
-
-    def apply(self, stmt: Select[Any], terms: list[str]) -> tuple[Select[Any], ColumnElement[Any]]:
-        # Each term becomes a prefix query: "plom" finds "plomero" while the user is typing.
-        query = func.to_tsquery(
-            literal_column("'spanish'::regconfig"), literal(" & ".join(f"{t}:*" for t in terms))
-        )
-        document: ColumnElement[Any] = literal_column(PG_DOCUMENT)
-        rank = func.ts_rank(document, query, type_=Float)
-        return stmt.where(document.op("@@")(query)), rank
-
-
-def fts5_query(terms: list[str]) -> str:
-    # Quoted prefix terms: FTS5 syntax characters in user input are neutralised.
-    return " ".join('"' + t.replace('"', "") + '"*' for t in terms)
-
-
-class SqliteSearch:
-    """FTS5 table services_fts, kept in sync by triggers created in the migrations."""
-
-    def apply(self, stmt: Select[Any], terms: list[str]) -> tuple[Select[Any], ColumnElement[Any]]:
-        fts = (
-            select(
-                literal_column("services_fts.service_id").label("service_id"),
-                literal_column("-bm25(services_fts)", Float).label("rank"),
-            )
-            .select_from(text("services_fts"))
-            .where(text("services_fts MATCH :fts_query").bindparams(fts_query=fts5_query(terms)))
-            .subquery("fts")
-        )
-        stmt = stmt.join(fts, fts.c.service_id == Service.id)
-        return stmt, fts.c.rank
-
-
-def backend_for(dialect_name: str) -> FullTextSearch:
-    return PostgresSearch() if dialect_name == "postgresql" else SqliteSearch()
+@dataclass(frozen=True)
+class Plan:
+    groups: tuple[Group, ...] = ()
+    any_: bool = False  # at least one group instead of all
+    locality: Locality | None = None
+    area_filter: bool = True  # only professionals serving the locality (or else: nearest)
+    default_radius_km: int = 30
 
 
 def _category_filter(value: str, model: type[Category] | type[Subcategory]) -> Any:
@@ -88,7 +39,17 @@ def _category_filter(value: str, model: type[Category] | type[Subcategory]) -> A
         return model.slug == value.lower()
 
 
-def _filters(stmt: Select[Any], q: ServiceQuery) -> Select[Any]:
+def _location_filter(stmt: Select[Any], q: ServiceQuery, plan: Plan) -> Select[Any]:
+    if plan.locality is not None and plan.area_filter:
+        if q.radius_km is not None:
+            return stmt.where(geo.near(plan.locality, q.radius_km))
+        return stmt.where(geo.serves(plan.locality, plan.default_radius_km))
+    if plan.locality is None and q.location:
+        return stmt.where(geo.location_text(q.location))
+    return stmt
+
+
+def _filters(stmt: Select[Any], q: ServiceQuery, plan: Plan) -> Select[Any]:
     if q.category:
         stmt = stmt.join(Category, Category.id == Service.category_id).where(
             _category_filter(q.category, Category)
@@ -97,9 +58,7 @@ def _filters(stmt: Select[Any], q: ServiceQuery) -> Select[Any]:
         stmt = stmt.join(Subcategory, Subcategory.id == Service.subcategory_id).where(
             _category_filter(q.subcategory, Subcategory)
         )
-    if q.location:
-        escaped = q.location.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        stmt = stmt.where(func.lower(User.location).like(f"%{escaped}%", escape="\\"))
+    stmt = _location_filter(stmt, q, plan)
     if q.min_price is not None:
         stmt = stmt.where(Service.price >= q.min_price)
     if q.max_price is not None:
@@ -115,7 +74,20 @@ def _filters(stmt: Select[Any], q: ServiceQuery) -> Select[Any]:
     return stmt
 
 
-def _sort_keys(sort: SortBy, rank: ColumnElement[Any] | None) -> list[SortKey]:
+def _relevance(
+    relevance: ColumnElement[Any] | None, distance: ColumnElement[Any] | None
+) -> list[SortKey]:
+    keys = [SortKey(relevance, descending=True)] if relevance is not None else []
+    if distance is not None:
+        # Equally relevant listings: the nearest professional first.
+        keys.append(SortKey(distance))
+    # Without a text query there is no relevance to rank by: newest first.
+    return [*keys, SortKey(Service.created_at, descending=True)]
+
+
+def _sort_keys(
+    sort: SortBy, relevance: ColumnElement[Any] | None, distance: ColumnElement[Any] | None
+) -> list[SortKey]:
     by: dict[SortBy, list[SortKey]] = {
         SortBy.price_asc: [SortKey(Service.price)],
         SortBy.price_desc: [SortKey(Service.price, descending=True)],
@@ -128,9 +100,11 @@ def _sort_keys(sort: SortBy, rank: ColumnElement[Any] | None) -> list[SortKey]:
         SortBy.newest: [SortKey(Service.created_at, descending=True)],
     }
     if sort is SortBy.relevance:
-        primary = [SortKey(rank, descending=True)] if rank is not None else []
-        # Without a text query there is no relevance to rank by: newest first.
-        keys = [*primary, SortKey(Service.created_at, descending=True)]
+        keys = _relevance(relevance, distance)
+    elif sort is SortBy.distance:
+        if distance is None:
+            raise InvalidInput("sort", "sorting by distance needs a known locality")
+        keys = [SortKey(distance), *_relevance(relevance, None)]
     else:
         keys = by[sort]
     # The id breaks ties in the same direction as the main key, so one index on (key, id)
@@ -153,11 +127,13 @@ def visible_services() -> Select[Any]:
     )
 
 
-def build_search(q: ServiceQuery, dialect_name: str) -> Select[Any]:
+def build_search(q: ServiceQuery, dialect_name: str, plan: Plan) -> Select[Any]:
     """The whole search statement: filtered, ranked, ordered and cut at the cursor."""
-    stmt = _filters(visible_services(), q)
-    rank = None
-    terms = search_terms(q.q or "")
-    if terms:
-        stmt, rank = backend_for(dialect_name).apply(stmt, terms)
-    return paginate(stmt, _sort_keys(q.sort, rank), q.cursor, q.limit)
+    stmt = _filters(visible_services(), q, plan)
+    relevance = None
+    if plan.groups:
+        must = plan.groups if plan.any_ else tuple(g for g in plan.groups if g.required)
+        stmt = backend_for(dialect_name).match(stmt, must or plan.groups, any_=plan.any_)
+        relevance = rank(plan.groups)
+    distance = geo.distance_to(plan.locality) if plan.locality is not None else None
+    return paginate(stmt, _sort_keys(q.sort, relevance, distance), q.cursor, q.limit)

@@ -14,13 +14,17 @@ from sqlalchemy.orm import selectinload
 from fixia import events
 from fixia.accounts.models import User
 from fixia.catalog import exceptions as exc
+from fixia.catalog import relax
+from fixia.catalog.analysis import index_document
 from fixia.catalog.models import Category, Service, ServiceView, Subcategory
-from fixia.catalog.schemas import ServiceCreate, ServiceQuery, ServiceUpdate
-from fixia.catalog.search import build_search, visible_services
+from fixia.catalog.schemas import SearchInfo, ServiceCreate, ServiceQuery, ServiceUpdate
+from fixia.catalog.search import Plan, build_search, visible_services
 from fixia.config import Settings
 from fixia.db import utcnow, uuid7
 from fixia.errors import InvalidInput
 from fixia.platform.pagination import fetch_page, newest_first, split_page
+
+REINDEX_BATCH = 1000
 
 
 async def list_categories(*, session: AsyncSession) -> list[tuple[Category, int]]:
@@ -129,6 +133,7 @@ async def update_service(
         setattr(service, field, value)
     if "tags" in changes:
         service.tags_text = " ".join(service.tags)
+    service.search_document = index_document(service.title, service.tags_text, service.description)
     service.updated_at = utcnow()
     await session.flush()
     loaded = await load_service(session=session, service_id=service.id)
@@ -150,20 +155,38 @@ async def delete_service(*, session: AsyncSession, service: Service) -> None:
     service.active = False
 
 
-async def search(*, session: AsyncSession, query: ServiceQuery) -> tuple[list[Service], str | None]:
-    if (
-        query.min_price is not None
-        and query.max_price is not None
-        and query.min_price > query.max_price
-    ):
-        raise InvalidInput("min_price", "min_price must not exceed max_price")
-    stmt = build_search(query, session.get_bind().dialect.name).options(
+async def _run(
+    session: AsyncSession, query: ServiceQuery, plan: Plan
+) -> tuple[list[Service], str | None]:
+    stmt = build_search(query, session.get_bind().dialect.name, plan).options(
         selectinload(Service.category),
         selectinload(Service.professional).selectinload(User.profile),
     )
     rows = list((await session.execute(stmt)).all())
     page, cursor = split_page(rows, query.limit)
     return [row[0] for row in page], cursor
+
+
+async def search(
+    *, session: AsyncSession, settings: Settings, query: ServiceQuery
+) -> tuple[list[Service], str | None, SearchInfo]:
+    """Strict first; when that finds nothing, relax step by step (catalog/relax.py) and say so.
+    A later page repeats the same steps, so it lands on the step that produced the first."""
+    if (
+        query.min_price is not None
+        and query.max_price is not None
+        and query.min_price > query.max_price
+    ):
+        raise InvalidInput("min_price", "min_price must not exceed max_price")
+    steps = relax.ladder(query, settings.search.default_service_radius_km)
+    tried: list[str] = []
+    for step in steps:
+        items, cursor = await _run(session, query, step.plan)
+        if step.name != "strict":
+            tried.append(step.name)
+        if items:
+            return items, cursor, relax.info(step, found=True, tried=tried)
+    return [], None, relax.info(steps[-1], found=False, tried=tried)
 
 
 async def list_own(
@@ -206,3 +229,22 @@ async def record_view(
         )
     count = await session.scalar(select(Service.view_count).where(Service.id == service.id))
     return int(count or 0)
+
+
+async def reindex_search(*, session: AsyncSession, everything: bool = False) -> int:
+    """Recompute services.search_document: where it is empty (listings the previous release
+    wrote during a rolling deploy of 0010_search), or everywhere after the analysis changed.
+    Returns how many listings were analysed."""
+    done, last = 0, None
+    while True:
+        stmt = select(Service.id, Service.title, Service.tags_text, Service.description)
+        if not everything:
+            stmt = stmt.where(Service.search_document == "")
+        if last is not None:
+            stmt = stmt.where(Service.id > last)
+        rows = (await session.execute(stmt.order_by(Service.id).limit(REINDEX_BATCH))).all()
+        if not rows:
+            return done
+        docs = [{"id": r.id, "search_document": index_document(*r[1:])} for r in rows]
+        await session.execute(update(Service), docs)
+        done, last = done + len(rows), rows[-1].id

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from pydantic import ValidationError
 
-from fixia.catalog import cached, service
+from fixia.catalog import cached, localities, service, suggest
 from fixia.catalog.dependencies import owned_service, valid_service_id, visible_service
 from fixia.catalog.presenters import service_out
 from fixia.catalog.schemas import ServiceCreate, ServiceQuery, ServiceUpdate, SortBy
@@ -36,6 +36,7 @@ SORTS = [
     (SortBy.price_desc, N_("Mayor precio")),
     (SortBy.rating, N_("Mejor calificación")),
     (SortBy.newest, N_("Más nuevos")),
+    (SortBy.distance, N_("Más cerca")),
 ]
 
 
@@ -60,7 +61,13 @@ async def search(
 ) -> Response:
     params = {k: v for k, v in request.query_params.items() if v != "" and k != "ok"}
     categories = await cached.categories(session=session, cache=cache, settings=settings)
-    context: dict[str, Any] = {"form": params, "categories": categories, "sorts": SORTS}
+    context: dict[str, Any] = {
+        "form": params,
+        "categories": categories,
+        "sorts": SORTS,
+        "suggestions": suggest.datalist(),
+        "locality_names": [loc.name for loc in localities.all_localities().values()],
+    }
     try:
         query = ServiceQuery.model_validate({**params, "limit": 12})
     except ValidationError as error:

@@ -46,12 +46,16 @@ def measure_floor(
     url: str, queries: list[dict[str, str]], iterations: int, budget_s: float
 ) -> FloorResult:
     """Run the queries round-robin, one at a time, at most `iterations` times or `budget_s`."""
+    from fixia.catalog.relax import strict_plan
     from fixia.catalog.schemas import ServiceQuery
     from fixia.catalog.search import build_search
+    from fixia.config import SearchSettings
     from fixia.models import import_all
 
     import_all()  # every mapper must be known before SQLAlchemy compiles a join
-    statements = [build_search(ServiceQuery.model_validate(q), "postgresql") for q in queries]
+    radius = SearchSettings().default_service_radius_km
+    parsed = [ServiceQuery.model_validate(q) for q in queries]
+    statements = [build_search(q, "postgresql", strict_plan(q, radius)) for q in parsed]
     return asyncio.run(_measure(url, statements, iterations, budget_s))
 
 

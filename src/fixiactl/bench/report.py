@@ -9,6 +9,7 @@ from typing import Any
 
 from fixiactl.bench.floor import FloorResult
 from fixiactl.bench.plot import Row, latency_chart
+from fixiactl.bench.relevance import markdown_lines as relevance_markdown
 from fixiactl.bench.wrk import WrkResult
 
 README_START, README_END = "<!-- bench:start -->", "<!-- bench:end -->"
@@ -151,6 +152,8 @@ def markdown(report: dict[str, Any]) -> str:
     for g in report["goals"]:
         verdict = "yes" if g["met"] else "**no**"
         lines.append(f"| {g['goal']} | {g['target']} | {g['measured']} | {verdict} |")
+    if report["run"].get("relevance"):
+        lines += relevance_markdown(report["run"]["relevance"])
     lines += ["", *[f"- {note}" for note in report["notes"]]]
     return "\n".join(lines) + "\n"
 

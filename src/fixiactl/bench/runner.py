@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 
-from fixiactl.bench import accounts, dataset
+from fixiactl.bench import accounts, dataset, relevance
 from fixiactl.bench import queue as queue_bench
 from fixiactl.bench.floor import measure_floor
 from fixiactl.bench.luadata import write_lua_data
@@ -255,13 +255,16 @@ def write_scenarios(
     return {"clients": clients, "professionals": pros, "projects": projects}
 
 
+def _pg_url(stack: StackState) -> str:
+    return (
+        f"postgresql+asyncpg://fixia:{stack.db_password}@127.0.0.1:{stack.ports['postgres']}/fixia"
+    )
+
+
 def floor_scenario(ctx: Context, stack: StackState, queries: list[dict[str, str]]) -> None:
     o = ctx.options
     ctx.progress(f"database floor: {o.floor_iterations} search statements on PostgreSQL")
-    url = (
-        f"postgresql+asyncpg://fixia:{stack.db_password}@127.0.0.1:{stack.ports['postgres']}/fixia"
-    )
-    result = measure_floor(url, queries, o.floor_iterations, budget_s=60)
+    result = measure_floor(_pg_url(stack), queries, o.floor_iterations, budget_s=60)
     ctx.scenarios["db-floor"] = Scenario.from_floor(
         "db-floor",
         "database floor",
@@ -382,6 +385,8 @@ def run(options: BenchOptions, progress: Progress) -> dict[str, Any]:
     read_scenarios(ctx, sample, queries)
     extra["write_accounts"] = write_scenarios(ctx, db, sample, config, stack)
     floor_scenario(ctx, stack, queries)
+    progress("search relevance: the judged set on PostgreSQL and SQLite")
+    extra["relevance"] = relevance.measure(_pg_url(stack), ctx.work)
     progress("job queue: enqueue overhead and worker throughput")
     extra["queue"] = queue_bench.measure(stack, state_dir(options.env), config.active_slots)
     counts = dataset.counts(db)
