@@ -12,8 +12,9 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.dialects import postgresql
 
+from fixia.catalog.relax import strict_plan
 from fixia.catalog.schemas import ServiceQuery
-from fixia.catalog.search import build_search
+from fixia.catalog.search import PREFER_INDEX, build_search
 from fixia.config import Settings
 from fixia.db import create_engine
 from fixia.models import import_all
@@ -21,19 +22,22 @@ from tests.stack import ROOT, RunningStack
 
 pytestmark = pytest.mark.stack
 SCALE = 30_000
+# Not here: a locality alone ("trelew"). It now means professionals serving the town (a
+# quarter of the listings at this scale) nearest first, so every match is read and sorted:
+# the planner's scan is honest. Issue #30's p95 goal at 100k is measured by `make bench`.
 SHAPES = {
     "text": {"q": "plomero"},
     "newest": {"sort": "newest"},
     "category by price": {"category": "limpieza", "sort": "price_asc"},
     "rating": {"sort": "rating"},
     "popular": {"sort": "popular"},
-    "location": {"location": "trelew"},
     "text, location and price": {"q": "electricista", "location": "rawson", "sort": "price_asc"},
 }
 
 
 def _sql(params: dict[str, str]) -> str:
-    stmt = build_search(ServiceQuery(**params), "postgresql")  # type: ignore[arg-type]
+    query = ServiceQuery(**params)  # type: ignore[arg-type]
+    stmt = build_search(query, "postgresql", strict_plan(query, 30))
     return str(
         stmt.compile(
             dialect=postgresql.dialect(),  # type: ignore[no-untyped-call]
@@ -57,9 +61,13 @@ async def test_search_shapes_use_indexes(running_stack: RunningStack, database_u
     try:
         async with engine.connect() as conn:
             await conn.execute(text("ANALYZE"))
+            await conn.commit()
             for shape, params in SHAPES.items():
-                rows = await conn.execute(text("EXPLAIN " + _sql(params)))
-                plan = "\n".join(r[0] for r in rows)
+                async with conn.begin():
+                    if params.get("q"):
+                        await conn.execute(text(PREFER_INDEX))  # as the app's text searches
+                    rows = await conn.execute(text("EXPLAIN " + _sql(params)))
+                    plan = "\n".join(r[0] for r in rows)
                 # Only services is asserted: at this scale a scan of users can honestly be
                 # the planner's cheapest path (the trigram index pays off at 100k+ users).
                 assert "Seq Scan on services" not in plan, f"{shape}:\n{plan}"

@@ -22,6 +22,9 @@ from fixia.catalog.schemas import ServiceQuery, SortBy
 from fixia.errors import InvalidInput
 from fixia.platform.pagination import SortKey, paginate
 
+# What a PostgreSQL text search runs first (catalog.service._run; the plan test mirrors it).
+PREFER_INDEX = "SET LOCAL enable_seqscan = off"
+
 
 @dataclass(frozen=True)
 class Plan:
