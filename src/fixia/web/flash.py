@@ -32,6 +32,10 @@ NOTICES = {
     "payment_rejected": N_("El pago fue rechazado."),
     "moderated": N_("Moderación registrada."),
     "all_read": N_("Marcamos todas como leídas."),
+    "photo_uploaded": N_("Recibimos la foto: la estamos procesando."),
+    "photo_deleted": N_("Eliminaste la foto."),
+    "document_uploaded": N_("Recibimos el documento."),
+    "portfolio_saved": N_("Guardamos tu trabajo en el portfolio."),
 }
 
 # Domain error codes with a Spanish text; anything else shows its (English) detail.
@@ -46,6 +50,9 @@ DOMAIN_MESSAGES = {
     "csrf_failed": N_("El formulario venció; recargá la página y probá de nuevo."),
     "role_required": N_("Tu tipo de cuenta no permite esta acción."),
     "validation_error": N_("Revisá los datos ingresados."),
+    "unsupported_media": N_("El archivo no es una imagen (JPEG, PNG, WebP, GIF) o PDF válido."),
+    "payload_too_large": N_("El archivo es demasiado grande."),
+    "media_limit_reached": N_("Llegaste al máximo de fotos o de espacio de tu plan."),
 }
 
 

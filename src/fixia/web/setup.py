@@ -23,6 +23,8 @@ def view_routers() -> list[APIRouter]:
     from fixia.admin.views import router as admin
     from fixia.catalog.views import router as catalog
     from fixia.matches.views import router as matches
+    from fixia.media.account_views import router as media_account
+    from fixia.media.views import router as media
     from fixia.notifications.views import router as notifications
     from fixia.payments.views import router as payments
     from fixia.projects.views import router as projects
@@ -30,7 +32,10 @@ def view_routers() -> list[APIRouter]:
     from fixia.web.views import router as web
 
     # reviews before matches: `/jobs/{id}/review` must win over `/jobs/{id}/{action}`.
-    return [web, accounts, catalog, projects, reviews, matches, notifications, payments, admin]
+    return [
+        web, accounts, catalog, projects, reviews, matches, notifications, payments, admin,
+        media, media_account,
+    ]  # fmt: skip
 
 
 def install_web(app: FastAPI, settings: Settings) -> None:
