@@ -253,8 +253,9 @@ class MediaSettings(BaseModel):
         default_factory=lambda: {"free": 12, "premium": 50, "professional": 200}
     )
     signed_url_ttl_s: int = Field(default=300, ge=10, le=3600)
-    # Objects no row points at, older than this, are removed by the sweep.
-    orphan_grace_s: int = Field(default=6 * 3600, ge=60)
+    # Objects no row points at, older than this, are removed by the sweep: longer than any
+    # upload takes between its object and its commit (0 only in tests).
+    orphan_grace_s: int = Field(default=6 * 3600, ge=0)
 
     def quota_for(self, plan: str) -> int:
         return self.quota_bytes.get(plan, self.quota_bytes.get("free", 0))

@@ -55,12 +55,18 @@ def make_variants(data: bytes, sizes: dict[str, int], max_pixels: int) -> list[V
 
 def _decode(data: bytes, longest: int, max_pixels: int) -> Image.Image:
     try:
-        with Image.open(io.BytesIO(data)) as image:
+        with Image.open(io.BytesIO(data)) as opened:
+            image: Image.Image = opened
             if image.width * image.height > max_pixels:
                 raise UndecodableImage(f"{image.width}x{image.height} is over the pixel limit")
             image.seek(0)  # animations: the first frame
             # JPEG only: decode at 1/2, 1/4 or 1/8 scale when the largest variant allows.
             image.draft("RGB", (longest, longest))
+            if image.mode in ("P", "PA", "1"):
+                image = image.convert("RGBA")  # palette images resize badly
+            # Shrink in place right after decoding: one full-size copy at most (40 MP RGBA
+            # is 160 MB), every later step works on the small one.
+            image.thumbnail((longest, longest), Image.Resampling.LANCZOS, reducing_gap=3.0)
             upright = ImageOps.exif_transpose(image)
             if upright.mode in ("RGBA", "LA", "P", "PA"):
                 rgba = upright.convert("RGBA")
