@@ -311,3 +311,16 @@ async def test_project_photos_up_to_five(
     for _ in range(5):
         assert (await upload(client, owner, path, jpeg(50, 50))).status_code == 202
     expect_problem(await upload(client, owner, path, jpeg(50, 50)), 403, "media_limit_reached")
+
+
+async def test_deleting_a_service_removes_its_gallery(
+    client: httpx.AsyncClient, outbox: Path, settings: Settings
+) -> None:
+    owner = await pro(client, outbox)
+    listing = await create_service(client, owner)
+    for _ in range(2):
+        await upload(client, owner, f"/services/{listing['id']}/photos", jpeg(60, 40))
+    assert len(stored(settings)) == 12
+    r = await client.delete(f"{API}/services/{listing['id']}", headers=owner.headers)
+    assert r.status_code == 204
+    assert stored(settings) == []

@@ -203,4 +203,5 @@ async def delete_service(
 ) -> Response:
     found = await owned_service(await valid_service_id(service_id, session), user)
     await service.delete_service(session=session, service=found)
+    await media_service.remove_gallery(session=session, service_id=found.id)
     return redirect(request, "/my/services", ok="service_deleted")

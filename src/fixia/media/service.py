@@ -199,6 +199,18 @@ async def refresh_cover(
     await session.flush()
 
 
+async def remove_gallery(*, session: AsyncSession, service_id: uuid.UUID) -> int:
+    """A deleted listing's photos go with it (its row stays, soft-deleted)."""
+    photos = await gallery(session=session, service_id=service_id)
+    keys = [k for a in photos for k in keys_of(a)]
+    for asset in photos:
+        await session.delete(asset)
+    await session.flush()
+    if keys:
+        await defer(session, DELETE_OBJECTS, keys=keys)
+    return len(photos)
+
+
 async def remove_user_media(
     *, session: AsyncSession, settings: Settings, user_id: uuid.UUID
 ) -> int:

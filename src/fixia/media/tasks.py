@@ -105,12 +105,18 @@ async def _store(
 async def _after_ready(session: Any, settings: Settings, asset: MediaAsset) -> None:
     """A ready avatar replaces the previous ones; a ready gallery photo may be the cover."""
     if asset.kind is MediaKind.avatar:
+        avatars = await service.owned(
+            session=session, owner_id=asset.owner_id, kind=MediaKind.avatar
+        )
+        # Two uploads in quick succession may finish out of order: the newest one wins.
+        if any(a.created_at > asset.created_at and a.status is MediaStatus.ready for a in avatars):
+            await service.remove(session=session, settings=settings, asset=asset)
+            return
         user = await session.get(User, asset.owner_id)
         if user is not None and user.deleted_at is None:
             user.avatar_url = service.card_url(settings, asset)
-        older = await service.owned(session=session, owner_id=asset.owner_id, kind=MediaKind.avatar)
-        for old in older:
-            if old.id != asset.id:
+        for old in avatars:
+            if old.created_at < asset.created_at:
                 await service.remove(session=session, settings=settings, asset=old)
     if asset.service_id is not None:
         await service.refresh_cover(session=session, settings=settings, service_id=asset.service_id)
