@@ -18,6 +18,7 @@ IMAGE_ROUTES = (
     ("PUT", rf"/api/v1/media/{_ID}/file"),
     ("POST", r"/account/avatar"),
     ("POST", rf"/my/services/{_ID}/photos"),
+    ("POST", rf"/my/projects/{_ID}/photos"),
     ("POST", r"/account/portfolio"),
 )
 DOCUMENT_ROUTES = (("POST", r"/api/v1/me/documents"), ("POST", r"/account/documents"))

@@ -34,6 +34,9 @@ NOTICES = {
     "all_read": N_("Marcamos todas como leídas."),
     "photo_uploaded": N_("Recibimos la foto: la estamos procesando."),
     "photo_deleted": N_("Eliminaste la foto."),
+    "photo_refused": N_(
+        "No pudimos aceptar la foto: usá JPEG, PNG, WebP o GIF de hasta 5 MB, con descripción."
+    ),
     "document_uploaded": N_("Recibimos el documento."),
     "portfolio_saved": N_("Guardamos tu trabajo en el portfolio."),
 }

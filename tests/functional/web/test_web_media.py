@@ -103,3 +103,32 @@ async def test_upload_rate_limits(settings: Settings, outbox: Path) -> None:
         codes = [(await upload(c, owner, path, jpeg(20, 20))).status_code for _ in range(10)]
         assert codes[-1] == 429 or codes.count(202) <= 9  # 10/minute across image uploads
     await app.state.engine.dispose()
+
+
+async def test_client_adds_photos_to_a_project_and_professionals_see_them(
+    client: httpx.AsyncClient, outbox: Path
+) -> None:
+    from tests.factories.accounts import register
+    from tests.factories.projects import post_project
+
+    owner = await register(client, outbox, role="client")
+    project = await post_project(client, owner)
+    await web_login(client, owner)
+    page = f"/my/projects/{project['id']}"
+    token = await csrf_token(client, page)
+    files = {"file": ("p.jpg", jpeg(400, 300), "image/jpeg")}
+    r = await client.post(
+        f"{page}/photos", data={"csrf_token": token, "alt": "La pared"}, files=files
+    )
+    assert r.status_code == 303 and "photo_uploaded" in r.headers["location"]
+    r = await client.post(
+        f"{page}/photos",
+        data={"csrf_token": token, "alt": "Nada"},
+        files={"file": ("x.jpg", b"<svg/>", "image/jpeg")},
+    )
+    assert r.status_code == 303 and "photo_refused" in r.headers["location"]
+    assert 'alt="La pared"' in (await client.get(page)).text
+    client.cookies.clear()
+    professional = await pro(client, outbox)
+    await web_login(client, professional)
+    assert 'alt="La pared"' in (await client.get(f"/opportunities/{project['id']}")).text
