@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
+import pytest
 from PIL import Image
 
 from fixia.config import Settings
@@ -22,6 +23,10 @@ from tests.factories.accounts import register
 from tests.factories.catalog import create_service, expect_problem
 from tests.factories.catalog import professional as pro
 from tests.factories.media import API, HTML, SVG, jpeg, pdf, png, png_bomb, polyglot, upload
+
+# In process: the assertions read the app's storage directory and rely on the eager queue
+# (on the stack a separate worker makes the variants, a little later).
+pytestmark = pytest.mark.inprocess
 
 
 def stored(settings: Settings) -> list[str]:

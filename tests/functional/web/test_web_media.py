@@ -14,6 +14,9 @@ from tests.factories.catalog import professional as pro
 from tests.factories.media import jpeg, pdf, upload
 from tests.functional.web.helpers import csrf_token, web_login
 
+# In process: pages are checked right after an upload, which the eager queue has processed.
+pytestmark = pytest.mark.inprocess
+
 
 async def test_professional_uploads_a_photo_and_it_shows_on_the_service_page(
     client: httpx.AsyncClient, outbox: Path
@@ -88,7 +91,6 @@ async def test_favicon_and_app_icons_exist(client: httpx.AsyncClient) -> None:
     assert 'rel="icon"' in home.text and 'rel="apple-touch-icon"' in home.text
 
 
-@pytest.mark.inprocess
 async def test_upload_rate_limits(settings: Settings, outbox: Path) -> None:
     limited = settings.model_copy(update={"ratelimit": RateLimitSettings(enabled=True)})
     app = create_app(limited)
