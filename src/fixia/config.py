@@ -155,6 +155,10 @@ class RateLimitSettings(BaseModel):
             "verification": "10/hour",
             # Autocomplete: one request per keystroke of a person typing, never more.
             "suggest": "120/minute",
+            # Uploads (the spec's): photos, and the rarer avatars and documents.
+            "image_uploads": "10/minute",
+            "avatar_uploads": "5/minute",
+            "document_uploads": "5/minute",
         }
     )
     fail_closed: list[str] = Field(default_factory=lambda: ["login"])
@@ -226,10 +230,63 @@ class QueueSettings(BaseModel):
     # Verification approvals past their date (fixia.trust.tasks).
     expire_verifications_cron: str = "7 * * * *"
     retry_stalled_cron: str = "* * * * *"
+    # Storage objects no media row points at (docs/media.md).
+    media_sweep_cron: str = "41 * * * *"
     # Finished jobs are deleted after this many days (their failures stay for the alerts).
     keep_finished_days: int = Field(default=7, ge=1)
     # Worker metrics and health (GET /healthz, /metrics) on loopback; 0 turns it off.
     health_port: int = Field(default=0, ge=0, le=65535)
+
+
+class MediaSettings(BaseModel):
+    """Uploaded photos and documents (docs/media.md). FIXIA_MEDIA__*."""
+
+    # filesystem: the embedded default (`make run`, no server); s3: the stack and production.
+    storage: Literal["filesystem", "s3"] = "filesystem"
+    # Filesystem root; relative paths are under var_dir.
+    root: Path = Path("media")
+    s3_bucket: str = "fixia-media"
+    s3_endpoint_url: str | None = None  # None: AWS itself; else MinIO, moto, Ceph...
+    s3_region: str = "us-east-1"
+    # Static keys only where the platform has no workload identity; unset: boto3's chain
+    # (IRSA / instance role / env), which is what production uses.
+    s3_access_key_id: SecretStr | None = None
+    s3_secret_access_key: SecretStr | None = None
+    # Where public variants are fetched from: a CDN in front of the bucket. Unset: the app
+    # serves them itself under /media/p/ (the embedded default).
+    public_base_url: str | None = None
+    image_max_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
+    document_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+    # 40 MP: any phone photo; a decompression bomb is far larger and refused from its header.
+    max_pixels: int = Field(default=40_000_000, ge=10_000)
+    max_frames: int = Field(default=100, ge=1)
+    # Longest side of each variant, in pixels.
+    variants: dict[str, int] = Field(
+        default_factory=lambda: {"thumb": 160, "card": 480, "full": 1600}
+    )
+    gallery_photos: int = Field(default=8, ge=0)  # besides the cover
+    project_photos: int = Field(default=5, ge=0)
+    # Stored bytes per plan (variants and documents). Plans not listed use "free".
+    quota_bytes: dict[str, int] = Field(
+        default_factory=lambda: {
+            "free": 200 * 1024 * 1024,
+            "premium": 2 * 1024 * 1024 * 1024,
+            "professional": 10 * 1024 * 1024 * 1024,
+        }
+    )
+    portfolio_items: dict[str, int] = Field(
+        default_factory=lambda: {"free": 12, "premium": 50, "professional": 200}
+    )
+    signed_url_ttl_s: int = Field(default=300, ge=10, le=3600)
+    # Objects no row points at, older than this, are removed by the sweep: longer than any
+    # upload takes between its object and its commit (0 only in tests).
+    orphan_grace_s: int = Field(default=6 * 3600, ge=0)
+
+    def quota_for(self, plan: str) -> int:
+        return self.quota_bytes.get(plan, self.quota_bytes.get("free", 0))
+
+    def portfolio_limit(self, plan: str) -> int:
+        return self.portfolio_items.get(plan, self.portfolio_items.get("free", 0))
 
 
 class WebSettings(BaseModel):
@@ -342,6 +399,7 @@ class Settings(BaseSettings):
     security: SecuritySettings = Field(default_factory=SecuritySettings)
     secrets: SecretsSettings = Field(default_factory=SecretsSettings)
     observability: ObservabilitySettings = Field(default_factory=ObservabilitySettings)
+    media: MediaSettings = Field(default_factory=MediaSettings)
     # AES-GCM key for personal data at rest (phones). 32+ characters; derived to 256 bits.
     encryption_key: SecretStr = SecretStr("dev-insecure-encryption-key-change-me-0123")
     plans: dict[str, PlanLimits] = Field(default_factory=_default_plans)
@@ -400,6 +458,11 @@ class Settings(BaseSettings):
     def api_docs_enabled(self) -> bool:
         docs = self.security.api_docs
         return self.env != "production" if docs is None else docs
+
+    @property
+    def media_root(self) -> Path:
+        root = self.media.root
+        return root if root.is_absolute() else self.var_dir / root
 
     @property
     def is_sqlite(self) -> bool:

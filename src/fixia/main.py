@@ -20,6 +20,8 @@ from fixia.config import Settings, get_settings
 from fixia.db import create_engine, session_factory
 from fixia.errors import install_error_handlers
 from fixia.matches.router import router as matches_router
+from fixia.media.limits import upload_limits
+from fixia.media.router import router as media_router
 from fixia.notifications.router import router as notifications_router
 from fixia.observability import install as install_observability
 from fixia.observability.tracing import FASTAPI_NATIVE_OFF
@@ -97,7 +99,7 @@ def create_app(settings: Settings | None = None, *, mailer: EmailSender | None =
         settings.ratelimit, settings.ratelimit.redis_url or settings.redis_url
     )
     install_error_handlers(app)
-    install_http_security(app, settings.security)
+    install_http_security(app, settings.security, upload_limits(settings.media))
     app.add_middleware(AuditContextMiddleware)
 
     # The body limit covers every route (platform.body_limit, from install_http_security).
@@ -114,6 +116,7 @@ def create_app(settings: Settings | None = None, *, mailer: EmailSender | None =
     api.include_router(subscriptions_router)
     api.include_router(reviews_router)
     api.include_router(admin_router)
+    api.include_router(media_router)
     app.include_router(api)
     app.include_router(health_router)
     install_web(app, settings)

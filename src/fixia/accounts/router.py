@@ -25,6 +25,7 @@ from fixia.accounts.schemas import (
 )
 from fixia.catalog import cached
 from fixia.deps import CacheDep, CurrentUser, SessionDep, SettingsDep
+from fixia.media import service as media_service
 from fixia.platform.ratelimit import LoginThrottle, login_throttle, rate_limit
 
 auth = APIRouter(prefix="/auth", tags=["auth"])
@@ -150,8 +151,10 @@ async def update_me(
 
 
 @users.delete("/me", status_code=status.HTTP_204_NO_CONTENT)
-async def delete_me(user: CurrentUser, session: SessionDep) -> None:
+async def delete_me(user: CurrentUser, session: SessionDep, settings: SettingsDep) -> None:
     await service.delete_me(session=session, user=user)
+    # Photos and documents are personal data: rows now, objects by a job after the commit.
+    await media_service.remove_user_media(session=session, settings=settings, user_id=user.id)
 
 
 @users.put("/me/professional-profile")

@@ -22,6 +22,8 @@ from fixia.accounts.schemas import (
 from fixia.catalog import cached
 from fixia.deps import CacheDep, SessionDep, SettingsDep
 from fixia.errors import DomainError
+from fixia.media import portfolio
+from fixia.media import presenters as media_presenters
 from fixia.platform.ratelimit import LoginThrottle, login_throttle, rate_limit
 from fixia.reviews import service as reviews_service
 from fixia.trust import public as public_trust
@@ -230,5 +232,7 @@ async def professional_profile(
         session=session, user_id=professional_id, role=None, cursor=None, limit=20
     )
     trust = await public_trust.cached_trust(session, cache, professional_id)
-    context = {"pro": pro, "reviews": reviews, "trust": trust}
+    items = await portfolio.items_of(session=session, owner_id=professional_id)
+    works = [media_presenters.portfolio_out(settings, i, img) for i, img in items]
+    context = {"pro": pro, "reviews": reviews, "trust": trust, "portfolio": works}
     return render(request, "accounts/professional.html", context)

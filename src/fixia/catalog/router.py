@@ -36,6 +36,7 @@ from fixia.deps import (
     SessionDep,
     SettingsDep,
 )
+from fixia.media import service as media_service
 from fixia.platform import flags
 from fixia.platform.pagination import CursorParam, LimitParam, Page
 from fixia.platform.ratelimit import rate_limit
@@ -160,6 +161,7 @@ async def set_active(
 @router.delete("/services/{service_id}", status_code=status.HTTP_204_NO_CONTENT)
 async def delete_service(found: OwnedService, session: SessionDep) -> None:
     await service.delete_service(session=session, service=found)
+    await media_service.remove_gallery(session=session, service_id=found.id)
 
 
 @router.post("/services/{service_id}/views", dependencies=[Depends(rate_limit("views"))])

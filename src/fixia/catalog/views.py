@@ -14,6 +14,8 @@ from fixia.catalog.dependencies import owned_service, valid_service_id, visible_
 from fixia.catalog.presenters import service_out
 from fixia.catalog.schemas import ServiceCreate, ServiceQuery, ServiceUpdate, SortBy
 from fixia.deps import CacheDep, SessionDep, SettingsDep
+from fixia.media import presenters as media_presenters
+from fixia.media import service as media_service
 from fixia.web.flash import N_
 from fixia.web.pages import (
     FORM_ERRORS,
@@ -101,7 +103,9 @@ async def service_detail(
     else:
         found = await valid_service_id(service_id, session)
         item = service_out(await visible_service(found, user))
-    return render(request, "catalog/service.html", {"service": item})
+    photos = await media_service.gallery(session=session, service_id=service_id)
+    gallery = [media_presenters.media_out(settings, p) for p in photos]
+    return render(request, "catalog/service.html", {"service": item, "gallery": gallery})
 
 
 async def _category_options(request: Request, session: SessionDep, cache: CacheDep) -> list[Any]:
@@ -206,4 +210,5 @@ async def delete_service(
 ) -> Response:
     found = await owned_service(await valid_service_id(service_id, session), user)
     await service.delete_service(session=session, service=found)
+    await media_service.remove_gallery(session=session, service_id=found.id)
     return redirect(request, "/my/services", ok="service_deleted")

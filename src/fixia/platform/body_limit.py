@@ -5,14 +5,33 @@ A Content-Length over the limit is refused before anything is read. A body witho
 stops and the client gets 413, so a form parser never spools more than the limit to memory
 or disk. The answer is problem+json on machine routes and a page on web routes, through the
 same mapper as every other error (fixia.errors). Pure ASGI: nothing is buffered here.
+
+Upload routes declare their own, larger limit (`RouteLimit`, from the media package); the
+match is marked in the scope (`UPLOAD_LIMIT_KEY`) so the form reader accepts a file there
+and nowhere else.
 """
 
 from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from fixia.errors import MACHINE_PREFIXES, HtmlRenderer, problem
+
+UPLOAD_LIMIT_KEY = "fixia.upload_limit"
+
+
+@dataclass(frozen=True)
+class RouteLimit:
+    """A body limit for requests whose method and path match (the first match wins)."""
+
+    methods: frozenset[str]
+    path: re.Pattern[str]
+    limit: int
 
 
 class BodyTooLarge(Exception):
@@ -51,18 +70,27 @@ class _CountingChannel:
 
 
 class BodyLimitMiddleware:
-    def __init__(self, app: ASGIApp, limit: int) -> None:
+    def __init__(self, app: ASGIApp, limit: int, routes: Sequence[RouteLimit] = ()) -> None:
         self.app = app
         self.limit = limit
+        self.routes = tuple(routes)
+
+    def _limit_for(self, scope: Scope) -> int:
+        for route in self.routes:
+            if scope["method"] in route.methods and route.path.fullmatch(scope["path"]):
+                scope[UPLOAD_LIMIT_KEY] = route.limit
+                return route.limit
+        return self.limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        if _content_length(scope["headers"]) > self.limit:
-            await self._refuse(scope, receive, send)
+        limit = self._limit_for(scope)
+        if _content_length(scope["headers"]) > limit:
+            await self._refuse(scope, receive, send, limit)
             return
-        channel = _CountingChannel(self.limit, receive, send)
+        channel = _CountingChannel(limit, receive, send)
         try:
             await self.app(scope, channel.receive, channel.send)
         except Exception:
@@ -71,14 +99,14 @@ class BodyLimitMiddleware:
             if not channel.exceeded:
                 raise
         if channel.exceeded and not channel.started:
-            await self._refuse(scope, receive, send)
+            await self._refuse(scope, receive, send, limit)
 
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
         path: str = scope["path"]
         response = problem(
             413,
             "Content Too Large",
-            f"The request body is larger than {self.limit} bytes.",
+            f"The request body is larger than {limit} bytes.",
             "payload_too_large",
             path,
             # The rest of the body is never read: the connection cannot be reused.

@@ -6,12 +6,14 @@ place in the middleware order. Pure ASGI middleware: responses are never buffere
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from fixia.config import SecuritySettings
-from fixia.platform.body_limit import BodyLimitMiddleware
+from fixia.platform.body_limit import BodyLimitMiddleware, RouteLimit
 
 
 def security_headers(settings: SecuritySettings) -> list[tuple[bytes, bytes]]:
@@ -61,10 +63,12 @@ class SecurityHeadersMiddleware:
         await self.app(scope, receive, send_with_headers)
 
 
-def install_http_security(app: FastAPI, settings: SecuritySettings) -> None:
+def install_http_security(
+    app: FastAPI, settings: SecuritySettings, upload_limits: Sequence[RouteLimit] = ()
+) -> None:
     """Order (outermost first): headers, then CORS, so CORS preflight answers carry the
-    security headers too."""
-    app.add_middleware(BodyLimitMiddleware, limit=settings.max_body_bytes)
+    security headers too. `upload_limits`: the routes allowed a larger body than the rest."""
+    app.add_middleware(BodyLimitMiddleware, limit=settings.max_body_bytes, routes=upload_limits)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

@@ -12,6 +12,8 @@ from fastapi.responses import Response
 from fixia.accounts.models import User
 from fixia.catalog import cached
 from fixia.deps import CacheDep, SessionDep, SettingsDep
+from fixia.media import presenters as media_presenters
+from fixia.media import service as media_service
 from fixia.platform.ratelimit import rate_limit
 from fixia.projects import opportunities, service
 from fixia.projects import proposals as proposals_service
@@ -104,10 +106,13 @@ async def my_project(
         session=session, project=project, cursor=cursor_param(request), limit=WEB_PAGE_SIZE
     )
     counts = await service.proposal_counts(session=session, project_ids=[project.id])
+    photos = await media_service.project_photos(session=session, project_id=project.id)
     context = {
         "project": project_out(project, counts.get(project.id, 0)),
         "proposals": [proposal_out(p) for p in received],
         "next_cursor": next_cursor,
+        "photos": [media_presenters.media_out(request.app.state.settings, p) for p in photos],
+        "max_photos": request.app.state.settings.media.project_photos,
     }
     return render(request, "projects/detail.html", context)
 
@@ -168,7 +173,13 @@ async def apply_page(
     request: Request, project_id: uuid.UUID, user: Professional, session: SessionDep
 ) -> Response:
     project = await _open_project(session, project_id, user)
-    context = {"project": project_out(project, 0), "form": {}}
+    photos = await media_service.project_photos(session=session, project_id=project.id)
+    settings = request.app.state.settings
+    context = {
+        "project": project_out(project, 0),
+        "form": {},
+        "photos": [media_presenters.media_out(settings, p) for p in photos],
+    }
     return render(request, "projects/apply.html", context)
 
 

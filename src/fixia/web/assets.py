@@ -62,6 +62,16 @@ class AssetManifest:
 router = APIRouter(include_in_schema=False)
 
 
+@router.get("/favicon.ico")
+async def favicon(request: Request) -> Response:
+    """Browsers ask for /favicon.ico by that name whatever the page links, so it has a fixed
+    URL: cached for a day, not forever."""
+    manifest: AssetManifest = request.app.state.assets
+    asset = manifest.assets[manifest.url("favicon.ico").removeprefix("/static/")]
+    headers = {"Cache-Control": "public, max-age=86400", "ETag": asset.etag}
+    return Response(asset.body, media_type="image/vnd.microsoft.icon", headers=headers)
+
+
 @router.get("/static/{name:path}")
 async def static_asset(name: str, request: Request) -> Response:
     manifest: AssetManifest = request.app.state.assets

@@ -131,6 +131,8 @@ async def verify(request: Request, user: WebUser) -> None:
         raise CsrfFailed()
     if not cookie or not _valid(settings, _binding(request) or "", cookie):
         raise CsrfFailed()
-    sent = (await read_form(request)).get(FIELD)
+    form = await read_form(request)
+    sent = form.get(FIELD)
     if not isinstance(sent, str) or not hmac.compare_digest(sent, cookie):
+        await form.close()  # an upload's spooled file: the view that would close it never runs
         raise CsrfFailed()

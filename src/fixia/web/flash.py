@@ -34,6 +34,13 @@ NOTICES = {
     "verification_requested": N_("Recibimos tu pedido de verificación."),
     "verification_decided": N_("Decisión registrada."),
     "all_read": N_("Marcamos todas como leídas."),
+    "photo_uploaded": N_("Recibimos la foto: la estamos procesando."),
+    "photo_deleted": N_("Eliminaste la foto."),
+    "photo_refused": N_(
+        "No pudimos aceptar la foto: usá JPEG, PNG, WebP o GIF de hasta 5 MB, con descripción."
+    ),
+    "document_uploaded": N_("Recibimos el documento."),
+    "portfolio_saved": N_("Guardamos tu trabajo en el portfolio."),
 }
 
 # Domain error codes with a Spanish text; anything else shows its (English) detail.
@@ -53,6 +60,9 @@ DOMAIN_MESSAGES = {
     "already_verified": N_("Eso ya está verificado."),
     "verification_not_pending": N_("Ese pedido ya fue resuelto."),
     "email_not_confirmed": N_("Confirmá tu correo primero."),
+    "unsupported_media": N_("El archivo no es una imagen (JPEG, PNG, WebP, GIF) o PDF válido."),
+    "payload_too_large": N_("El archivo es demasiado grande."),
+    "media_limit_reached": N_("Llegaste al máximo de fotos o de espacio de tu plan."),
 }
 
 

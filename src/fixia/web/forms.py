@@ -13,13 +13,16 @@ from fastapi import Request
 from starlette.datastructures import FormData
 
 from fixia.config import Settings
+from fixia.platform.body_limit import UPLOAD_LIMIT_KEY
 
 
 async def read_form(request: Request) -> FormData:
     settings: Settings = request.app.state.settings
     limits = settings.security
+    # Upload routes (their larger body limit marked the scope) take exactly one file.
+    upload = request.scope.get(UPLOAD_LIMIT_KEY) is not None
     return await request.form(
-        max_files=limits.form_max_files,
+        max_files=1 if upload else limits.form_max_files,
         max_fields=limits.form_max_fields,
         max_part_size=limits.form_max_part_bytes,
     )

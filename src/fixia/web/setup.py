@@ -23,6 +23,8 @@ def view_routers() -> list[APIRouter]:
     from fixia.admin.views import router as admin
     from fixia.catalog.views import router as catalog
     from fixia.matches.views import router as matches
+    from fixia.media.account_views import router as media_account
+    from fixia.media.views import router as media
     from fixia.notifications.views import router as notifications
     from fixia.payments.views import router as payments
     from fixia.projects.views import router as projects
@@ -32,17 +34,9 @@ def view_routers() -> list[APIRouter]:
 
     # reviews before matches: `/jobs/{id}/review` must win over `/jobs/{id}/{action}`.
     return [
-        web,
-        accounts,
-        catalog,
-        projects,
-        reviews,
-        matches,
-        notifications,
-        payments,
-        trust,
-        admin,
-    ]
+        web, accounts, catalog, projects, reviews, matches, notifications, payments, trust,
+        admin, media, media_account,
+    ]  # fmt: skip
 
 
 def install_web(app: FastAPI, settings: Settings) -> None:

@@ -9,6 +9,7 @@ run stays within a few minutes.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import uuid
@@ -59,7 +60,11 @@ class Harness:
     outbox: Path
 
     def request(self, **kwargs: Any) -> httpx.Response:
-        return self.portal.call(lambda: self.http.request(**kwargs))
+        request = self.http.build_request(**kwargs)
+        # A multipart body (the media uploads) streams; read it now, so schemathesis can
+        # show the request when it reports a failure.
+        request.read()
+        return self.portal.call(self.http.send, request)
 
     cached: World | None = None
     statuses: set[int] = field(default_factory=set)
@@ -148,8 +153,17 @@ def _send(harness: Harness, case: schemathesis.Case, token: str) -> httpx.Respon
     elif data is not None:
         request["data"] = data
     if kwargs.get("files"):
-        request["files"] = kwargs["files"]
+        request["files"] = [(name, _part(part)) for name, part in kwargs["files"]]
     return harness.request(**request)
+
+
+def _part(part: tuple[Any, ...]) -> tuple[Any, ...]:
+    """Negative mode puts numbers, lists or None where a form part's content goes; httpx
+    sends bytes, so they go as their text (what a hostile client would send anyway)."""
+    filename, value, *rest = part
+    if not isinstance(value, (bytes, str)):
+        value = json.dumps(value)
+    return (filename, value, *rest)
 
 
 def _aim(case: schemathesis.Case, world: World, use_real: list[bool]) -> None:

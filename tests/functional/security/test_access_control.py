@@ -149,3 +149,56 @@ async def test_only_admins_reach_admin_functions(
     # The professional was not promoted by any of the refused calls.
     r = await client.get(f"{API}/me", headers=world.accounts["professional"].headers)
     assert r.json()["role"] == "professional"
+
+
+# Media (issue #21): the original had no ownership check on delete. Uploads go as multipart.
+MEDIA_BOLA = [
+    ("DELETE", "/media/{photo_id}", None),
+    ("PATCH", "/media/{photo_id}", {"alt": "Cambiada por otro usuario"}),
+    ("PUT", "/media/{photo_id}/file", "file"),
+    ("GET", "/media/{document_id}", None),
+    ("DELETE", "/media/{document_id}", None),
+    ("GET", "/users/{owner_id}/documents", None),
+    ("POST", "/services/{service_id}/photos", "file"),
+    ("PUT", "/services/{service_id}/photos/order", {"ids": []}),
+    ("PATCH", "/me/portfolio/{item_id}", {"title": "Robado por otro usuario"}),
+    ("DELETE", "/me/portfolio/{item_id}", None),
+]
+
+
+async def test_strangers_reach_no_media(
+    client: httpx.AsyncClient, world: World, strangers: dict[str, Account]
+) -> None:
+    from tests.factories.media import jpeg, pdf, upload
+
+    pro = world.accounts["professional"]
+    service_id = world.ids["service_id"]
+    photo = await upload(client, pro, f"/services/{service_id}/photos", jpeg(40, 30))
+    doc = await client.post(
+        f"{API}/me/documents",
+        files={"file": ("d.pdf", pdf(), "application/pdf")},
+        data={"label": "license"},
+        headers=pro.headers,
+    )
+    item = await client.post(f"{API}/me/portfolio", data={"title": "Obra"}, headers=pro.headers)
+    ids = {
+        "photo_id": photo.json()["id"], "document_id": doc.json()["id"], "owner_id": pro.id,
+        "service_id": service_id, "item_id": item.json()["id"],
+    }  # fmt: skip
+    leaks = []
+    for method, template, body in MEDIA_BOLA:
+        url = API + template.format(**ids)
+        headers = strangers["professional"].headers
+        if body == "file":
+            files = {"file": ("x.jpg", jpeg(40, 30, color="red"), "image/jpeg")}
+            data = {"alt": "Foto de otro usuario"}
+            r = await client.request(method, url, files=files, data=data, headers=headers)
+        else:
+            r = await client.request(method, url, json=body, headers=headers)
+        if r.status_code not in DENIED:
+            leaks.append((method, template, r.status_code, r.text[:120]))
+    assert leaks == []
+    r = await client.get(f"{API}/media/{ids['photo_id']}", headers=pro.headers)
+    assert r.status_code == 200 and r.json()["alt"] != "Cambiada por otro usuario"
+    listed = await client.get(f"{API}/professionals/{pro.id}/portfolio")
+    assert [i["title"] for i in listed.json()] == ["Obra"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import socket
+import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import pytest
 
 from fixia.config import RateLimitSettings, Settings
 from fixia.main import create_app
+from fixia.media.limits import upload_limits
 from tests.factories.accounts import register
 from tests.factories.catalog import create_service, expect_problem, search_ids, service_body
 
@@ -51,16 +53,27 @@ async def test_request_bodies_are_limited(client: httpx.AsyncClient, settings: S
     expect_problem(r, 413, "payload_too_large")
 
 
-async def test_no_operation_accepts_uploads(settings: Settings) -> None:
-    """Images are https URLs, never uploaded files: no multipart or binary body anywhere."""
+async def test_only_the_media_routes_accept_uploads(settings: Settings) -> None:
+    """Files arrive only on the media upload routes (issue #21), each with its own body limit;
+    everything else takes JSON."""
     spec = create_app(settings).openapi()
-    media = {
-        content_type
-        for operations in spec["paths"].values()
-        for operation in operations.values()
-        for content_type in operation.get("requestBody", {}).get("content", {})
-    }
-    assert media <= {"application/json"}
+    multipart = set()
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            content = set(operation.get("requestBody", {}).get("content", {}))
+            assert content <= {"application/json", "multipart/form-data"}, (method, path)
+            if "multipart/form-data" in content:
+                multipart.add((method.upper(), path))
+    limited = upload_limits(settings.media)
+    for method, path in multipart:
+        concrete = path.replace("{service_id}", str(uuid.uuid4()))
+        concrete = concrete.replace("{project_id}", str(uuid.uuid4()))
+        concrete = concrete.replace("{asset_id}", str(uuid.uuid4()))
+        assert any(method in r.methods and r.path.fullmatch(concrete) for r in limited), (
+            method,
+            path,
+        )
+    assert len(multipart) == 6
 
 
 async def test_rate_limits_are_on_by_default_and_answer_429(settings: Settings) -> None:

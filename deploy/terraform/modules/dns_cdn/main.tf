@@ -148,6 +148,17 @@ resource "aws_cloudfront_distribution" "app" {
     cache_policy_id        = "658327ea-f89d-4fab-a63d-7e88639e58f6" # CachingOptimized
   }
 
+  # Public media variants: content-hashed URLs the app serves as immutable (docs/media.md),
+  # cached at the edge for as long as the app says (a year).
+  ordered_cache_behavior {
+    path_pattern           = "/media/p/*"
+    target_origin_id       = "vm"
+    viewer_protocol_policy = "redirect-to-https"
+    allowed_methods        = ["GET", "HEAD"]
+    cached_methods         = ["GET", "HEAD"]
+    cache_policy_id        = "658327ea-f89d-4fab-a63d-7e88639e58f6" # CachingOptimized
+  }
+
   logging_config {
     bucket = var.log_bucket_domain
     prefix = "cdn/"

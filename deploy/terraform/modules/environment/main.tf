@@ -1,5 +1,5 @@
-# One Fixia environment on the VM target: the network, the host, the backup buckets, DNS and
-# CDN, and monitoring. Environment roots (environments/*) differ only in their name, size and
+# One Fixia environment on the VM target: the network, the host, the backup and media buckets,
+# DNS and CDN, and monitoring. Environment roots (environments/*) differ only in their name, size and
 # inputs, so everything they share lives here once.
 
 terraform {
@@ -75,6 +75,13 @@ module "backup" {
   tags           = var.tags
 }
 
+module "media" {
+  source         = "../media"
+  name           = local.name
+  host_role_name = module.compute.role_name
+  tags           = var.tags
+}
+
 module "dns_cdn" {
   source            = "../dns_cdn"
   name              = local.name
@@ -97,6 +104,10 @@ module "monitoring" {
 
 output "host_ip" {
   value = module.compute.public_ip
+}
+
+output "media_bucket" {
+  value = module.media.bucket
 }
 
 output "backup_buckets" {

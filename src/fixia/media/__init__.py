@@ -1,0 +1,1 @@
+"""Photos of work, galleries, portfolios, avatars and verification documents (docs/media.md)."""

@@ -1,0 +1,140 @@
+"""The account's media page: avatar, portfolio and verification documents (no JS needed)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request, Response
+from starlette.datastructures import UploadFile
+
+from fixia.deps import SessionDep, SettingsDep
+from fixia.errors import DomainError, InvalidInput
+from fixia.media import portfolio, presenters, service
+from fixia.media.dependencies import StorageDep
+from fixia.media.models import MediaKind
+from fixia.media.schemas import PortfolioItemIn
+from fixia.media.validation import read_document, read_image
+from fixia.media.views import DOCUMENT_LABELS, alt_of, file_of
+from fixia.platform.ratelimit import rate_limit
+from fixia.web.forms import read_form
+from fixia.web.pages import FORM_ERRORS, form_errors, parse, redirect, render
+from fixia.web.session import Professional, SignedIn
+
+router = APIRouter()
+
+
+async def _page(
+    request: Request, user: Any, session: SessionDep, settings: Any,
+    errors: dict[str, str] | None = None, form: dict[str, Any] | None = None,
+) -> Response:  # fmt: skip
+    avatars = await service.owned(session=session, owner_id=user.id, kind=MediaKind.avatar)
+    docs = await service.owned(session=session, owner_id=user.id, kind=MediaKind.document)
+    items = await portfolio.items_of(session=session, owner_id=user.id)
+    context = {
+        "avatar": presenters.media_out(settings, avatars[-1]) if avatars else None,
+        "documents": [presenters.document_out(settings, d) for d in docs],
+        "portfolio": [presenters.portfolio_out(settings, i, img) for i, img in items],
+        "labels": DOCUMENT_LABELS,
+        "errors": errors or {},
+        "form": form or {},
+    }
+    return render(request, "media/account.html", context, 422 if errors else 200)
+
+
+@router.get("/account/media")
+async def media_page(
+    request: Request, user: SignedIn, session: SessionDep, settings: SettingsDep
+) -> Response:
+    return await _page(request, user, session, settings)
+
+
+@router.post("/account/avatar", dependencies=[Depends(rate_limit("avatar_uploads"))])
+async def upload_avatar(
+    request: Request, user: SignedIn, session: SessionDep, settings: SettingsDep,
+    storage: StorageDep,
+) -> Response:  # fmt: skip
+    form = await read_form(request)
+    try:
+        try:
+            alt = alt_of(form)
+            data, checked = await read_image(file_of(form), settings.media)
+            await service.accept(
+                session=session, settings=settings, storage=storage, owner=user,
+                kind=MediaKind.avatar, data=data, checked=checked, alt=alt,
+            )  # fmt: skip
+        except DomainError as error:
+            errors = await form_errors(session, error)
+            return await _page(request, user, session, settings, errors)
+        return redirect(request, "/account/media", ok="photo_uploaded")
+    finally:
+        await form.close()  # the spooled upload's temporary file
+
+
+@router.post("/account/documents", dependencies=[Depends(rate_limit("document_uploads"))])
+async def upload_document(
+    request: Request, user: SignedIn, session: SessionDep, settings: SettingsDep,
+    storage: StorageDep,
+) -> Response:  # fmt: skip
+    form = await read_form(request)
+    try:
+        try:
+            label = str(form.get("label") or "")
+            if label not in DOCUMENT_LABELS:
+                raise InvalidInput("label", "Elegí qué documento es.")
+            data, checked = await read_document(file_of(form), settings.media)
+            await service.accept(
+                session=session, settings=settings, storage=storage, owner=user,
+                kind=MediaKind.document, data=data, checked=checked, label=label,
+            )  # fmt: skip
+        except DomainError as error:
+            errors = await form_errors(session, error)
+            return await _page(request, user, session, settings, errors)
+        return redirect(request, "/account/media", ok="document_uploaded")
+    finally:
+        await form.close()  # the spooled upload's temporary file
+
+
+@router.post("/account/portfolio", dependencies=[Depends(rate_limit("image_uploads"))])
+async def create_portfolio_item(
+    request: Request, user: Professional, session: SessionDep, settings: SettingsDep,
+    storage: StorageDep,
+) -> Response:  # fmt: skip
+    form = await read_form(request)
+    try:
+        fields = {k: v for k, v in form.items() if isinstance(v, str) and k not in ("csrf_token",)}
+        values: dict[str, Any] = dict(fields)
+        values["tags"] = [t.strip() for t in fields.get("tags", "").split(",") if t.strip()]
+        values["featured"] = fields.get("featured") == "on"
+        values.pop("alt", None)
+        try:
+            data = parse(PortfolioItemIn, values)
+            upload = form.get("file")
+            image = None
+            if isinstance(upload, UploadFile) and upload.filename:
+                raw, checked = await read_image(file_of(form), settings.media)
+                image = (raw, checked, alt_of(form))
+            await portfolio.create(
+                session=session,
+                settings=settings,
+                storage=storage,
+                owner=user,
+                data=data,
+                image=image,
+            )
+        except FORM_ERRORS as error:
+            errors = await form_errors(session, error)
+            return await _page(request, user, session, settings, errors, fields)
+        return redirect(request, "/account/media", ok="portfolio_saved")
+    finally:
+        await form.close()  # the spooled upload's temporary file
+
+
+@router.post("/account/portfolio/{item_id}/delete")
+async def delete_portfolio_item(
+    request: Request, item_id: uuid.UUID, user: Professional, session: SessionDep,
+    settings: SettingsDep,
+) -> Response:  # fmt: skip
+    item = await portfolio.owned_item(session=session, owner=user, item_id=item_id)
+    await portfolio.delete(session=session, settings=settings, item=item)
+    return redirect(request, "/account/media", ok="saved")
