@@ -21,6 +21,7 @@ from fixia.main import create_app
 from tests.factories.accounts import Account, register
 from tests.factories.admin import ADMIN_API, admin, audit_for
 from tests.factories.catalog import DbExec, expect_problem, sql_value
+from tests.factories.media import pdf
 from tests.factories.payments import api_client
 from tests.factories.projects import API, completed_job
 from tests.factories.reviews import write_review
@@ -158,18 +159,36 @@ async def test_requests_are_private_to_their_owner_and_admins(
 ) -> None:
     pro = await register(client, outbox, role="professional")
     stranger = await register(client, outbox, role="professional")
-    document = str(uuid.uuid4())
+    r = await client.post(
+        f"{API}/me/documents",
+        files={"file": ("dni.pdf", pdf(), "application/pdf")},
+        data={"label": "dni_front"},
+        headers=pro.headers,
+    )
+    assert r.status_code == 202, r.text
+    document = r.json()["id"]
+    # Someone else's document (or an id that is no document) cannot back a request.
+    theirs = await request(client, stranger, **{**IDENTITY, "document_ids": [document]})
+    expect_problem(theirs, 422, "validation_error")
     vid = (await request(client, pro, **{**IDENTITY, "document_ids": [document]})).json()["id"]
     r = await client.post(f"{API}/verifications/{vid}/cancel", headers=stranger.headers)
     expect_problem(r, 404, "verification_not_found")
-    theirs = (await client.get(f"{API}/verifications/mine", headers=stranger.headers)).json()
-    assert theirs["items"] == []
+    listed = (await client.get(f"{API}/verifications/mine", headers=stranger.headers)).json()
+    assert listed["items"] == []
     r = await client.get(f"{ADMIN_API}/verifications", headers=stranger.headers)
     assert r.status_code == 403
     public = await client.get(f"{API}/users/{pro.id}/trust")
     assert document not in public.text
-    queue = (await client.get(f"{ADMIN_API}/verifications", headers=boss.headers)).json()
-    assert [v["document_ids"] for v in queue["items"] if v["id"] == vid] == [[document]]
+    deadline = time.monotonic() + 15  # the worker checks the PDF first (at once in process)
+    while True:
+        queue = (await client.get(f"{ADMIN_API}/verifications", headers=boss.headers)).json()
+        [item] = [v for v in queue["items"] if v["id"] == vid]
+        [doc] = item["documents"]
+        if doc["url"] or time.monotonic() > deadline:
+            break
+        await asyncio.sleep(0.2)
+    assert doc["id"] == document and doc["url"].startswith(f"/media/d/{document}?")
+    assert (await client.get(doc["url"])).status_code == 200  # the admin's signed link works
     r = await client.post(f"{API}/verifications/{vid}/cancel", headers=pro.headers)
     assert r.status_code == 200 and r.json()["status"] == "cancelled"
 

@@ -76,6 +76,7 @@ async def confirm_phone(
 async def verification_queue(
     admin: AdminUser,
     session: SessionDep,
+    settings: SettingsDep,
     type: VerificationType | None = None,
     cursor: CursorParam = None,
     limit: LimitParam = 20,
@@ -83,7 +84,8 @@ async def verification_queue(
     items, next_cursor = await verifications.admin_queue(
         session=session, kind=type, cursor=cursor, limit=limit
     )
-    out = [admin_verification_out(v, name) for v, name in items]
+    documents = await verifications.documents_for(session, [v for v, _ in items])
+    out = [admin_verification_out(v, name, settings, documents[v.id]) for v, name in items]
     return Page(items=out, next_cursor=next_cursor, limit=limit)
 
 
@@ -94,12 +96,18 @@ async def verification_stats(admin: AdminUser, session: SessionDep) -> dict[str,
 
 @router.post("/admin/verifications/{verification_id}/decision")
 async def decide_verification(
-    admin: AdminUser, data: Decision, request: AnyVerification, session: SessionDep
+    admin: AdminUser,
+    data: Decision,
+    request: AnyVerification,
+    session: SessionDep,
+    settings: SettingsDep,
 ) -> AdminVerificationOut:
     decided = await verifications.decide(
         session=session, admin=admin, request=request, decision=data
     )
-    return admin_verification_out(decided, await verifications.owner_name(session, decided))
+    name = await verifications.owner_name(session, decided)
+    documents = await verifications.documents_for(session, [decided])
+    return admin_verification_out(decided, name, settings, documents[decided.id])
 
 
 @router.get("/users/{user_id}/trust")

@@ -7,6 +7,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from fixia.accounts.models import ProfessionalLevel
+from fixia.media.schemas import DocumentOut
 from fixia.trust.models import VerificationStatus, VerificationType
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
@@ -68,6 +69,8 @@ class AdminVerificationOut(VerificationOut):
     user_name: str
     cuit: str | None
     notes: str | None
+    # The private documents, each with a short-lived signed link (admins only).
+    documents: list[DocumentOut] = Field(default_factory=list)
 
 
 class TrustOut(BaseModel):

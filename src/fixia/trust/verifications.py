@@ -17,6 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fixia.accounts.models import User
 from fixia.admin import audit
 from fixia.db import utcnow
+from fixia.errors import InvalidInput
+from fixia.media.models import MediaAsset, MediaKind
 from fixia.notifications.service import notify
 from fixia.platform.pagination import SortKey, fetch_page, newest_first, paginate, split_page
 from fixia.trust import cuit
@@ -73,6 +75,7 @@ async def create(
     if data.type is VerificationType.email and user.email_verified_at is None:
         raise exc.EmailNotVerified()
     await _ensure_open(session, user, data.type)
+    await _check_documents(session, user, data.document_ids)
     number = None
     if data.type is VerificationType.business:
         number = cuit.normalise(data.cuit or "")
@@ -92,6 +95,39 @@ async def create(
         await inputs_changed(session, user.id)
     await session.flush()
     return request
+
+
+async def _check_documents(session: AsyncSession, user: User, ids: list[uuid.UUID]) -> None:
+    """Only the caller's own private documents (media) may back a request."""
+    if not ids:
+        return
+    found = set(
+        await session.scalars(
+            select(MediaAsset.id).where(
+                MediaAsset.id.in_(ids),
+                MediaAsset.owner_id == user.id,
+                MediaAsset.kind == MediaKind.document,
+            )
+        )
+    )
+    if found != set(ids):
+        raise InvalidInput("document_ids", "upload the documents first: POST /me/documents")
+
+
+async def documents_for(
+    session: AsyncSession, requests: list[VerificationRequest]
+) -> dict[uuid.UUID, list[MediaAsset]]:
+    """Each request's documents, in one query (the admins' queue shows them)."""
+    ids = {uuid.UUID(d) for r in requests for d in r.document_ids or []}
+    found = {}
+    if ids:
+        found = {
+            a.id: a for a in await session.scalars(select(MediaAsset).where(MediaAsset.id.in_(ids)))
+        }
+    return {
+        r.id: [found[uuid.UUID(d)] for d in r.document_ids or [] if uuid.UUID(d) in found]
+        for r in requests
+    }
 
 
 def _approve(request: VerificationRequest, reviewer: User | None, notes: str | None) -> None:

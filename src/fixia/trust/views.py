@@ -65,8 +65,10 @@ async def _queue(request: Request, session: AsyncSession) -> dict[str, Any]:
     items, next_cursor = await verifications.admin_queue(
         session=session, kind=None, cursor=cursor_param(request), limit=WEB_PAGE_SIZE
     )
+    settings = request.app.state.settings
+    documents = await verifications.documents_for(session, [v for v, _ in items])
     return {
-        "requests": [admin_verification_out(v, name) for v, name in items],
+        "requests": [admin_verification_out(v, n, settings, documents[v.id]) for v, n in items],
         "next_cursor": next_cursor,
     }
 
