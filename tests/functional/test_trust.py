@@ -202,6 +202,7 @@ async def test_business_verification_checks_the_cuit(
     expect_problem(await request(client, pro, type="business"), 422, "validation_error")
     r = await request(client, pro, type="business", cuit="20-12345678-6")
     assert r.status_code == 201, r.text
+    expect_problem(await request(client, pro, type="phone"), 422, "validation_error")
 
 
 async def test_the_phone_is_verified_by_a_code(

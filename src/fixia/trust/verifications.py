@@ -71,7 +71,7 @@ async def create(
     *, session: AsyncSession, user: User, data: VerificationCreate
 ) -> VerificationRequest:
     if data.type is VerificationType.phone:
-        raise exc.NotPending("Phone numbers are verified by a code: POST /verifications/phone")
+        raise InvalidInput("type", "phones are verified by a code: POST /verifications/phone")
     if data.type is VerificationType.email and user.email_verified_at is None:
         raise exc.EmailNotVerified()
     await _ensure_open(session, user, data.type)
