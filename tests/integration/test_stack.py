@@ -86,7 +86,7 @@ async def test_pgbouncer_transaction_mode_under_concurrency(
     assert all(r.status_code == 200 for r in results[len(writes) :])
     proposals = (
         await client.get(f"{API}/projects/{project['id']}/proposals", headers=owner.headers)
-    ).json()
+    ).json()["items"]
     assert len(proposals) == 4
 
 
