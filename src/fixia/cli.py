@@ -16,6 +16,7 @@ from rich.console import Console
 from fixia import __version__
 from fixia.admin.audit_cli import audit_app
 from fixia.config import Settings, get_settings
+from fixia.trust.cli import trust_app
 
 app = typer.Typer(
     help="Fixia marketplace service.", no_args_is_help=True, pretty_exceptions_enable=False
@@ -27,6 +28,7 @@ jobs_app = typer.Typer(help="Scheduled jobs, safe to run from cron.", no_args_is
 app.add_typer(users_app, name="users")
 app.add_typer(jobs_app, name="jobs")
 app.add_typer(audit_app, name="audit")
+app.add_typer(trust_app, name="trust")
 console = Console(stderr=True)
 T = TypeVar("T")
 # uvicorn's supervisor pings each worker over a pipe and kills one that does not answer in

@@ -286,3 +286,26 @@ async def test_a_burst_of_low_ratings_from_new_accounts_is_held(
     flagged = (await client.get(f"{ADMIN_API}/reviews/flagged", headers=boss.headers)).json()
     held = {f["review"]["id"] for f in flagged["items"]}
     assert {r["id"] for r in reviews} <= held
+
+
+@pytest.mark.inprocess
+async def test_recompute_all_scores_every_professional_as_the_single_recompute_does(
+    client: httpx.AsyncClient, outbox: Path, settings: Settings, db_exec: DbExec
+) -> None:
+    from fixia.trust.cli import recompute_all
+
+    owner = await register(client, outbox)
+    pros = [await register(client, outbox, role="professional") for _ in range(3)]
+    job = await completed_job(client, owner, pros[0])
+    await write_review(client, owner, job["job_id"], rating=5)
+    reviewed = (await trust(client, pros[0]))["score"]  # the queue's single recompute
+    await db_exec("delete from trust_scores")
+    [(total,)] = await db_exec("select count(*) from professional_profiles")
+
+    # Batches of two walk the keyset pages: a page boundary falls between the three pros.
+    assert await recompute_all(settings, 2, None) == total
+    rows = dict(await db_exec("select cast(user_id as text), score from trust_scores"))
+    scores = {str(uuid.UUID(str(k))): v for k, v in rows.items()}
+    assert len(scores) == total
+    assert str(scores[pros[0].id]) == reviewed
+    assert float(scores[pros[1].id]) < float(reviewed)  # no record scores below a 5-star job

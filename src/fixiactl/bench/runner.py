@@ -19,6 +19,7 @@ import httpx
 
 from fixiactl.bench import accounts, dataset, relevance
 from fixiactl.bench import queue as queue_bench
+from fixiactl.bench import trust as trust_bench
 from fixiactl.bench.floor import measure_floor
 from fixiactl.bench.luadata import write_lua_data
 from fixiactl.bench.readiness import settle, warm
@@ -389,6 +390,8 @@ def run(options: BenchOptions, progress: Progress) -> dict[str, Any]:
     extra["relevance"] = relevance.measure(_pg_url(stack), ctx.work)
     progress("job queue: enqueue overhead and worker throughput")
     extra["queue"] = queue_bench.measure(stack, state_dir(options.env), config.active_slots)
+    progress("trust: recompute every professional, then read profiles from the cache")
+    extra["trust"] = trust_bench.measure(config, stack, sample.professionals)
     counts = dataset.counts(db)
     run_info = _run_info(options, config, ctx, extra)
     report = {
@@ -397,6 +400,7 @@ def run(options: BenchOptions, progress: Progress) -> dict[str, Any]:
         **as_dicts(list(ctx.scenarios.values()), evaluate(ctx.scenarios, options.rate)),
         "notes": _notes(options, run_info, counts)
         + queue_bench.notes(extra["queue"], ctx.scenarios)
+        + trust_bench.notes(extra["trust"])
         + failure_notes(ctx.scenarios),
     }
     report["files"] = {k: str(p) for k, p in write_outputs(report, options.out_dir).items()}
