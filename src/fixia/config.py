@@ -195,13 +195,28 @@ class EmailSettings(BaseModel):
 
 
 class SmsSettings(BaseModel):
-    """Text messages (phone verification codes). Only the outbox exists today: no SMS
-    provider is reachable from here; a provider's sender joins platform.sms beside it."""
+    """Text messages (phone verification codes): the outbox in development and tests, Twilio's
+    Messages API in production (docs/trust.md)."""
 
-    backend: Literal["outbox"] = "outbox"
+    backend: Literal["outbox", "twilio"] = "outbox"
     outbox_dir: Path = Path("var/sms-outbox")
     code_ttl_s: int = Field(default=600, ge=60, le=3600)
     code_attempts: int = Field(default=5, ge=1, le=10)
+    twilio_api_url: str = "https://api.twilio.com"
+    twilio_account_sid: str = ""
+    twilio_auth_token: SecretStr | None = None
+    twilio_from: str = ""
+
+    @model_validator(mode="after")
+    def _twilio_complete(self) -> SmsSettings:
+        if self.backend == "twilio" and not (
+            self.twilio_account_sid and self.twilio_auth_token and self.twilio_from
+        ):
+            raise ValueError(
+                "FIXIA_SMS__BACKEND=twilio needs FIXIA_SMS__TWILIO_ACCOUNT_SID, "
+                "FIXIA_SMS__TWILIO_AUTH_TOKEN and FIXIA_SMS__TWILIO_FROM"
+            )
+        return self
 
 
 class QueueSettings(BaseModel):

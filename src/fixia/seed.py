@@ -209,12 +209,45 @@ def _refuse_outside_development(settings: Settings) -> None:
         )
 
 
+async def _demo_trust(session: AsyncSession) -> int:
+    """The demo's `verified` users get the approved identity verification that stands behind
+    the flag in real data, and every professional a trust score, level and badges computed as
+    the app computes them (docs/trust.md); no level is made up."""
+    from fixia.trust import service as trust
+    from fixia.trust.models import VerificationRequest, VerificationStatus, VerificationType
+    from fixia.trust.verifications import VALID_FOR
+
+    verified = list(await session.scalars(select(User.id).where(User.verified.is_(True))))
+    now, kind = utcnow(), VerificationType.identity
+    rows = [
+        {
+            "id": uuid7(),
+            "user_id": user_id,
+            "type": kind,
+            "status": VerificationStatus.approved,
+            "document_ids": [],
+            "additional_info": "demo",
+            "decided_at": now,
+            "expires_at": now + VALID_FOR[kind],
+            "created_at": now,
+            "updated_at": now,
+        }
+        for user_id in verified
+    ]
+    for chunk in _chunks(rows, 2000):
+        await _insert(session, VerificationRequest, chunk)
+    pros = list(await session.scalars(select(ProfessionalProfile.user_id)))
+    for start in range(0, len(pros), 500):
+        await trust.recompute_many(session, pros[start : start + 500])
+    return len(pros)
+
+
 async def seed_demo(settings: Settings, *, random_seed: int = 42) -> dict[str, int]:
     _refuse_outside_development(settings)
     engine = create_engine(settings)
     try:
         async with transactional(session_factory(engine)) as session:
-            return await _populate(
+            counts = await _populate(
                 session,
                 settings,
                 random.Random(random_seed),
@@ -223,6 +256,8 @@ async def seed_demo(settings: Settings, *, random_seed: int = 42) -> dict[str, i
                 services=DEMO_SERVICES,
                 prefix="",
             )
+            counts["trust_scores"] = await _demo_trust(session)
+            return counts
     finally:
         await engine.dispose()
 

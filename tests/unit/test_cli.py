@@ -49,7 +49,9 @@ def test_db_lifecycle(scratch_db: Path) -> None:
 def test_seed_demo_and_scale(scratch_db: Path) -> None:
     _ok("db", "upgrade")
     demo = json.loads(_ok("seed", "--demo"))
-    assert demo == {"professionals": 50, "clients": 20, "services": 200}
+    assert demo == {"professionals": 50, "clients": 20, "services": 200, "trust_scores": 50}
+    again = json.loads(_ok("trust", "recompute-all", "--json", "--batch", "7"))
+    assert again["professionals"] == 50  # eight keyset pages, the last one short
     scaled = json.loads(_ok("seed", "--scale", "40").strip().splitlines()[-1])
     assert scaled["services"] == 40 and scaled["professionals"] == 10
     assert runner.invoke(app, ["seed"]).exit_code == 1

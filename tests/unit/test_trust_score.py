@@ -91,7 +91,9 @@ def test_each_verification_weighs_as_documented() -> None:
 
 def test_cuit_check_digits() -> None:
     assert cuit.is_valid("20-12345678-6") and cuit.is_valid("20123456786")
-    assert cuit.is_valid("30-71234567-1") is (cuit.check_digit("3071234567") == 1)
+    # 3·5+0·4+7·3+1·2+2·7+3·6+4·5+5·4+6·3+7·2 = 142; 142 mod 11 = 10; 11 - 10 = 1.
+    assert cuit.check_digit("3071234567") == 1 and cuit.is_valid("30-71234567-1")
+    assert not cuit.is_valid("30-71234567-2")
     assert not cuit.is_valid("20-12345678-0")
     assert not cuit.is_valid("99-12345678-6")  # no such prefix
     assert not cuit.is_valid("2012345678")  # ten digits

@@ -52,10 +52,7 @@ def badges(components: dict[str, Any], level: ProfessionalLevel | None) -> list[
 async def trust_of(session: AsyncSession, user_id: uuid.UUID) -> TrustOut:
     user = await get_active(session=session, user_id=user_id)
     stored = await session.get(TrustScore, user.id)
-    profile = await session.scalar(
-        select(ProfessionalProfile).where(ProfessionalProfile.user_id == user.id)
-    )
-    level = profile.level if profile else None
+    level = user.profile.level if user.profile else None  # get_active loaded the profile
     components: dict[str, Any] = stored.components if stored else {}
     return TrustOut(
         user_id=user.id,
@@ -87,9 +84,7 @@ async def stats_of(session: AsyncSession, user_id: uuid.UUID) -> UserStats:
             ).where(Job.professional_id == user.id, Job.status == JobStatus.completed)
         )
     ).one()
-    profile = await session.scalar(
-        select(ProfessionalProfile).where(ProfessionalProfile.user_id == user.id)
-    )
+    profile = user.profile  # get_active loaded it
     return UserStats(
         user_id=user.id,
         jobs_completed=int(done),
