@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fixiactl.gates import code, data, infra
+from fixiactl.gates import code, data, infra, packaging
 from fixiactl.gates.model import Gate
 from fixiactl.gates.model import Speed as S
 
@@ -13,6 +13,8 @@ GATES: tuple[Gate, ...] = (
     Gate("bandit", "code", S.FAST, code.bandit, "bandit -r src"),
     Gate("semgrep", "code", S.SLOW, code.semgrep, "semgrep --error with .semgrep.yml"),
     Gate("detect-secrets", "code", S.FAST, code.detect_secrets, "against .secrets.baseline"),
+    Gate("deptry", "code", S.FAST, packaging.deptry, "imports match declared dependencies"),
+    Gate("wheel", "code", S.SLOW, packaging.wheel, "pip installs the wheel; every --help runs"),
     Gate("licenses", "code", S.SLOW, code.licenses, "no GPL/AGPL in runtime deps"),
     Gate("pip-audit", "code", S.SLOW, code.pip_audit, "pip-audit --strict (CI only)"),
     Gate("coverage", "code", S.SLOW, data.coverage, "branch coverage ≥ 85 %"),
