@@ -76,7 +76,7 @@ class FlagOut(BaseModel):
 
     id: uuid.UUID
     review_id: uuid.UUID
-    user_id: uuid.UUID
+    user_id: uuid.UUID | None  # None: raised by the system (a held burst of low ratings)
     reason: str
     created_at: datetime
     resolved_at: datetime | None

@@ -1,6 +1,6 @@
 """A burst of low ratings from new accounts against one professional is held for
-moderation, not counted at once: the reviews are hidden and flagged on the professional's
-behalf, so they wait in the admins' flagged queue (restore puts them back)."""
+moderation, not counted at once: the reviews are hidden and carry a system flag (no
+person raised it), so they wait in the admins' flagged queue (restore puts them back)."""
 
 from __future__ import annotations
 
@@ -47,11 +47,11 @@ async def hold_if_burst(session: AsyncSession, review: Review, reviewer: User) -
         held.hidden_at, held.moderation_reason = now, REASON
         flagged = await session.scalar(
             select(ReviewFlag.id).where(
-                ReviewFlag.review_id == held.id, ReviewFlag.user_id == held.reviewed_id
+                ReviewFlag.review_id == held.id, ReviewFlag.user_id.is_(None)
             )
         )
         if flagged is None:
-            session.add(ReviewFlag(review_id=held.id, user_id=held.reviewed_id, reason=REASON))
+            session.add(ReviewFlag(review_id=held.id, user_id=None, reason=REASON))
         audit.record(
             session=session, actor_id=None, action=HELD, target_type="review", target_id=held.id
         )
