@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fixiactl.gates import code, data, infra, packaging
+from fixiactl.gates import code, data, imports, infra, packaging
 from fixiactl.gates.model import Gate
 from fixiactl.gates.model import Speed as S
 
@@ -13,6 +13,7 @@ GATES: tuple[Gate, ...] = (
     Gate("bandit", "code", S.FAST, code.bandit, "bandit -r src"),
     Gate("semgrep", "code", S.SLOW, code.semgrep, "semgrep --error with .semgrep.yml"),
     Gate("detect-secrets", "code", S.FAST, code.detect_secrets, "against .secrets.baseline"),
+    Gate("import-pairs", "code", S.FAST, imports.import_pairs, "no new rooms importing each other"),
     Gate("deptry", "code", S.FAST, packaging.deptry, "imports match declared dependencies"),
     Gate("wheel", "code", S.SLOW, packaging.wheel, "pip installs the wheel; every --help runs"),
     Gate("licenses", "code", S.SLOW, code.licenses, "no GPL/AGPL in runtime deps"),
