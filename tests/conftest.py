@@ -19,6 +19,7 @@ import asyncio
 import shutil
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from datetime import datetime
 from pathlib import Path
 
 import httpx
@@ -247,6 +248,12 @@ async def db_exec(client: httpx.AsyncClient, settings: Settings):  # type: ignor
     engine = create_engine(settings)
 
     async def run(sql: str, **params: object) -> list[tuple[object, ...]]:
+        if settings.is_sqlite:
+            # What sqlite3's default adapter did; Python 3.12 deprecates it (and warnings
+            # are errors here).
+            params = {
+                k: v.isoformat(" ") if isinstance(v, datetime) else v for k, v in params.items()
+            }
         async with engine.begin() as conn:
             result = await conn.execute(text(sql), params)
             return [tuple(r) for r in result] if result.returns_rows else []
