@@ -19,7 +19,7 @@ import asyncio
 import shutil
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 import httpx
@@ -240,6 +240,12 @@ async def client(
     await app.state.engine.dispose()
 
 
+def _sqlite_text(value: object) -> object:
+    if isinstance(value, datetime):
+        return value.isoformat(" ")
+    return value.isoformat() if isinstance(value, date) else value
+
+
 @pytest.fixture
 async def db_exec(client: httpx.AsyncClient, settings: Settings):  # type: ignore[no-untyped-def]
     """Run raw SQL against the test database, e.g. to move a deadline into the past."""
@@ -249,11 +255,9 @@ async def db_exec(client: httpx.AsyncClient, settings: Settings):  # type: ignor
 
     async def run(sql: str, **params: object) -> list[tuple[object, ...]]:
         if settings.is_sqlite:
-            # What sqlite3's default adapter did; Python 3.12 deprecates it (and warnings
-            # are errors here).
-            params = {
-                k: v.isoformat(" ") if isinstance(v, datetime) else v for k, v in params.items()
-            }
+            # What sqlite3's default date and datetime adapters did; Python 3.12 deprecates
+            # them (and warnings are errors here).
+            params = {k: _sqlite_text(v) for k, v in params.items()}
         async with engine.begin() as conn:
             result = await conn.execute(text(sql), params)
             return [tuple(r) for r in result] if result.returns_rows else []

@@ -49,8 +49,8 @@ def test_zero_and_no_freeze_leave_cpython_alone() -> None:
         "tune(GcSettings(gen0_threshold=0, freeze_after_start=False)); " + _REPORT
     )
     untouched = _in_a_fresh_process("import gc, json; " + _REPORT)
+    # Not 0: CPython 3.12 starts with a few hundred objects in the permanent generation.
     assert [gen0, gen1, gen2, frozen] == untouched
-    assert frozen == 0
 
 
 def test_the_defaults_tune_and_the_environment_overrides_them(
@@ -80,6 +80,6 @@ def test_the_module_uvicorn_serves_is_tuned_in_its_own_process(tmp_path: Path) -
         "print(json.dumps([before, built, gc.get_freeze_count(), gc.get_threshold()[0]]))"
     )
     before, built, served, threshold = _in_a_fresh_process(probe, env)
-    assert (before, built) == (0, 0)
-    assert served > 10_000
+    assert built == before  # building an app froze nothing (3.12 starts with some frozen)
+    assert served > before + 10_000
     assert threshold == 9000

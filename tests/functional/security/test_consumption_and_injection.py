@@ -117,8 +117,9 @@ async def test_user_supplied_urls_are_never_fetched(
 
 
 def test_outbound_http_only_to_configured_providers() -> None:
-    """Every HTTP client the service creates lives in the payment providers, whose base URLs
-    come from settings (MercadoPago API, the sandbox's own webhook URL), never from a request."""
+    """Every HTTP client the service creates lives in the payment providers and the SMS
+    sender, whose base URLs come from settings (MercadoPago API, the sandbox's own webhook
+    URL, Twilio's API), never from a request."""
     makers = {"AsyncClient", "Client", "request", "get", "post", "urlopen"}
     found = set()
     for path in SRC.rglob("*.py"):
@@ -132,7 +133,11 @@ def test_outbound_http_only_to_configured_providers() -> None:
                 and node.func.value.id in {"httpx", "requests", "urllib", "aiohttp"}
             ):
                 found.add(str(path.relative_to(SRC)))
-    assert found <= {"payments/providers/mercadopago.py", "payments/providers/sandbox.py"}
+    assert found <= {
+        "payments/providers/mercadopago.py",
+        "payments/providers/sandbox.py",
+        "platform/sms.py",
+    }
 
 
 async def test_search_metacharacters_are_inert(client: httpx.AsyncClient, outbox: Path) -> None:
