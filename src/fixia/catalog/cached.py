@@ -9,18 +9,24 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Any
 
+import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.requests import Request
+from starlette.responses import Response
 
 from fixia.accounts.dependencies import valid_professional_id
 from fixia.accounts.presenters import public_professional
 from fixia.catalog import service
 from fixia.catalog.exceptions import ServiceNotFound
+from fixia.catalog.fastpath import entry_headers
 from fixia.catalog.presenters import service_out
 from fixia.catalog.schemas import CategoryOut, SearchPage, ServiceQuery, SubcategoryOut
 from fixia.config import Settings
 from fixia.platform.cache import Cache
+from fixia.platform.near_cache import Entry
 
 SEARCH = "search"
 
@@ -92,3 +98,30 @@ async def professional(
     return await cache.get_or_load(
         "professional", f"pro:{professional_id}", settings.cache.profile_ttl_s, load
     )
+
+
+def entry_response(entry: Entry, request: Request) -> Response:
+    """The stored bytes as a response (a 304 when the client's ETag still matches)."""
+    not_modified = entry.matches(request.headers.get("if-none-match", "").encode() or None)
+    response = Response(status_code=304 if not_modified else 200)
+    response.raw_headers = entry_headers(entry, not_modified)
+    response.body = b"" if not_modified else entry.body
+    return response
+
+
+async def stored(
+    request: Request,
+    cache: Cache,
+    *,
+    key: Callable[[int | None], str] | None,
+    ttl_s: float,
+    load: Callable[[], Awaitable[Any]],
+    headers: tuple[tuple[bytes, bytes], ...] = (),
+) -> Response:
+    """A miss of the fast path (`catalog/fastpath.py`): serialise the value once, store the
+    bytes for the next hits, answer with them. `key` None: answer without storing."""
+    version = await cache.synced_version()
+    entry = Entry.of(orjson.dumps(await load()), headers)
+    if key is not None:
+        await cache.put_entry(key(version), entry, ttl_s, version)
+    return entry_response(entry, request)

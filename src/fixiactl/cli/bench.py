@@ -56,7 +56,7 @@ def bench(
     connections: Annotated[int, typer.Option(min=1, max=1000, help="Read runs")] = 32,
     write_connections: Annotated[int, typer.Option(min=1, max=1000, help="Write runs")] = 8,
     threads: Annotated[int, typer.Option(min=1, max=8, help="wrk threads")] = 1,
-    rate: Annotated[int, typer.Option(min=10, max=100_000, help="Paced run's RPS")] = 500,
+    rate: Annotated[int, typer.Option(min=10, max=100_000, help="Paced run's RPS")] = 2000,
     scale: Annotated[int, typer.Option(min=1000, max=2_000_000, help="Services to seed")] = 100_000,
     quick: Annotated[bool, typer.Option("--quick", help="3 s smoke run")] = False,
     readme: Annotated[bool, typer.Option("--readme", help="Put the table in README.md")] = False,
