@@ -170,7 +170,7 @@ class Cache:
         self.lock_ttl_s = lock_ttl_s
         self.stats = CacheStats()
         self._local_locks: dict[str, asyncio.Lock] = {}
-        self.near = near or NearCache(check_every_s=0)
+        self.near = near if near is not None else NearCache(check_every_s=0)
 
     async def _safe(self, op: Awaitable[Any], default: Any = None, *, name: str = "any") -> Any:
         try:
