@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -128,3 +129,24 @@ async def test_signed_in_and_unknown_reads_bypass_the_stored_bytes(
     bad = await client.get(f"{API}/services", params={"limit": "1000"})
     assert bad.status_code == 422
     assert (await client.get(f"{API}/services", params={"limit": "1000"})).status_code == 422
+
+
+async def test_concurrent_misses_of_one_page_load_it_once(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fixia.catalog import cached
+
+    loads = 0
+    real = cached.search_bytes
+
+    async def counted(**kwargs: Any) -> bytes:
+        nonlocal loads
+        loads += 1
+        return await real(**kwargs)
+
+    monkeypatch.setattr(cached, "search_bytes", counted)
+    url = f"{API}/services?q=electricista&limit=7"
+    answers = await asyncio.gather(*(client.get(url) for _ in range(5)))
+    assert [r.status_code for r in answers] == [200] * 5
+    assert len({r.content for r in answers}) == 1
+    assert loads == 1

@@ -182,6 +182,7 @@ async def get_professional(
         cache,
         key=lambda _version: professional_key(professional_id),
         ttl_s=settings.cache.profile_ttl_s,
+        name="professional_response",
         load=lambda: cached.professional(
             session=session, cache=cache, settings=settings, professional_id=professional_id
         ),

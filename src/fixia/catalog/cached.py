@@ -117,11 +117,39 @@ async def stored(
     ttl_s: float,
     load: Callable[[], Awaitable[Any]],
     headers: tuple[tuple[bytes, bytes], ...] = (),
+    name: str = "stored",
 ) -> Response:
     """A miss of the fast path (`catalog/fastpath.py`): serialise the value once, store the
-    bytes for the next hits, answer with them. `key` None: answer without storing."""
+    bytes for the next hits, answer with them. `key` None: answer without storing. `load`
+    gives the value, or its JSON bytes already. In this worker one request loads a key while
+    the others wait for its bytes (TTL expiry of a popular page must not stampede)."""
     version = await cache.synced_version()
-    entry = Entry.of(orjson.dumps(await load()), headers)
-    if key is not None:
-        await cache.put_entry(key(version), entry, ttl_s, version)
+    full = key(version) if key is not None else None
+    if full is not None and cache.flight(full).locked():
+        async with cache.flight(full):
+            pass
+        entry = await cache.get_entry(name, full, version)
+        if entry is not None:
+            return entry_response(entry, request)
+    if full is None:
+        return entry_response(Entry.of(await _body(load), headers), request)
+    async with cache.flight(full):
+        entry = Entry.of(await _body(load), headers)
+        await cache.put_entry(full, entry, ttl_s, version)
+    cache.landed(full)
     return entry_response(entry, request)
+
+
+async def _body(load: Callable[[], Awaitable[Any]]) -> bytes:
+    value = await load()
+    return value if isinstance(value, bytes) else orjson.dumps(value)
+
+
+async def search_bytes(*, session: AsyncSession, settings: Settings, query: ServiceQuery) -> bytes:
+    """A search page as the API sends it, serialised by pydantic in one go. Its stored
+    response is its only cache: the web's search pages ask for other page sizes."""
+    items, cursor, info = await service.search(session=session, settings=settings, query=query)
+    page = SearchPage(
+        items=[service_out(s) for s in items], next_cursor=cursor, limit=query.limit, search=info
+    )
+    return page.model_dump_json().encode()

@@ -55,6 +55,7 @@ async def list_categories(
         cache,
         key=lambda _version: fastpath.CATEGORIES_KEY,
         ttl_s=settings.cache.categories_ttl_s,
+        name="categories_response",
         load=lambda: cached.categories(session=session, cache=cache, settings=settings),
     )
 
@@ -85,8 +86,9 @@ async def search_services(
         cache,
         key=(lambda version: fastpath.search_key(raw, ranking, version)) if agrees else None,
         ttl_s=settings.cache.search_ttl_s,
-        load=lambda: cached.search(session=session, cache=cache, settings=settings, query=query),
+        load=lambda: cached.search_bytes(session=session, settings=settings, query=query),
         headers=((b"x-fixia-ranking", ranking.encode()),),
+        name="search_response",
     )
 
 
@@ -148,6 +150,7 @@ async def get_service(
             cache,
             key=lambda _version: fastpath.service_key(service_id),
             ttl_s=settings.cache.service_ttl_s,
+            name="service_response",
             load=lambda: cached.public_service(
                 session=session, cache=cache, settings=settings, service_id=service_id
             ),

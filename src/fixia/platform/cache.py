@@ -256,6 +256,15 @@ class Cache:
             self._local_locks.pop(full, None)
             return value
 
+    def flight(self, key: str) -> asyncio.Lock:
+        """This worker's lock for loading `key` (single flight); `landed` forgets it."""
+        return self._local_locks.setdefault(key, asyncio.Lock())
+
+    def landed(self, key: str) -> None:
+        lock = self._local_locks.get(key)
+        if lock is not None and not lock.locked():
+            del self._local_locks[key]
+
     async def healthy(self) -> bool:
         return bool(await self._safe(self.backend.ping(), default=False))
 
