@@ -21,11 +21,13 @@ from fixiactl.bench.notes import failure_notes
 from fixiactl.bench.plot import LogAxis, Row, latency_chart
 from fixiactl.bench.png import Canvas
 from fixiactl.bench.report import (
+    README_CHART,
     README_END,
     README_START,
     Scenario,
     as_dicts,
     ceiling_rows,
+    chart_link,
     evaluate,
     markdown,
     replace_readme_section,
@@ -388,3 +390,7 @@ def test_503s_are_explained() -> None:
     scenarios["service"].statuses = {"200": 900, "503": 100}
     (note,) = failure_notes(scenarios)
     assert note.startswith("503s in: service (100).")
+
+
+def test_readme_copy_shows_the_latency_chart() -> None:
+    assert chart_link("| t |\n").endswith(f"![Latency per scenario]({README_CHART})\n")

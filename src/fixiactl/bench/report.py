@@ -13,6 +13,7 @@ from fixiactl.bench.relevance import markdown_lines as relevance_markdown
 from fixiactl.bench.wrk import WrkResult
 
 README_START, README_END = "<!-- bench:start -->", "<!-- bench:end -->"
+README_CHART = "docs/bench-latency.png"  # the README shows the run's latency chart from here
 CACHED = ("search", "service", "professional", "categories")
 MAX_ERROR_RATE = 0.01  # a run with more failures than this proves nothing about latency
 
@@ -224,7 +225,7 @@ def chart(report: dict[str, Any]) -> bytes:
 
 def chart_link(markdown_text: str) -> str:
     """The README's copy: the table and the latency chart kept next to it (docs/)."""
-    return markdown_text + "\n![Latency per scenario](docs/bench-latency.png)\n"
+    return markdown_text + f"\n![Latency per scenario]({README_CHART})\n"
 
 
 def write_outputs(report: dict[str, Any], out_dir: Path) -> dict[str, Path]:
