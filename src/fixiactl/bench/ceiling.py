@@ -10,7 +10,9 @@ health checks are the ones Fixia is measured through.
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -80,24 +82,59 @@ def _wait_ready(port: int, proc: subprocess.Popen[bytes]) -> None:
         if proc.poll() is not None:
             raise FixiactlError(f"the bare app exited with {proc.returncode}")
         with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
+            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code < 500:
                 return
         time.sleep(0.2)
     raise FixiactlError(f"the bare app did not answer within {START_TIMEOUT_S:.0f} s")
 
 
-@contextlib.contextmanager
-def bare_server(framework: str, bodies: Path, workers: int, log: Path) -> Iterator[int]:
-    """uvicorn with `fixia serve`'s settings (workers, proxy headers, no access log, uvloop
-    and httptools when installed) serving the bare app; stopped on the way out."""
-    port = _free_port()
-    command = [
-        sys.executable, "-m", "uvicorn", f"fixiactl.bench.bareapp:{framework}_app",
+def granian_installed() -> bool:
+    return importlib.util.find_spec("granian") is not None
+
+
+def server_command(server: str, app: str, port: int, workers: int) -> list[str]:
+    """`fixia serve`'s uvicorn settings, or granian's nearest equivalent."""
+    if server == "granian":
+        return [
+            sys.executable, "-m", "granian", "--interface", "asgi", "--loop", "uvloop",
+            "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
+            "--no-ws", "--log-level", "warning", app,
+        ]  # fmt: skip
+    return [
+        sys.executable, "-m", "uvicorn", app,
         "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
         "--proxy-headers", "--no-access-log", "--log-level", "warning",
         "--timeout-graceful-shutdown", "20",
     ]  # fmt: skip
-    env = {**os.environ, "FIXIA_BENCH_BODIES": str(bodies)}
+
+
+def slot_environment(env_file: Path, metrics_dir: Path) -> dict[str, str]:
+    """A slot's settings (its env file), with a metrics directory of its own."""
+    pairs = (line.split("=", 1) for line in env_file.read_text().splitlines() if "=" in line)
+    shutil.rmtree(metrics_dir, ignore_errors=True)
+    metrics_dir.mkdir(parents=True)
+    return {**os.environ, **dict(pairs), "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)}
+
+
+@contextlib.contextmanager
+def bare_server(
+    framework: str,
+    bodies: Path,
+    workers: int,
+    log: Path,
+    *,
+    server: str = "uvicorn",
+    app: str | None = None,
+    env: dict[str, str] | None = None,
+) -> Iterator[int]:
+    """The bare app (or `app` with `env`) served by uvicorn with `fixia serve`'s settings
+    (workers, proxy headers, no access log, uvloop and httptools), or by granian; stopped on
+    the way out."""
+    port = _free_port()
+    command = server_command(
+        server, app or f"fixiactl.bench.bareapp:{framework}_app", port, workers
+    )
+    env = env or {**os.environ, "FIXIA_BENCH_BODIES": str(bodies)}
     with log.open("ab") as sink:
         proc = subprocess.Popen(command, env=env, stdout=sink, stderr=sink)
     try:
@@ -176,3 +213,36 @@ def run_ceiling(ctx: Context, samples: dict[str, str], data: Path, where: Where)
                     load = f"the same paths, answered with {sizes[name]:,} stored bytes"
                     ctx.load(f"{framework}-{name}", label, load, run(name), data)
     return {"bytes": sizes, "samples": samples}
+
+
+def run_servers(ctx: Context, data: Path, where: Where, env_file: Path) -> list[str]:
+    """uvicorn against granian on the same apps (Fixia's slot app and bare FastAPI), straight,
+    for the search page and categories: `<server>-fixia-<name>`, `<server>-fastapi-<name>`."""
+    if not granian_installed():
+        return []
+    o = ctx.options
+    names = ("search", "categories")
+    bodies = ctx.work / "bare"
+    for server in ("uvicorn", "granian"):
+        env = slot_environment(env_file, ctx.work / f"metrics-{server}")
+        log = ctx.work / f"{server}.log"
+        with bare_server(
+            "fixia", bodies, where.workers, log, server=server, app="fixia.asgi:app", env=env
+        ) as port:
+            for name in names:
+                run = WrkRun("read", name, o.duration_s, o.connections, o.threads)
+                label = f"{server}: Fixia {_labels(name)}, straight"
+                ctx.load(
+                    f"{server}-fixia-{name}",
+                    label,
+                    "Fixia's app, the slot's settings",
+                    run,
+                    data,
+                    port=port,
+                )
+        with bare_server("fastapi", bodies, where.workers, log, server=server) as port:
+            for name in names:
+                run = WrkRun("read", name, o.duration_s, o.connections, o.threads)
+                label = f"{server}: bare FastAPI {_labels(name)}, straight"
+                ctx.load(f"{server}-fastapi-{name}", label, "the same bytes", run, data, port=port)
+    return list(names)

@@ -182,6 +182,26 @@ def ceiling_rows(scenarios: dict[str, dict[str, Any]]) -> list[str]:
     return lines if len(lines) > 3 else []
 
 
+def server_rows(scenarios: dict[str, dict[str, Any]]) -> list[str]:
+    """uvicorn against granian on the same apps, when the run measured both."""
+    lines = [
+        "",
+        "| app, read | uvicorn RPS | granian RPS | granian / uvicorn |",
+        "|---|--:|--:|--:|",
+    ]
+    for app in ("fixia", "fastapi"):
+        for name in CACHED:
+            uvicorn = scenarios.get(f"uvicorn-{app}-{name}")
+            granian = scenarios.get(f"granian-{app}-{name}")
+            if not (uvicorn and granian):
+                continue
+            share = granian["rps"] / uvicorn["rps"] if uvicorn["rps"] else 0.0
+            lines.append(
+                f"| {app}, {name} | {uvicorn['rps']:,.0f} | {granian['rps']:,.0f} | {share:.0%} |"
+            )
+    return lines if len(lines) > 3 else []
+
+
 def _ms(value: float) -> str:
     return f"{value:.1f}" if value < 100 else f"{value:.0f}"
 
@@ -204,7 +224,8 @@ def markdown(report: dict[str, Any]) -> str:
             f"{_ms(lat['p50'])} | {_ms(lat['p95'])} | {_ms(lat['p99'])} | "
             f"{s['failed']} / {s['requests']} |"
         )
-    lines += ceiling_rows({s["name"]: s for s in report["scenarios"]})
+    by_name = {s["name"]: s for s in report["scenarios"]}
+    lines += ceiling_rows(by_name) + server_rows(by_name)
     lines += ["", "| goal | target | measured | met |", "|---|---|---|---|"]
     for g in report["goals"]:
         verdict = "yes" if g["met"] else "**no**"

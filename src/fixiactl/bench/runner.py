@@ -19,7 +19,7 @@ import httpx
 
 from fixiactl.bench import accounts, dataset, notes, relevance
 from fixiactl.bench import queue as queue_bench
-from fixiactl.bench.ceiling import Where, run_ceiling
+from fixiactl.bench.ceiling import Where, run_ceiling, run_servers
 from fixiactl.bench.floor import measure_floor
 from fixiactl.bench.luadata import write_lua_data
 from fixiactl.bench.notes import run_notes
@@ -217,6 +217,7 @@ def read_scenarios(
         "categories": paths.categories[0],
     }
     ceiling = run_ceiling(ctx, samples, data, where)
+    ceiling["servers"] = run_servers(ctx, data, where, where.state / f"app-{where.slot}.env")
     # Last of the reads: every request runs the search SQL, the heaviest load of the run.
     miss = "search + a unique min_price below every price"
     ctx.load("search-miss", "search, cache misses", miss, run("search-miss"), data)
