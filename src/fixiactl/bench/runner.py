@@ -216,8 +216,15 @@ def read_scenarios(
         "professional": paths.professional[0],
         "categories": paths.categories[0],
     }
-    ceiling = run_ceiling(ctx, samples, data, where)
-    ceiling["servers"] = run_servers(ctx, data, where, where.state / f"app-{where.slot}.env")
+    warm = {
+        "search": paths.search,
+        "service": paths.service,
+        "professional": paths.professional,
+        "categories": list(paths.categories),
+    }
+    ceiling = run_ceiling(ctx, samples, data, where, warm)
+    env_file = where.state / f"app-{where.slot}.env"
+    ceiling["servers"] = run_servers(ctx, data, where, env_file, warm)
     # Last of the reads: every request runs the search SQL, the heaviest load of the run.
     miss = "search + a unique min_price below every price"
     ctx.load("search-miss", "search, cache misses", miss, run("search-miss"), data)
