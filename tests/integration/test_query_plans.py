@@ -14,8 +14,8 @@ from sqlalchemy.dialects import postgresql
 
 from fixia.catalog.relax import strict_plan
 from fixia.catalog.schemas import ServiceQuery
-from fixia.catalog.service import CARD_JOINS
 from fixia.catalog.search import PREFER_INDEX, build_search
+from fixia.catalog.service import CARD_JOINS
 from fixia.config import Settings
 from fixia.db import create_engine
 from fixia.models import import_all
