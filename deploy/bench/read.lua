@@ -23,6 +23,13 @@ local paths = {
   end,
   service = function() return "/api/v1/services/" .. pick(data.services) end,
   professional = function() return "/api/v1/professionals/" .. pick(data.professionals) end,
+  -- Anonymous web pages: the home page, a search page and a service page, in turn.
+  web = function()
+    local which = math.random(3)
+    if which == 1 then return "/" end
+    if which == 2 then return "/search" .. string.sub(pick(data.searches), 17) end
+    return "/services/" .. pick(data.services)
+  end,
 }
 
 if paths[mode] == nil and mode ~= "mix" then

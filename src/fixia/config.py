@@ -174,6 +174,10 @@ class CacheSettings(BaseModel):
     search_ttl_s: float = 30
     # Autocomplete answers depend only on the data files and the categories.
     suggest_ttl_s: float = 300
+    # The per-worker near cache re-reads the invalidation version at most this often: the
+    # bound on how stale a cached read may be after a write (0 turns the near cache off).
+    near_check_s: float = Field(default=0.5, ge=0, le=10)
+    near_max_entries: int = Field(default=2000, ge=0)
 
 
 class SearchSettings(BaseModel):

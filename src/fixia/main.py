@@ -14,6 +14,7 @@ from fixia.accounts.router import auth as auth_router
 from fixia.accounts.router import users as users_router
 from fixia.admin.audit import AuditContextMiddleware
 from fixia.admin.router import router as admin_router
+from fixia.catalog.fastpath import CachedReads
 from fixia.catalog.invalidation import CACHE_KEY, SESSIONS_KEY
 from fixia.catalog.router import router as catalog_router
 from fixia.config import Settings, get_settings
@@ -33,6 +34,7 @@ from fixia.platform.email import EmailSender, build_email_sender
 from fixia.platform.faults import FaultInjector
 from fixia.platform.health import router as health_router
 from fixia.platform.http_security import install_http_security
+from fixia.platform.near_cache import NearCache
 from fixia.platform.ratelimit import RateLimiter
 from fixia.platform.security import configure_password_hashing
 from fixia.projects.router import router as projects_router
@@ -87,7 +89,10 @@ def create_app(settings: Settings | None = None, *, mailer: EmailSender | None =
     )
     app.state.settings = settings
     app.state.engine = engine
-    app.state.cache = build_cache(settings.redis_url)
+    app.state.cache = build_cache(
+        settings.redis_url,
+        near=NearCache(settings.cache.near_check_s, settings.cache.near_max_entries),
+    )
     app.state.queue = queue
     info: dict[str, object] = {CACHE_KEY: app.state.cache, QUEUE_KEY: queue}
     app.state.sessions = session_factory(engine, info=info)
@@ -99,6 +104,8 @@ def create_app(settings: Settings | None = None, *, mailer: EmailSender | None =
         settings.ratelimit, settings.ratelimit.redis_url or settings.redis_url
     )
     install_error_handlers(app)
+    # Innermost: every other middleware still wraps the cache hits it answers.
+    app.add_middleware(CachedReads)
     install_http_security(app, settings.security, upload_limits(settings.media))
     app.add_middleware(AuditContextMiddleware)
 

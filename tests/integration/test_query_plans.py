@@ -15,6 +15,7 @@ from sqlalchemy.dialects import postgresql
 from fixia.catalog.relax import strict_plan
 from fixia.catalog.schemas import ServiceQuery
 from fixia.catalog.search import PREFER_INDEX, build_search
+from fixia.catalog.service import CARD_JOINS
 from fixia.config import Settings
 from fixia.db import create_engine
 from fixia.models import import_all
@@ -37,7 +38,8 @@ SHAPES = {
 
 def _sql(params: dict[str, str]) -> str:
     query = ServiceQuery(**params)  # type: ignore[arg-type]
-    stmt = build_search(query, "postgresql", strict_plan(query, 30))
+    # As the API runs it: the card's category, professional and profile joined in (#25).
+    stmt = build_search(query, "postgresql", strict_plan(query, 30)).options(*CARD_JOINS)
     return str(
         stmt.compile(
             dialect=postgresql.dialect(),  # type: ignore[no-untyped-call]

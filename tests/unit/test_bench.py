@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import struct
 import zlib
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -16,19 +17,23 @@ import pytest
 from fixiactl.bench import dataset, wrk
 from fixiactl.bench.floor import nearest_rank, summarize
 from fixiactl.bench.luadata import lua_literal, lua_string, write_lua_data
+from fixiactl.bench.notes import failure_notes
 from fixiactl.bench.plot import LogAxis, Row, latency_chart
 from fixiactl.bench.png import Canvas
 from fixiactl.bench.report import (
+    README_CHART,
     README_END,
     README_START,
     Scenario,
     as_dicts,
+    ceiling_rows,
+    chart_link,
     evaluate,
     markdown,
     replace_readme_section,
     write_outputs,
 )
-from fixiactl.bench.runner import failure_notes, pacing_delay, projects_needed
+from fixiactl.bench.runner import pacing_delay, projects_needed
 from fixiactl.cli.bench import parse_duration
 from fixiactl.errors import FixiactlError
 
@@ -225,37 +230,70 @@ def _scenario(name: str, rps: float, p95: float, p99: float, failed: int = 0) ->
 def _scenarios() -> dict[str, Scenario]:
     items = [
         _scenario("ceiling", 2000, 20, 40),
-        _scenario("read-paced", 490, 20, 45),
+        _scenario("read-mix", 4100, 20, 40),
+        _scenario("read-paced", 1950, 20, 45),
         _scenario("search", 1200, 15, 30),
         _scenario("service", 900, 15, 30),
-        _scenario("professional", 1100, 15, 30, failed=50),
-        _scenario("search-miss", 50, 400, 900),
+        _scenario("search-direct", 6000, 5, 9),
+        _scenario("fastapi-search-direct", 10000, 3, 5),
+        _scenario("service-direct", 4500, 5, 9),
+        _scenario("fastapi-service-direct", 10000, 3, 5),
+        _scenario("professional-direct", 8000, 5, 9, failed=500),
+        _scenario("fastapi-professional-direct", 10000, 3, 5),
+        _scenario("search-miss", 400, 400, 900),
+        _scenario("search-miss-8", 300, 24, 40),
+        _scenario("project", 390, 20, 40),
+        _scenario("web", 1100, 20, 60),
         _scenario("db-floor", 200, 10, 20),
     ]
     return {s.name: s for s in items}
 
 
 def test_goals_are_evaluated() -> None:
-    goals = {g.goal: g for g in evaluate(_scenarios(), rate=500)}
-    assert goals["read mix p99 at 500 RPS"].met
-    assert goals["search: RPS vs framework ceiling"].met
-    assert not goals["service: RPS vs framework ceiling"].met  # 45 %
-    assert not goals["professional: RPS vs framework ceiling"].met  # 5 % failed
-    assert goals["search: p95 vs database floor"].met  # 15 <= 2 * 10 + 5
-    assert not goals["search-miss: p95 vs database floor"].met
-    assert goals["search: p95 vs database floor"].target == "≤ 2 × 10.0 + 5 = 25.0 ms"
+    goals = {g.goal: g for g in evaluate(_scenarios(), rate=2000)}
+    share = "RPS as a share of bare FastAPI on the same bytes"
+    assert goals["read mix p99 at 2000 RPS"].met
+    assert goals[f"search-direct: {share}"].met  # 60 %
+    assert goals[f"search-direct: {share}"].measured == "6000 / 10000 RPS = 60%"
+    assert not goals[f"service-direct: {share}"].met  # 45 %
+    assert not goals[f"professional-direct: {share}"].met  # 50 % failed
+    assert goals["read-mix: throughput"].met  # 4100 >= 4000
+    assert not goals["project: throughput"].met  # 390 < 400
+    assert not goals["web: throughput"].met  # p99 60 > 50
+    assert goals["search-miss: RPS vs the floor's serial RPS"].met  # 400 >= 1.5 * 200
+    assert goals["search-miss-8: p95 vs database floor"].met  # 24 <= 2 * 10 + 5
+    assert goals["search-miss-8: p95 vs database floor"].target == "≤ 2 × 10.0 + 5 = 25.0 ms"
+    assert "categories-direct: " + share not in goals  # no bare run for it: no goal
 
 
 def test_paced_goal_needs_the_rate() -> None:
     scenarios = _scenarios()
     scenarios["read-paced"] = _scenario("read-paced", 300, 10, 20)
-    (goal,) = [g for g in evaluate(scenarios, rate=500) if g.goal.startswith("read mix")]
+    (goal,) = [g for g in evaluate(scenarios, rate=500) if g.goal.startswith("read mix p99")]
     assert not goal.met
     assert "rate not reached" in goal.measured
 
 
 def test_goals_skip_missing_scenarios() -> None:
     assert evaluate({"ceiling": _scenario("ceiling", 1, 1, 1)}, rate=500) == []
+
+
+def test_ceiling_table_puts_each_read_against_the_bare_apps() -> None:
+    scenarios = {
+        name: asdict(_scenario(name, rps, 1, 2))
+        for name, rps in {
+            "search-direct": 5000,
+            "fastapi-search-direct": 10000,
+            "starlette-search-direct": 16000,
+            "search": 2500,
+            "fastapi-search": 4000,
+            "starlette-search": 4500,
+        }.items()
+    }
+    rows = ceiling_rows(scenarios)
+    assert "| search | straight | 5,000 | 10,000 | 16,000 | 50% |" in rows
+    assert "| search | HAProxy | 2,500 | 4,000 | 4,500 | 62% |" in rows
+    assert ceiling_rows({}) == []
 
 
 def _report() -> dict[str, Any]:
@@ -270,7 +308,7 @@ def _report() -> dict[str, Any]:
             "load_before": "0.10 0.20 0.30",
             "load_after": "1.00 0.50 0.30",
         },
-        **as_dicts(list(scenarios.values()), evaluate(scenarios, 500)),
+        **as_dicts(list(scenarios.values()), evaluate(scenarios, 2000)),
         "notes": ["Reviews are not modelled at scale."],
     }
 
@@ -278,7 +316,7 @@ def _report() -> dict[str, Any]:
 def test_markdown_table() -> None:
     text = markdown(_report())
     assert "| ceiling | GET /x | 32 | 2000 | 10.0 | 20.0 | 40.0 | 0 / 1000 |" in text
-    assert "| search-miss | GET /x | 32 | 50 | 200 | 400 | 900 | 0 / 1000 |" in text
+    assert "| search-miss | GET /x | 32 | 400 | 200 | 400 | 900 | 0 / 1000 |" in text
     assert "| **no** |" in text
     assert "- Reviews are not modelled at scale." in text
 
@@ -352,3 +390,7 @@ def test_503s_are_explained() -> None:
     scenarios["service"].statuses = {"200": 900, "503": 100}
     (note,) = failure_notes(scenarios)
     assert note.startswith("503s in: service (100).")
+
+
+def test_readme_copy_shows_the_latency_chart() -> None:
+    assert chart_link("| t |\n").endswith(f"![Latency per scenario]({README_CHART})\n")

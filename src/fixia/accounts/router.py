@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, status
+from fastapi import APIRouter, Depends, Header, Request, Response, status
 from pydantic import BaseModel, Field
 
 from fixia.accounts import registration, service, tokens
@@ -24,6 +24,7 @@ from fixia.accounts.schemas import (
     TokenPair,
 )
 from fixia.catalog import cached
+from fixia.catalog.fastpath import professional_key
 from fixia.deps import CacheDep, CurrentUser, SessionDep, SettingsDep
 from fixia.media import service as media_service
 from fixia.platform.ratelimit import LoginThrottle, login_throttle, rate_limit
@@ -167,10 +168,22 @@ async def update_profile(
     return me_out(await service.update_profile(session=session, user=user, data=data), settings)
 
 
-@users.get("/professionals/{professional_id}")
+@users.get("/professionals/{professional_id}", response_model=PublicProfessional)
 async def get_professional(
-    professional_id: uuid.UUID, session: SessionDep, cache: CacheDep, settings: SettingsDep
-) -> PublicProfessional:
-    return await cached.professional(  # type: ignore[no-any-return]
-        session=session, cache=cache, settings=settings, professional_id=professional_id
+    request: Request,
+    professional_id: uuid.UUID,
+    session: SessionDep,
+    cache: CacheDep,
+    settings: SettingsDep,
+) -> Response:
+    # Hits never get here (catalog/fastpath.py): this stores the bytes they answer with.
+    return await cached.stored(
+        request,
+        cache,
+        key=lambda _version: professional_key(professional_id),
+        ttl_s=settings.cache.profile_ttl_s,
+        name="professional_response",
+        load=lambda: cached.professional(
+            session=session, cache=cache, settings=settings, professional_id=professional_id
+        ),
     )

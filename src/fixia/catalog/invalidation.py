@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from fixia.accounts.models import ProfessionalProfile, User
 from fixia.catalog.cached import SEARCH
+from fixia.catalog.fastpath import CATEGORIES_KEY, professional_key, service_key
 from fixia.catalog.models import Service
 from fixia.platform.cache import Cache
 from fixia.reviews.models import Review
@@ -57,7 +58,9 @@ def _pending(info: dict[str, Any]) -> _Pending | None:
         if pending.professionals and sessions is not None:
             services |= await _services_of(sessions, pending.professionals)
         keys = [f"svc:{i}" for i in services] + [f"pro:{u}" for u in pending.professionals]
-        await cache.delete(*keys, "categories")
+        keys += [service_key(i) for i in services]
+        keys += [professional_key(u) for u in pending.professionals]
+        await cache.delete(*keys, "categories", CATEGORIES_KEY)
         await cache.bump(SEARCH)
 
     # An AsyncSession shares `info` with its sync Session: the flush hook sees the same list

@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 
 from fixia.accounts.dependencies import ValidProfessional
-from fixia.catalog import cached, favorites, localities, service, suggest
+from fixia.catalog import cached, fastpath, favorites, localities, service, suggest
 from fixia.catalog.dependencies import (
     OwnedService,
     ViewerKey,
@@ -44,32 +44,52 @@ from fixia.platform.ratelimit import rate_limit
 router = APIRouter(tags=["catalog"])
 
 
-@router.get("/categories")
+# The cached reads answer with stored bytes (`cached.stored`); their hits never get here
+# (`catalog/fastpath.py`). `response_model` keeps their schema in the OpenAPI document.
+@router.get("/categories", response_model=list[CategoryOut])
 async def list_categories(
-    session: SessionDep, cache: CacheDep, settings: SettingsDep
-) -> list[CategoryOut]:
-    return await cached.categories(session=session, cache=cache, settings=settings)  # type: ignore[no-any-return]
+    request: Request, session: SessionDep, cache: CacheDep, settings: SettingsDep
+) -> Response:
+    return await cached.stored(
+        request,
+        cache,
+        key=lambda _version: fastpath.CATEGORIES_KEY,
+        ttl_s=settings.cache.categories_ttl_s,
+        name="categories_response",
+        load=lambda: cached.categories(session=session, cache=cache, settings=settings),
+    )
 
 
-@router.get("/services")
+@router.get("/services", response_model=SearchPage)
 async def search_services(
     request: Request,
-    response: Response,
     session: SessionDep,
     cache: CacheDep,
     settings: SettingsDep,
     query: Annotated[ServiceQuery, Query()],
-) -> SearchPage:
+) -> Response:
+    client = request.client.host if request.client else None
     if query.sort == SortBy.relevance and flags.enabled(
-        "new-search-ranking",
+        fastpath.RANKING_FLAG,
         default=False,
-        key=request.client.host if request.client else "anonymous",
+        key=client or "anonymous",
         location=query.location or "",
     ):
         # The new ranking: best-rated first. A different query, so a different cache key.
         query = query.model_copy(update={"sort": SortBy.rating})
-    response.headers["X-Fixia-Ranking"] = query.sort.value
-    return await cached.search(session=session, cache=cache, settings=settings, query=query)  # type: ignore[no-any-return]
+    ranking = query.sort.value
+    raw = request.url.query
+    # Stored for the fast path only when its reading of the raw query agrees with ours.
+    agrees = fastpath.raw_ranking(raw, client) == ranking
+    return await cached.stored(
+        request,
+        cache,
+        key=(lambda version: fastpath.search_key(raw, ranking, version)) if agrees else None,
+        ttl_s=settings.cache.search_ttl_s,
+        load=lambda: cached.search_bytes(session=session, settings=settings, query=query),
+        headers=((b"x-fixia-ranking", ranking.encode()),),
+        name="search_response",
+    )
 
 
 @router.get("/search/suggest", dependencies=[Depends(rate_limit("suggest"))])
@@ -115,17 +135,25 @@ async def my_services(
     return Page(items=[service_out(s) for s in items], next_cursor=next_cursor, limit=limit)
 
 
-@router.get("/services/{service_id}")
+@router.get("/services/{service_id}", response_model=ServiceOut)
 async def get_service(
+    request: Request,
     service_id: uuid.UUID,
     user: OptionalUser,
     session: SessionDep,
     cache: CacheDep,
     settings: SettingsDep,
-) -> ServiceOut:
+) -> ServiceOut | Response:
     if user is None:
-        return await cached.public_service(  # type: ignore[no-any-return]
-            session=session, cache=cache, settings=settings, service_id=service_id
+        return await cached.stored(
+            request,
+            cache,
+            key=lambda _version: fastpath.service_key(service_id),
+            ttl_s=settings.cache.service_ttl_s,
+            name="service_response",
+            load=lambda: cached.public_service(
+                session=session, cache=cache, settings=settings, service_id=service_id
+            ),
         )
     # Signed-in callers may be the owner of an inactive listing: never served from the cache.
     found = await valid_service_id(service_id, session)

@@ -9,7 +9,7 @@ from sqlalchemy import func, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from fixia import events
 from fixia.accounts.models import User
@@ -79,14 +79,18 @@ async def _ensure_can_activate(*, session: AsyncSession, settings: Settings, own
         )
 
 
+# What a service card shows besides the service: all many-to-one, so joining adds no rows.
+CARD_JOINS = (
+    joinedload(Service.category, innerjoin=True),
+    joinedload(Service.professional, innerjoin=True).joinedload(User.profile),
+)
+
+
 async def load_service(*, session: AsyncSession, service_id: uuid.UUID) -> Service | None:
     stmt = (
         select(Service)
         .where(Service.id == service_id, Service.deleted_at.is_(None))
-        .options(
-            selectinload(Service.category),
-            selectinload(Service.professional).selectinload(User.profile),
-        )
+        .options(*CARD_JOINS)
         .execution_options(populate_existing=True)
     )
     return (await session.execute(stmt)).scalar_one_or_none()
@@ -164,10 +168,9 @@ async def _run(
         # the matches and scans every listing instead of the GIN index (330 ms p95 at 100k
         # listings, docs/search.md). For this transaction only; PgBouncer-safe (LOCAL).
         await session.execute(text(PREFER_INDEX))
-    stmt = build_search(query, dialect, plan).options(
-        selectinload(Service.category),
-        selectinload(Service.professional).selectinload(User.profile),
-    )
+    # Joined, not selectin: the page, its categories, professionals and profiles come back in
+    # the one statement's round trip instead of four (issue #25).
+    stmt = build_search(query, dialect, plan).options(*CARD_JOINS)
     rows = list((await session.execute(stmt)).all())
     page, cursor = split_page(rows, query.limit)
     return [row[0] for row in page], cursor

@@ -19,6 +19,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from fixia.observability.metrics import CACHE_REQUESTS
+from fixia.platform.near_cache import Entry, NearCache
 
 log = logging.getLogger("fixia.cache")
 
@@ -146,6 +147,9 @@ class CacheStats:
 
 
 Loader = Callable[[], Awaitable[Any]]
+_FAILED = object()
+# The namespace whose version every invalidation bumps: the near cache follows it.
+NEAR_NAMESPACE = "search"
 
 
 class Cache:
@@ -158,6 +162,7 @@ class Cache:
         prefix: str = "fixia:",
         jitter: float = 0.1,
         lock_ttl_s: float = 5.0,
+        near: NearCache | None = None,
     ) -> None:
         self.backend = backend
         self.prefix = prefix
@@ -165,6 +170,7 @@ class Cache:
         self.lock_ttl_s = lock_ttl_s
         self.stats = CacheStats()
         self._local_locks: dict[str, asyncio.Lock] = {}
+        self.near = near if near is not None else NearCache(check_every_s=0)
 
     async def _safe(self, op: Awaitable[Any], default: Any = None, *, name: str = "any") -> Any:
         try:
@@ -186,6 +192,37 @@ class Cache:
     async def bump(self, namespace: str) -> None:
         """Invalidate a whole namespace at once (e.g. every cached search page)."""
         await self._safe(self.backend.incr(f"{self.prefix}v:{namespace}"))
+        # This worker's own write: its near entries go now, not at the next version check.
+        self.near.forget()
+
+    async def synced_version(self) -> int | None:
+        """The invalidation version, read from the backend at most every near check interval.
+        None when the backend cannot say: then nothing may be served from the near cache."""
+        near = self.near
+        if not near.due():
+            return near.version
+        key = f"{self.prefix}v:{NEAR_NAMESPACE}"
+        raw = await self._safe(self.backend.get(key), default=_FAILED)
+        if raw is _FAILED:
+            near.forget()
+            return None
+        near.observe(int(raw) if raw else 0)
+        return near.version
+
+    async def get_entry(self, name: str, key: str, version: int | None) -> Entry | None:
+        """A stored response: from this worker's memory, else from the backend."""
+        entry = self.near.get(key)
+        if entry is None:
+            raw = await self._safe(self.backend.get(self.prefix + key), name=name)
+            entry = Entry.unpack(raw) if raw is not None else None
+            if entry is not None:
+                self.near.put(key, entry, version)
+        self.stats.record(name, hit=entry is not None)
+        return entry
+
+    async def put_entry(self, key: str, entry: Entry, ttl_s: float, version: int | None) -> None:
+        await self._safe(self.backend.set(self.prefix + key, entry.pack(), self._ttl(ttl_s)))
+        self.near.put(key, entry, version)
 
     async def delete(self, *keys: str) -> None:
         await self._safe(self.backend.delete(*[self.prefix + k for k in keys]))
@@ -219,12 +256,24 @@ class Cache:
             self._local_locks.pop(full, None)
             return value
 
+    def flight(self, key: str) -> asyncio.Lock:
+        """This worker's lock for loading `key` (single flight); `landed` forgets it."""
+        return self._local_locks.setdefault(key, asyncio.Lock())
+
+    def landed(self, key: str) -> None:
+        lock = self._local_locks.get(key)
+        if lock is not None and not lock.locked():
+            del self._local_locks[key]
+
     async def healthy(self) -> bool:
         return bool(await self._safe(self.backend.ping(), default=False))
 
 
-def build_cache(redis_url: str | None, *, timeout_s: float = 0.2) -> Cache:
+def build_cache(
+    redis_url: str | None, *, timeout_s: float = 0.2, near: NearCache | None = None
+) -> Cache:
+    """`near`: the worker's near cache in front of Redis (none for the embedded dict)."""
     if not redis_url:
         return Cache(MemoryBackend())
     client = Redis.from_url(redis_url, socket_timeout=timeout_s, socket_connect_timeout=timeout_s)
-    return Cache(RedisBackend(client))
+    return Cache(RedisBackend(client), near=near)

@@ -17,11 +17,13 @@ from typing import Any
 
 import httpx
 
-from fixiactl.bench import accounts, dataset, relevance
+from fixiactl.bench import accounts, dataset, notes, relevance
 from fixiactl.bench import queue as queue_bench
 from fixiactl.bench import trust as trust_bench
+from fixiactl.bench.ceiling import Where, run_ceiling, run_servers
 from fixiactl.bench.floor import measure_floor
 from fixiactl.bench.luadata import write_lua_data
+from fixiactl.bench.notes import run_notes
 from fixiactl.bench.readiness import settle, warm
 from fixiactl.bench.report import Scenario, as_dicts, evaluate, write_outputs
 from fixiactl.bench.wrk import WrkRun, run_wrk, wrk_binary
@@ -45,7 +47,7 @@ class BenchOptions:
     duration_s: int = 10
     connections: int = 32
     threads: int = 1
-    rate: int = 500
+    rate: int = 2000
     scale: int = 100_000
     quick: bool = False
     # Writes are CPU-bound (argon2id on register): 32 connections only queue in uvicorn.
@@ -77,6 +79,7 @@ class Context:
         run: WrkRun,
         data: Path,
         warm_paths: Sequence[str] = (),
+        port: int | None = None,
     ) -> Scenario:
         self.progress(f"{label}: waiting for an idle stack")
         settled = settle(self.port, self.db)
@@ -85,7 +88,7 @@ class Context:
             self.warmed[name] = f"{warm(self.port, list(warm_paths))} / {len(warm_paths)}"
         self.progress(f"{label}: {run.connections} connections for {run.duration_s} s")
         before = self.cpu() if self.cpu else {}
-        result = run_wrk(run, self.port, data)
+        result = run_wrk(run, port or self.port, data)
         scenario = Scenario.from_wrk(name, label, load, run.connections, result)
         if self.cpu and result.requests:
             after = self.cpu()
@@ -167,7 +170,14 @@ def _paced(ctx: Context, data: Path, paths: ReadPaths) -> None:
     ctx.load("read-paced", label, load, run, data)
 
 
-def read_scenarios(ctx: Context, sample: dataset.Sample, queries: list[dict[str, str]]) -> None:
+def _web_paths(paths: ReadPaths) -> list[str]:
+    searches = ["/search" + p.removeprefix("/api/v1/services") for p in paths.search]
+    return ["/", *searches, *(p.removeprefix("/api/v1") for p in paths.service)]
+
+
+def read_scenarios(
+    ctx: Context, sample: dataset.Sample, queries: list[dict[str, str]], where: Where
+) -> dict[str, Any]:
     o = ctx.options
     paths = ReadPaths(
         search=[dataset.search_url(q) for q in queries],
@@ -180,7 +190,7 @@ def read_scenarios(ctx: Context, sample: dataset.Sample, queries: list[dict[str,
     def run(mode: str) -> WrkRun:
         return WrkRun("read", mode, o.duration_s, o.connections, o.threads)
 
-    ctx.load("ceiling", "framework ceiling", "GET /healthz", run("healthz"), data)
+    ctx.load("ceiling", "Fixia /healthz", "GET /healthz", run("healthz"), data)
     ctx.load("read-mix", "read mix", f"{mix} (weights)", run("mix"), data, paths.everything)
     _paced(ctx, data, paths)
     n, ids, pros = len(paths.search), len(paths.service), len(paths.professional)
@@ -199,9 +209,30 @@ def read_scenarios(ctx: Context, sample: dataset.Sample, queries: list[dict[str,
     )
     categories = "GET /api/v1/categories"
     ctx.load("categories", "categories", categories, run("categories"), data, paths.categories)
+    web = "GET /, /search?… and /services/{id} in turn, anonymous"
+    ctx.load("web", "anonymous web pages", web, run("web"), data, _web_paths(paths))
+    samples = {
+        "search": paths.search[0],
+        "service": paths.service[0],
+        "professional": paths.professional[0],
+        "categories": paths.categories[0],
+    }
+    warm = {
+        "search": paths.search,
+        "service": paths.service,
+        "professional": paths.professional,
+        "categories": list(paths.categories),
+    }
+    ceiling = run_ceiling(ctx, samples, data, where, warm)
+    env_file = where.state / f"app-{where.slot}.env"
+    ceiling["servers"] = run_servers(ctx, data, where, env_file, warm)
     # Last of the reads: every request runs the search SQL, the heaviest load of the run.
     miss = "search + a unique min_price below every price"
     ctx.load("search-miss", "search, cache misses", miss, run("search-miss"), data)
+    few = WrkRun("read", "search-miss", o.duration_s, o.write_connections, o.threads)
+    label = f"search, cache misses, {few.connections} connections"
+    ctx.load("search-miss-8", label, miss, few, data)
+    return ceiling
 
 
 def write_scenarios(
@@ -289,54 +320,6 @@ def _argon2(config: EnvConfig) -> str:
     return "OVERRIDDEN: " + ", ".join(f"{k}={v}" for k, v in sorted(overrides.items()))
 
 
-def _notes(o: BenchOptions, run: dict[str, Any], counts: dict[str, int]) -> list[str]:
-    c = o.connections
-    return [
-        f"Dataset: {counts['services']:,} services, {counts['professionals']:,} professionals, "
-        f"{counts['users']:,} users. `fixia seed --scale {o.scale}` makes one professional per "
-        "4 services and one client per 10.",
-        f"Reviews are not modelled at scale: the seed writes none ({counts['reviews']} rows); "
-        "ratings and review counts on profiles are seeded numbers.",
-        "Search, service detail, profile and categories are cache-aside in Redis (search 30 s, "
-        "detail and profile 60 s, categories 300 s). Before each cached run the bench fetches "
-        "every path that run uses once (`cache_warmed` in results.json: how many answered 200), "
-        "so those runs measure a warm cache, with the misses TTL expiry brings during the run; "
-        "`search, cache misses` runs the search SQL on every request.",
-        "Before each run the bench waits until HAProxy answers /readyz quickly and PostgreSQL "
-        "runs no app query (`settle_s` in results.json), so a run does not inherit the previous "
-        "run's backlog.",
-        f"wrk has no rate control. Unpaced rows give the RPS reached at {c} connections. The "
-        f"paced row makes each of the {c} connections pause (wrk `delay()`) to offer about "
-        f"{o.rate} RPS; it is still closed-loop, so a stall delays requests instead of queueing "
-        "them and p99 is optimistic (coordinated omission).",
-        "Database floor: the main search statement from `build_search` (not the two selectin "
-        "loads the API adds), one connection, serial, no prepared-statement cache (as behind "
-        "PgBouncer); its RPS column is 1000 / mean latency.",
-        f"Password hashing: {run['argon2']}; register hashes on every request.",
-        f"Writes run with {o.write_connections} connections (`--write-connections`): they are "
-        "CPU-bound, and more connections only queue inside uvicorn.",
-        f"Create project and apply use {run['write_accounts']['clients']} clients and "
-        f"{run['write_accounts']['professionals']} professionals registered and logged in "
-        "through the API before the run, marked e-mail-verified and put on the unlimited plan "
-        "by SQL, so plan quotas do not turn writes into 4xx. Rate limits are off (one client IP).",
-        f"wrk, HAProxy, {run['app_workers']} uvicorn workers, PgBouncer, PostgreSQL and Redis "
-        f"share the same {run['cpus']} CPUs; other work on the machine moves the numbers.",
-    ]
-
-
-def failure_notes(scenarios: dict[str, Scenario]) -> list[str]:
-    hit = [s for s in scenarios.values() if s.statuses.get("503")]
-    if not hit:
-        return []
-    names = ", ".join(f"{s.label} ({s.statuses['503']})" for s in hit)
-    return [
-        f"503s in: {names}. HAProxy answers 503 when it has marked the only app server DOWN: "
-        "its /readyz check (inter 1 s, fall 2) times out once the workers are saturated, "
-        "and the server stays out until two checks pass again. The OK RPS column excludes "
-        "them; latency percentiles include them (fast 503s pull p50 down)."
-    ]
-
-
 def _start(options: BenchOptions, progress: Progress) -> tuple[EnvConfig, StackState]:
     wrk_binary()  # fail before the slow steps when the load generator is missing
     config = load_env(options.env)
@@ -383,7 +366,12 @@ def run(options: BenchOptions, progress: Progress) -> dict[str, Any]:
         "seeded_now_s": seed_s,
     }
     ctx = Context(options, stack.ports["http"], db, options.out_dir / "work", progress)
-    read_scenarios(ctx, sample, queries)
+    where = Where(
+        state_dir(options.env),
+        {slot: stack.ports[slot] for slot in config.active_slots},
+        config.app_workers,
+    )
+    extra["ceiling"] = read_scenarios(ctx, sample, queries, where)
     extra["write_accounts"] = write_scenarios(ctx, db, sample, config, stack)
     floor_scenario(ctx, stack, queries)
     progress("search relevance: the judged set on PostgreSQL and SQLite")
@@ -398,10 +386,10 @@ def run(options: BenchOptions, progress: Progress) -> dict[str, Any]:
         "run": run_info,
         "dataset": counts,
         **as_dicts(list(ctx.scenarios.values()), evaluate(ctx.scenarios, options.rate)),
-        "notes": _notes(options, run_info, counts)
+        "notes": run_notes(options, run_info, counts)
         + queue_bench.notes(extra["queue"], ctx.scenarios)
         + trust_bench.notes(extra["trust"])
-        + failure_notes(ctx.scenarios),
+        + notes.failure_notes(ctx.scenarios),
     }
     report["files"] = {k: str(p) for k, p in write_outputs(report, options.out_dir).items()}
     return report

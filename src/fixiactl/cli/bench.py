@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 
-from fixiactl.bench.report import replace_readme_section
+from fixiactl.bench.report import README_CHART, chart_link, replace_readme_section
 from fixiactl.bench.runner import BenchOptions, run
 from fixiactl.cli.common import EnvOption, JsonOption, console, emit_json, operator_errors, progress
 from fixiactl.errors import FixiactlError
@@ -41,9 +42,12 @@ def _goals_table(report: dict[str, Any]) -> Table:
     return table
 
 
-def _update_readme(markdown_path: Path) -> None:
+def _update_readme(files: dict[str, str]) -> None:
+    """The table between the README's bench markers, and the latency chart kept in docs/."""
     readme = ROOT / "README.md"
-    updated = replace_readme_section(readme.read_text(), markdown_path.read_text())
+    shutil.copyfile(files["plot"], ROOT / README_CHART)
+    table = chart_link(Path(files["markdown"]).read_text())
+    updated = replace_readme_section(readme.read_text(), table)
     if updated is None:
         raise FixiactlError("README.md has no bench markers", hint="add <!-- bench:start/end -->")
     readme.write_text(updated)
@@ -56,7 +60,7 @@ def bench(
     connections: Annotated[int, typer.Option(min=1, max=1000, help="Read runs")] = 32,
     write_connections: Annotated[int, typer.Option(min=1, max=1000, help="Write runs")] = 8,
     threads: Annotated[int, typer.Option(min=1, max=8, help="wrk threads")] = 1,
-    rate: Annotated[int, typer.Option(min=10, max=100_000, help="Paced run's RPS")] = 500,
+    rate: Annotated[int, typer.Option(min=10, max=100_000, help="Paced run's RPS")] = 2000,
     scale: Annotated[int, typer.Option(min=1000, max=2_000_000, help="Services to seed")] = 100_000,
     quick: Annotated[bool, typer.Option("--quick", help="3 s smoke run")] = False,
     readme: Annotated[bool, typer.Option("--readme", help="Put the table in README.md")] = False,
@@ -90,7 +94,7 @@ def bench(
             if stop:
                 controller.down(env, lambda _msg: None)
         if readme:
-            _update_readme(Path(report["files"]["markdown"]))
+            _update_readme(report["files"])
     if as_json:
         emit_json(report)
         return

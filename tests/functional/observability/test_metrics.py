@@ -85,12 +85,17 @@ async def test_gauges_and_build_info_are_exposed(client: httpx.AsyncClient) -> N
 
 
 async def test_cache_hits_and_misses_are_counted(client: httpx.AsyncClient) -> None:
-    miss = sample("fixia_cache_requests_total", cache="categories", result="miss")
-    hit = sample("fixia_cache_requests_total", cache="categories", result="hit")
+    # The API's stored responses count apart from the values the web pages share.
+    stored = "categories_response"
+    miss = sample("fixia_cache_requests_total", cache=stored, result="miss")
+    hit = sample("fixia_cache_requests_total", cache=stored, result="hit")
+    values = sample("fixia_cache_requests_total", cache="categories", result="miss")
     await client.get(f"{API}/categories")
     await client.get(f"{API}/categories")
-    assert sample("fixia_cache_requests_total", cache="categories", result="miss") == miss + 1
-    assert sample("fixia_cache_requests_total", cache="categories", result="hit") >= hit + 1
+    assert sample("fixia_cache_requests_total", cache=stored, result="miss") == miss + 1
+    assert sample("fixia_cache_requests_total", cache=stored, result="hit") >= hit + 1
+    # The one miss loaded the value once.
+    assert sample("fixia_cache_requests_total", cache="categories", result="miss") <= values + 1
 
 
 async def test_registration_and_login_outcomes_are_counted(
