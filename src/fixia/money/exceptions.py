@@ -48,3 +48,9 @@ class PayoutAccountMissing(Conflict):
     """The professional has not linked a payout account yet."""
 
     code, title = "payout_account_missing", "Link a payout account first"
+
+
+class LinkStateMismatch(Forbidden):
+    """The OAuth state does not belong to this user: start linking again."""
+
+    code, title = "link_state_mismatch", "This authorisation is not yours"

@@ -7,13 +7,23 @@ from fastapi import APIRouter, Response, status
 
 from fixia.admin import audit
 from fixia.admin.dependencies import ClientIp
-from fixia.deps import AdminUser, CurrentUser, SessionDep, SettingsDep
+from fixia.deps import AdminUser, CurrentUser, ProfessionalUser, SessionDep, SettingsDep
 from fixia.matches.models import Job
 from fixia.money import exceptions as exc
-from fixia.money import funding, service
+from fixia.money import funding, linking, payouts, service
 from fixia.money.dependencies import LockedMilestone, PartyJob
 from fixia.money.presenters import milestone_out, plan_out
-from fixia.money.schemas import DisputeIn, FundingOut, MilestoneOut, PlanIn, ResolveIn
+from fixia.money.schemas import (
+    DisputeIn,
+    FundingOut,
+    LinkIn,
+    LinkOut,
+    MilestoneOut,
+    PayoutAccountOut,
+    PayoutReport,
+    PlanIn,
+    ResolveIn,
+)
 from fixia.payments.dependencies import IdempotencyKey, ProviderDep
 
 router = APIRouter(tags=["milestones"])
@@ -133,3 +143,39 @@ async def resolve(
         refund=str(refund) if refund is not None else None,
     )
     return await milestone_out(session, milestone)
+
+
+@router.get("/payouts/link")
+async def payout_link(
+    user: ProfessionalUser, settings: SettingsDep, provider: ProviderDep
+) -> LinkOut:
+    """Where to send the professional to authorise payouts to their account."""
+    state = linking.state_for(settings, user)
+    return LinkOut(url=provider.link_url(state=state, redirect_uri=linking.redirect_uri(settings)))
+
+
+@router.post("/payouts/account")
+async def link_payout_account(
+    data: LinkIn,
+    user: ProfessionalUser,
+    session: SessionDep,
+    settings: SettingsDep,
+    provider: ProviderDep,
+) -> PayoutAccountOut:
+    linking.check_state(settings, user, data.state)
+    # The code exchange happens before this request writes anything: no row lock is held.
+    linked = await provider.link_account(
+        code=data.code, redirect_uri=linking.redirect_uri(settings)
+    )
+    account = await payouts.link(
+        session, user_id=user.id, provider=provider.name, account_id=linked.account_id
+    )
+    # Money released before the account existed waits as payable: send it now.
+    await service.schedule_payout(session, user.id)
+    return PayoutAccountOut.model_validate(account)
+
+
+@router.get("/payouts/mine")
+async def payout_report(user: ProfessionalUser, session: SessionDep) -> PayoutReport:
+    report = await payouts.report(session, user.id)
+    return PayoutReport.model_validate(report, from_attributes=True)

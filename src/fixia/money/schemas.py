@@ -62,3 +62,43 @@ class FundingOut(BaseModel):
     checkout_url: str | None
     preference_id: str | None
     amount: Decimal
+
+
+class LinkOut(BaseModel):
+    url: str
+
+
+class LinkIn(_Strict):
+    code: Annotated[str, StringConstraints(min_length=1, max_length=500)]
+    state: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+
+
+class PayoutAccountOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    provider: str
+    account_id: str
+    created_at: datetime
+
+
+class PayoutOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    amount: Decimal
+    currency: str
+    status: str
+    attempts: int
+    last_error: str | None
+    created_at: datetime
+    paid_at: datetime | None
+
+
+class PayoutReport(BaseModel):
+    """What the professional is owed, what is on its way, what was paid, and every payout."""
+
+    payable: Decimal
+    in_transit: Decimal
+    paid: Decimal
+    account: PayoutAccountOut | None
+    payouts: list[PayoutOut]

@@ -37,6 +37,13 @@ class PlanItem:
     due_date: datetime | None = None
 
 
+async def schedule_payout(session: AsyncSession, professional_id: uuid.UUID) -> None:
+    """Pay the professional once this commits; one payout job per professional at a time."""
+    await defer(
+        session, PAYOUT_TASK, lock=f"payout:{professional_id}", professional_id=str(professional_id)
+    )
+
+
 async def party_job(session: AsyncSession, user: User, job_id: uuid.UUID) -> Job:
     job = await session.get(Job, job_id)
     if job is None or user.id not in (job.client_id, job.professional_id):
@@ -168,8 +175,7 @@ async def release(
         await ledger.post(session, entry)
     milestone.status, milestone.released_at = M.released, utcnow()
     events.emit(session, "milestone.released", milestone_id=str(milestone.id))
-    await defer(session, PAYOUT_TASK, lock=f"payout:{job.professional_id}",
-                professional_id=str(job.professional_id))  # fmt: skip
+    await schedule_payout(session, job.professional_id)
 
 
 async def approve(

@@ -18,7 +18,6 @@ from fixia.payments.exceptions import ProviderRejected
 from fixia.payments.models import Payment, PaymentStatus
 from fixia.payments.providers import PaymentProvider, PayoutRequest, RefundRequest, build_provider
 from fixia.queue.core import TaskSpec, runtime_of
-from fixia.queue.defer import defer
 
 log = logging.getLogger("fixia.money")
 
@@ -101,8 +100,7 @@ async def sweep_payouts(context: procrastinate.JobContext, timestamp: int) -> in
         stmt = select(Payout.professional_id).where(Payout.status == PayoutStatus.pending)
         owed = set((await session.execute(stmt.distinct())).scalars())
         for pro in owed:
-            await defer(session, service.PAYOUT_TASK, lock=f"payout:{pro}",
-                                professional_id=str(pro))  # fmt: skip
+            await service.schedule_payout(session, pro)
     return len(owed)
 
 
