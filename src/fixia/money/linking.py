@@ -20,7 +20,7 @@ def state_for(settings: Settings, user: User) -> str:
 
 
 def check_state(settings: Settings, user: User, state: str) -> None:
-    if not hmac.compare_digest(state_for(settings, user), state):
+    if not hmac.compare_digest(state_for(settings, user).encode(), state.encode()):
         raise exc.LinkStateMismatch()
 
 

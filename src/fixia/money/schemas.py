@@ -5,7 +5,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
 from fixia.money.models import MilestoneStatus
 
@@ -20,7 +20,7 @@ class _Strict(BaseModel):
 class MilestoneIn(_Strict):
     title: Title
     amount: Amount
-    due_date: datetime | None = None
+    due_date: AwareDatetime | None = None
 
 
 class PlanIn(_Strict):
