@@ -147,6 +147,8 @@ class MoneySettings(BaseModel):
     auto_release_days: int = Field(default=7, ge=1, le=60)
     # Milestones one scheduler run releases; the next run takes the rest.
     batch_size: int = Field(default=200, ge=1, le=5000)
+    # Reconciliation re-checks payments changed within this many days.
+    reconcile_days: int = Field(default=3, ge=1, le=90)
 
 
 class RateLimitSettings(BaseModel):
@@ -249,6 +251,8 @@ class QueueSettings(BaseModel):
     auto_release_cron: str = "23 * * * *"
     # Pending payouts whose retries ran out are sent again (same idempotency key).
     sweep_payouts_cron: str = "53 * * * *"
+    # Nightly: milestone payments against the provider, and the ledger against itself.
+    reconcile_cron: str = "15 4 * * *"
     # Finished jobs are deleted after this many days (their failures stay for the alerts).
     keep_finished_days: int = Field(default=7, ge=1)
     # Worker metrics and health (GET /healthz, /metrics) on loopback; 0 turns it off.

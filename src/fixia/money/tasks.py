@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import logging
 import uuid
+from datetime import timedelta
 
 import procrastinate
 from sqlalchemy import select
 
 from fixia.db import transactional, utcnow
 from fixia.money import ledger, payouts, service
+from fixia.money import reconcile as reconciliation
 from fixia.money.models import Milestone, Payout, PayoutStatus
 from fixia.payments.exceptions import ProviderRejected
 from fixia.payments.models import Payment, PaymentStatus
@@ -104,9 +106,17 @@ async def sweep_payouts(context: procrastinate.JobContext, timestamp: int) -> in
     return len(owed)
 
 
+async def reconcile(context: procrastinate.JobContext, timestamp: int) -> int:
+    runtime = runtime_of(context)
+    since = utcnow() - timedelta(days=runtime.settings.money.reconcile_days)
+    found = await reconciliation.run(runtime.sessions, provider_for(context), since)
+    return len(found)
+
+
 TASKS = [
     TaskSpec("money.auto_release", auto_release, cron=lambda q: q.auto_release_cron),
     TaskSpec(service.REFUND_TASK, refund),
     TaskSpec(service.PAYOUT_TASK, payout),
     TaskSpec("money.sweep_payouts", sweep_payouts, cron=lambda q: q.sweep_payouts_cron),
+    TaskSpec("money.reconcile", reconcile, cron=lambda q: q.reconcile_cron),
 ]

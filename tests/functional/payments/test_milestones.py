@@ -6,6 +6,7 @@ each commit, through the sandbox provider."""
 
 from __future__ import annotations
 
+import uuid
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ from fastapi import FastAPI
 
 from fixia.config import Settings
 from fixia.db import transactional, utcnow
-from fixia.money import ledger, service
+from fixia.money import ledger, reconcile, service
 from tests.factories.accounts import Account, register
 from tests.factories.admin import promote_to_admin
 from tests.factories.catalog import DbExec, expect_problem, sql_value
@@ -186,3 +187,20 @@ async def test_done_milestones_release_themselves_without_a_dispute(
     statuses = [(await milestone(client, payer, job_id, n))["status"] for n in (0, 1)]
     assert statuses == ["released", "disputed"]
     assert (await report(client, pro))["payable"] == "72.00"
+
+
+async def test_reconciliation_catches_an_injected_mismatch(
+    app: FastAPI, client: httpx.AsyncClient, settings: Settings, outbox: Path, db_exec: DbExec
+) -> None:
+    payer, _, _, plan = await plan_job(client, settings, outbox, ["120.00"])
+    funded = await fund(client, payer, plan[0]["id"])
+    since = utcnow().replace(year=2000)
+    provider = app.state.payment_provider
+    assert await reconcile.run(app.state.sessions, provider, since) == []
+    await db_exec(
+        "UPDATE payments SET amount = :a WHERE id = :i",
+        a=sql_value(settings, Decimal("121.00")),
+        i=sql_value(settings, uuid.UUID(funded["payment_id"])),
+    )
+    found = await reconcile.run(app.state.sessions, provider, since)
+    assert [(m.kind, m.subject) for m in found] == [("amount", funded["payment_id"])]
