@@ -82,7 +82,11 @@ WebSandbox = Annotated[SandboxProvider, Depends(_web_sandbox)]
 async def sandbox_checkout_page(
     request: Request, preference_id: PreferenceId, sandbox: WebSandbox
 ) -> Response:
-    return render(request, "payments/sandbox.html", {"preference_id": preference_id})
+    context = {
+        "preference_id": preference_id,
+        "next": _local_next(request.query_params.get("next")),
+    }
+    return render(request, "payments/sandbox.html", context)
 
 
 @router.post("/checkout/sandbox/{preference_id}")
@@ -95,4 +99,12 @@ async def sandbox_checkout(
     approved = data.get("outcome") == "approved"
     outcome = PaymentStatus.approved if approved else PaymentStatus.rejected
     await sandbox.simulate_checkout(preference_id, outcome=outcome, amount=None)
-    return redirect(request, "/subscription", ok="subscribed" if approved else "payment_rejected")
+    back = _local_next(str(data.get("next") or "")) or "/subscription"
+    return redirect(request, back, ok="subscribed" if approved else "payment_rejected")
+
+
+def _local_next(value: str | None) -> str | None:
+    """Only a page of ours (a job's milestones): never an open redirect."""
+    if value and value.startswith("/jobs/") and "//" not in value and "\\" not in value:
+        return value[:200]
+    return None
