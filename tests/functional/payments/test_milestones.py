@@ -204,3 +204,49 @@ async def test_reconciliation_catches_an_injected_mismatch(
     )
     found = await reconcile.run(app.state.sessions, provider, since)
     assert [(m.kind, m.subject) for m in found] == [("amount", funded["payment_id"])]
+
+
+async def link_with_code(client: httpx.AsyncClient, pro: Account, code: str) -> None:
+    r = await client.get(f"{API}/payouts/link", headers=pro.headers)
+    state = parse_qs(urlparse(r.json()["url"]).query)["state"][0]
+    body = {"code": code, "state": state}
+    r = await client.post(f"{API}/payouts/account", json=body, headers=pro.headers)
+    assert r.status_code == 200, r.text
+
+
+async def test_a_failing_payout_is_retried_and_its_money_never_lost(
+    client: httpx.AsyncClient, settings: Settings, outbox: Path
+) -> None:
+    payer, pro, _, plan = await plan_job(client, settings, outbox, ["50.00"])
+    await link_with_code(client, pro, "sbxcode-rail-down")  # the sandbox's outage account
+    await fund(client, payer, plan[0]["id"])
+    r = await client.post(f"{API}/milestones/{plan[0]['id']}/approve", headers=payer.headers)
+    assert r.status_code == 200
+    stuck = await report(client, pro)
+    assert (stuck["payable"], stuck["in_transit"], stuck["paid"]) == ("0.00", "45.00", "0.00")
+    [payout] = stuck["payouts"]
+    assert (payout["status"], payout["attempts"], payout["last_error"]) == (
+        "pending",
+        1,
+        "ProviderUnavailable",
+    )
+    # The professional links a working account: the pending payout keeps its key and its
+    # destination (a retry is the same transfer), so it is still the rail that must recover.
+    await link_with_code(client, pro, "sbxcode-fixed")
+    assert (await report(client, pro))["in_transit"] == "45.00"
+
+
+async def test_a_refused_payout_gives_the_money_back_to_payable(
+    client: httpx.AsyncClient, settings: Settings, outbox: Path
+) -> None:
+    payer, pro, _, plan = await plan_job(client, settings, outbox, ["50.00"])
+    await link_with_code(client, pro, "sbxcode-acct-closed")
+    await fund(client, payer, plan[0]["id"])
+    await client.post(f"{API}/milestones/{plan[0]['id']}/approve", headers=payer.headers)
+    refused = await report(client, pro)
+    assert (refused["payable"], refused["in_transit"]) == ("45.00", "0.00")
+    assert [p["status"] for p in refused["payouts"]] == ["failed"]
+    await link_with_code(client, pro, "sbxcode-good")
+    paid = await report(client, pro)
+    assert (paid["payable"], paid["paid"]) == ("0.00", "45.00")
+    assert sorted(p["status"] for p in paid["payouts"]) == ["failed", "paid"]
