@@ -10,7 +10,9 @@ import httpx
 import pytest
 
 from fixia.config import Settings
-from tests.functional.payments.test_milestones import plan_job
+from tests.factories.accounts import register
+from tests.factories.payments import API, new_key
+from tests.functional.payments.test_milestones import fund, plan_job
 from tests.functional.web.helpers import csrf_token, web_login
 
 pytestmark = pytest.mark.inprocess
@@ -65,3 +67,27 @@ async def test_the_sandbox_never_redirects_off_site(
     preference = checkout.split("/checkout/sandbox/")[1].split("?")[0]
     r = await client.get(f"/checkout/sandbox/{preference}?next=//evil.example/jobs/")
     assert "evil" not in r.text
+
+
+async def test_every_paid_payment_has_a_receipt_in_spanish_for_its_parties_only(
+    client: httpx.AsyncClient, settings: Settings, outbox: Path
+) -> None:
+    payer, pro, _, plan = await plan_job(client, settings, outbox, ["120.00", "30.00"])
+    funded = await fund(client, payer, plan[0]["id"])
+    headers = {**payer.headers, "Idempotency-Key": new_key()}
+    pending = await client.post(f"{API}/milestones/{plan[1]['id']}/fund", headers=headers)
+    stranger = await register(client, outbox, "client")
+    await web_login(client, payer)
+    r = await client.get(f"/payments/{funded['payment_id']}/receipt")
+    assert r.status_code == 200
+    assert "Comprobante de pago" in r.text and "Etapa de un trabajo" in r.text
+    assert re.search(r"data-amount>\$\s?120", r.text), r.text[:3000]
+    assert (
+        await client.get(f"/payments/{pending.json()['payment_id']}/receipt")
+    ).status_code == 404
+    client.cookies.clear()
+    await web_login(client, pro)
+    assert (await client.get(f"/payments/{funded['payment_id']}/receipt")).status_code == 200
+    client.cookies.clear()
+    await web_login(client, stranger)
+    assert (await client.get(f"/payments/{funded['payment_id']}/receipt")).status_code == 404
