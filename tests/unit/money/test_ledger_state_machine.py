@@ -25,6 +25,7 @@ from fixia.accounts.models import User
 from fixia.db import utcnow
 from fixia.matches.models import JobStatus
 from fixia.money import ledger, payouts, service
+from fixia.money.exceptions import MilestoneStateConflict
 from fixia.money.models import MilestoneStatus as M
 from fixia.money.models import Payout, PayoutStatus
 from tests.unit.money.harness import Books, cents
@@ -44,6 +45,7 @@ class MoneyMachine(RuleBasedStateMachine):
         self.amounts = plan
         self.funded_in = 0  # what the provider took from the client and we recorded
         self.account_linked = False
+        self.job_disputed = False
         self.reversed: set[int] = set()
 
     def teardown(self) -> None:
@@ -122,6 +124,7 @@ class MoneyMachine(RuleBasedStateMachine):
 
     @rule(i=index)
     def client_approves(self, i: int) -> None:
+        """Refused while the whole job is disputed: its money is frozen."""
         n = self._n(i)
         if self._status(n) not in (M.funded, M.done):
             return
@@ -134,7 +137,13 @@ class MoneyMachine(RuleBasedStateMachine):
                 await service.approve(session=session, settings=self.books.settings,
                                       milestone=m, job=job, actor=client)  # fmt: skip
 
-        self.books.run(act())
+        if self.job_disputed:
+            with pytest.raises(MilestoneStateConflict):
+                self.books.run(act())
+            assert self._status(n) in (M.funded, M.done)
+        else:
+            self.books.run(act())
+            assert self._status(n) is M.released
 
     @rule(i=index, reason=st.sampled_from(["no vino", "mal hecho"]))
     def someone_disputes(self, i: int, reason: str) -> None:
@@ -187,6 +196,7 @@ class MoneyMachine(RuleBasedStateMachine):
                 job.status = JobStatus.disputed if disputed else JobStatus.in_progress
 
         self.books.run(act())
+        self.job_disputed = disputed
 
     # --- jobs after the commit: refunds and payouts ----------------------------------------
 
