@@ -13,9 +13,9 @@ from fixia.money import exceptions as exc
 from fixia.money.models import Milestone, MilestoneStatus
 from fixia.money.service import visible
 from fixia.payments.exceptions import IdempotencyKeyReused
-from fixia.payments.models import Payment, PaymentKind, PaymentStatus
+from fixia.payments.models import Payment
 from fixia.payments.providers import PaymentProvider
-from fixia.payments.service import open_checkout, split_commission
+from fixia.payments.service import job_payment, open_checkout
 
 
 async def fund(
@@ -41,19 +41,14 @@ async def fund(
         raise exc.NotMilestoneParty("The client funds a milestone.")
     if milestone.status is not MilestoneStatus.agreed:
         raise exc.MilestoneStateConflict(f"The milestone is {milestone.status.value}.")
-    fee, net = split_commission(milestone.amount, settings.payments.commission_rate)
-    payment = Payment(
-        payer_id=payer.id,
-        kind=PaymentKind.job,
-        job_id=job.id,
-        milestone_id=milestone.id,
+    payment = job_payment(
+        settings=settings,
+        provider=provider,
+        payer=payer,
+        job=job,
         amount=milestone.amount,
-        currency=job.currency,
-        platform_fee=fee,
-        professional_amount=net,
-        provider=provider.name,
         idempotency_key=idempotency_key,
-        status=PaymentStatus.pending,
+        milestone_id=milestone.id,
     )
     await open_checkout(
         session=session,

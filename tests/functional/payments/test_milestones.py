@@ -22,7 +22,7 @@ from fixia.money import ledger, reconcile, service
 from tests.factories.accounts import Account, register
 from tests.factories.admin import promote_to_admin
 from tests.factories.catalog import DbExec, expect_problem, sql_value
-from tests.factories.payments import API, create_job, new_key, sandbox_checkout, send
+from tests.factories.payments import API, create_job, new_key, pay_job, sandbox_checkout, send
 
 pytestmark = pytest.mark.inprocess
 
@@ -250,3 +250,11 @@ async def test_a_refused_payout_gives_the_money_back_to_payable(
     paid = await report(client, pro)
     assert (paid["payable"], paid["paid"]) == ("0.00", "45.00")
     assert sorted(p["status"] for p in paid["payouts"]) == ["failed", "paid"]
+
+
+async def test_a_job_with_a_plan_is_not_paid_in_one_go(
+    client: httpx.AsyncClient, settings: Settings, outbox: Path
+) -> None:
+    payer, _, job_id, _ = await plan_job(client, settings, outbox, ["10.00", "5.00"])
+    r = await pay_job(client, payer, job_id)
+    expect_problem(r, 409, "job_not_payable")
