@@ -22,6 +22,7 @@ from fixia.matches.models import Job, JobStatus
 from fixia.money import exceptions as exc
 from fixia.money import ledger, rules
 from fixia.money.models import Milestone, MilestoneStatus
+from fixia.payments.models import Payment, PaymentStatus
 from fixia.queue.defer import defer
 
 log = logging.getLogger("fixia.money")
@@ -67,6 +68,9 @@ async def propose_plan(
     current = await plan_of(session, job.id)
     if any(m.status not in (M.proposed, M.agreed) for m in current):
         raise exc.PlanLocked("Some milestones are already funded.")
+    if current and await _checkout_open(session, [m.id for m in current]):
+        # Its payment would fund a milestone that no longer exists.
+        raise exc.PlanLocked("A milestone's checkout is open; it must be paid or fail first.")
     for old in current:
         await session.delete(old)
     await session.flush()
@@ -86,6 +90,14 @@ async def propose_plan(
     await session.flush()
     events.emit(session, "milestones.proposed", job_id=str(job.id), count=len(plan))
     return plan
+
+
+async def _checkout_open(session: AsyncSession, milestone_ids: list[uuid.UUID]) -> bool:
+    live = (PaymentStatus.pending, PaymentStatus.approved)
+    stmt = select(Payment.id).where(
+        Payment.milestone_id.in_(milestone_ids), Payment.status.in_(live)
+    )
+    return (await session.execute(stmt.limit(1))).first() is not None
 
 
 async def accept_plan(*, session: AsyncSession, job: Job, actor: User) -> list[Milestone]:

@@ -258,3 +258,14 @@ async def test_a_job_with_a_plan_is_not_paid_in_one_go(
     payer, _, job_id, _ = await plan_job(client, settings, outbox, ["10.00", "5.00"])
     r = await pay_job(client, payer, job_id)
     expect_problem(r, 409, "job_not_payable")
+
+
+async def test_a_plan_with_an_open_checkout_cannot_be_replaced(
+    client: httpx.AsyncClient, settings: Settings, outbox: Path
+) -> None:
+    payer, pro, job_id, plan = await plan_job(client, settings, outbox, ["10.00"])
+    headers = {**payer.headers, "Idempotency-Key": new_key()}
+    assert (await client.post(f"{API}/milestones/{plan[0]['id']}/fund", headers=headers)).is_success
+    other = {"milestones": [{"title": "Otra", "amount": "10.00"}]}
+    r = await client.put(f"{API}/jobs/{job_id}/milestones", json=other, headers=pro.headers)
+    expect_problem(r, 409, "plan_locked")
