@@ -21,7 +21,7 @@ from fixia.db import utcnow
 from fixia.matches.models import Job, JobStatus
 from fixia.money import exceptions as exc
 from fixia.money import ledger, rules
-from fixia.money.models import Milestone, MilestoneStatus
+from fixia.money.models import LedgerPosting, Milestone, MilestoneStatus
 from fixia.payments.models import Payment, PaymentStatus
 from fixia.queue.defer import defer
 
@@ -278,10 +278,13 @@ async def reversed_by_provider(session: AsyncSession, milestone_id: uuid.UUID) -
 
 
 async def settle_refund(session: AsyncSession, milestone: Milestone) -> bool:
-    """The provider confirmed our refund: what was pending leaves the books."""
-    if milestone.refunded_amount is None:
+    """The provider confirmed our refund: what was pending leaves the books. Only a refund
+    an admin decided is settled, for the amount decided (a chargeback is not one)."""
+    decided = await ledger.posted(session, f"refund:{milestone.id}")
+    if decided is None:
         return False
-    cents = ledger.to_cents(milestone.refunded_amount)
+    stmt = select(LedgerPosting.amount_cents).where(LedgerPosting.entry_id == decided.id)
+    cents = sum((await session.execute(stmt)).scalars())
     _, created = await ledger.post(
         session, rules.refund_settled(milestone.id, milestone.job_id, cents)
     )

@@ -43,7 +43,8 @@ async def refund(context: procrastinate.JobContext, milestone_id: str) -> str:
     key = uuid.UUID(milestone_id)
     async with transactional(runtime.sessions) as session:
         milestone = await session.get(Milestone, key)
-        if milestone is None or milestone.refunded_amount is None:
+        decided = await ledger.posted(session, f"refund:{key}")
+        if milestone is None or milestone.refunded_amount is None or decided is None:
             return "nothing to refund"
         if await ledger.posted(session, f"refund_settled:{key}") is not None:
             return "already settled"
