@@ -269,3 +269,22 @@ async def test_a_plan_with_an_open_checkout_cannot_be_replaced(
     other = {"milestones": [{"title": "Otra", "amount": "10.00"}]}
     r = await client.put(f"{API}/jobs/{job_id}/milestones", json=other, headers=pro.headers)
     expect_problem(r, 409, "plan_locked")
+
+
+async def test_a_chargeback_returns_what_is_held_once_in_any_order(
+    app: FastAPI, client: httpx.AsyncClient, settings: Settings, outbox: Path, db_exec: DbExec
+) -> None:
+    payer, _, job_id, plan = await plan_job(client, settings, outbox, ["90.00"])
+    funded = await fund(client, payer, plan[0]["id"])
+    back = await sandbox_checkout(client, payer, funded["preference_id"], outcome="refunded")
+    sandbox = app.state.payment_provider
+    # Replays of the chargeback, and the (older) approval delivered again afterwards.
+    for provider_id in (back["provider_payment_id"], funded["provider_payment_id"]):
+        for _ in range(2):
+            assert (await send(client, sandbox.signed_webhook(provider_id))).status_code == 200
+    m = await milestone(client, payer, job_id, 0)
+    assert (m["status"], m["held"], m["refunded_amount"]) == ("refunded", "0.00", "90.00")
+    kinds = sorted(k for (k,) in await db_exec("SELECT kind FROM ledger_entries"))
+    assert kinds == ["chargeback", "fund"]
+    async with transactional(app.state.sessions) as session:
+        assert await ledger.balance(session, ledger.PROVIDER_CLEARING) == 0
