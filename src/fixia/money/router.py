@@ -5,12 +5,9 @@ from typing import Any
 
 from fastapi import APIRouter, Response, status
 
-from fixia.admin import audit
 from fixia.admin.dependencies import ClientIp
 from fixia.deps import AdminUser, CurrentUser, ProfessionalUser, SessionDep, SettingsDep
-from fixia.matches.models import Job
-from fixia.money import exceptions as exc
-from fixia.money import funding, linking, payouts, service
+from fixia.money import disputes, funding, linking, payouts, service
 from fixia.money.dependencies import LockedMilestone, PartyJob
 from fixia.money.presenters import milestone_out, plan_out
 from fixia.money.schemas import (
@@ -120,27 +117,14 @@ async def resolve(
     settings: SettingsDep,
     ip: ClientIp,
 ) -> MilestoneOut:
-    milestone = await service.lock(session, milestone_id)
-    job = await session.get(Job, milestone.job_id) if milestone else None
-    if milestone is None or job is None:
-        raise exc.MilestoneNotFound()
-    refund = {"release": None, "refund": milestone.amount, "partial": data.refund_amount}[
-        data.outcome
-    ]
-    if data.outcome == "partial" and (refund is None or refund >= milestone.amount):
-        raise exc.InvalidRefund("refund_amount", "Partial: less than the milestone.")
-    await service.resolve(
-        session=session, settings=settings, milestone=milestone, job=job, refund=refund
-    )
-    audit.record(
+    milestone = await disputes.resolve(
         session=session,
-        actor_id=admin.id,
-        action="milestone.resolved",
-        target_type="milestone",
-        target_id=milestone.id,
-        ip=ip,
+        settings=settings,
+        admin=admin,
+        milestone_id=milestone_id,
         outcome=data.outcome,
-        refund=str(refund) if refund is not None else None,
+        amount=data.refund_amount,
+        ip=ip,
     )
     return await milestone_out(session, milestone)
 

@@ -34,6 +34,9 @@ STEPS_PER_CASE = 25
 TOTAL = int(os.environ.get("FIXIA_MONEY_STEPS", "500"))
 amounts = st.lists(st.integers(min_value=1, max_value=5_000_000), min_size=1, max_size=4)
 index = st.integers(min_value=0, max_value=3)
+# Operations actually run (hypothesis may end a case before its step budget): the long run's
+# note reports this number, printed when the class finishes (pytest -s).
+RAN = {"cases": 0, "operations": 0}
 
 
 class MoneyMachine(RuleBasedStateMachine):
@@ -51,6 +54,7 @@ class MoneyMachine(RuleBasedStateMachine):
     def teardown(self) -> None:
         if hasattr(self, "books"):
             self.books.close()
+            RAN["cases"] += 1
 
     def _n(self, i: int) -> int:
         return i % len(self.amounts)
@@ -246,6 +250,7 @@ class MoneyMachine(RuleBasedStateMachine):
     def books_balance_and_nothing_goes_negative(self) -> None:
         if not hasattr(self, "books"):
             return
+        RAN["operations"] += 1  # invariants run after setup and after every step
         b = self.books
         assert b.run(b.signed_sum()) == 0
         assert b.run(b.entries_without_postings()) == 0
@@ -296,4 +301,6 @@ MoneyMachine.TestCase.settings = settings(
 
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")
 class TestMoneyMachine(MoneyMachine.TestCase):  # type: ignore[misc,valid-type]
-    pass
+    @classmethod
+    def tearDownClass(cls) -> None:
+        print(f"\nmoney state machine: {RAN['cases']} cases, {RAN['operations']} operations")
