@@ -292,7 +292,8 @@ class MoneyMachine(RuleBasedStateMachine):
 
 
 MoneyMachine.TestCase.settings = settings(
-    max_examples=max(1, TOTAL // STEPS_PER_CASE),
+    # Hypothesis ends some cases before their step budget: about 19 steps a case on average.
+    max_examples=max(1, TOTAL // (STEPS_PER_CASE - 7)),
     stateful_step_count=STEPS_PER_CASE,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
@@ -303,4 +304,5 @@ MoneyMachine.TestCase.settings = settings(
 class TestMoneyMachine(MoneyMachine.TestCase):  # type: ignore[misc,valid-type]
     @classmethod
     def tearDownClass(cls) -> None:
-        print(f"\nmoney state machine: {RAN['cases']} cases, {RAN['operations']} operations")
+        steps = RAN["operations"] - RAN["cases"]  # less the check after each setup
+        print(f"\nmoney state machine: {RAN['cases']} cases, {steps} operations")
