@@ -125,6 +125,10 @@ class PaymentSettings(BaseModel):
     webhook_tolerance_s: int = Field(default=300, ge=0)
     mercadopago_access_token: SecretStr | None = None
     mercadopago_api_url: str = "https://api.mercadopago.com"
+    # OAuth application, for professionals linking the account they are paid to.
+    mercadopago_client_id: str | None = None
+    mercadopago_client_secret: SecretStr | None = None
+    mercadopago_auth_url: str = "https://auth.mercadopago.com"
     timeout_s: float = Field(default=5.0, gt=0)
     retries: int = Field(default=2, ge=0, le=5)
     breaker_failures: int = Field(default=5, ge=1)
@@ -134,6 +138,17 @@ class PaymentSettings(BaseModel):
     # The sandbox's simulated checkout lets its payer approve any payment of theirs: an
     # explicit opt-in (make run, tests), never on by default, refused in production.
     sandbox_checkout: bool = False
+
+
+class MoneySettings(BaseModel):
+    """Milestones, payouts and reconciliation (docs/money.md)."""
+
+    # A milestone marked done and neither approved nor disputed this long is released.
+    auto_release_days: int = Field(default=7, ge=1, le=60)
+    # Milestones one scheduler run releases; the next run takes the rest.
+    batch_size: int = Field(default=200, ge=1, le=5000)
+    # Reconciliation re-checks payments changed within this many days.
+    reconcile_days: int = Field(default=3, ge=1, le=90)
 
 
 class RateLimitSettings(BaseModel):
@@ -251,6 +266,12 @@ class QueueSettings(BaseModel):
     retry_stalled_cron: str = "* * * * *"
     # Storage objects no media row points at (docs/media.md).
     media_sweep_cron: str = "41 * * * *"
+    # Milestones due for automatic release (fixia.money.tasks).
+    auto_release_cron: str = "23 * * * *"
+    # Pending payouts whose retries ran out are sent again (same idempotency key).
+    sweep_payouts_cron: str = "53 * * * *"
+    # Nightly: milestone payments against the provider, and the ledger against itself.
+    reconcile_cron: str = "15 4 * * *"
     # Finished jobs are deleted after this many days (their failures stay for the alerts).
     keep_finished_days: int = Field(default=7, ge=1)
     # Worker metrics and health (GET /healthz, /metrics) on loopback; 0 turns it off.
@@ -414,6 +435,7 @@ class Settings(BaseSettings):
     search: SearchSettings = Field(default_factory=SearchSettings)
     ratelimit: RateLimitSettings = Field(default_factory=RateLimitSettings)
     payments: PaymentSettings = Field(default_factory=PaymentSettings)
+    money: MoneySettings = Field(default_factory=MoneySettings)
     web: WebSettings = Field(default_factory=WebSettings)
     security: SecuritySettings = Field(default_factory=SecuritySettings)
     secrets: SecretsSettings = Field(default_factory=SecretsSettings)

@@ -23,6 +23,7 @@ from fixia.errors import install_error_handlers
 from fixia.matches.router import router as matches_router
 from fixia.media.limits import upload_limits
 from fixia.media.router import router as media_router
+from fixia.money.router import router as money_router
 from fixia.notifications.router import router as notifications_router
 from fixia.observability import install as install_observability
 from fixia.observability.tracing import FASTAPI_NATIVE_OFF
@@ -121,6 +122,7 @@ def create_app(settings: Settings | None = None, *, mailer: EmailSender | None =
     api.include_router(matches_router)
     api.include_router(payments_router)
     api.include_router(subscriptions_router)
+    api.include_router(money_router)
     api.include_router(reviews_router)
     api.include_router(admin_router)
     api.include_router(media_router)

@@ -7,6 +7,7 @@ def import_all() -> None:
     from fixia.catalog import models as _catalog  # noqa: F401
     from fixia.matches import models as _matches  # noqa: F401
     from fixia.media import models as _media  # noqa: F401
+    from fixia.money import models as _money  # noqa: F401
     from fixia.notifications import models as _notifications  # noqa: F401
     from fixia.payments import models as _payments  # noqa: F401
     from fixia.projects import models as _projects  # noqa: F401

@@ -21,6 +21,7 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlparse
 
 import httpx
 from fastapi import FastAPI
@@ -177,6 +178,12 @@ class FakeMercadoPago:
     amounts: dict[str, Decimal] = field(default_factory=dict)
     payments: dict[str, dict[str, Any]] = field(default_factory=dict)
     requests: list[httpx.Request] = field(default_factory=list)
+    refunds: dict[str, dict[str, Any]] = field(default_factory=dict)
+    payouts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    client_id: str = "1234567890"
+    client_secret: str = "fake-oauth-secret"  # pragma: allowlist secret
+    codes: dict[str, str] = field(default_factory=dict)
+    linked: dict[str, str] = field(default_factory=dict)
     # Answer this many requests with `fail_status` (or time out) before behaving again.
     fail_times: int = 0
     fail_status: int = 503
@@ -194,17 +201,74 @@ class FakeMercadoPago:
         if self.fail_times:
             self.fail_times -= 1
             return httpx.Response(self.fail_status, json={"message": "internal error"})
+        if request.method == "POST" and request.url.path == "/oauth/token":
+            return self._oauth(request)
         if request.headers.get("authorization") != f"Bearer {self.token}":
             return httpx.Response(401, json={"message": "invalid access token"})
         path = request.url.path
         if request.method == "POST" and path == "/checkout/preferences":
             return self._create_preference(request)
+        if request.method == "POST" and path.endswith("/refunds"):
+            return self._refund(request, path.split("/")[3])
+        if request.method == "POST" and path == "/v1/transaction-intents/process":
+            return self._payout(request)
         if request.method == "GET" and path.startswith("/v1/payments/"):
             payment = self.payments.get(path.rsplit("/", 1)[1])
             if payment is None:
                 return httpx.Response(404, json={"message": "Payment not found", "status": 404})
             return httpx.Response(200, json=payment)
         return httpx.Response(404, json={"message": "resource not found"})
+
+    def _refund(self, request: httpx.Request, payment_id: str) -> httpx.Response:
+        """Refunds add up per payment and never exceed it; a repeated key is the same refund."""
+        key = request.headers.get("x-idempotency-key")
+        payment = self.payments.get(payment_id)
+        if not key or payment is None:
+            return httpx.Response(400 if not key else 404, json={"message": "bad refund"})
+        if key in self.refunds:
+            return httpx.Response(201, json=self.refunds[key])
+        amount = json.loads(request.content, parse_float=Decimal)["amount"]
+        done = sum(Decimal(str(r["amount"])) for r in self.refunds.values()
+                   if r["payment_id"] == payment["id"])  # fmt: skip
+        if payment["status"] != "approved" or done + amount > Decimal(
+            str(payment["transaction_amount"])
+        ):
+            return httpx.Response(400, json={"message": "invalid refund amount"})
+        refund = {"id": next(self._ids), "payment_id": payment["id"], "amount": float(amount),
+                  "status": "approved"}  # fmt: skip
+        self.refunds[key] = refund
+        return httpx.Response(201, json=refund)
+
+    def _payout(self, request: httpx.Request) -> httpx.Response:
+        key = request.headers.get("x-idempotency-key")
+        if not key:
+            return httpx.Response(400, json={"message": "X-Idempotency-Key required"})
+        if key not in self.payouts:
+            body = json.loads(request.content, parse_float=Decimal)
+            to = body["transaction"]["to"]["accounts"][0]
+            if str(to["owner"]["id"]) not in self.linked.values():
+                return httpx.Response(400, json={"message": "unknown destination"})
+            self.payouts[key] = {"id": f"ti-{next(self._ids)}", "status": "approved",
+                                 "amount": float(to["amount"])}  # fmt: skip
+        return httpx.Response(201, json=self.payouts[key])
+
+    def _oauth(self, request: httpx.Request) -> httpx.Response:
+        """The authorization_code grant: each code works once."""
+        form = parse_qs(request.content.decode())
+        code = form.get("code", [""])[0]
+        if form.get("client_secret", [""])[0] != self.client_secret or code not in self.codes:
+            return httpx.Response(400, json={"error": "invalid_grant"})
+        user_id = self.codes.pop(code)
+        self.linked[code] = user_id
+        return httpx.Response(200, json={"access_token": "APP_USR-seller", "user_id": int(user_id)})
+
+    def authorize(self, url: str) -> str:
+        """The seller consents on MercadoPago's page: a code comes back to redirect_uri."""
+        query = parse_qs(urlparse(url).query)
+        assert query["client_id"] == [self.client_id] and query["response_type"] == ["code"]
+        code = f"TG-{uuid.uuid4().hex}"
+        self.codes[code] = str(next(self._ids))
+        return code
 
     def _create_preference(self, request: httpx.Request) -> httpx.Response:
         key = request.headers.get("x-idempotency-key")

@@ -53,6 +53,9 @@ HANDLERS: dict[str, Callable[[DomainEvent], None]] = {
         str(e.data.get("provider", "unknown"))
     ).inc(),
     "flag.evaluated": _flag,
+    "money.reconciliation_mismatch": lambda e: m.RECONCILIATION_MISMATCHES.labels(
+        str(e.data.get("kind", "unknown"))
+    ).inc(),
 }
 
 

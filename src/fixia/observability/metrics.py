@@ -87,6 +87,11 @@ SUBSCRIPTIONS = Counter(
 WEBHOOK_SIGNATURE_FAILURES = Counter(
     "fixia_webhook_signature_failures", "Webhooks refused for a bad signature", ["provider"]
 )
+RECONCILIATION_MISMATCHES = Counter(
+    "fixia_money_reconciliation_mismatches",
+    "Differences found by the nightly money reconciliation, by kind",
+    ["kind"],
+)
 FLAG_EVALUATIONS = Counter(
     "fixia_feature_flag_evaluations",
     "Feature-flag evaluations",

@@ -40,6 +40,9 @@ class Payment(IdMixin, TimestampMixin, Base):
     kind: Mapped[PaymentKind] = mapped_column(str_enum(PaymentKind, "payment_kind"))
     job_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("jobs.id"), index=True)
     plan: Mapped[str | None] = mapped_column(String(32))
+    # Set when the payment funds one milestone (fixia.money): its money is held, not paid out.
+    # No foreign key: adding one to this busy table would be a contract step (docs/money.md).
+    milestone_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
     amount: Mapped[Decimal]
     currency: Mapped[str] = mapped_column(String(3), default="ARS")
     platform_fee: Mapped[Decimal]

@@ -12,6 +12,7 @@ from fixia import events
 from fixia.accounts.models import User
 from fixia.config import Settings
 from fixia.matches.models import Job, JobStatus
+from fixia.money.models import Milestone
 from fixia.payments import exceptions as exc
 from fixia.payments.models import Payment, PaymentEvent, PaymentKind, PaymentStatus
 from fixia.payments.providers import CheckoutRequest, PaymentProvider
@@ -127,7 +128,36 @@ async def _payable_job(session: AsyncSession, payer: User, job_id: uuid.UUID) ->
         raise exc.JobNotPayable("The job is cancelled.")
     if await _job_is_paid(session, job.id):
         raise exc.JobAlreadyPaid()
+    if await session.scalar(select(exists().where(Milestone.job_id == job.id))):
+        raise exc.JobNotPayable("This job is paid milestone by milestone.")
     return job
+
+
+def job_payment(
+    *,
+    settings: Settings,
+    provider: PaymentProvider,
+    payer: User,
+    job: Job,
+    amount: Decimal,
+    idempotency_key: str,
+    milestone_id: uuid.UUID | None = None,
+) -> Payment:
+    """A pending payment for (part of) a job's price, its commission split off."""
+    fee, net = split_commission(amount, settings.payments.commission_rate)
+    return Payment(
+        payer_id=payer.id,
+        kind=PaymentKind.job,
+        job_id=job.id,
+        milestone_id=milestone_id,
+        amount=fee + net,
+        currency=job.currency,
+        platform_fee=fee,
+        professional_amount=net,
+        provider=provider.name,
+        idempotency_key=idempotency_key,
+        status=PaymentStatus.pending,
+    )
 
 
 async def create_job_payment(
@@ -147,19 +177,10 @@ async def create_job_payment(
     if replay is not None:
         return replay, False
     job = await _payable_job(session, payer, job_id)
-    fee, net = split_commission(job.agreed_price, settings.payments.commission_rate)
-    payment = Payment(
-        payer_id=payer.id,
-        kind=PaymentKind.job,
-        job_id=job.id,
-        amount=fee + net,
-        currency=job.currency,
-        platform_fee=fee,
-        professional_amount=net,
-        provider=provider.name,
+    payment = job_payment(
+        settings=settings, provider=provider, payer=payer, job=job, amount=job.agreed_price,
         idempotency_key=idempotency_key,
-        status=PaymentStatus.pending,
-    )
+    )  # fmt: skip
     await open_checkout(
         session=session,
         provider=provider,

@@ -12,10 +12,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
+from fixia.accounts.models import User
 from fixia.deps import SessionDep, SettingsDep
-from fixia.payments import subscriptions
+from fixia.payments import service, subscriptions
 from fixia.payments.dependencies import EnabledSandbox, PreferenceId, ProviderDep, payer_sandbox
-from fixia.payments.exceptions import SubscriptionNotFound
+from fixia.payments.exceptions import PaymentNotFound, SubscriptionNotFound
 from fixia.payments.models import PaymentStatus
 from fixia.payments.presenters import plans_out, subscription_out
 from fixia.payments.providers import SandboxProvider
@@ -82,7 +83,11 @@ WebSandbox = Annotated[SandboxProvider, Depends(_web_sandbox)]
 async def sandbox_checkout_page(
     request: Request, preference_id: PreferenceId, sandbox: WebSandbox
 ) -> Response:
-    return render(request, "payments/sandbox.html", {"preference_id": preference_id})
+    context = {
+        "preference_id": preference_id,
+        "next": _local_next(request.query_params.get("next")),
+    }
+    return render(request, "payments/sandbox.html", context)
 
 
 @router.post("/checkout/sandbox/{preference_id}")
@@ -95,4 +100,26 @@ async def sandbox_checkout(
     approved = data.get("outcome") == "approved"
     outcome = PaymentStatus.approved if approved else PaymentStatus.rejected
     await sandbox.simulate_checkout(preference_id, outcome=outcome, amount=None)
-    return redirect(request, "/subscription", ok="subscribed" if approved else "payment_rejected")
+    back = _local_next(str(data.get("next") or "")) or "/subscription"
+    return redirect(request, back, ok="subscribed" if approved else "payment_rejected")
+
+
+def _local_next(value: str | None) -> str | None:
+    """Only a page of ours (a job's milestones): never an open redirect."""
+    if value and value.startswith("/jobs/") and "//" not in value and "\\" not in value:
+        return value[:200]
+    return None
+
+
+@router.get("/payments/{payment_id}/receipt")
+async def receipt(
+    request: Request, payment_id: uuid.UUID, user: SignedIn, session: SessionDep
+) -> Response:
+    """A receipt in Spanish for a payment that took money (approved, or later refunded), for
+    its payer and, for a job, its professional; to anyone else it does not exist."""
+    payment = await service.get_visible(session=session, user=user, payment_id=payment_id)
+    if payment.status not in (PaymentStatus.approved, PaymentStatus.refunded):
+        raise PaymentNotFound("There is no receipt for a payment that was not made.")
+    payer = await session.get(User, payment.payer_id)
+    context = {"payment": payment, "payer": payer, "is_payer": payment.payer_id == user.id}
+    return render(request, "payments/receipt.html", context)

@@ -21,6 +21,7 @@ from fixia.admin import audit
 from fixia.config import Settings
 from fixia.db import utcnow
 from fixia.matches.models import Job
+from fixia.money import service as milestones
 from fixia.notifications.service import notify
 from fixia.payments import expiry, subscriptions
 from fixia.payments.exceptions import InvalidWebhookSignature
@@ -197,6 +198,8 @@ async def _after_change(*, session: AsyncSession, settings: Settings, payment: P
         events.emit(session, "payment.approved", **data)
         if payment.kind is PaymentKind.subscription:
             await subscriptions.activate(session=session, settings=settings, payment=payment)
+        elif payment.milestone_id is not None:
+            await milestones.funded(session, payment.milestone_id)
         else:
             await _job_paid(session=session, payment=payment)
     elif payment.status is S.rejected:
@@ -213,6 +216,8 @@ async def _after_change(*, session: AsyncSession, settings: Settings, payment: P
         events.emit(session, "payment.refunded", **data)
         if payment.kind is PaymentKind.subscription:
             await expiry.end_for_refund(session=session, settings=settings, payment=payment)
+        elif payment.milestone_id is not None:
+            await milestones.reversed_by_provider(session, payment.milestone_id)
     else:
         events.emit(session, f"payment.{payment.status.value}", **data)
 

@@ -25,6 +25,7 @@ def view_routers() -> list[APIRouter]:
     from fixia.matches.views import router as matches
     from fixia.media.account_views import router as media_account
     from fixia.media.views import router as media
+    from fixia.money.views import router as money
     from fixia.notifications.views import router as notifications
     from fixia.payments.views import router as payments
     from fixia.projects.views import router as projects
@@ -32,9 +33,10 @@ def view_routers() -> list[APIRouter]:
     from fixia.trust.views import router as trust
     from fixia.web.views import router as web
 
-    # reviews before matches: `/jobs/{id}/review` must win over `/jobs/{id}/{action}`.
+    # reviews and money before matches: `/jobs/{id}/review` and `/jobs/{id}/milestones/...`
+    # must win over `/jobs/{id}/{action}`.
     return [
-        web, accounts, catalog, projects, reviews, matches, notifications, payments, trust,
+        web, accounts, catalog, projects, reviews, money, matches, notifications, payments, trust,
         admin, media, media_account,
     ]  # fmt: skip
 

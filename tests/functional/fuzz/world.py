@@ -6,13 +6,17 @@ operation may log its caller out, delete it, or change the objects it touches.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 
 import httpx
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from fixia.db import session_factory, transactional
+from fixia.money.models import Milestone, MilestoneStatus
 from tests.factories.accounts import Account, log_in, register
 from tests.factories.catalog import create_service
 from tests.factories.payments import pay_job
@@ -44,6 +48,22 @@ async def _first_id(http: httpx.AsyncClient, who: Account, path: str) -> str:
     return str(items[0]["id"])
 
 
+async def _milestone(engine: AsyncEngine, job_id: str, professional_id: str) -> str:
+    """An agreed milestone of the job (the completed job no longer takes a new plan)."""
+    async with transactional(session_factory(engine)) as session:
+        milestone = Milestone(
+            job_id=uuid.UUID(job_id),
+            position=1,
+            title="Etapa",
+            amount=Decimal("10.00"),
+            proposed_by=uuid.UUID(professional_id),
+            status=MilestoneStatus.agreed,
+        )
+        session.add(milestone)
+        await session.flush()
+        return str(milestone.id)
+
+
 async def build(http: httpx.AsyncClient, outbox: Path, engine: AsyncEngine) -> World:
     client = await register(http, outbox, role="client")
     pro = await register(http, outbox, role="professional")
@@ -72,6 +92,7 @@ async def build(http: httpx.AsyncClient, outbox: Path, engine: AsyncEngine) -> W
         "review_id": review["id"],
         "request_id": request_id,
         "payment_id": payment.get("id", ""),
+        "milestone_id": await _milestone(engine, done["job_id"], pro.id),
         "preference_id": payment.get("provider_preference_id") or "",
         "notification_id": await _first_id(http, pro, "/notifications"),
         "user_id": pro.id,

@@ -51,6 +51,13 @@ BOLA = [
     ("POST", "/notifications/{notification_id}/read", "professional", None),
     ("DELETE", "/notifications/{notification_id}", "professional", None),
     ("GET", "/payments/{payment_id}", "client", None),
+    ("GET", "/jobs/{job_id}/milestones", "client", None),
+    ("PUT", "/jobs/{job_id}/milestones", "client", {"milestones": [{"title": "M", "amount": "1"}]}),
+    ("POST", "/jobs/{job_id}/milestones/accept", "client", None),
+    ("POST", "/milestones/{milestone_id}/fund", "client", None),
+    ("POST", "/milestones/{milestone_id}/done", "professional", None),
+    ("POST", "/milestones/{milestone_id}/approve", "client", None),
+    ("POST", "/milestones/{milestone_id}/dispute", "client", {"reason": "Una disputa ajena"}),
 ]
 
 
@@ -101,6 +108,11 @@ async def test_per_user_collections_only_list_the_callers_objects(
     r = await client.get(f"{API}/notifications", headers=stranger.headers)
     own = {n["id"] for n in r.json()["items"]}
     assert world.ids["notification_id"] not in own
+    # Payouts have no id in any URL: the report is the caller's own, and clients have none.
+    r = await client.get(f"{API}/payouts/mine", headers=strangers["professional"].headers)
+    assert (r.json()["payouts"], r.json()["account"]) == ([], None)
+    r = await client.get(f"{API}/payouts/mine", headers=stranger.headers)
+    assert r.status_code == 403
 
 
 async def test_subscriptions_are_per_caller(
@@ -136,6 +148,7 @@ async def test_only_admins_reach_admin_functions(
             user_id=world.ids["user_id"],
             review_id=world.ids["review_id"],
             job_id=world.ids["job_id"],
+            milestone_id=world.ids["milestone_id"],
             verification_id=uuid.uuid4(),
         )
         body = {"reason": "Sin permisos para esto", "role": "admin"}

@@ -44,6 +44,13 @@ WEB_BOLA: list[tuple[str, str, str, dict[str, str] | None]] = [
     ("POST", "/service-requests/{request_id}/reject", "professional", {}),
     ("GET", "/checkout/sandbox/{preference_id}", "client", None),
     ("POST", "/checkout/sandbox/{preference_id}", "client", {"outcome": "approved"}),
+    ("GET", "/jobs/{job_id}/milestones", "client", None),
+    ("POST", "/jobs/{job_id}/milestones/accept", "client", {}),
+    ("POST", "/milestones/{milestone_id}/fund", "client", {}),
+    ("POST", "/milestones/{milestone_id}/done", "professional", {}),
+    ("POST", "/milestones/{milestone_id}/approve", "client", {}),
+    ("POST", "/milestones/{milestone_id}/dispute", "client", {"reason": "Disputa ajena"}),
+    ("GET", "/payments/{payment_id}/receipt", "client", None),
 ]
 ADMIN_FORMS = [
     ("/admin/reviews/{review_id}/hide", {"reason": "Sin permisos para esto"}),

@@ -54,6 +54,12 @@ def _subscribed() -> None:
             {"provider": "mercadopago"},
         ),
         (
+            "money.reconciliation_mismatch",
+            {"kind": "amount", "subject": "p1"},
+            "fixia_money_reconciliation_mismatches_total",
+            {"kind": "amount"},
+        ),
+        (
             "flag.evaluated",
             {"flag": "new-search", "variant": "on", "reason": "TARGETING_MATCH"},
             "fixia_feature_flag_evaluations_total",

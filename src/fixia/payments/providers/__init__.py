@@ -5,10 +5,15 @@ from __future__ import annotations
 from fixia.config import Settings
 from fixia.payments.providers.base import (
     CheckoutRequest,
+    LinkedAccount,
     PaymentProvider,
+    PayoutRequest,
     Preference,
     ProviderPayment,
     ProviderPaymentMissing,
+    ProviderPayout,
+    ProviderRefund,
+    RefundRequest,
     WebhookNotice,
 )
 from fixia.payments.providers.mercadopago import MercadoPagoProvider
@@ -16,11 +21,16 @@ from fixia.payments.providers.sandbox import SandboxDelivery, SandboxProvider
 
 __all__ = [
     "CheckoutRequest",
+    "LinkedAccount",
     "MercadoPagoProvider",
     "PaymentProvider",
+    "PayoutRequest",
     "Preference",
     "ProviderPayment",
     "ProviderPaymentMissing",
+    "ProviderPayout",
+    "ProviderRefund",
+    "RefundRequest",
     "SandboxDelivery",
     "SandboxProvider",
     "WebhookNotice",

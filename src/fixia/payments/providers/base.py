@@ -64,6 +64,48 @@ class WebhookNotice:
     payload: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class RefundRequest:
+    """Give back `amount` of a provider payment; the key makes a retry the same refund."""
+
+    payment_id: str
+    amount: Decimal
+    idempotency_key: str
+
+
+@dataclass(frozen=True)
+class ProviderRefund:
+    id: str
+    payment_id: str
+    amount: Decimal
+    approved: bool
+
+
+@dataclass(frozen=True)
+class PayoutRequest:
+    """Send `amount` from the platform's account to a linked payout account."""
+
+    account_id: str
+    amount: Decimal
+    currency: str
+    reference: str
+    idempotency_key: str
+
+
+@dataclass(frozen=True)
+class ProviderPayout:
+    id: str
+    amount: Decimal
+    approved: bool
+
+
+@dataclass(frozen=True)
+class LinkedAccount:
+    """A professional's account at the provider, after they authorised us (OAuth)."""
+
+    account_id: str
+
+
 class PaymentProvider(Protocol):
     name: str
 
@@ -80,6 +122,23 @@ class PaymentProvider(Protocol):
     ) -> WebhookNotice | None:
         """Verify the signature (raise InvalidWebhookSignature) and extract the notice;
         None for topics other than payments."""
+        ...
+
+    async def refund(self, request: RefundRequest) -> ProviderRefund:
+        """Refund all or part of a payment; the same key never refunds twice. Raises
+        ProviderRejected (e.g. more than was paid) or ProviderUnavailable (retry later)."""
+        ...
+
+    async def payout(self, request: PayoutRequest) -> ProviderPayout:
+        """Transfer to a linked account; the same key never pays twice."""
+        ...
+
+    def link_url(self, *, state: str, redirect_uri: str) -> str:
+        """Where a professional authorises us to pay them (OAuth authorization URL)."""
+        ...
+
+    async def link_account(self, *, code: str, redirect_uri: str) -> LinkedAccount:
+        """Exchange the OAuth code for the professional's account id."""
         ...
 
 

@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import httpx
 
@@ -20,9 +20,14 @@ from fixia.payments.models import PaymentStatus
 from fixia.payments.providers import signing
 from fixia.payments.providers.base import (
     CheckoutRequest,
+    LinkedAccount,
+    PayoutRequest,
     Preference,
     ProviderPayment,
     ProviderPaymentMissing,
+    ProviderPayout,
+    ProviderRefund,
+    RefundRequest,
     ResilientCaller,
     WebhookNotice,
     raise_for_provider_status,
@@ -42,6 +47,9 @@ STATUS_MAP = {
     "refunded": PaymentStatus.refunded,
     "charged_back": PaymentStatus.refunded,
 }
+
+
+PAYOUT_DONE = frozenset({"approved", "processed"})
 
 
 def json_number(amount: Decimal) -> float:
@@ -183,3 +191,77 @@ class MercadoPagoProvider:
             body=body,
             tolerance_s=self._settings.payments.webhook_tolerance_s,
         )
+
+    async def _post(self, path: str, body: dict[str, Any], key: str, what: str) -> Any:
+        """A POST MercadoPago deduplicates on X-Idempotency-Key, so retrying it is safe."""
+        content = json.dumps(body)
+        headers = {"X-Idempotency-Key": key, "Content-Type": "application/json"}
+
+        async def send() -> Any:
+            async with self._client() as http:
+                response = await http.post(path, content=content, headers=headers)
+            raise_for_provider_status(response)
+            if response.status_code >= 400:
+                raise ProviderRejected(f"MercadoPago refused the {what} ({response.status_code}).")
+            return response.json(parse_float=Decimal)
+
+        return await self.resilience.call(send, retry=True)
+
+    async def refund(self, request: RefundRequest) -> ProviderRefund:
+        path = f"/v1/payments/{quote(request.payment_id, safe='')}/refunds"
+        body = {"amount": json_number(request.amount)}
+        data = await self._post(path, body, request.idempotency_key, "refund")
+        return ProviderRefund(
+            id=str(data["id"]),
+            payment_id=str(data.get("payment_id", request.payment_id)),
+            amount=Decimal(str(data.get("amount", request.amount))).quantize(Decimal("0.01")),
+            approved=str(data.get("status")) == "approved",
+        )
+
+    async def payout(self, request: PayoutRequest) -> ProviderPayout:
+        """Money Out (transaction intents): from the platform's account to the linked one."""
+        amount = json_number(request.amount)
+        body = {
+            "external_reference": request.reference,
+            "point_of_interaction": {"type": "PSP_TRANSFER"},
+            "transaction": {
+                "from": {"accounts": [{"amount": amount}]},
+                "to": {"accounts": [{"amount": amount, "type": "mercadopago",
+                                     "owner": {"id": request.account_id}}]},
+                "total_amount": amount,
+            },
+        }  # fmt: skip
+        data = await self._post(
+            "/v1/transaction-intents/process", body, request.idempotency_key, "payout"
+        )
+        status = str(data.get("status", ""))
+        return ProviderPayout(str(data["id"]), request.amount, status in PAYOUT_DONE)
+
+    def _oauth_client(self) -> tuple[str, str]:
+        p = self._settings.payments
+        if p.mercadopago_client_id is None or p.mercadopago_client_secret is None:
+            raise ValueError("set the MercadoPago OAuth client id and secret to link accounts")
+        return p.mercadopago_client_id, p.mercadopago_client_secret.get_secret_value()
+
+    def link_url(self, *, state: str, redirect_uri: str) -> str:
+        client_id, _ = self._oauth_client()
+        query = {"client_id": client_id, "response_type": "code", "platform_id": "mp",
+                 "state": state, "redirect_uri": redirect_uri}  # fmt: skip
+        base = self._settings.payments.mercadopago_auth_url.rstrip("/")
+        return f"{base}/authorization?{urlencode(query)}"
+
+    async def link_account(self, *, code: str, redirect_uri: str) -> LinkedAccount:
+        client_id, secret = self._oauth_client()
+        form = {"client_id": client_id, "client_secret": secret, "code": code,
+                "grant_type": "authorization_code", "redirect_uri": redirect_uri}  # fmt: skip
+
+        async def exchange() -> LinkedAccount:
+            async with self._client() as http:
+                response = await http.post("/oauth/token", data=form)
+            raise_for_provider_status(response)
+            if response.status_code >= 400:
+                raise ProviderRejected(f"MercadoPago refused the link ({response.status_code}).")
+            return LinkedAccount(account_id=str(response.json()["user_id"]))
+
+        # An OAuth code works once: never retried.
+        return await self.resilience.call(exchange, retry=False)

@@ -16,24 +16,34 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
+from urllib.parse import urlencode
 
 import httpx
 
 from fixia.config import Settings
 from fixia.db import utcnow
-from fixia.payments.exceptions import PreferenceNotFound, ProviderUnavailable
+from fixia.payments.exceptions import PreferenceNotFound, ProviderRejected, ProviderUnavailable
 from fixia.payments.models import PaymentStatus
 from fixia.payments.providers import signing
 from fixia.payments.providers.base import (
     CheckoutRequest,
+    LinkedAccount,
+    PayoutRequest,
     Preference,
     ProviderPayment,
     ProviderPaymentMissing,
+    ProviderPayout,
+    ProviderRefund,
+    RefundRequest,
     WebhookNotice,
     webhook_url,
 )
 
 PREFERENCE_PREFIX, PAYMENT_PREFIX = "sbxpref", "sbx"
+ACCOUNT_PREFIX, CODE_PREFIX = "sbxacct", "sbxcode"
+# Test affordances, like MercadoPago's test cards: payouts to an account whose id ends so
+# fail as a provider outage (retried) or as a refusal (closed account, for good).
+DOWN_SUFFIX, CLOSED_SUFFIX = "-down", "-closed"
 CHECKOUT_PATH = "/api/v1/payments/sandbox/checkout/{preference_id}"
 
 
@@ -192,3 +202,34 @@ class SandboxProvider:
         except httpx.TransportError as error:
             raise ProviderUnavailable("The sandbox could not deliver its webhook.") from error
         return SandboxDelivery(provider_payment_id, response.status_code, request)
+
+    async def refund(self, request: RefundRequest) -> ProviderRefund:
+        """Refunds what an approved sandbox payment says it charged; deterministic per key."""
+        try:
+            paid = await self.get_payment(request.payment_id)
+        except ProviderPaymentMissing as error:
+            raise ProviderRejected("The sandbox knows no such payment.") from error
+        amount = request.amount.quantize(Decimal("0.01"))
+        if paid.status is not PaymentStatus.approved or not 0 < amount <= paid.amount:
+            raise ProviderRejected("The sandbox refuses this refund.")
+        tag = self._tag(f"refund|{request.payment_id}|{request.idempotency_key}")
+        return ProviderRefund(f"sbxrefund-{tag}", request.payment_id, amount, approved=True)
+
+    async def payout(self, request: PayoutRequest) -> ProviderPayout:
+        account = request.account_id
+        if not account.startswith(ACCOUNT_PREFIX) or account.endswith(CLOSED_SUFFIX):
+            raise ProviderRejected("The sandbox refuses payouts to this account.")
+        if account.endswith(DOWN_SUFFIX):
+            raise ProviderUnavailable("The sandbox payout rail is down.")
+        tag = self._tag(f"payout|{account}|{request.idempotency_key}")
+        return ProviderPayout(f"sbxpayout-{tag}", request.amount, approved=True)
+
+    def link_url(self, *, state: str, redirect_uri: str) -> str:
+        """The sandbox authorises at once: straight back with a code."""
+        code = f"{CODE_PREFIX}-{self._tag(state)}"
+        return f"{redirect_uri}?{urlencode({'code': code, 'state': state})}"
+
+    async def link_account(self, *, code: str, redirect_uri: str) -> LinkedAccount:
+        if not code.startswith(CODE_PREFIX + "-"):
+            raise ProviderRejected("The sandbox does not know this authorisation code.")
+        return LinkedAccount(f"{ACCOUNT_PREFIX}-{code.removeprefix(CODE_PREFIX + '-')}")
