@@ -1,7 +1,7 @@
 """review flags raised by the system: review_flags.user_id becomes nullable
 
 Revision ID: 0016_system_flags
-Revises: 0011_media
+Revises: 0013_money
 Create Date: 2026-12-07
 
 Issue #22. The burst-of-low-ratings hold (trust.abuse) flagged the held reviews under the
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0016_system_flags"
-down_revision: str | Sequence[str] | None = "0011_media"
+down_revision: str | Sequence[str] | None = "0013_money"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
