@@ -48,7 +48,7 @@ from tests import stack as stack_module
 from tests.servers import session_server
 
 # Tables of reference data the migrations seed; everything else is emptied between tests.
-KEEP = {"alembic_version", "categories", "subcategories"}
+KEEP = {"alembic_version", "categories", "subcategories", "search_terms"}
 APPEND_ONLY = {"audit_log"}
 
 

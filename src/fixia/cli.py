@@ -186,19 +186,22 @@ def db_reindex_search(
         bool, typer.Option("--all", help="Every listing, not only those never analysed")
     ] = False,
 ) -> None:
-    """Analyse listings for search again (docs/search.md); prints how many."""
-    from fixia.catalog import service
+    """Analyse listings for search again and refresh the words typo correction offers
+    (docs/search.md); prints how many of each."""
+    from fixia.catalog import service, spelling
     from fixia.db import create_engine, session_factory, transactional
 
-    async def reindex(settings: Settings) -> int:
+    async def reindex(settings: Settings) -> dict[str, int]:
         engine = create_engine(settings)
         try:
             async with transactional(session_factory(engine)) as session:
-                return await service.reindex_search(session=session, everything=everything)
+                done = await service.reindex_search(session=session, everything=everything)
+                terms = await spelling.refresh_terms(session=session)
+                return {"reindexed": done, "terms": terms}
         finally:
             await engine.dispose()
 
-    typer.echo(json.dumps({"reindexed": _run(reindex)}))
+    typer.echo(json.dumps(_run(reindex)))
 
 
 @app.command()

@@ -46,7 +46,7 @@ def mail_link(outbox: Path, to: str, pattern: re.Pattern[str] = LINK) -> str:
     raise AssertionError(f"no e-mail with a link for {to} in {outbox}")
 
 
-def register(page: Page, who: Person, outbox: Path) -> None:
+def register(page: Page, who: Person, outbox: Path, locality: str = "Trelew, Chubut") -> None:
     page.goto("/register")
     page.get_by_label(
         "Ofrezco mis servicios" if who.role == "professional" else "Busco profesionales"
@@ -59,7 +59,7 @@ def register(page: Page, who: Person, outbox: Path) -> None:
         (date.today() - timedelta(days=30 * 365)).isoformat()
     )
     page.get_by_label("Teléfono").fill("+54 280 455-1234")
-    page.get_by_label("Localidad").fill("Trelew, Chubut")
+    page.get_by_label("Localidad").fill(locality)
     if who.role == "professional":
         page.get_by_label("Especialidades").fill("plomería, gas")
         page.get_by_label("Experiencia").select_option("5-10")
@@ -77,8 +77,8 @@ def login(page: Page, who: Person, password: str = PASSWORD) -> None:
     page.get_by_role("button", name="Ingresar").click()
 
 
-def signed_up(page: Page, who: Person, outbox: Path) -> None:
-    register(page, who, outbox)
+def signed_up(page: Page, who: Person, outbox: Path, locality: str = "Trelew, Chubut") -> None:
+    register(page, who, outbox, locality)
     login(page, who)
     expect(page.get_by_role("heading", name="Mi cuenta")).to_be_visible()
 

@@ -10,7 +10,8 @@ from typing import Any
 
 import httpx
 
-from fixia.catalog import service, taxonomy
+from fixia.catalog import service, spelling, taxonomy
+from fixia.catalog.vocabulary import load
 from fixia.config import RateLimitSettings, Settings
 from fixia.db import create_engine, session_factory, transactional
 from fixia.main import create_app
@@ -203,3 +204,31 @@ async def test_reindex_analyses_listings_written_without_a_document(
         await engine.dispose()
     # Another page size: not the empty answer cached above (the CLI has no cache to bump).
     assert await search_ids(client, q="plomero", limit=5) == [plumber]
+
+
+async def test_typo_correction_offers_the_words_in_search_terms(
+    client: httpx.AsyncClient, outbox: Path, db_exec: DbExec, settings: Settings
+) -> None:
+    """PostgreSQL takes its candidates from search_terms by trigram similarity (pg_trgm);
+    SQLite compares the vocabulary in memory. `reindex-search` puts a missing word back."""
+    owner, _ = await plumber_in(client, outbox, "Trelew")
+    electrician = (await create_service(client, owner, **ELECTRICIAN))["id"]
+    await db_exec("DELETE FROM search_terms WHERE word = 'electricista'")
+    typo = await search(client, q="electrisista")
+    if settings.is_sqlite:
+        assert typo["search"]["did_you_mean"] == "electricista"
+    else:
+        assert typo["search"]["did_you_mean"] != "electricista"
+    engine = create_engine(settings)
+    try:
+        async with transactional(session_factory(engine)) as session:
+            assert await spelling.refresh_terms(session=session) == len(load().terms())
+            assert await spelling.correct(session=session, text="electrisista") == "electricista"
+            if not settings.is_sqlite:
+                found = await spelling.trigram_candidates(session, "plomeors")
+                assert found[0] in ("plomero", "plomeros") and "plomeros" in found
+    finally:
+        await engine.dispose()
+    # Another page size: not the answer cached above.
+    again = await search(client, q="electrisista", limit=5)
+    assert ids(again) == [electrician] and again["search"]["did_you_mean"] == "electricista"

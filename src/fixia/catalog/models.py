@@ -121,3 +121,14 @@ class Favorite(IdMixin, Base):
         ForeignKey("users.id", ondelete="CASCADE")
     )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SearchTerm(Base):
+    """A word typo correction may offer (catalog/spelling.py): the vocabulary's words, folded,
+    with their written form. PostgreSQL finds candidates by trigram similarity (pg_trgm GIN
+    index, migration 0015_trgm); `fixia db reindex-search` refreshes the rows."""
+
+    __tablename__ = "search_terms"
+
+    word: Mapped[str] = mapped_column(String(60), primary_key=True)
+    display: Mapped[str] = mapped_column(String(60))

@@ -99,9 +99,19 @@ def parse(text: str, vocab: Vocabulary, *, detect_locality: bool = True) -> Pars
 
 
 def correct(text: str, vocab: Vocabulary) -> str | None:
-    """The query with its typos corrected from the vocabulary, or None if none was found."""
-    tokens = words(text)[:MAX_WORDS]
-    fixed = [vocab.correct(w) or w for w in tokens]
+    """The query with its typos corrected from the whole vocabulary, or None if none was
+    found (SQLite's correction; PostgreSQL narrows the candidates first, catalog/spelling.py)."""
+    tokens = query_words(text)
+    return spelled(tokens, [vocab.correct(w) or w for w in tokens], vocab)
+
+
+def query_words(text: str) -> list[str]:
+    """The words of a query that correction looks at."""
+    return words(text)[:MAX_WORDS]
+
+
+def spelled(tokens: list[str], fixed: list[str], vocab: Vocabulary) -> str | None:
+    """The corrected query as the client would write it, or None if nothing changed."""
     if fixed == tokens:
         return None
     return " ".join(vocab.display.get(w, w) for w in fixed)

@@ -2,7 +2,7 @@
 nothing, and the words the page uses to say what it did.
 
 1. strict: every group the client asked for, in the locality's area;
-2. corrected: the same after typo correction ("¿Quisiste decir …?");
+2. corrected: the same after typo correction ("¿Quisiste decir …?", catalog/spelling.py);
 3. any_term: at least one group, ranked by how many match;
 4. wider_area: whoever is nearest, when nobody serves the locality;
 and when all fail, the categories the words point to.
@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 
 from fixia.catalog import taxonomy
 from fixia.catalog.localities import resolve
-from fixia.catalog.query import ParsedQuery, correct, parse
+from fixia.catalog.query import ParsedQuery, parse
 from fixia.catalog.schemas import CategoryRef, SearchInfo, ServiceQuery
 from fixia.catalog.search import Plan
 from fixia.catalog.vocabulary import load
@@ -40,13 +40,22 @@ def strict_plan(query: ServiceQuery, radius_km: int) -> Plan:
     return _first(query, query.q or "", radius_km).plan
 
 
-def ladder(query: ServiceQuery, radius_km: int) -> list[Step]:
-    text = query.q or ""
-    steps = [_first(query, text, radius_km)]
+def strict(query: ServiceQuery, radius_km: int) -> Step:
+    return _first(query, query.q or "", radius_km)
+
+
+def relaxable(step: Step) -> bool:
+    """A plain listing (no words, no locality) has nothing to relax."""
+    return bool(step.plan.groups) or step.plan.locality is not None
+
+
+def ladder(query: ServiceQuery, radius_km: int, fixed: str | None) -> list[Step]:
+    """Every step, strict first; `fixed` is the query with its typos corrected, if any
+    (catalog/spelling.py: it may ask the database, so the caller finds it)."""
+    steps = [strict(query, radius_km)]
     current = steps[0]
-    if not current.plan.groups and current.plan.locality is None:
-        return steps  # a plain listing: nothing to relax
-    fixed = correct(text, load())
+    if not relaxable(current):
+        return steps
     if fixed is not None:
         current = _first(query, fixed, radius_km)
         current = Step("corrected", current.plan, current.parsed, did_you_mean=fixed)

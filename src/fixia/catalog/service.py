@@ -14,7 +14,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from fixia import events
 from fixia.accounts.models import User
 from fixia.catalog import exceptions as exc
-from fixia.catalog import relax
+from fixia.catalog import relax, spelling
 from fixia.catalog.analysis import index_document
 from fixia.catalog.models import Category, Service, ServiceView, Subcategory
 from fixia.catalog.schemas import SearchInfo, ServiceCreate, ServiceQuery, ServiceUpdate
@@ -187,12 +187,18 @@ async def search(
         and query.min_price > query.max_price
     ):
         raise InvalidInput("min_price", "min_price must not exceed max_price")
-    steps = relax.ladder(query, settings.search.default_service_radius_km)
+    radius = settings.search.default_service_radius_km
+    first = relax.strict(query, radius)
+    items, cursor = await _run(session, query, first.plan)
+    if items or not relax.relaxable(first):
+        return items, cursor, relax.info(first, found=bool(items), tried=[])
+    # Only now, when the strict query found nothing: correction may ask the database.
+    fixed = await spelling.correct(session=session, text=query.q or "")
+    steps = relax.ladder(query, radius, fixed)
     tried: list[str] = []
-    for step in steps:
+    for step in steps[1:]:
         items, cursor = await _run(session, query, step.plan)
-        if step.name != "strict":
-            tried.append(step.name)
+        tried.append(step.name)
         if items:
             return items, cursor, relax.info(step, found=True, tried=tried)
     return [], None, relax.info(steps[-1], found=False, tried=tried)

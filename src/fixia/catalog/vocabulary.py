@@ -52,17 +52,26 @@ class Vocabulary:
     def known(self, word: str) -> bool:
         return word in self.display or word in STOPWORDS or word.isdigit()
 
-    def correct(self, word: str) -> str | None:
-        """The closest vocabulary word to an unknown one, if close enough to be a typo."""
-        if len(word) < MIN_CORRECTABLE_LENGTH or self.known(word):
+    def correctable(self, word: str) -> bool:
+        return len(word) >= MIN_CORRECTABLE_LENGTH and not self.known(word)
+
+    def correct(self, word: str, among: list[str] | None = None) -> str | None:
+        """The closest vocabulary word to an unknown one, if close enough to be a typo.
+        `among`: only these candidates (PostgreSQL's trigram matches); else every word.
+        Candidates are compared in one order, so ties break alike whatever found them."""
+        if not self.correctable(word):
             return None
         found = process.extractOne(
             word,
-            sorted(self.display),
+            sorted(self.display if among is None else among),
             scorer=DamerauLevenshtein.normalized_similarity,
             score_cutoff=MIN_SIMILARITY,
         )
         return None if found is None else str(found[0])
+
+    def terms(self) -> list[tuple[str, str]]:
+        """(folded word, as written): the rows of search_terms."""
+        return sorted(self.display.items())
 
 
 def _trade(key: str, entry: dict[str, object]) -> Trade:

@@ -26,6 +26,7 @@ HAND_MANAGED = {
     "ix_users_location_trgm",
     "search_vector",
     "ix_services_search_vector",
+    "ix_search_terms_word_trgm",
 }
 
 

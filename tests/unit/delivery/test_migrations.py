@@ -78,3 +78,4 @@ def test_the_projects_own_migrations_are_readable() -> None:
     assert len(found.heads()) == 1
     assert found.migrations["0003"].kind == "expand"
     assert found.migrations["0009_trust"].kind == "expand"  # new tables only
+    assert found.migrations["0015_trgm"].kind == "expand"  # a new table, its rows and index
