@@ -49,6 +49,7 @@ class DeployOptions:
     rollback_of: str | None = None  # the deploy a `fixiactl rollback` undoes
     promoted_from: str | None = None  # `fixiactl promote`: the stage the release passed
     metrics_source: str | None = None  # slots|prometheus; None: the environment's setting
+    budget: dict[str, Any] | None = None  # the error-budget decision (fixiactl.deploy.budget)
 
 
 class StepFailed(Exception):
@@ -114,6 +115,7 @@ class Deployer:
             fast_track=opts.fast_track,
             promoted_from=opts.promoted_from,
             metrics_source=self.metrics.name,
+            budget=opts.budget,
         )
         front0 = self.runtime.front_door()
         try:
