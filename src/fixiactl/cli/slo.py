@@ -60,6 +60,30 @@ def list_slos(as_json: Annotated[bool, JsonOption] = False) -> None:
         console.print(f"{r['name']}: {r['objective']:.3%} over {r['period']} (team {r['team']})")
 
 
+@app.command("budget")
+def budget_status(
+    env: Annotated[str, EnvOption] = "dev", as_json: Annotated[bool, JsonOption] = False
+) -> None:
+    """Each SLO's remaining error budget in ENV and what the deploy policy would decide now
+    for a deploy that is no hotfix. Exit 4 when it would refuse."""
+    from fixiactl.deploy import budget
+
+    with operator_errors():
+        decision = budget.evaluate(env)
+    if as_json:
+        emit_json(decision.as_dict())
+    else:
+        for r in decision.readings:
+            left = "no data: " + r.why if r.remaining is None else f"{r.remaining:.1%} left"
+            console.print(f"{r.slo}: {left}")
+        verdict = "deploys allowed" if decision.allowed else "only hotfixes deploy"
+        console.print(f"floor {decision.floor:.0%}, no data: {decision.no_data}: {verdict}")
+        if decision.reason:
+            console.print(f"why: {decision.reason}")
+    if not decision.allowed:
+        raise typer.Exit(code=4)
+
+
 @app.command("check-metrics")
 def check_metrics(
     env: Annotated[str, EnvOption] = "dev", as_json: Annotated[bool, JsonOption] = False

@@ -189,6 +189,19 @@ def source_for(env: str) -> BudgetSource:
     return PrometheusBudget(f"http://127.0.0.1:{ports['prometheus']}")
 
 
+def evaluate(
+    env: str,
+    source: BudgetSource | None = None,
+    *,
+    hotfix: bool = False,
+    override: str | None = None,
+) -> Decision:
+    """The decision on every SLO of deploy/slo, read now; raises nothing, audits nothing."""
+    names = [slo.name for slo in load_slos()]
+    readings = (source or source_for(env)).remaining(names)
+    return decide(readings, Policy.of(load_env(env)), hotfix=hotfix, override=override)
+
+
 def enforce(
     env: str,
     release: str,
@@ -200,9 +213,7 @@ def enforce(
 ) -> Decision:
     """The decision for deploying `release` to `env` now: refused (BudgetRefused) or allowed;
     an override that lets a deploy through is audited first, and refused if it cannot be."""
-    names = [slo.name for slo in load_slos()]
-    readings = (source or source_for(env)).remaining(names)
-    decision = decide(readings, Policy.of(load_env(env)), hotfix=hotfix, override=override)
+    decision = evaluate(env, source, hotfix=hotfix, override=override)
     if not decision.allowed:
         raise BudgetRefused(decision)
     if decision.outcome == "override":
@@ -212,7 +223,7 @@ def enforce(
             "below_floor": decision.below,
             "no_data": decision.missing,
             "floor": decision.floor,
-            "remaining": {r.slo: r.remaining for r in readings},
+            "remaining": {r.slo: r.remaining for r in decision.readings},
         }
         (auditor or AppAudit()).record(env, details)
         decision.audited = True

@@ -209,3 +209,17 @@ def test_the_cli_refusal_exits_4_with_the_decision_as_json(
 def test_the_cli_needs_a_reason_to_override() -> None:
     with pytest.raises(FixiactlError, match="--override-budget needs --reason"):
         deploy_cli.budget_gate("production", "r1", False, True, " ", as_json=True)
+
+
+def test_slo_budget_shows_the_decision_without_deploying(monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from fixiactl.cli.slo import app
+
+    monkeypatch.setattr(budget, "source_for", lambda env: FakeBudget(api_latency=0.02))
+    done = CliRunner().invoke(app, ["budget", "--env", "production", "--json"])
+    assert done.exit_code == 4, done.output
+    data = json.loads(done.stdout)
+    assert data["allowed"] is False and data["below"] == ["api-latency"]
+    monkeypatch.setattr(budget, "source_for", lambda env: FakeBudget())
+    assert CliRunner().invoke(app, ["budget", "--env", "production"]).exit_code == 0
