@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import httpx
@@ -82,6 +83,52 @@ def budget_status(
             console.print(f"why: {decision.reason}")
     if not decision.allowed:
         raise typer.Exit(code=4)
+
+
+@app.command("report")
+def report(
+    month: Annotated[str, typer.Option(help="Calendar month, e.g. 2026-12")],
+    env: Annotated[str, EnvOption] = "dev",
+    out: Annotated[
+        Path | None, typer.Option(help="Directory (default: the stack's reports/)")
+    ] = None,
+    as_json: Annotated[bool, JsonOption] = False,
+) -> None:
+    """The month's error budget per SLO and what burned it (deploys, incidents, the rest):
+    slo-report-MONTH.md, .csv and .svg, from ENV's Prometheus and deploy journal."""
+    import time
+
+    from fixiactl.deploy.journal import deploy_events
+    from fixiactl.slo import report as rep
+    from fixiactl.slo import report_render as render
+    from fixiactl.slo.report_source import PrometheusMonth
+    from fixiactl.stack.config import read_state, state_dir
+
+    with operator_errors():
+        ports = read_state(env).ports
+        if "prometheus" not in ports:
+            raise FixiactlError(
+                f"the {env} stack has no monitoring",
+                hint=f"fixiactl stack up --env {env} --monitoring",
+            )
+        source = PrometheusMonth(f"http://127.0.0.1:{ports['prometheus']}")
+        data = rep.build(load_slos(), source, deploy_events(env), month, time.time())
+        folder = out or state_dir(env) / "reports"
+        folder.mkdir(parents=True, exist_ok=True)
+        stem = folder / f"slo-report-{month}"
+        files = {
+            ".svg": render.svg(data),
+            ".md": render.markdown(data, f"slo-report-{month}.svg"),
+            ".csv": render.rows_csv(data),
+        }
+        for suffix, content in files.items():
+            stem.with_suffix(suffix).write_text(content)
+    written = [str(stem.with_suffix(s)) for s in files]
+    if as_json:
+        emit_json(render.as_json(data) | {"files": written})
+        return
+    typer.echo(files[".md"])
+    console.print("written: " + ", ".join(written))
 
 
 @app.command("check-metrics")
