@@ -8,11 +8,12 @@ import typer
 from rich.table import Table
 
 from fixiactl.cli.common import EnvOption, JsonOption, console, emit_json, operator_errors, progress
-from fixiactl.deploy import budget, promotion
+from fixiactl.deploy import budget, promotion, releases, requirements
 from fixiactl.deploy import dora as dora_mod
 from fixiactl.deploy.engine import Deployer, DeployOptions
 from fixiactl.deploy.journal import Slots, deploy_events, deploy_records
 from fixiactl.errors import FixiactlError
+from fixiactl.stack.config import load_env
 
 STRATEGIES = ("blue-green", "canary")
 MetricsSourceOption = typer.Option(
@@ -101,6 +102,9 @@ def budget_gate(
     decision on stdout under --json."""
     if override and not (reason or "").strip():
         raise FixiactlError("--override-budget needs --reason", hint='--reason "why now"')
+    # What the environment refuses of the release comes first (and needs no stack): no
+    # budget decision or override can make such a release deployable.
+    requirements.check(load_env(env), releases.load(release))
     try:
         decision = budget.enforce(
             env, release, hotfix=hotfix, override=reason if override else None

@@ -193,6 +193,14 @@ def test_an_unreachable_or_refusing_prometheus_is_no_data() -> None:
     assert all("parse error" in r.why for r in _prometheus(bad).remaining(SLOS))
 
 
+@pytest.fixture
+def any_release(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The release exists and the environment accepts it: only the budget decides."""
+    monkeypatch.setattr(deploy_cli.releases, "load", lambda release_id: release_id)
+    monkeypatch.setattr(deploy_cli.requirements, "check", lambda config, release: None)
+
+
+@pytest.mark.usefixtures("any_release")
 def test_the_cli_refusal_exits_4_with_the_decision_as_json(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
