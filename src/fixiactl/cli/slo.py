@@ -17,6 +17,18 @@ from fixiactl.slo.spec import load_slos
 app = typer.Typer(help="Generate SLO rules, their tests and the dashboards.", no_args_is_help=True)
 
 
+def prometheus_url(env: str) -> str:
+    from fixiactl.stack.config import read_state
+
+    ports = read_state(env).ports
+    if "prometheus" not in ports:
+        raise FixiactlError(
+            f"the {env} stack has no monitoring",
+            hint=f"run: fixiactl stack up --env {env} --monitoring",
+        )
+    return f"http://127.0.0.1:{ports['prometheus']}"
+
+
 @app.command()
 def generate(
     check: Annotated[
@@ -102,16 +114,10 @@ def report(
     from fixiactl.slo import report as rep
     from fixiactl.slo import report_render as render
     from fixiactl.slo.report_source import PrometheusMonth
-    from fixiactl.stack.config import read_state, state_dir
+    from fixiactl.stack.config import state_dir
 
     with operator_errors():
-        ports = read_state(env).ports
-        if "prometheus" not in ports:
-            raise FixiactlError(
-                f"the {env} stack has no monitoring",
-                hint=f"fixiactl stack up --env {env} --monitoring",
-            )
-        source = PrometheusMonth(f"http://127.0.0.1:{ports['prometheus']}")
+        source = PrometheusMonth(prometheus_url(env))
         data = rep.build(load_slos(), source, deploy_events(env), month, time.time())
         folder = out or state_dir(env) / "reports"
         folder.mkdir(parents=True, exist_ok=True)
@@ -138,17 +144,10 @@ def check_metrics(
     """Scrape every target of ENV's Prometheus (stack up --monitoring) and fail if a metric
     named by an alert, recording rule or dashboard is produced by nothing."""
     from fixiactl.monitoring import integrity
-    from fixiactl.stack.config import read_state
 
     with operator_errors():
-        ports = read_state(env).ports
-        if "prometheus" not in ports:
-            raise FixiactlError(
-                f"the {env} stack has no monitoring",
-                hint=f"run: fixiactl stack up --env {env} --monitoring",
-            )
         try:
-            produced, failed = integrity.scrape_all(f"http://127.0.0.1:{ports['prometheus']}")
+            produced, failed = integrity.scrape_all(prometheus_url(env))
         except httpx.HTTPError as exc:
             raise FixiactlError(
                 f"Prometheus of {env} does not answer ({exc})",

@@ -20,6 +20,8 @@ from typing import Any, Protocol
 import httpx
 
 from fixiactl import audit
+from fixiactl.deploy.metrics import MetricsUnavailable
+from fixiactl.deploy.prometheus import api_get
 from fixiactl.errors import FixiactlError
 from fixiactl.monitoring import stack as monitoring
 from fixiactl.slo.spec import load_slos
@@ -48,14 +50,12 @@ class PrometheusBudget:
         self.client = client or httpx.Client(timeout=5.0)
 
     def remaining(self, slos: Sequence[str]) -> list[Reading]:
+        url = f"{self.url}/api/v1/query"
         try:
-            response = self.client.get(f"{self.url}/api/v1/query", params={"query": REMAINING})
-            body = response.json()
-        except (httpx.HTTPError, ValueError) as exc:
-            return unknown(slos, f"Prometheus at {self.url} is unreachable ({type(exc).__name__})")
-        if response.status_code != 200 or body.get("status") != "success":
-            return unknown(slos, f"Prometheus refused the query: {body.get('error')}")
-        found = {r["metric"].get("slo"): float(r["value"][1]) for r in body["data"]["result"]}
+            result = api_get(self.client, url, {"query": REMAINING}, hint="")
+        except MetricsUnavailable as exc:
+            return unknown(slos, exc.message)
+        found = {r["metric"].get("slo"): float(r["value"][1]) for r in result}
         return [_reading(name, found.get(name)) for name in slos]
 
 

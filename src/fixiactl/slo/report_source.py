@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 
-from fixiactl.errors import FixiactlError
+from fixiactl.deploy.prometheus import api_get
 from fixiactl.slo.report import DAY_S, Span
 from fixiactl.slo.spec import SLO
 
@@ -27,18 +27,8 @@ class PrometheusMonth:
         self.client = client or httpx.Client(timeout=30.0)
 
     def _get(self, path: str, params: dict[str, str]) -> list[dict[str, Any]]:
-        try:
-            response = self.client.get(f"{self.url}/api/v1/{path}", params=params)
-            body = response.json()
-        except (httpx.HTTPError, ValueError) as exc:
-            raise FixiactlError(
-                f"Prometheus at {self.url} is unreachable ({type(exc).__name__})",
-                hint="the report reads the stack's Prometheus: fixiactl stack up --monitoring",
-            ) from exc
-        if response.status_code != 200 or body.get("status") != "success":
-            raise FixiactlError(f"Prometheus refused {params}: {body.get('error')}")
-        result: list[dict[str, Any]] = body["data"]["result"]
-        return result
+        hint = "the report reads the stack's Prometheus: fixiactl stack up --monitoring"
+        return api_get(self.client, f"{self.url}/api/v1/{path}", params, hint=hint)
 
     def events(self, slo: SLO, start: float, end: float) -> tuple[float, float] | None:
         window = math.ceil(end - start)
