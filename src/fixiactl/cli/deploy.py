@@ -8,7 +8,7 @@ import typer
 from rich.table import Table
 
 from fixiactl.cli.common import EnvOption, JsonOption, console, emit_json, operator_errors, progress
-from fixiactl.deploy import budget, promotion, releases, requirements
+from fixiactl.deploy import budget, evidence, promotion, releases, requirements
 from fixiactl.deploy import dora as dora_mod
 from fixiactl.deploy.engine import Deployer, DeployOptions
 from fixiactl.deploy.journal import Slots, deploy_events, deploy_records
@@ -28,6 +28,9 @@ OverrideOption = typer.Option(
     "--override-budget", help="Deploy although an error budget is spent (needs --reason; audited)"
 )
 ReasonOption = typer.Option("--reason", help="Why the error-budget policy is overridden")
+ReplayOption = typer.Option(
+    "--replay", help="explain: recompute every step verdict from its evidence file"
+)
 
 
 def parse_steps(text: str | None, strategy: str) -> list[int]:
@@ -60,6 +63,7 @@ def deploy(
     hotfix: Annotated[bool, HotfixOption] = False,
     override_budget: Annotated[bool, OverrideOption] = False,
     reason: Annotated[str | None, ReasonOption] = None,
+    replay: Annotated[bool, ReplayOption] = False,
     as_json: Annotated[bool, JsonOption] = False,
 ) -> None:
     """Deploy RELEASE with analysis at every step, promote or roll back automatically."""
@@ -70,7 +74,7 @@ def deploy(
         if target == "explain":
             if not deploy_id:
                 raise FixiactlError("which deploy?", hint="fixiactl deploy status --env ENV")
-            _explain(env, deploy_id, as_json)
+            (_replay if replay else _explain)(env, deploy_id, as_json)
             return
         if strategy not in STRATEGIES:
             raise FixiactlError(f"unknown strategy {strategy!r}", hint=" or ".join(STRATEGIES))
@@ -294,3 +298,21 @@ def _explain(env: str, deploy_id: str, as_json: bool) -> None:
             detail = {k: v for k, v in r.items() if k not in ("ts", "kind", "deploy_id", "env")}
             table.add_row(_time(r["ts"]), r.get("event", r["kind"]), "", "", "", str(detail)[:160])
     console.print(table)
+
+
+def _replay(env: str, deploy_id: str, as_json: bool) -> None:
+    rows = evidence.replay(env, deploy_id)
+    if as_json:
+        emit_json(rows)
+    else:
+        table = Table(title=f"Deploy {deploy_id}: verdicts replayed from evidence")
+        for column in ("step", "recorded", "replayed", "same", "reasons"):
+            table.add_column(column)
+        for r in rows:
+            same = "yes" if r["same"] else "[red]NO[/red]"
+            table.add_row(
+                f"{r['step']} %", r["recorded"], r["replayed"], same, "; ".join(r["reasons"])
+            )
+        console.print(table)
+    if not all(r["same"] for r in rows):
+        raise typer.Exit(code=1)

@@ -83,6 +83,13 @@ def test_a_burned_budget_refuses_a_deploy_and_an_audited_override_passes(
     assert code == 3 and data["result"] == "rolled_back", (data, err)
     assert data["budget"]["allowed"] is True, data["budget"]  # type: ignore[index]
     assert burned.failed > 0, "the faulty release never answered 5xx: nothing was burned"
+    # The rollback's verdict is recomputed from its evidence file alone.
+    replay = monitored.run("deploy", "explain", str(data["deploy_id"]), "--env", monitored.env,
+                           "--replay", "--json")  # fmt: skip
+    assert replay.returncode == 0, replay.stdout + replay.stderr
+    replayed = json.loads(replay.stdout)
+    assert replayed[-1]["recorded"] == replayed[-1]["replayed"] == "FAIL", replayed
+    assert all(r["same"] for r in replayed)
 
     # 2. The recording rule (evaluated every 2 s) sees the burn: under the 10 % floor.
     deadline = time.monotonic() + 90
