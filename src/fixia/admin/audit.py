@@ -35,9 +35,7 @@ SECRET_ROTATED: Final = "secret.rotated"  # noqa: S105 (an event name)
 DEPLOY_BUDGET_OVERRIDE: Final = "deploy.budget_override"
 
 # What `fixia audit record` accepts: events that happen outside the app.
-EXTERNAL_ACTIONS: Final = frozenset(
-    {FLAG_CHANGED, DEPLOY, DEPLOY_BUDGET_OVERRIDE, SECRET_ROTATED}
-)
+EXTERNAL_ACTIONS: Final = frozenset({FLAG_CHANGED, DEPLOY, DEPLOY_BUDGET_OVERRIDE, SECRET_ROTATED})
 MAX_DETAIL_CHARS: Final = 4000
 
 
