@@ -20,10 +20,9 @@ from typing import Any, Protocol
 import httpx
 
 from fixiactl import audit
-from fixiactl.deploy.metrics import MetricsUnavailable
-from fixiactl.deploy.prometheus import api_get
 from fixiactl.errors import FixiactlError
 from fixiactl.monitoring import stack as monitoring
+from fixiactl.promapi import api_get
 from fixiactl.slo.spec import load_slos
 from fixiactl.stack.config import EnvConfig, load_env, read_state
 
@@ -53,7 +52,7 @@ class PrometheusBudget:
         url = f"{self.url}/api/v1/query"
         try:
             result = api_get(self.client, url, {"query": REMAINING}, hint="")
-        except MetricsUnavailable as exc:
+        except FixiactlError as exc:
             return unknown(slos, exc.message)
         found = {r["metric"].get("slo"): float(r["value"][1]) for r in result}
         return [_reading(name, found.get(name)) for name in slos]

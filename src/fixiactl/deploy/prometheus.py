@@ -26,6 +26,7 @@ import httpx
 from fixiactl.deploy.metrics import PROBES, MetricsSource, MetricsUnavailable, SlotMetrics, Snapshot
 from fixiactl.errors import FixiactlError
 from fixiactl.monitoring import stack as monitoring
+from fixiactl.promapi import api_get
 from fixiactl.stack.config import load_env
 
 SOURCES = ("slots", "prometheus")
@@ -113,26 +114,8 @@ class PrometheusSource:
     def query(self, expr: str, at: float | None = None) -> list[dict[str, Any]]:
         params = {"query": expr} | ({"time": f"{at:.3f}"} if at is not None else {})
         hint = "start the stack with --monitoring, or deploy with --metrics-source slots"
-        return api_get(self.client, f"{self.url}/api/v1/query", params, hint=hint)
-
-
-def api_get(
-    client: httpx.Client, url: str, params: dict[str, str], *, hint: str
-) -> list[dict[str, Any]]:
-    """The `result` of one Prometheus HTTP API call; MetricsUnavailable when there is none."""
-    try:
-        response = client.get(url, params=params)
-        body = response.json()
-    except (httpx.HTTPError, ValueError) as exc:
-        raise MetricsUnavailable(
-            f"Prometheus at {url} is unreachable ({type(exc).__name__})", hint=hint
-        ) from exc
-    if response.status_code != 200 or body.get("status") != "success":
-        raise MetricsUnavailable(
-            f"Prometheus refused {params.get('query')!r}: {body.get('error', response.status_code)}"
-        )
-    result: list[dict[str, Any]] = body["data"]["result"]
-    return result
+        url = f"{self.url}/api/v1/query"
+        return api_get(self.client, url, params, hint=hint, error=MetricsUnavailable)
 
 
 def _total(result: list[dict[str, Any]]) -> float:

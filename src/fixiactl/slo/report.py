@@ -23,7 +23,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from fixiactl.deploy.dora import OUTCOMES
 from fixiactl.errors import FixiactlError
 from fixiactl.slo.spec import SLO
 
@@ -87,7 +86,9 @@ def deploy_spans(events: Sequence[dict[str, Any]], start: float, end: float) -> 
     spans = []
     for deploy_id, evs in by_id.items():
         first, last = min(e["ts"] for e in evs), max(e["ts"] for e in evs)
-        outcome = next((e["event"] for e in evs if e["event"] in OUTCOMES), "unfinished")
+        # A deploy's last journal event is its outcome (promoted, rolled_back, failed).
+        ending = max(evs, key=lambda e: e["ts"])["event"]
+        outcome = "unfinished" if ending == "started" else ending
         release = next((e.get("release") for e in evs if e.get("release")), "?")
         if last > start and first < end and last > first:
             label = f"{release} {outcome}"

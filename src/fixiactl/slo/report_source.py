@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 
-from fixiactl.deploy.prometheus import api_get
+from fixiactl.promapi import api_get
 from fixiactl.slo.report import DAY_S, Span
 from fixiactl.slo.spec import SLO
 
