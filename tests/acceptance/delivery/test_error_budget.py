@@ -1,7 +1,12 @@
-"""The error-budget policy on a real stack with --monitoring (test.toml: floor 10 %, 2 s rule
-evaluation): a release answering 5xx burns api-availability's budget as a canary (deployed as
-a hotfix, which the policy lets through), then a normal deploy is refused with the reason and
-changes nothing, and an override with a reason deploys and lands in the app's audit log.
+"""The error-budget policy on a real stack with --monitoring (test.toml: one worker per slot,
+floor 10 %, rules evaluated every 2 s).
+
+The burn is real 5xx on the live slot: a release built with `error_rate=0.5, skip_first=N`
+serves its first N requests well, so it passes its own deploy's analysis and is promoted,
+then fails half of what production traffic brings. With api-availability's budget spent, a
+normal deploy is refused with the reason and changes nothing; an override with a reason
+deploys and lands in the app's audit log; a hotfix passes without one. The canary verdicts
+are recomputed from their evidence files.
 
 Its own stack: the burned budget must not leak into the other deploy tests.
 """
@@ -23,10 +28,12 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from fixiactl.deploy.budget import PrometheusBudget
 from tests import stack as stack_module
 from tests.acceptance.delivery.conftest import Ctl, require
-from tests.acceptance.delivery.load import Load
+from tests.acceptance.delivery.load import Load, LoadResult
 
-BAD = ("error_rate=0.3", "skip_first=20")
-LOAD = {"connections": 6, "delay_ms": 40, "max_s": 150, "max_requests": 20_000}
+HEALTHY_FIRST = 1500  # requests the faulty release serves well (per worker) before failing
+LATE_FAULT = ("error_rate=0.5", f"skip_first={HEALTHY_FIRST}")
+PACED = {"connections": 4, "delay_ms": 20, "max_s": 180}
+BLUE_GREEN = ("--strategy", "blue-green", "--hold", "3")
 
 
 @pytest.fixture(scope="module")
@@ -45,11 +52,25 @@ def monitored(running: stack_module.RunningStack, releases_dir: Path) -> Ctl:
     return Ctl(running.env, running.http, running.ports, running.state, releases_dir)
 
 
-def _availability_left(monitored: Ctl) -> float | None:
+def _deploy(ctl: Ctl, release: str, *args: str) -> tuple[int, dict[str, Any], str]:
+    """A blue-green deploy under paced load: the analysis needs canary requests to judge."""
+    with Load(ctl.http, **PACED, max_requests=20_000) as load:  # type: ignore[arg-type]
+        time.sleep(1)
+        code, data, err = ctl.deploy(release, *BLUE_GREEN, *args)
+        load.stop()
+    return code, dict(data), err
+
+
+def _burn(ctl: Ctl, requests: int) -> LoadResult:
+    with Load(ctl.http, **PACED, max_requests=requests) as load:  # type: ignore[arg-type]
+        assert load.proc is not None
+        load.proc.wait(timeout=PACED["max_s"] + 30)
+        return load.stop()
+
+
+def _availability_left(ctl: Ctl) -> float | None:
     with httpx.Client(timeout=5) as client:
-        source = PrometheusBudget(
-            f"http://127.0.0.1:{monitored.ports['prometheus']}", client=client
-        )
+        source = PrometheusBudget(f"http://127.0.0.1:{ctl.ports['prometheus']}", client=client)
         return source.remaining(["api-availability"])[0].remaining
 
 
@@ -70,60 +91,61 @@ async def _overrides(running: stack_module.RunningStack) -> list[dict[str, Any]]
     ]
 
 
+def _release(ctl: Ctl) -> str:
+    return str(httpx.get(f"{ctl.http}/healthz", timeout=10).json()["release"])
+
+
 def test_a_burned_budget_refuses_a_deploy_and_an_audited_override_passes(
     monitored: Ctl, running: stack_module.RunningStack, build: Callable[..., str]
 ) -> None:
-    bad, good = build(*BAD), build()
-    # 1. Burn: the faulty release as a canary under load. A hotfix passes the policy whatever
-    #    the budget; the canary's 5xx are rolled back, and stay in the 30 d window.
-    with Load(monitored.http, **LOAD) as load:  # type: ignore[arg-type]
-        time.sleep(2)
-        code, data, err = monitored.deploy(bad, "--steps", "5,50,100", "--hold", "10", "--hotfix")
-        burned = load.stop()
-    assert code == 3 and data["result"] == "rolled_back", (data, err)
-    assert data["budget"]["allowed"] is True, data["budget"]  # type: ignore[index]
-    assert burned.failed > 0, "the faulty release never answered 5xx: nothing was burned"
-    # The rollback's verdict is recomputed from its evidence file alone.
-    replay = monitored.run("deploy", "explain", str(data["deploy_id"]), "--env", monitored.env,
-                           "--replay", "--json")  # fmt: skip
-    assert replay.returncode == 0, replay.stdout + replay.stderr
-    replayed = json.loads(replay.stdout)
-    assert replayed[-1]["recorded"] == replayed[-1]["replayed"] == "FAIL", replayed
-    assert all(r["same"] for r in replayed)
-
-    # 2. The recording rule (evaluated every 2 s) sees the burn: under the 10 % floor.
+    faulty, good = build(*LATE_FAULT), build()
+    # 1. The faulty release passes its deploy (its fault waits), then burns the budget live.
+    code, data, err = _deploy(monitored, faulty)
+    assert code == 0 and data["result"] == "promoted", (data, err)
+    burned = _burn(monitored, 2 * HEALTHY_FIRST)
+    assert burned.failed >= 100, burned  # the release really answered 5xx
     deadline = time.monotonic() + 90
     while (left := _availability_left(monitored)) is None or left >= 0.10:
         assert time.monotonic() < deadline, f"api-availability never went under the floor: {left}"
         time.sleep(1)
 
-    # 3. A normal deploy is refused before anything changes, and says why and what to do.
+    # 2. A normal deploy is refused before anything changes, and says why and what to do.
     events = monitored.state / "deploy" / "deploys.jsonl"
     before = events.read_text()
-    code, data, err = monitored.deploy(good, "--strategy", "blue-green", "--hold", "3")
+    code, data, err = monitored.deploy(good, *BLUE_GREEN)
     assert code == 4 and data["result"] == "refused", (code, data, err)
     decision: dict[str, Any] = data["budget"]  # type: ignore[assignment]
     assert "api-availability" in decision["below"] and decision["floor"] == 0.10
     assert "api-availability has" in err and "under the floor of 10%" in err, err
     assert "--override-budget --reason" in err and "--hotfix" in err, err
-    assert events.read_text() == before
-    assert httpx.get(f"{monitored.http}/healthz", timeout=10).json()["release"] == "dev"
+    assert events.read_text() == before and _release(monitored) == faulty
     assert asyncio.run(_overrides(running)) == []
 
-    # 4. The override deploys, and the app's audit log holds who, why and the budget seen.
+    # 3. The override deploys, and the app's audit log holds why and the budget it saw.
     reason = "acceptance: override of a spent budget"
-    code, data, err = monitored.deploy(
-        good, "--strategy", "blue-green", "--hold", "3", "--override-budget", "--reason", reason
-    )
+    code, data, err = _deploy(monitored, good, "--override-budget", "--reason", reason)
     assert code == 0 and data["result"] == "promoted", (data, err)
-    assert data["budget"]["outcome"] == "override" and data["budget"]["audited"] is True  # type: ignore[index]
-    assert httpx.get(f"{monitored.http}/healthz", timeout=10).json()["release"] == good
+    assert data["budget"]["outcome"] == "override" and data["budget"]["audited"] is True
+    assert _release(monitored) == good
     [entry] = asyncio.run(_overrides(running))
     assert entry["target"] == ("env", monitored.env)
     assert entry["reason"] == reason and entry["release"] == good
     assert "api-availability" in entry["below_floor"]
     assert entry["remaining"]["api-availability"] < 0.10
-    started = next(
-        e for e in monitored.events() if e["event"] == "started" and e["release"] == good
-    )
-    assert started["budget"]["outcome"] == "override"  # type: ignore[index]
+    started = [e for e in monitored.events() if e["event"] == "started"]
+    assert started[-1]["budget"]["outcome"] == "override"  # type: ignore[index]
+
+    # 4. The budget is still spent: a hotfix passes without an override, and is not audited.
+    code, data, err = _deploy(monitored, "dev", "--hotfix")
+    assert code == 0 and data["result"] == "promoted", (data, err)
+    assert data["budget"]["outcome"] == "hotfix" and data["budget"]["allowed"] is True
+    assert "api-availability" in data["budget"]["below"]
+    assert len(asyncio.run(_overrides(running))) == 1
+
+    # 5. Every verdict of these deploys is recomputed from its evidence file alone.
+    for deploy_id in {str(e["deploy_id"]) for e in started}:
+        replay = monitored.run(
+            "deploy", "explain", deploy_id, "--env", monitored.env, "--replay", "--json"
+        )
+        assert replay.returncode == 0, replay.stdout + replay.stderr
+        assert all(r["same"] and r["replayed"] == "PASS" for r in json.loads(replay.stdout))
