@@ -231,3 +231,22 @@ def test_slo_budget_shows_the_decision_without_deploying(monkeypatch: pytest.Mon
     assert data["allowed"] is False and data["below"] == ["api-latency"]
     monkeypatch.setattr(budget, "source_for", lambda env: FakeBudget())
     assert CliRunner().invoke(app, ["budget", "--env", "production"]).exit_code == 0
+
+
+@pytest.mark.usefixtures("any_release")
+def test_promote_is_held_to_the_same_policy(
+    state_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from fixiactl.cli import app
+
+    journal = state_root / "pre-production" / "deploy" / "deploys.jsonl"
+    journal.parent.mkdir(parents=True)
+    event = {"deploy_id": "d1", "event": "promoted", "ts": 1.0, "release": "r1"}
+    journal.write_text(json.dumps(event) + "\n")
+    monkeypatch.setattr(budget, "source_for", lambda env: FakeBudget(api_availability=0.01))
+    done = CliRunner().invoke(app, ["promote", "r1", "--to", "production", "--json"])
+    assert done.exit_code == 4, done.output
+    assert json.loads(done.stdout)["budget"]["below"] == ["api-availability"]
+    assert not (state_root / "production" / "deploy" / "deploys.jsonl").exists()
