@@ -6,7 +6,7 @@ serves its first N requests well, so it passes its own deploy's analysis and is 
 then fails half of what production traffic brings. With api-availability's budget spent, a
 normal deploy is refused with the reason and changes nothing; an override with a reason
 deploys and lands in the app's audit log; a hotfix passes without one. The canary verdicts
-are recomputed from their evidence files.
+are recomputed from their evidence files, and the month's SLO report counts the burn.
 
 Its own stack: the burned budget must not leak into the other deploy tests.
 """
@@ -96,7 +96,7 @@ def _release(ctl: Ctl) -> str:
 
 
 def test_a_burned_budget_refuses_a_deploy_and_an_audited_override_passes(
-    monitored: Ctl, running: stack_module.RunningStack, build: Callable[..., str]
+    monitored: Ctl, running: stack_module.RunningStack, build: Callable[..., str], tmp_path: Path
 ) -> None:
     faulty, good = build(*LATE_FAULT), build()
     # 1. The faulty release passes its deploy (its fault waits), then burns the budget live.
@@ -149,3 +149,25 @@ def test_a_burned_budget_refuses_a_deploy_and_an_audited_override_passes(
         )
         assert replay.returncode == 0, replay.stdout + replay.stderr
         assert all(r["same"] and r["replayed"] == "PASS" for r in json.loads(replay.stdout))
+
+    # 6. The month's report counts the burn and splits it among deploys, incidents and the rest.
+    report = _month_report(monitored, tmp_path)
+    availability = next(s for s in report["slos"] if s["slo"] == "api-availability")
+    assert availability["bad"] >= 50 and availability["burned"] > 0.9, availability
+    kinds = {a["kind"] for a in availability["attributions"]}
+    assert "deploy" in kinds and "unattributed" in kinds, availability["attributions"]
+    deploys = {a["id"] for a in availability["attributions"] if a["kind"] == "deploy"}
+    assert {str(e["deploy_id"]) for e in started} <= deploys
+    assert sum(a["bad"] for a in availability["attributions"]) == pytest.approx(
+        availability["bad"], rel=0.01
+    )
+
+
+def _month_report(ctl: Ctl, out: Path) -> dict[str, Any]:
+    month = time.strftime("%Y-%m", time.gmtime())
+    done = ctl.run("slo", "report", "--month", month, "--env", ctl.env, "--out", str(out), "--json")
+    assert done.returncode == 0, done.stdout + done.stderr
+    report: dict[str, Any] = json.loads(done.stdout)
+    for suffix in ("md", "csv", "svg"):
+        assert (out / f"slo-report-{month}.{suffix}").stat().st_size > 0
+    return report
