@@ -169,3 +169,27 @@ def test_prometheus_counts_a_span_with_the_slis_own_expression() -> None:
     assert source.events(AVAIL, 1000.0, 4600.0) == (1800.0, 36000.0)
     assert "[3600s]" in asked[0]["query"] and asked[0]["time"] == "4600.000"
     assert source.events(AVAIL, 1000.0, 1000.0) is None
+
+
+def test_prometheus_firings_a_day_at_a_time_merged_into_spans() -> None:
+    asked: list[dict[str, str]] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        params = dict(request.url.params)
+        asked.append(params)
+        start = float(params["start"])
+        labels = {"alertname": "SLOErrorBudgetBurnFast", "severity": "critical",
+                  "slo": "api-availability", "alertstate": "firing"}  # fmt: skip
+        # Firing across midnight: the last two minutes of day 1 and the first of day 2.
+        times = [start + 86400 - 120, start + 86400 - 60] if start == DEC else [start]
+        series = [{"metric": labels, "values": [[t, "1"] for t in times]}]
+        return httpx.Response(200, json={"status": "success", "data": {"result": series}})
+
+    source = PrometheusMonth(
+        "http://p", client=httpx.Client(transport=httpx.MockTransport(handler))
+    )
+    [span] = source.firings(DEC, DEC + 2 * 86400)
+    assert len(asked) == 2 and asked[0]["step"] == f"{STEP_S}s"
+    assert 'severity="critical"' in asked[0]["query"] and 'slo!=""' in asked[0]["query"]
+    assert (span.start, span.end) == (DEC + 86400 - 120, DEC + 86400 + STEP_S)
+    assert span.kind == "incident" and span.slo == "api-availability"
