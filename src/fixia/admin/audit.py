@@ -31,9 +31,11 @@ PAYMENT_STATUS_CHANGED: Final = "payment.status_changed"
 FLAG_CHANGED: Final = "flag.changed"
 DEPLOY: Final = "deploy"
 SECRET_ROTATED: Final = "secret.rotated"  # noqa: S105 (an event name)
+# `fixiactl deploy --override-budget`: a deploy let through a spent error budget.
+DEPLOY_BUDGET_OVERRIDE: Final = "deploy.budget_override"
 
 # What `fixia audit record` accepts: events that happen outside the app.
-EXTERNAL_ACTIONS: Final = frozenset({FLAG_CHANGED, DEPLOY, SECRET_ROTATED})
+EXTERNAL_ACTIONS: Final = frozenset({FLAG_CHANGED, DEPLOY, DEPLOY_BUDGET_OVERRIDE, SECRET_ROTATED})
 MAX_DETAIL_CHARS: Final = 4000
 
 

@@ -8,17 +8,28 @@ import typer
 from rich.table import Table
 
 from fixiactl.cli.common import EnvOption, JsonOption, console, emit_json, operator_errors, progress
+from fixiactl.deploy import budget, evidence, promotion, releases, requirements
 from fixiactl.deploy import dora as dora_mod
-from fixiactl.deploy import promotion
 from fixiactl.deploy.engine import Deployer, DeployOptions
 from fixiactl.deploy.journal import Slots, deploy_events, deploy_records
 from fixiactl.errors import FixiactlError
+from fixiactl.stack.config import load_env
 
 STRATEGIES = ("blue-green", "canary")
 MetricsSourceOption = typer.Option(
     "--metrics-source",
     help="Where canary analysis reads metrics: slots (their own /metrics) or prometheus "
     "(the stack's, from --monitoring). Default: the environment's metrics_source, else slots.",
+)
+HotfixOption = typer.Option(
+    "--hotfix", help="A fix for what burns the budget: passes the error-budget policy"
+)
+OverrideOption = typer.Option(
+    "--override-budget", help="Deploy although an error budget is spent (needs --reason; audited)"
+)
+ReasonOption = typer.Option("--reason", help="Why the error-budget policy is overridden")
+ReplayOption = typer.Option(
+    "--replay", help="explain: recompute every step verdict from its evidence file"
 )
 
 
@@ -49,6 +60,10 @@ def deploy(
     allow_contract: Annotated[bool, typer.Option(help="Run contract migrations")] = False,
     metrics_source: Annotated[str | None, MetricsSourceOption] = None,
     yes: Annotated[bool, typer.Option("--yes", help="Confirm a rollback-unsafe release")] = False,
+    hotfix: Annotated[bool, HotfixOption] = False,
+    override_budget: Annotated[bool, OverrideOption] = False,
+    reason: Annotated[str | None, ReasonOption] = None,
+    replay: Annotated[bool, ReplayOption] = False,
     as_json: Annotated[bool, JsonOption] = False,
 ) -> None:
     """Deploy RELEASE with analysis at every step, promote or roll back automatically."""
@@ -59,11 +74,12 @@ def deploy(
         if target == "explain":
             if not deploy_id:
                 raise FixiactlError("which deploy?", hint="fixiactl deploy status --env ENV")
-            _explain(env, deploy_id, as_json)
+            (_replay if replay else _explain)(env, deploy_id, as_json)
             return
         if strategy not in STRATEGIES:
             raise FixiactlError(f"unknown strategy {strategy!r}", hint=" or ".join(STRATEGIES))
         confirm_unsafe(Slots.load(env), target, yes=yes, as_json=as_json, verb="Deploy")
+        decision = budget_gate(env, target, hotfix, override_budget, reason, as_json)
         opts = DeployOptions(
             env=env,
             release_id=target,
@@ -75,10 +91,39 @@ def deploy(
             tick_s=tick,
             allow_contract=allow_contract,
             metrics_source=metrics_source,
+            budget=decision.as_dict(),
         )
         with progress(not as_json) as step:
             result = Deployer(opts, step).run()
+        result["budget"] = decision.as_dict()
     _report(result, as_json)
+
+
+def budget_gate(
+    env: str, release: str, hotfix: bool, override: bool, reason: str | None, as_json: bool
+) -> budget.Decision:
+    """The error-budget policy before anything is touched; a refusal exits 4, with the
+    decision on stdout under --json."""
+    if override and not (reason or "").strip():
+        raise FixiactlError("--override-budget needs --reason", hint='--reason "why now"')
+    # What the environment refuses of the release comes first (and needs no stack): no
+    # budget decision or override can make such a release deployable.
+    requirements.check(load_env(env), releases.load(release))
+    try:
+        decision = budget.enforce(
+            env, release, hotfix=hotfix, override=reason if override else None
+        )
+    except budget.BudgetRefused as refused:
+        if as_json:
+            emit_json(
+                {"result": "refused", "release": release, "budget": refused.decision.as_dict()}
+            )
+        console.print(f"[red]refused:[/red] {refused.message}")
+        console.print(f"[yellow]hint:[/yellow] {refused.hint}")
+        raise typer.Exit(code=4) from refused
+    if decision.reason and not as_json:
+        console.print(f"[yellow]error budget ({decision.outcome}):[/yellow] {decision.reason}")
+    return decision
 
 
 def _report(result: dict[str, Any], as_json: bool) -> None:
@@ -145,12 +190,16 @@ def promote(
     hold: Annotated[float, typer.Option(help="Seconds each step is analysed")] = 10.0,
     ready_timeout: Annotated[float, typer.Option(help="Seconds to wait for readiness")] = 60,
     metrics_source: Annotated[str | None, MetricsSourceOption] = None,
+    hotfix: Annotated[bool, HotfixOption] = False,
+    override_budget: Annotated[bool, OverrideOption] = False,
+    reason: Annotated[str | None, ReasonOption] = None,
     as_json: Annotated[bool, JsonOption] = False,
 ) -> None:
     """Deploy RELEASE to an environment only if it passed the one before it (the pipeline is
     deploy/environments/*.yaml's `promotes_from`)."""
     with operator_errors():
         source = promotion.check(release, to)
+        decision = budget_gate(to, release, hotfix, override_budget, reason, as_json)
         opts = DeployOptions(
             env=to,
             release_id=release,
@@ -160,10 +209,12 @@ def promote(
             ready_timeout_s=ready_timeout,
             promoted_from=None if source == promotion.FIRST else source,
             metrics_source=metrics_source,
+            budget=decision.as_dict(),
         )
         with progress(not as_json) as step:
             step(f"{release} passed {source}: deploying to {to}")
             result = Deployer(opts, step).run()
+        result["budget"] = decision.as_dict()
     _report(result, as_json)
 
 
@@ -247,3 +298,21 @@ def _explain(env: str, deploy_id: str, as_json: bool) -> None:
             detail = {k: v for k, v in r.items() if k not in ("ts", "kind", "deploy_id", "env")}
             table.add_row(_time(r["ts"]), r.get("event", r["kind"]), "", "", "", str(detail)[:160])
     console.print(table)
+
+
+def _replay(env: str, deploy_id: str, as_json: bool) -> None:
+    rows = evidence.replay(env, deploy_id)
+    if as_json:
+        emit_json(rows)
+    else:
+        table = Table(title=f"Deploy {deploy_id}: verdicts replayed from evidence")
+        for column in ("step", "recorded", "replayed", "same", "reasons"):
+            table.add_column(column)
+        for r in rows:
+            same = "yes" if r["same"] else "[red]NO[/red]"
+            table.add_row(
+                f"{r['step']} %", r["recorded"], r["replayed"], same, "; ".join(r["reasons"])
+            )
+        console.print(table)
+    if not all(r["same"] for r in rows):
+        raise typer.Exit(code=1)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import httpx
@@ -14,6 +15,18 @@ from fixiactl.slo import generate as gen
 from fixiactl.slo.spec import load_slos
 
 app = typer.Typer(help="Generate SLO rules, their tests and the dashboards.", no_args_is_help=True)
+
+
+def prometheus_url(env: str) -> str:
+    from fixiactl.stack.config import read_state
+
+    ports = read_state(env).ports
+    if "prometheus" not in ports:
+        raise FixiactlError(
+            f"the {env} stack has no monitoring",
+            hint=f"run: fixiactl stack up --env {env} --monitoring",
+        )
+    return f"http://127.0.0.1:{ports['prometheus']}"
 
 
 @app.command()
@@ -60,6 +73,70 @@ def list_slos(as_json: Annotated[bool, JsonOption] = False) -> None:
         console.print(f"{r['name']}: {r['objective']:.3%} over {r['period']} (team {r['team']})")
 
 
+@app.command("budget")
+def budget_status(
+    env: Annotated[str, EnvOption] = "dev", as_json: Annotated[bool, JsonOption] = False
+) -> None:
+    """Each SLO's remaining error budget in ENV and what the deploy policy would decide now
+    for a deploy that is no hotfix. Exit 4 when it would refuse."""
+    from fixiactl.deploy import budget
+
+    with operator_errors():
+        decision = budget.evaluate(env)
+    if as_json:
+        emit_json(decision.as_dict())
+    else:
+        for r in decision.readings:
+            left = "no data: " + r.why if r.remaining is None else f"{r.remaining:.1%} left"
+            console.print(f"{r.slo}: {left}")
+        verdict = "deploys allowed" if decision.allowed else "only hotfixes deploy"
+        console.print(f"floor {decision.floor:.0%}, no data: {decision.no_data}: {verdict}")
+        if decision.reason:
+            console.print(f"why: {decision.reason}")
+    if not decision.allowed:
+        raise typer.Exit(code=4)
+
+
+@app.command("report")
+def report(
+    month: Annotated[str, typer.Option(help="Calendar month, e.g. 2026-12")],
+    env: Annotated[str, EnvOption] = "dev",
+    out: Annotated[
+        Path | None, typer.Option(help="Directory (default: the stack's reports/)")
+    ] = None,
+    as_json: Annotated[bool, JsonOption] = False,
+) -> None:
+    """The month's error budget per SLO and what burned it (deploys, incidents, the rest):
+    slo-report-MONTH.md, .csv and .svg, from ENV's Prometheus and deploy journal."""
+    import time
+
+    from fixiactl.deploy.journal import deploy_events
+    from fixiactl.slo import report as rep
+    from fixiactl.slo import report_render as render
+    from fixiactl.slo.report_source import PrometheusMonth
+    from fixiactl.stack.config import state_dir
+
+    with operator_errors():
+        source = PrometheusMonth(prometheus_url(env))
+        data = rep.build(load_slos(), source, deploy_events(env), month, time.time())
+        folder = out or state_dir(env) / "reports"
+        folder.mkdir(parents=True, exist_ok=True)
+        stem = folder / f"slo-report-{month}"
+        files = {
+            ".svg": render.svg(data),
+            ".md": render.markdown(data, f"slo-report-{month}.svg"),
+            ".csv": render.rows_csv(data),
+        }
+        for suffix, content in files.items():
+            stem.with_suffix(suffix).write_text(content)
+    written = [str(stem.with_suffix(s)) for s in files]
+    if as_json:
+        emit_json(render.as_json(data) | {"files": written})
+        return
+    typer.echo(files[".md"])
+    console.print("written: " + ", ".join(written))
+
+
 @app.command("check-metrics")
 def check_metrics(
     env: Annotated[str, EnvOption] = "dev", as_json: Annotated[bool, JsonOption] = False
@@ -67,17 +144,10 @@ def check_metrics(
     """Scrape every target of ENV's Prometheus (stack up --monitoring) and fail if a metric
     named by an alert, recording rule or dashboard is produced by nothing."""
     from fixiactl.monitoring import integrity
-    from fixiactl.stack.config import read_state
 
     with operator_errors():
-        ports = read_state(env).ports
-        if "prometheus" not in ports:
-            raise FixiactlError(
-                f"the {env} stack has no monitoring",
-                hint=f"run: fixiactl stack up --env {env} --monitoring",
-            )
         try:
-            produced, failed = integrity.scrape_all(f"http://127.0.0.1:{ports['prometheus']}")
+            produced, failed = integrity.scrape_all(prometheus_url(env))
         except httpx.HTTPError as exc:
             raise FixiactlError(
                 f"Prometheus of {env} does not answer ({exc})",

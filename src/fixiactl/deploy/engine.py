@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from fixiactl.deploy import analysis, dora, requirements, slots, smoke
+from fixiactl.deploy import analysis, dora, evidence, requirements, slots, smoke
 from fixiactl.deploy.analysis import FAIL, INSUFFICIENT_DATA, Judgement, Thresholds
 from fixiactl.deploy.contract import run_contract, slot_env
 from fixiactl.deploy.haproxy import Runtime
@@ -25,7 +25,7 @@ from fixiactl.deploy.preflight import (
 from fixiactl.deploy.prometheus import open_source
 from fixiactl.deploy.recovery import measure_recovery
 from fixiactl.deploy.releases import Release, load
-from fixiactl.deploy.window import StepWindow
+from fixiactl.deploy.window import Reading, StepWindow
 from fixiactl.errors import FixiactlError
 from fixiactl.stack.config import load_env, read_state, state_dir
 
@@ -49,6 +49,7 @@ class DeployOptions:
     rollback_of: str | None = None  # the deploy a `fixiactl rollback` undoes
     promoted_from: str | None = None  # `fixiactl promote`: the stage the release passed
     metrics_source: str | None = None  # slots|prometheus; None: the environment's setting
+    budget: dict[str, Any] | None = None  # the error-budget decision (fixiactl.deploy.budget)
 
 
 class StepFailed(Exception):
@@ -114,6 +115,7 @@ class Deployer:
             fast_track=opts.fast_track,
             promoted_from=opts.promoted_from,
             metrics_source=self.metrics.name,
+            budget=opts.budget,
         )
         front0 = self.runtime.front_door()
         try:
@@ -233,7 +235,8 @@ class Deployer:
             elapsed = time.monotonic() - start
             reading = window.read()
             if reading.slot_down:
-                return Judgement(FAIL, [reading.why]), baseline
+                j = Judgement(FAIL, [reading.why])
+                return self._evidence(weight, reading, baseline, j, elapsed), baseline
             baseline = reading.baseline or baseline
             if reading.canary is None:
                 j = Judgement(INSUFFICIENT_DATA, [reading.why])
@@ -251,13 +254,38 @@ class Deployer:
             )
             self.say(f"step {weight} %: {j.verdict} ({'; '.join(j.reasons)[:100]})")
             if j.verdict == FAIL:
-                return j, baseline
+                return self._evidence(weight, reading, baseline, j, elapsed), baseline
             if j.verdict == INSUFFICIENT_DATA and elapsed > opts.step_deadline_s:
                 j.verdict = FAIL
                 j.reasons.append(f"still too little data after {opts.step_deadline_s:.0f} s")
-                return j, baseline
+                return self._evidence(weight, reading, baseline, j, elapsed), baseline
             if j.verdict != INSUFFICIENT_DATA and reading.covered_s >= opts.step_hold_s:
-                return j, baseline
+                return self._evidence(weight, reading, baseline, j, elapsed), baseline
+
+    def _evidence(
+        self, weight: int, reading: Reading, baseline: Snapshot, j: Judgement, elapsed: float
+    ) -> Judgement:
+        """The step's deciding verdict, written with all it rests on (replayable)."""
+        window = evidence.Window(
+            step=weight,
+            hold_s=self.opts.step_hold_s,
+            deadline_s=self.opts.step_deadline_s,
+            covered_s=reading.covered_s,
+            elapsed_s=elapsed,
+            source=self.metrics.name,
+            slot_down=reading.slot_down,
+        )
+        path = evidence.write(
+            self.opts.env,
+            self.id,
+            canary=reading.canary or Snapshot(),
+            baseline=baseline,
+            thresholds=self.thresholds,
+            window=window,
+            judgement=j,
+        )
+        self.journal.record("evidence", step=weight, verdict=j.verdict, file=path.name)
+        return j
 
     def _roll_back(self, pre: Snapshot, weight: int, judgement: Judgement) -> dict[str, Any]:
         t0 = time.monotonic()

@@ -26,6 +26,7 @@ import httpx
 from fixiactl.deploy.metrics import PROBES, MetricsSource, MetricsUnavailable, SlotMetrics, Snapshot
 from fixiactl.errors import FixiactlError
 from fixiactl.monitoring import stack as monitoring
+from fixiactl.promapi import api_get
 from fixiactl.stack.config import load_env
 
 SOURCES = ("slots", "prometheus")
@@ -112,20 +113,9 @@ class PrometheusSource:
 
     def query(self, expr: str, at: float | None = None) -> list[dict[str, Any]]:
         params = {"query": expr} | ({"time": f"{at:.3f}"} if at is not None else {})
-        try:
-            response = self.client.get(f"{self.url}/api/v1/query", params=params)
-            body = response.json()
-        except (httpx.HTTPError, ValueError) as exc:
-            raise MetricsUnavailable(
-                f"Prometheus at {self.url} is unreachable ({type(exc).__name__})",
-                hint="start the stack with --monitoring, or deploy with --metrics-source slots",
-            ) from exc
-        if response.status_code != 200 or body.get("status") != "success":
-            raise MetricsUnavailable(
-                f"Prometheus refused {expr!r}: {body.get('error', response.status_code)}"
-            )
-        result: list[dict[str, Any]] = body["data"]["result"]
-        return result
+        hint = "start the stack with --monitoring, or deploy with --metrics-source slots"
+        url = f"{self.url}/api/v1/query"
+        return api_get(self.client, url, params, hint=hint, error=MetricsUnavailable)
 
 
 def _total(result: list[dict[str, Any]]) -> float:

@@ -5,19 +5,16 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 from dataclasses import asdict
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
+from fixiactl import audit
 from fixiactl.errors import FixiactlError
 from fixiactl.files import write_private
 from fixiactl.secrets.jwt import KeyRing, prune, rotate
 from fixiactl.secrets.roll import Progress, render_env_files, roll
 from fixiactl.stack.config import EnvConfig, StackState, read_state, state_dir
-from fixiactl.stack.render import oneshot_environment
 
 DEFAULT_ACCESS_TTL_S = 900
 
@@ -49,13 +46,9 @@ def record_audit(
     config: EnvConfig, state: StackState, details: dict[str, Any], target: str = "jwt"
 ) -> bool:
     """`fixia audit record` with the slot's environment (fixiactl never imports fixia)."""
-    fixia = Path(sys.executable).parent / "fixia"
-    env = oneshot_environment(config, state)
-    command = [
-        str(fixia), "audit", "record", "--action", "secret.rotated", "--target-type", "secret",
-        "--target-id", target, "--details-json", json.dumps(details),
-    ]  # fmt: skip
-    done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    done = audit.record(
+        config, state, action="secret.rotated", target=("secret", target), details=details
+    )
     return done.returncode == 0
 
 

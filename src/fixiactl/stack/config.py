@@ -74,6 +74,11 @@ class EnvConfig:
     # Where `fixiactl deploy` reads canary metrics: "slots" (their own /metrics) or
     # "prometheus" (needs --monitoring; adds up to a scrape interval of detection latency).
     metrics_source: str = "slots"
+    # The error-budget policy of `fixiactl deploy` (fixiactl.deploy.budget): a deploy that is
+    # no hotfix is refused while an SLO has less than this share of its budget left. No data
+    # (no Prometheus, no series) refuses too, unless "warn": then the deploy proceeds, warned.
+    error_budget_floor: float = 0.10
+    error_budget_no_data: str = "refuse"
     backup: dict[str, Any] = field(default_factory=dict)  # [backup] table: fixiactl.backup
 
 
