@@ -147,8 +147,8 @@ Image.new("RGB", (64, 64), "teal").save(small, "JPEG")
 def peak_kb():
     # VmHWM: this program's own high-water mark. ru_maxrss would carry the parent's RSS
     # over fork + exec and hide the growth under it.
-    line = next(l for l in Path("/proc/self/status").read_text().splitlines() if l.startswith("VmHWM"))
-    return int(line.split()[1])
+    status = Path("/proc/self/status").read_text().splitlines()
+    return int(next(l for l in status if l.startswith("VmHWM")).split()[1])
 what = sys.argv[2]
 work = {"pillow": bench.pillow_baseline, "fixia": bench.fixia_variants}.get(what)
 if work is None:
