@@ -172,3 +172,41 @@ async def test_the_professionals_avatar_shows_on_cards_and_proposals(
     listed = proposals.json()
     items = listed["items"] if isinstance(listed, dict) else listed
     assert items[0]["professional"]["avatar_url"] == avatar
+
+
+async def test_portfolio_items_are_reordered_without_javascript(
+    client: httpx.AsyncClient, outbox: Path
+) -> None:
+    from tests.factories.media import API
+
+    owner = await pro(client, outbox)
+    stranger = await pro(client, outbox)
+    await web_login(client, owner)
+    token = await csrf_token(client, "/account/media")
+    for title in ("Primer trabajo", "Segundo trabajo", "Tercer trabajo"):
+        r = await client.post("/account/portfolio", data={"csrf_token": token, "title": title})
+        assert r.status_code == 303, r.text[:300]
+
+    def titles(items: list[dict[str, object]]) -> list[object]:
+        return [i["title"] for i in items]
+
+    listed = (await client.get(f"{API}/professionals/{owner.id}/portfolio")).json()
+    assert titles(listed) == ["Primer trabajo", "Segundo trabajo", "Tercer trabajo"]
+    third = listed[2]["id"]
+    r = await client.post(
+        f"/account/portfolio/{third}/move", data={"csrf_token": token, "direction": "up"}
+    )
+    assert r.status_code == 303
+    listed = (await client.get(f"{API}/professionals/{owner.id}/portfolio")).json()
+    assert titles(listed) == ["Primer trabajo", "Tercer trabajo", "Segundo trabajo"]
+    page = (await client.get("/account/media")).text
+    assert f"/account/portfolio/{third}/move" in page
+    # Another professional cannot move it.
+    await web_login(client, stranger)
+    token = await csrf_token(client, "/account/media")
+    r = await client.post(
+        f"/account/portfolio/{third}/move", data={"csrf_token": token, "direction": "down"}
+    )
+    assert r.status_code == 404
+    listed = (await client.get(f"{API}/professionals/{owner.id}/portfolio")).json()
+    assert titles(listed) == ["Primer trabajo", "Tercer trabajo", "Segundo trabajo"]
