@@ -8,7 +8,7 @@ UV_VERSION := 0.13.9
 export FIXIA_DATABASE_URL ?= sqlite+aiosqlite:///var/fixia.db
 
 .PHONY: help venv run test test-fast test-stack test-e2e test-acceptance lint typecheck fmt system-deps \
-	clean migrate stack stack-down stack-status stack-monitoring bench bench-web bench-dr soak slo \
+	clean migrate stack stack-down stack-status stack-monitoring bench bench-web bench-media bench-dr soak slo \
 	npm-deps i18n screenshots gates gates-fast
 
 help: ## List the targets
@@ -45,6 +45,7 @@ stack-down: venv ## Stop the dev stack (data stays under var/stack/dev)
 
 bench: venv system-deps ## Benchmark through HAProxy (wrk) on the bench stack; writes var/bench/ and the README table
 	$(BIN)/fixiactl bench --env bench --readme --stop
+	$(MAKE) --no-print-directory bench-media
 
 lint: venv ## ruff lint and format check
 	$(BIN)/ruff check src tests
@@ -100,6 +101,9 @@ screenshots: venv ## Desktop and mobile screenshots of the main pages into docs/
 
 bench-web: venv ## Server render time per page at demo scale (p50/p95) into var/bench/web_render.{json,md}
 	$(BIN)/python benchmarks/web_render.py --rounds 200
+
+bench-media: venv ## Media: a 3 MP JPEG from upload to ready variants vs Pillow directly, peak memory; var/bench/media.{json,md}
+	$(BIN)/python benchmarks/media.py --rounds 20
 
 bench-dr: venv system-deps ## DR benchmark: RTO of a 1 GB database incl. app readiness, RPO under writes; var/bench/dr-*
 	$(BIN)/fixiactl stack up --env drbench

@@ -321,6 +321,9 @@ class MediaSettings(BaseModel):
     # Objects no row points at, older than this, are removed by the sweep: longer than any
     # upload takes between its object and its commit (0 only in tests).
     orphan_grace_s: int = Field(default=6 * 3600, ge=0)
+    # The upload's bytes are stored right after its commit; a worker that starts on the job
+    # first looks again for this long before calling the upload lost.
+    upload_wait_s: int = Field(default=120, ge=0)
 
     def quota_for(self, plan: str) -> int:
         return self.quota_bytes.get(plan, self.quota_bytes.get("free", 0))

@@ -83,7 +83,7 @@ async def test_create_service_happy_path_and_boundaries(
     assert (svc["active"], svc["featured"], svc["view_count"]) == (True, False, 0)
     assert svc["professional"] == {
         "id": owner.id, "name": "Juan Pérez", "location": "Trelew, Chubut", "verified": False,
-        "level": "Nuevo", "rating": "0.00", "review_count": 0}  # fmt: skip
+        "level": "Nuevo", "rating": "0.00", "review_count": 0, "avatar_url": None}  # fmt: skip
     minimal = {"category_id": LIMPIEZA, "title": f"  {'a' * 10}  ", "description": "d" * 50,
                "price": 100}  # fmt: skip
     low = (await client.post(f"{API}/services", json=minimal, headers=owner.headers)).json()

@@ -34,5 +34,6 @@ def service_out(service: Service) -> ServiceOut:
             level=profile.level,
             rating=profile.rating,
             review_count=profile.review_count,
+            avatar_url=pro.avatar_url,
         ),
     )

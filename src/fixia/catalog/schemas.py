@@ -108,6 +108,7 @@ class ProfessionalSummary(BaseModel):
     level: ProfessionalLevel
     rating: Decimal
     review_count: int
+    avatar_url: str | None = None
 
 
 class ServiceOut(BaseModel):

@@ -138,3 +138,22 @@ async def delete_portfolio_item(
     item = await portfolio.owned_item(session=session, owner=user, item_id=item_id)
     await portfolio.delete(session=session, settings=settings, item=item)
     return redirect(request, "/account/media", ok="saved")
+
+
+@router.post("/account/portfolio/{item_id}/move")
+async def move_portfolio_item(
+    request: Request, item_id: uuid.UUID, user: Professional, session: SessionDep
+) -> Response:
+    """Reordering without JavaScript: one step up or down per click (featured stay first)."""
+    await portfolio.owned_item(session=session, owner=user, item_id=item_id)
+    form = await read_form(request)
+    try:
+        ids = [item.id for item, _ in await portfolio.items_of(session=session, owner_id=user.id)]
+        at = ids.index(item_id)
+        to = at - 1 if form.get("direction") == "up" else at + 1
+        if 0 <= to < len(ids):
+            ids[at], ids[to] = ids[to], ids[at]
+            await portfolio.reorder(session=session, owner=user, ids=ids)
+        return redirect(request, "/account/media", ok="saved")
+    finally:
+        await form.close()

@@ -1,10 +1,12 @@
 """Media: accepting uploads, ordering galleries, removing files. Never commits.
 
-Order of effects, so that nothing outside the database depends on an uncommitted row: the
-upload's bytes go to `incoming/<id>` first (a private key nothing points at yet), then the
-row is added and the processing job deferred in the request's transaction. A rollback
-leaves only an unreferenced object, which the orphan sweep removes. Deleting goes the other
-way: the row goes in the transaction, its objects are deleted by a job deferred with it.
+Order of effects: nothing that leaves the building runs inside the request's transaction,
+which holds a pooled database connection. An upload adds its row (pending) and defers the
+processing job in the transaction; its bytes go to `incoming/<id>` only once that has
+committed (an after-commit action, run before the response), so a rolled-back upload
+writes nothing at all. The job waits briefly for bytes that are still on their way (a
+worker may pick the job up the moment the commit lands). Deleting goes the other way: the
+row goes in the transaction, its objects are deleted by a job deferred with it.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fixia.accounts.models import User
 from fixia.catalog.models import Service
 from fixia.config import Settings
-from fixia.db import uuid7
+from fixia.db import after_commit, uuid7
 from fixia.media import urls
 from fixia.media.exceptions import BadOrder, MediaLimitReached
 from fixia.media.models import MediaAsset, MediaKind, MediaStatus
@@ -64,7 +66,8 @@ async def accept(
     target: dict[str, uuid.UUID] | None = None,
     position: int = 0,
 ) -> MediaAsset:
-    """Store the checked upload and queue its processing; the asset answers as pending."""
+    """Record the checked upload and queue its processing; the asset answers as pending.
+    The bytes are stored after the commit, with no connection held."""
     await _check_quota(session=session, settings=settings, owner=owner, size=len(data))
     asset = MediaAsset(
         id=uuid7(),
@@ -82,9 +85,16 @@ async def accept(
         position=position,
         **(target or {}),
     )
-    await storage.put(urls.incoming_key(asset.id), data, content_type=checked.content_type)
     session.add(asset)
     await session.flush()
+    key, content_type = urls.incoming_key(asset.id), checked.content_type
+
+    async def store() -> None:
+        await storage.put(key, data, content_type=content_type)
+
+    # Registered before the job: in process (SQLite) the job is handed over after commit
+    # too, in registration order, so it finds the bytes already stored.
+    after_commit(session, store)
     await defer(session, PROCESS, lock=f"media:{asset.id}", asset_id=str(asset.id))
     return asset
 

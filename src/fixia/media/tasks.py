@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import anyio
@@ -35,6 +35,8 @@ from fixia.queue.defer import defer
 log = logging.getLogger("fixia.media")
 # A sweep looks at this many asset ids per query.
 SWEEP_BATCH = 500
+# How soon a job that found no upload yet looks again.
+UPLOAD_POLL_S = 2.0
 
 
 async def process(context: procrastinate.JobContext, *, asset_id: str) -> str:
@@ -44,11 +46,11 @@ async def process(context: procrastinate.JobContext, *, asset_id: str) -> str:
         asset = await session.get(MediaAsset, uuid.UUID(asset_id))
         if asset is None or asset.status is not MediaStatus.pending:
             return "nothing to do"
-        kind, content_type = asset.kind, asset.content_type
+        kind, content_type, created = asset.kind, asset.content_type, asset.created_at
     try:
         original = await storage.get(urls.incoming_key(uuid.UUID(asset_id)))
     except ObjectMissing:
-        return await _fail(runtime.sessions, asset_id, "The upload was lost; send it again.")
+        return await _missing(runtime.sessions, settings, asset_id, created)
     try:
         made = await anyio.to_thread.run_sync(_render, settings, kind, content_type, original)
     except UndecodableImage:
@@ -120,6 +122,19 @@ async def _after_ready(session: Any, settings: Settings, asset: MediaAsset) -> N
                 await service.remove(session=session, settings=settings, asset=old)
     if asset.service_id is not None:
         await service.refresh_cover(session=session, settings=settings, service_id=asset.service_id)
+
+
+async def _missing(sessions: Any, settings: Settings, asset_id: str, created: datetime) -> str:
+    """The request stores the bytes right after its commit, and a worker may start first:
+    look again shortly, until `upload_wait_s` has passed (the request died meanwhile)."""
+    if utcnow() - created < timedelta(seconds=settings.media.upload_wait_s):
+        async with transactional(sessions) as session:
+            await defer(
+                session, service.PROCESS, lock=f"media:{asset_id}",
+                delay_s=UPLOAD_POLL_S, asset_id=asset_id,
+            )  # fmt: skip
+        return "waiting for the upload"
+    return await _fail(sessions, asset_id, "The upload was lost; send it again.")
 
 
 async def _fail(sessions: Any, asset_id: str, reason: str) -> str:

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from starlette.datastructures import UploadFile
 
 from fixia.catalog.dependencies import owned_service, valid_service_id
+from fixia.db import discard_after_commit
 from fixia.deps import SessionDep, SettingsDep
 from fixia.errors import DomainError, InvalidInput
 from fixia.media import presenters, service, urls
@@ -207,6 +208,7 @@ async def upload_project_photo(
         )  # fmt: skip
     except DomainError:
         await session.rollback()  # expires `project`: the path's id is used below
+        discard_after_commit(session)  # what the rolled-back part meant to do afterwards
         return redirect(request, f"/my/projects/{project_id}", ok="photo_refused")
     finally:
         await form.close()  # the spooled upload's temporary file

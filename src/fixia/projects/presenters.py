@@ -55,6 +55,7 @@ def proposal_out(proposal: Proposal) -> ProposalOut:
             level=profile.level if profile else None,
             rating=profile.rating if profile else None,
             review_count=profile.review_count if profile else None,
+            avatar_url=pro.avatar_url,
         ),
         message=proposal.message,
         quoted_price=proposal.quoted_price,

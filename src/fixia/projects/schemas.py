@@ -105,6 +105,7 @@ class ProfessionalRef(BaseModel):
     level: ProfessionalLevel | None
     rating: Decimal | None
     review_count: int | None
+    avatar_url: str | None = None
 
 
 class ProposalOut(BaseModel):

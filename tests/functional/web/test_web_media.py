@@ -134,3 +134,79 @@ async def test_client_adds_photos_to_a_project_and_professionals_see_them(
     professional = await pro(client, outbox)
     await web_login(client, professional)
     assert 'alt="La pared"' in (await client.get(f"/opportunities/{project['id']}")).text
+
+
+async def test_the_professionals_avatar_shows_on_cards_and_proposals(
+    client: httpx.AsyncClient, outbox: Path
+) -> None:
+    from tests.factories.accounts import register
+    from tests.factories.media import API
+    from tests.factories.projects import apply, post_project
+
+    owner = await pro(client, outbox)
+    listing = await create_service(client, owner, title="Plomería a domicilio con garantía")
+    customer = await register(client, outbox, role="client")
+    project = await post_project(client, customer)
+    await apply(client, owner, project["id"])
+    # Before a photo: the initial stands in, and no image is shown for the person.
+    await web_login(client, customer)
+    before = (await client.get(f"/my/projects/{project['id']}")).text
+    assert 'class="avatar initial small"' in before
+    r = await upload(client, owner, "/me/avatar", jpeg(300, 300))
+    assert r.status_code == 202, r.text
+    avatar = (await client.get(f"{API}/me", headers=owner.headers)).json()["avatar_url"]
+    assert avatar and avatar.startswith("/media/p/")
+    served = await client.get(f"{API}/services/{listing['id']}")
+    assert served.json()["professional"]["avatar_url"] == avatar
+    for page in (
+        "/search?q=Plomería",
+        f"/services/{listing['id']}",
+        f"/my/projects/{project['id']}",
+    ):
+        text = (await client.get(page)).text
+        assert f'src="{avatar}"' in text, page
+    proposals = await client.get(
+        f"{API}/projects/{project['id']}/proposals", headers=customer.headers
+    )
+    assert proposals.status_code == 200, proposals.text
+    listed = proposals.json()
+    items = listed["items"] if isinstance(listed, dict) else listed
+    assert items[0]["professional"]["avatar_url"] == avatar
+
+
+async def test_portfolio_items_are_reordered_without_javascript(
+    client: httpx.AsyncClient, outbox: Path
+) -> None:
+    from tests.factories.media import API
+
+    owner = await pro(client, outbox)
+    stranger = await pro(client, outbox)
+    await web_login(client, owner)
+    token = await csrf_token(client, "/account/media")
+    for title in ("Primer trabajo", "Segundo trabajo", "Tercer trabajo"):
+        r = await client.post("/account/portfolio", data={"csrf_token": token, "title": title})
+        assert r.status_code == 303, r.text[:300]
+
+    def titles(items: list[dict[str, object]]) -> list[object]:
+        return [i["title"] for i in items]
+
+    listed = (await client.get(f"{API}/professionals/{owner.id}/portfolio")).json()
+    assert titles(listed) == ["Primer trabajo", "Segundo trabajo", "Tercer trabajo"]
+    third = listed[2]["id"]
+    r = await client.post(
+        f"/account/portfolio/{third}/move", data={"csrf_token": token, "direction": "up"}
+    )
+    assert r.status_code == 303
+    listed = (await client.get(f"{API}/professionals/{owner.id}/portfolio")).json()
+    assert titles(listed) == ["Primer trabajo", "Tercer trabajo", "Segundo trabajo"]
+    page = (await client.get("/account/media")).text
+    assert f"/account/portfolio/{third}/move" in page
+    # Another professional cannot move it.
+    await web_login(client, stranger)
+    token = await csrf_token(client, "/account/media")
+    r = await client.post(
+        f"/account/portfolio/{third}/move", data={"csrf_token": token, "direction": "down"}
+    )
+    assert r.status_code == 404
+    listed = (await client.get(f"{API}/professionals/{owner.id}/portfolio")).json()
+    assert titles(listed) == ["Primer trabajo", "Tercer trabajo", "Segundo trabajo"]
