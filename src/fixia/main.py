@@ -16,6 +16,7 @@ from fixia.admin.audit import AuditContextMiddleware
 from fixia.admin.router import router as admin_router
 from fixia.catalog.invalidation import CACHE_KEY, SESSIONS_KEY
 from fixia.catalog.router import router as catalog_router
+from fixia.conversations.router import router as conversations_router
 from fixia.config import Settings, get_settings
 from fixia.db import create_engine, session_factory
 from fixia.errors import install_error_handlers
@@ -40,6 +41,9 @@ from fixia.queue.core import Runtime
 from fixia.queue.defer import QUEUE_KEY
 from fixia.queue.runner import JobQueue
 from fixia.reviews.router import router as reviews_router
+from fixia.streams.broker import broker_for
+from fixia.streams.lifecycle import chain_sigterm
+from fixia.streams.store import BROKER_KEY
 from fixia.tasks import all_tasks
 from fixia.trust.router import router as trust_router
 from fixia.web.setup import install_web
@@ -57,6 +61,7 @@ def create_app(settings: Settings | None = None, *, mailer: EmailSender | None =
     # The embedded default has no worker process: its jobs and schedules run in this one.
     in_process_worker = settings.is_sqlite and not settings.queue.eager
     queue = JobQueue(settings, all_tasks(), periodic=in_process_worker)
+    broker = broker_for(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -65,6 +70,7 @@ def create_app(settings: Settings | None = None, *, mailer: EmailSender | None =
             if in_process_worker
             else None
         )
+        chain_sigterm(broker)
         yield
         app.state.draining = True
         if worker is not None:
@@ -72,6 +78,7 @@ def create_app(settings: Settings | None = None, *, mailer: EmailSender | None =
             with contextlib.suppress(asyncio.CancelledError):
                 await worker
         await queue.close()
+        await broker.close()
         await engine.dispose()
 
     app = FastAPI(
@@ -89,7 +96,8 @@ def create_app(settings: Settings | None = None, *, mailer: EmailSender | None =
     app.state.engine = engine
     app.state.cache = build_cache(settings.redis_url)
     app.state.queue = queue
-    info: dict[str, object] = {CACHE_KEY: app.state.cache, QUEUE_KEY: queue}
+    app.state.broker = broker
+    info: dict[str, object] = {CACHE_KEY: app.state.cache, QUEUE_KEY: queue, BROKER_KEY: broker}
     app.state.sessions = session_factory(engine, info=info)
     info[SESSIONS_KEY] = app.state.sessions  # post-commit invalidation reads with its own
     mailer = mailer or build_email_sender(settings.email)
@@ -117,6 +125,7 @@ def create_app(settings: Settings | None = None, *, mailer: EmailSender | None =
     api.include_router(reviews_router)
     api.include_router(admin_router)
     api.include_router(media_router)
+    api.include_router(conversations_router)
     app.include_router(api)
     app.include_router(health_router)
     install_web(app, settings)

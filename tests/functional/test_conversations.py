@@ -1,0 +1,177 @@
+"""Conversations over HTTP: one per pair and context, messages, read receipts, unread
+counts, archive, keyset pages, masking before the contact reveal, reports and admin reads."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+
+from tests.factories.accounts import register
+from tests.factories.admin import admin as make_admin
+from tests.factories.admin import audit_for
+from tests.factories.catalog import DbExec
+from tests.factories.conversations import open_conversation, send, unread
+from tests.factories.projects import API, apply, job_between, post_project
+
+
+async def test_one_conversation_per_pair_and_context(
+    client: httpx.AsyncClient, outbox: Path
+) -> None:
+    owner = await register(client, outbox)
+    pro = await register(client, outbox, role="professional")
+    project = await post_project(client, owner)
+    proposal = await apply(client, pro, project["id"])
+    first = await open_conversation(client, owner, "proposal", proposal["id"])
+    again = await open_conversation(client, pro, "proposal", proposal["id"])
+    assert first["id"] == again["id"]
+    assert first["title"] == project["title"]
+    assert first["other_party_name"] == pro.data["name"]
+    assert again["other_party_name"] == owner.data["name"]
+    # A stranger cannot open one on someone else's proposal.
+    stranger = await register(client, outbox, role="professional")
+    r = await client.post(
+        f"{API}/conversations",
+        json={"context_type": "proposal", "context_id": proposal["id"]},
+        headers=stranger.headers,
+    )
+    assert r.status_code == 404
+    assert r.json()["code"] == "conversation_context_not_found"
+    job = await job_between(client, owner, pro)
+    on_job = await open_conversation(client, owner, "job", job["job_id"])
+    assert on_job["id"] != first["id"]
+
+
+async def test_messages_unread_counts_read_receipts_and_pages(
+    client: httpx.AsyncClient, outbox: Path
+) -> None:
+    owner = await register(client, outbox)
+    pro = await register(client, outbox, role="professional")
+    proposal = await apply(client, pro, (await post_project(client, owner))["id"])
+    conv = await open_conversation(client, pro, "proposal", proposal["id"])
+    for n in range(5):
+        await send(client, pro, conv["id"], f"Mensaje número {n} sobre el trabajo")
+    await send(client, owner, conv["id"], "Perfecto, gracias")
+    assert (await unread(client, owner))["total"] == 5
+    assert (await unread(client, owner))["by_conversation"] == {conv["id"]: 5}
+    assert (await unread(client, pro))["total"] == 1
+    listed = (await client.get(f"{API}/conversations", headers=owner.headers)).json()
+    assert [(c["id"], c["unread"]) for c in listed["items"]] == [(conv["id"], 5)]
+
+    url = f"{API}/conversations/{conv['id']}/messages"
+    page = (await client.get(url, params={"limit": 4}, headers=owner.headers)).json()
+    rest = (
+        await client.get(
+            url, params={"limit": 4, "cursor": page["next_cursor"]}, headers=owner.headers
+        )
+    ).json()
+    bodies = [m["body"] for m in page["items"] + rest["items"]]
+    assert bodies[0] == "Perfecto, gracias" and len(bodies) == 6 and len(set(bodies)) == 6
+    assert rest["next_cursor"] is None
+
+    r = await client.post(f"{API}/conversations/{conv['id']}/read", headers=owner.headers)
+    assert r.status_code == 204
+    assert (await unread(client, owner))["total"] == 0
+    items = (await client.get(url, headers=pro.headers)).json()["items"]
+    read = {m["body"]: m["read_at"] is not None for m in items}
+    assert read["Mensaje número 0 sobre el trabajo"] is True
+    assert read["Perfecto, gracias"] is False  # the professional has not read it yet
+    assert (await unread(client, pro))["total"] == 1
+
+
+async def test_archive_is_per_party_and_a_new_message_unarchives(
+    client: httpx.AsyncClient, outbox: Path
+) -> None:
+    owner = await register(client, outbox)
+    pro = await register(client, outbox, role="professional")
+    proposal = await apply(client, pro, (await post_project(client, owner))["id"])
+    conv = await open_conversation(client, pro, "proposal", proposal["id"])
+    await send(client, pro, conv["id"], "Hola, te paso el presupuesto")
+    r = await client.put(
+        f"{API}/conversations/{conv['id']}/archived",
+        json={"archived": True},
+        headers=owner.headers,
+    )
+    assert r.status_code == 200 and r.json()["archived"] is True
+
+    async def ids(who, archived: bool) -> list[str]:  # type: ignore[no-untyped-def]
+        r = await client.get(
+            f"{API}/conversations", params={"archived": archived}, headers=who.headers
+        )
+        return [c["id"] for c in r.json()["items"]]
+
+    assert await ids(owner, False) == [] and await ids(owner, True) == [conv["id"]]
+    assert await ids(pro, False) == [conv["id"]]
+    await send(client, pro, conv["id"], "¿Lo pudiste ver?")
+    assert await ids(owner, False) == [conv["id"]]
+
+
+async def test_only_the_parties_read_and_write(
+    client: httpx.AsyncClient, outbox: Path, db_exec: DbExec
+) -> None:
+    owner = await register(client, outbox)
+    pro = await register(client, outbox, role="professional")
+    proposal = await apply(client, pro, (await post_project(client, owner))["id"])
+    conv = await open_conversation(client, pro, "proposal", proposal["id"])
+    await send(client, pro, conv["id"], "Hola")
+    admin = await make_admin(client, outbox, db_exec)
+    stranger = await register(client, outbox)
+    base = f"{API}/conversations/{conv['id']}"
+    for who in (stranger, admin):
+        for method, path, body in (
+            ("GET", "", None),
+            ("GET", "/messages", None),
+            ("POST", "/messages", {"body": "hola"}),
+            ("POST", "/read", None),
+            ("PUT", "/archived", {"archived": True}),
+        ):
+            r = await client.request(method, base + path, json=body, headers=who.headers)
+            assert r.status_code == 404, (method, path, r.text)
+    # Admins: only after a report.
+    r = await client.get(f"{API}/admin/conversations/{conv['id']}/messages", headers=admin.headers)
+    assert r.status_code == 403 and r.json()["code"] == "conversation_not_reported"
+
+
+async def test_report_lets_admins_read_and_every_step_is_audited(
+    client: httpx.AsyncClient, outbox: Path, db_exec: DbExec
+) -> None:
+    owner = await register(client, outbox)
+    pro = await register(client, outbox, role="professional")
+    proposal = await apply(client, pro, (await post_project(client, owner))["id"])
+    conv = await open_conversation(client, pro, "proposal", proposal["id"])
+    message = await send(client, pro, conv["id"], "Mensaje ofensivo de prueba")
+    r = await client.post(
+        f"{API}/conversations/{conv['id']}/messages/{message['id']}/report",
+        json={"reason": "Me insultó"},
+        headers=owner.headers,
+    )
+    assert r.status_code == 201, r.text
+    admin = await make_admin(client, outbox, db_exec)
+    reports = (await client.get(f"{API}/admin/conversations/reports", headers=admin.headers)).json()
+    assert [x["conversation_id"] for x in reports["items"]] == [conv["id"]]
+    r = await client.get(f"{API}/admin/conversations/{conv['id']}/messages", headers=admin.headers)
+    assert r.status_code == 200
+    assert [m["body"] for m in r.json()["items"]] == ["Mensaje ofensivo de prueba"]
+    r = await client.post(
+        f"{API}/admin/conversations/{conv['id']}/resolve",
+        json={"reason": "Advertencia enviada"},
+        headers=admin.headers,
+    )
+    assert r.json() == {"resolved": 1}
+    actions = [e["action"] for e in await audit_for(client, admin, "conversation", conv["id"])]
+    assert actions.count("conversation.reported") == 1
+    assert actions.count("conversation.admin_read") == 2  # the read and the resolve
+    assert actions.count("conversation.report_resolved") == 1
+
+
+async def test_text_limit(client: httpx.AsyncClient, outbox: Path) -> None:
+    owner = await register(client, outbox)
+    pro = await register(client, outbox, role="professional")
+    proposal = await apply(client, pro, (await post_project(client, owner))["id"])
+    conv = await open_conversation(client, pro, "proposal", proposal["id"])
+    url = f"{API}/conversations/{conv['id']}/messages"
+    assert (
+        await client.post(url, json={"body": "a" * 2001}, headers=pro.headers)
+    ).status_code == 422
+    assert (await client.post(url, json={"body": "  "}, headers=pro.headers)).status_code == 422
+    await send(client, pro, conv["id"], "a" * 2000)
