@@ -7,7 +7,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.factories.accounts import register
+from tests.factories.accounts import Account, register
 from tests.factories.admin import admin as make_admin
 from tests.factories.admin import audit_for
 from tests.factories.catalog import DbExec
@@ -175,3 +175,62 @@ async def test_text_limit(client: httpx.AsyncClient, outbox: Path) -> None:
     ).status_code == 422
     assert (await client.post(url, json={"body": "  "}, headers=pro.headers)).status_code == 422
     await send(client, pro, conv["id"], "a" * 2000)
+
+
+async def _reveal(client: httpx.AsyncClient, owner: Account, match_id: str) -> None:
+    r = await client.post(f"{API}/matches/{match_id}/contact-reveal", headers=owner.headers)
+    assert r.status_code in (200, 201), r.text
+    r = await client.post(
+        f"{API}/contact-reveals/redeem", json={"token": r.json()["token"]}, headers=owner.headers
+    )
+    assert r.status_code == 200, r.text
+
+
+async def test_contact_details_masked_before_the_reveal_and_passed_after(
+    client: httpx.AsyncClient, outbox: Path
+) -> None:
+    owner = await register(client, outbox)
+    pro = await register(client, outbox, role="professional")
+    job = await job_between(client, owner, pro)
+    conv = await open_conversation(client, pro, "job", job["job_id"])
+    sent = await send(client, pro, conv["id"], "Llamame al 0280-15-455-1234 o a juan@gmail.com")
+    assert "455" not in sent["body"] and "gmail" not in sent["body"]
+    assert sent["masked"] == ["email", "phone"]
+    assert sent["notice"] and "contacto" in sent["notice"]
+    # The recipient never sees the original either.
+    items = (
+        await client.get(f"{API}/conversations/{conv['id']}/messages", headers=owner.headers)
+    ).json()["items"]
+    assert "455" not in items[0]["body"] and "notice" not in items[0]
+    plain = await send(client, pro, conv["id"], "El presupuesto es $1.500.000")
+    assert plain["body"] == "El presupuesto es $1.500.000" and plain["notice"] is None
+
+    await _reveal(client, owner, job["match_id"])
+    after = await send(client, pro, conv["id"], "Ahora sí: 0280-15-455-1234")
+    assert after["body"] == "Ahora sí: 0280-15-455-1234"
+    assert after["masked"] == [] and after["notice"] is None
+
+
+async def test_repeated_attempts_are_flagged_for_moderation(
+    client: httpx.AsyncClient, outbox: Path, db_exec: DbExec
+) -> None:
+    owner = await register(client, outbox)
+    pro = await register(client, outbox, role="professional")
+    proposal = await apply(client, pro, (await post_project(client, owner))["id"])
+    conv = await open_conversation(client, pro, "proposal", proposal["id"])
+    admin = await make_admin(client, outbox, db_exec)
+
+    async def flagged() -> list[dict[str, object]]:
+        r = await client.get(f"{API}/admin/conversations/reports", headers=admin.headers)
+        return [x for x in r.json()["items"] if x["conversation_id"] == conv["id"]]
+
+    for attempt in ("mi cel 2804551234", "wa.me/5492804551234"):
+        await send(client, pro, conv["id"], attempt)
+    assert await flagged() == []
+    await send(client, pro, conv["id"], "juan arroba gmail punto com")
+    [report] = await flagged()
+    assert report["automatic"] is True and report["message_id"] is None
+    await send(client, pro, conv["id"], "de nuevo: 2804551234")
+    assert len(await flagged()) == 1  # flagged once, not per attempt
+    actions = [e["action"] for e in await audit_for(client, admin, "conversation", conv["id"])]
+    assert actions.count("conversation.flagged") == 1
