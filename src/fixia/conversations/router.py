@@ -1,14 +1,14 @@
 from __future__ import annotations
 
-import json
 import uuid
-from collections.abc import Awaitable, Callable
 
 from fastapi import APIRouter, Request, status
 from fastapi.responses import StreamingResponse
 
 from fixia.conversations import messaging, moderation, presenters, service
 from fixia.conversations.dependencies import PartyConversation
+from fixia.conversations.live import counts_hello
+from fixia.conversations.models import MessageReport
 from fixia.conversations.schemas import (
     ArchiveIn,
     ConversationOpen,
@@ -21,7 +21,6 @@ from fixia.conversations.schemas import (
     UnreadOut,
 )
 from fixia.deps import AdminUser, CurrentUser, SessionDep, SettingsDep
-from fixia.notifications import service as notifications_service
 from fixia.platform.pagination import CursorParam, LimitParam, Page
 from fixia.streams.http import stream_response
 
@@ -141,7 +140,7 @@ async def report_message(
     return report_out(entry)
 
 
-def report_out(entry: moderation.MessageReport) -> ReportOut:
+def report_out(entry: MessageReport) -> ReportOut:
     return ReportOut(
         id=entry.id,
         conversation_id=entry.conversation_id,
@@ -190,20 +189,6 @@ async def resolve_reports(
         session=session, admin=admin, conversation=conversation, note=data.reason
     )
     return {"resolved": closed}
-
-
-def counts_hello(request: Request, user_id: uuid.UUID) -> Callable[[], Awaitable[list[str]]]:
-    """The live badge's starting point: current unread counts, sent without an id (it is
-    no stored event, so it never moves Last-Event-ID)."""
-
-    async def hello() -> list[str]:
-        async with request.app.state.sessions() as session:
-            messages = await service.unread_total(session=session, user_id=user_id)
-            notes = await notifications_service.unread_count_of(session=session, user_id=user_id)
-        data = json.dumps({"messages": messages, "notifications": notes})
-        return [f"event: unread\ndata: {data}\n\n"]
-
-    return hello
 
 
 @router.get("/stream", response_class=StreamingResponse)
