@@ -16,8 +16,8 @@ from fixia.admin.audit import AuditContextMiddleware
 from fixia.admin.router import router as admin_router
 from fixia.catalog.invalidation import CACHE_KEY, SESSIONS_KEY
 from fixia.catalog.router import router as catalog_router
-from fixia.conversations.router import router as conversations_router
 from fixia.config import Settings, get_settings
+from fixia.conversations.router import router as conversations_router
 from fixia.db import create_engine, session_factory
 from fixia.errors import install_error_handlers
 from fixia.matches.router import router as matches_router

@@ -34,7 +34,8 @@ async def _attachments(
 ) -> list[str]:
     if len(ids) > settings.conversations.max_attachments:
         raise exc.InvalidAttachment(
-            f"At most {settings.conversations.max_attachments} attachments per message."
+            "attachment_ids",
+            f"At most {settings.conversations.max_attachments} attachments per message.",
         )
     if not ids:
         return []
@@ -47,7 +48,9 @@ async def _attachments(
         and a.kind is not MediaKind.document
     }
     if usable != set(ids):
-        raise exc.InvalidAttachment("Attach your own images, once they are processed.")
+        raise exc.InvalidAttachment(
+            "attachment_ids", "Attach your own images, once they are processed."
+        )
     return [str(i) for i in ids]
 
 
@@ -76,7 +79,7 @@ async def send(
     when something was masked, the notice the sender sees."""
     body = body.strip()
     if len(body) > settings.conversations.max_chars:
-        raise exc.MessageTooLong(f"At most {settings.conversations.max_chars} characters.")
+        raise exc.MessageTooLong("body", f"At most {settings.conversations.max_chars} characters.")
     attachments = await _attachments(session, settings, sender, attachment_ids)
     recipient_id = other_party(conversation, sender.id)
     kinds: tuple[str, ...] = ()

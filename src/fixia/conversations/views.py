@@ -4,6 +4,7 @@ page's script (static/app.js) adds live messages and the live badge over the str
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
@@ -61,7 +62,7 @@ async def _page(
     session: SessionDep,
     settings: SettingsDep,
     conversation_id: uuid.UUID,
-    extra: dict[str, object] | None = None,
+    extra: Mapping[str, object] | None = None,
     status: int = 200,
 ) -> Response:
     conversation = await service.party_conversation(

@@ -47,24 +47,19 @@ class Reader:
                     frame.event = value
         raise EOFError("stream ended")
 
-    async def until(self, done: Callable[[list[Frame]], bool], timeout: float = 10) -> list[Frame]:
-        """Read frames (heartbeats excluded) until `done(frames)`."""
-
-        async def run() -> list[Frame]:
+    async def until(self, done: Callable[[list[Frame]], bool]) -> list[Frame]:
+        """Read frames (heartbeats excluded) until `done(frames)`, for at most 10 s."""
+        async with asyncio.timeout(10):
             while not done(self.frames):
                 frame = await self._one()
                 if not frame.comment:
                     self.frames.append(frame)
-            return self.frames
+        return self.frames
 
-        return await asyncio.wait_for(run(), timeout)
-
-    async def heartbeat(self, timeout: float = 5) -> None:
-        async def run() -> None:
+    async def heartbeat(self) -> None:
+        async with asyncio.timeout(5):
             while not (await self._one()).comment:
                 pass
-
-        await asyncio.wait_for(run(), timeout)
 
 
 @asynccontextmanager

@@ -59,18 +59,21 @@ async def _subscribed_probe(publisher: Broker, sub: object, user: uuid.UUID) -> 
 async def test_delivers_to_the_users_subscriptions_only(brokers: tuple[Broker, Broker]) -> None:
     publisher, subscriber = brokers
     alice, bob = uuid.uuid4(), uuid.uuid4()
-    async with subscriber.subscribe(alice) as tab1, subscriber.subscribe(alice) as tab2:
-        async with subscriber.subscribe(bob) as other:
-            await _subscribed_probe(publisher, tab1, alice)
-            while not tab2.queue.empty():
-                tab2.queue.get_nowait()
-            await _subscribed_probe(publisher, other, bob)
-            sent = Delivery(alice, 7, "message", {"body": "hola", "n": 1})
-            await publisher.publish(sent)
-            assert await asyncio.wait_for(tab1.get(), 5) == sent
-            assert await asyncio.wait_for(tab2.get(), 5) == sent
-            with pytest.raises(TimeoutError):
-                await asyncio.wait_for(other.get(), 0.3)
+    async with (
+        subscriber.subscribe(alice) as tab1,
+        subscriber.subscribe(alice) as tab2,
+        subscriber.subscribe(bob) as other,
+    ):
+        await _subscribed_probe(publisher, tab1, alice)
+        while not tab2.queue.empty():
+            tab2.queue.get_nowait()
+        await _subscribed_probe(publisher, other, bob)
+        sent = Delivery(alice, 7, "message", {"body": "hola", "n": 1})
+        await publisher.publish(sent)
+        assert await asyncio.wait_for(tab1.get(), 5) == sent
+        assert await asyncio.wait_for(tab2.get(), 5) == sent
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(other.get(), 0.3)
 
 
 async def test_slow_reader_is_bounded_and_told_it_lagged(brokers: tuple[Broker, Broker]) -> None:
