@@ -3,9 +3,11 @@ counts, archive, keyset pages, masking before the contact reveal, reports and ad
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.factories.accounts import Account, register
 from tests.factories.admin import admin as make_admin
@@ -234,3 +236,36 @@ async def test_repeated_attempts_are_flagged_for_moderation(
     assert len(await flagged()) == 1  # flagged once, not per attempt
     actions = [e["action"] for e in await audit_for(client, admin, "conversation", conv["id"])]
     assert actions.count("conversation.flagged") == 1
+
+
+@pytest.mark.inprocess  # the eager queue makes the upload's variants at once
+async def test_image_attachments_are_the_senders_own_ready_images(
+    client: httpx.AsyncClient, outbox: Path
+) -> None:
+    from tests.factories.catalog import create_service
+    from tests.factories.media import jpeg, pdf, upload
+
+    owner = await register(client, outbox)
+    pro = await register(client, outbox, role="professional")
+    proposal = await apply(client, pro, (await post_project(client, owner))["id"])
+    conv = await open_conversation(client, pro, "proposal", proposal["id"])
+    listing = await create_service(client, pro)
+    photo = (await upload(client, pro, f"/services/{listing['id']}/photos", jpeg())).json()
+    sent = await send(client, pro, conv["id"], "Así quedó", attachment_ids=[photo["id"]])
+    [attachment] = sent["attachments"]
+    assert attachment["id"] == photo["id"] and attachment["url"]
+    seen = (
+        await client.get(f"{API}/conversations/{conv['id']}/messages", headers=owner.headers)
+    ).json()["items"][0]
+    assert seen["attachments"] == [attachment]
+    doc = await client.post(
+        f"{API}/me/documents",
+        files={"file": ("d.pdf", pdf(), "application/pdf")},
+        data={"label": "license"},
+        headers=pro.headers,
+    )
+    url = f"{API}/conversations/{conv['id']}/messages"
+    # Someone else's image, a private document, an unknown id: refused.
+    for refused, who in ((photo["id"], owner), (doc.json()["id"], pro), (str(uuid.uuid4()), pro)):
+        r = await client.post(url, json={"attachment_ids": [refused]}, headers=who.headers)
+        assert r.status_code == 422 and r.json()["code"] == "invalid_attachment", r.text
