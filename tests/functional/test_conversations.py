@@ -13,7 +13,7 @@ from tests.factories.accounts import Account, register
 from tests.factories.admin import admin as make_admin
 from tests.factories.admin import audit_for
 from tests.factories.catalog import DbExec
-from tests.factories.conversations import open_conversation, send, unread
+from tests.factories.conversations import open_conversation, proposal_conversation, send, unread
 from tests.factories.projects import API, apply, job_between, post_project
 
 
@@ -47,10 +47,7 @@ async def test_one_conversation_per_pair_and_context(
 async def test_messages_unread_counts_read_receipts_and_pages(
     client: httpx.AsyncClient, outbox: Path
 ) -> None:
-    owner = await register(client, outbox)
-    pro = await register(client, outbox, role="professional")
-    proposal = await apply(client, pro, (await post_project(client, owner))["id"])
-    conv = await open_conversation(client, pro, "proposal", proposal["id"])
+    owner, pro, _proposal, conv = await proposal_conversation(client, outbox)
     for n in range(5):
         await send(client, pro, conv["id"], f"Mensaje número {n} sobre el trabajo")
     await send(client, owner, conv["id"], "Perfecto, gracias")
@@ -84,10 +81,7 @@ async def test_messages_unread_counts_read_receipts_and_pages(
 async def test_archive_is_per_party_and_a_new_message_unarchives(
     client: httpx.AsyncClient, outbox: Path
 ) -> None:
-    owner = await register(client, outbox)
-    pro = await register(client, outbox, role="professional")
-    proposal = await apply(client, pro, (await post_project(client, owner))["id"])
-    conv = await open_conversation(client, pro, "proposal", proposal["id"])
+    owner, pro, _proposal, conv = await proposal_conversation(client, outbox)
     await send(client, pro, conv["id"], "Hola, te paso el presupuesto")
     r = await client.put(
         f"{API}/conversations/{conv['id']}/archived",
@@ -111,10 +105,7 @@ async def test_archive_is_per_party_and_a_new_message_unarchives(
 async def test_only_the_parties_read_and_write(
     client: httpx.AsyncClient, outbox: Path, db_exec: DbExec
 ) -> None:
-    owner = await register(client, outbox)
-    pro = await register(client, outbox, role="professional")
-    proposal = await apply(client, pro, (await post_project(client, owner))["id"])
-    conv = await open_conversation(client, pro, "proposal", proposal["id"])
+    _owner, pro, _proposal, conv = await proposal_conversation(client, outbox)
     await send(client, pro, conv["id"], "Hola")
     admin = await make_admin(client, outbox, db_exec)
     stranger = await register(client, outbox)
@@ -137,10 +128,7 @@ async def test_only_the_parties_read_and_write(
 async def test_report_lets_admins_read_and_every_step_is_audited(
     client: httpx.AsyncClient, outbox: Path, db_exec: DbExec
 ) -> None:
-    owner = await register(client, outbox)
-    pro = await register(client, outbox, role="professional")
-    proposal = await apply(client, pro, (await post_project(client, owner))["id"])
-    conv = await open_conversation(client, pro, "proposal", proposal["id"])
+    owner, pro, _proposal, conv = await proposal_conversation(client, outbox)
     message = await send(client, pro, conv["id"], "Mensaje ofensivo de prueba")
     r = await client.post(
         f"{API}/conversations/{conv['id']}/messages/{message['id']}/report",
@@ -167,10 +155,7 @@ async def test_report_lets_admins_read_and_every_step_is_audited(
 
 
 async def test_text_limit(client: httpx.AsyncClient, outbox: Path) -> None:
-    owner = await register(client, outbox)
-    pro = await register(client, outbox, role="professional")
-    proposal = await apply(client, pro, (await post_project(client, owner))["id"])
-    conv = await open_conversation(client, pro, "proposal", proposal["id"])
+    _owner, pro, _proposal, conv = await proposal_conversation(client, outbox)
     url = f"{API}/conversations/{conv['id']}/messages"
     assert (
         await client.post(url, json={"body": "a" * 2001}, headers=pro.headers)
@@ -216,10 +201,7 @@ async def test_contact_details_masked_before_the_reveal_and_passed_after(
 async def test_repeated_attempts_are_flagged_for_moderation(
     client: httpx.AsyncClient, outbox: Path, db_exec: DbExec
 ) -> None:
-    owner = await register(client, outbox)
-    pro = await register(client, outbox, role="professional")
-    proposal = await apply(client, pro, (await post_project(client, owner))["id"])
-    conv = await open_conversation(client, pro, "proposal", proposal["id"])
+    _owner, pro, _proposal, conv = await proposal_conversation(client, outbox)
     admin = await make_admin(client, outbox, db_exec)
 
     async def flagged() -> list[dict[str, object]]:
@@ -245,10 +227,7 @@ async def test_image_attachments_are_the_senders_own_ready_images(
     from tests.factories.catalog import create_service
     from tests.factories.media import jpeg, pdf, upload
 
-    owner = await register(client, outbox)
-    pro = await register(client, outbox, role="professional")
-    proposal = await apply(client, pro, (await post_project(client, owner))["id"])
-    conv = await open_conversation(client, pro, "proposal", proposal["id"])
+    owner, pro, _proposal, conv = await proposal_conversation(client, outbox)
     listing = await create_service(client, pro)
     photo = (await upload(client, pro, f"/services/{listing['id']}/photos", jpeg())).json()
     sent = await send(client, pro, conv["id"], "Así quedó", attachment_ids=[photo["id"]])

@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 
 from tests.factories.accounts import register
-from tests.factories.conversations import open_conversation, send
+from tests.factories.conversations import proposal_conversation, send
 from tests.factories.projects import API, apply, post_project
 from tests.functional.web.helpers import post_form, web_login
 
@@ -24,10 +24,7 @@ def badge(html: str) -> tuple[bool, int]:
 async def test_inbox_conversation_send_read_archive_report(
     client: httpx.AsyncClient, outbox: Path
 ) -> None:
-    owner = await register(client, outbox)
-    pro = await register(client, outbox, role="professional")
-    proposal = await apply(client, pro, (await post_project(client, owner))["id"])
-    conv = await open_conversation(client, pro, "proposal", proposal["id"])
+    owner, pro, _proposal, conv = await proposal_conversation(client, outbox)
     await send(client, pro, conv["id"], "Hola, ¿te queda bien el jueves?")
     await web_login(client, owner)
 
@@ -67,10 +64,7 @@ async def test_inbox_conversation_send_read_archive_report(
 
 
 async def test_strangers_get_a_404_page(client: httpx.AsyncClient, outbox: Path) -> None:
-    owner = await register(client, outbox)
-    pro = await register(client, outbox, role="professional")
-    proposal = await apply(client, pro, (await post_project(client, owner))["id"])
-    conv = await open_conversation(client, pro, "proposal", proposal["id"])
+    _owner, _pro, proposal, conv = await proposal_conversation(client, outbox)
     stranger = await register(client, outbox)
     await web_login(client, stranger)
     r = await client.get(f"/messages/{conv['id']}")
