@@ -272,6 +272,9 @@ class QueueSettings(BaseModel):
     sweep_payouts_cron: str = "53 * * * *"
     # Nightly: milestone payments against the provider, and the ledger against itself.
     reconcile_cron: str = "15 4 * * *"
+    # Unread-message digests (fixia.conversations.tasks) and old stream events.
+    conversation_digest_cron: str = "*/5 * * * *"
+    stream_prune_cron: str = "23 4 * * *"
     # Finished jobs are deleted after this many days (their failures stay for the alerts).
     keep_finished_days: int = Field(default=7, ge=1)
     # Worker metrics and health (GET /healthz, /metrics) on loopback; 0 turns it off.
@@ -330,6 +333,35 @@ class MediaSettings(BaseModel):
 
     def portfolio_limit(self, plan: str) -> int:
         return self.portfolio_items.get(plan, self.portfolio_items.get("free", 0))
+
+
+class StreamSettings(BaseModel):
+    """Server-Sent Events for messages and notifications (docs/conversations.md)."""
+
+    # auto: Redis pub/sub when a Redis is configured (the stack), else in process (make run).
+    broker: Literal["auto", "memory", "redis"] = "auto"
+    # Unset: the shared redis_url.
+    redis_url: str | None = None
+    # Below HAProxy's 30 s client/server timeouts, so an idle stream is never cut.
+    heartbeat_s: float = Field(default=15.0, gt=0)
+    # Back-pressure: events a slow stream may hold before it falls back to the store.
+    queue_size: int = Field(default=64, ge=1, le=10_000)
+    # A stream ends after this long and the browser reconnects (Last-Event-ID): streams do
+    # not pin a slot for ever, so a drained slot empties.
+    max_age_s: float = Field(default=300.0, gt=0)
+    replay_batch: int = Field(default=200, ge=1, le=5000)
+    keep_days: int = Field(default=7, ge=1)
+
+
+class ConversationSettings(BaseModel):
+    """Messaging between the parties of a proposal, service request or job."""
+
+    max_chars: int = Field(default=2000, ge=1, le=2000)
+    max_attachments: int = Field(default=4, ge=0, le=10)
+    # Masked contact details: after this many in one conversation the sender is flagged.
+    flag_after_masked: int = Field(default=3, ge=1)
+    # Unread messages older than this are mailed once, in a digest.
+    digest_after_min: int = Field(default=15, ge=1)
 
 
 class WebSettings(BaseModel):
@@ -444,6 +476,8 @@ class Settings(BaseSettings):
     secrets: SecretsSettings = Field(default_factory=SecretsSettings)
     observability: ObservabilitySettings = Field(default_factory=ObservabilitySettings)
     media: MediaSettings = Field(default_factory=MediaSettings)
+    streams: StreamSettings = Field(default_factory=StreamSettings)
+    conversations: ConversationSettings = Field(default_factory=ConversationSettings)
     # AES-GCM key for personal data at rest (phones). 32+ characters; derived to 256 bits.
     encryption_key: SecretStr = SecretStr("dev-insecure-encryption-key-change-me-0123")
     plans: dict[str, PlanLimits] = Field(default_factory=_default_plans)

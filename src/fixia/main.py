@@ -18,6 +18,7 @@ from fixia.catalog.fastpath import CachedReads
 from fixia.catalog.invalidation import CACHE_KEY, SESSIONS_KEY
 from fixia.catalog.router import router as catalog_router
 from fixia.config import Settings, get_settings
+from fixia.conversations.router import router as conversations_router
 from fixia.db import create_engine, session_factory
 from fixia.errors import install_error_handlers
 from fixia.matches.router import router as matches_router
@@ -43,6 +44,9 @@ from fixia.queue.core import Runtime
 from fixia.queue.defer import QUEUE_KEY
 from fixia.queue.runner import JobQueue
 from fixia.reviews.router import router as reviews_router
+from fixia.streams.broker import broker_for
+from fixia.streams.lifecycle import chain_sigterm
+from fixia.streams.store import BROKER_KEY
 from fixia.tasks import all_tasks
 from fixia.trust.router import router as trust_router
 from fixia.web.setup import install_web
@@ -60,6 +64,7 @@ def create_app(settings: Settings | None = None, *, mailer: EmailSender | None =
     # The embedded default has no worker process: its jobs and schedules run in this one.
     in_process_worker = settings.is_sqlite and not settings.queue.eager
     queue = JobQueue(settings, all_tasks(), periodic=in_process_worker)
+    broker = broker_for(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -68,6 +73,7 @@ def create_app(settings: Settings | None = None, *, mailer: EmailSender | None =
             if in_process_worker
             else None
         )
+        chain_sigterm(broker)
         yield
         app.state.draining = True
         if worker is not None:
@@ -75,6 +81,7 @@ def create_app(settings: Settings | None = None, *, mailer: EmailSender | None =
             with contextlib.suppress(asyncio.CancelledError):
                 await worker
         await queue.close()
+        await broker.close()
         await engine.dispose()
 
     app = FastAPI(
@@ -95,7 +102,8 @@ def create_app(settings: Settings | None = None, *, mailer: EmailSender | None =
         near=NearCache(settings.cache.near_check_s, settings.cache.near_max_entries),
     )
     app.state.queue = queue
-    info: dict[str, object] = {CACHE_KEY: app.state.cache, QUEUE_KEY: queue}
+    app.state.broker = broker
+    info: dict[str, object] = {CACHE_KEY: app.state.cache, QUEUE_KEY: queue, BROKER_KEY: broker}
     app.state.sessions = session_factory(engine, info=info)
     info[SESSIONS_KEY] = app.state.sessions  # post-commit invalidation reads with its own
     mailer = mailer or build_email_sender(settings.email)
@@ -126,6 +134,7 @@ def create_app(settings: Settings | None = None, *, mailer: EmailSender | None =
     api.include_router(reviews_router)
     api.include_router(admin_router)
     api.include_router(media_router)
+    api.include_router(conversations_router)
     app.include_router(api)
     app.include_router(health_router)
     install_web(app, settings)

@@ -26,6 +26,8 @@ from fixia.queue.core import Runtime, queue_dsn
 from fixia.queue.defer import QUEUE_KEY
 from fixia.queue.runner import JobQueue
 from fixia.queue.stats import QueueCollector
+from fixia.streams.broker import broker_for
+from fixia.streams.store import BROKER_KEY
 from fixia.tasks import all_tasks
 
 # The loop ticks every second; silent for this long, it is stuck.
@@ -37,7 +39,8 @@ def build_queue(settings: Settings, *, periodic: bool) -> tuple[JobQueue, AsyncE
     engine = create_engine(settings)
     cache = build_cache(settings.redis_url)
     queue = JobQueue(settings, all_tasks(), periodic=periodic)
-    info: dict[str, object] = {CACHE_KEY: cache, QUEUE_KEY: queue}
+    # Events stored by tasks (notifications) reach open streams after the task's commit.
+    info: dict[str, object] = {CACHE_KEY: cache, QUEUE_KEY: queue, BROKER_KEY: broker_for(settings)}
     sessions = session_factory(engine, info=info)
     info[SESSIONS_KEY] = sessions
     queue.bind(Runtime(settings, sessions, build_email_sender(settings.email), cache))

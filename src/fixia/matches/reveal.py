@@ -5,9 +5,10 @@ The phone appears in no other response; every reveal is audited.
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fixia import events
@@ -95,3 +96,21 @@ async def redeem(
     )
     events.emit(session, "contact.revealed", match_id=str(row.match_id))
     return target.name, phone
+
+
+async def revealed_between(*, session: AsyncSession, user_a: uuid.UUID, user_b: uuid.UUID) -> bool:
+    """Whether either party of a match between these two people has revealed the other's
+    contact: from then on they may share contact details in conversations."""
+    stmt = (
+        select(ContactReveal.id)
+        .join(Match, Match.id == ContactReveal.match_id)
+        .where(
+            ContactReveal.revealed_at.isnot(None),
+            or_(
+                and_(Match.client_id == user_a, Match.professional_id == user_b),
+                and_(Match.client_id == user_b, Match.professional_id == user_a),
+            ),
+        )
+        .limit(1)
+    )
+    return (await session.execute(stmt)).first() is not None

@@ -13,6 +13,7 @@ from fixia.notifications.exceptions import NotificationNotFound
 from fixia.notifications.models import Notification
 from fixia.platform.pagination import SortKey, paginate, split_page
 from fixia.queue.tasks import queue_email
+from fixia.streams import store as stream_store
 
 
 async def notify(
@@ -31,6 +32,21 @@ async def notify(
         id=uuid7(), user_id=user_id, type=type, title=title, message=message, action_url=action_url
     )
     session.add(note)
+    await session.flush()
+    # Live on the user's stream (after the commit), with the new unread count.
+    await stream_store.append(
+        session,
+        user_id=user_id,
+        type="notification",
+        data={
+            "id": str(note.id),
+            "type": type,
+            "title": title,
+            "message": message,
+            "action_url": action_url,
+            "unread": await unread_count_of(session=session, user_id=user_id),
+        },
+    )
     if email:
         user = await session.get(User, user_id)
         if user is not None and user.deleted_at is None:
@@ -60,10 +76,14 @@ async def list_for(
 
 
 async def unread_count(*, session: AsyncSession, user: User) -> int:
+    return await unread_count_of(session=session, user_id=user.id)
+
+
+async def unread_count_of(*, session: AsyncSession, user_id: uuid.UUID) -> int:
     stmt = (
         select(func.count())
         .select_from(Notification)
-        .where(Notification.user_id == user.id, Notification.read_at.is_(None))
+        .where(Notification.user_id == user_id, Notification.read_at.is_(None))
     )
     return int((await session.execute(stmt)).scalar_one())
 

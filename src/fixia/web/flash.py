@@ -41,6 +41,9 @@ NOTICES = {
     ),
     "document_uploaded": N_("Recibimos el documento."),
     "portfolio_saved": N_("Guardamos tu trabajo en el portfolio."),
+    "archived": N_("Archivaste la conversación."),
+    "unarchived": N_("La conversación volvió a la bandeja de entrada."),
+    "reported": N_("Recibimos tu denuncia: la revisa un administrador."),
 }
 
 # Domain error codes with a Spanish text; anything else shows its (English) detail.
@@ -63,6 +66,9 @@ DOMAIN_MESSAGES = {
     "unsupported_media": N_("El archivo no es una imagen (JPEG, PNG, WebP, GIF) o PDF válido."),
     "payload_too_large": N_("El archivo es demasiado grande."),
     "media_limit_reached": N_("Llegaste al máximo de fotos o de espacio de tu plan."),
+    "conversation_not_found": N_("No encontramos esa conversación."),
+    "conversation_context_not_found": N_("No encontramos ese trabajo, propuesta o solicitud."),
+    "message_too_long": N_("El mensaje puede tener hasta 2000 caracteres."),
 }
 
 

@@ -67,6 +67,7 @@ def render(
     values = {
         "request": request,
         "user": user,
+        "unread_messages": getattr(request.state, "unread_messages", 0),
         "locale": getattr(request.state, "locale", "es_AR"),
         "csrf_token": csrf.token_for(request),
         "asset": request.app.state.assets.url,

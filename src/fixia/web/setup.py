@@ -22,6 +22,7 @@ def view_routers() -> list[APIRouter]:
     from fixia.accounts.views import router as accounts
     from fixia.admin.views import router as admin
     from fixia.catalog.views import router as catalog
+    from fixia.conversations.views import router as conversations
     from fixia.matches.views import router as matches
     from fixia.media.account_views import router as media_account
     from fixia.media.views import router as media
@@ -37,7 +38,7 @@ def view_routers() -> list[APIRouter]:
     # must win over `/jobs/{id}/{action}`.
     return [
         web, accounts, catalog, projects, reviews, money, matches, notifications, payments, trust,
-        admin, media, media_account,
+        admin, media, media_account, conversations,
     ]  # fmt: skip
 
 

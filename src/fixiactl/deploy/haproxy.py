@@ -12,6 +12,9 @@ from fixiactl.errors import FixiactlError
 from fixiactl.stack.health import haproxy_command
 
 BACKEND = "be_app"
+# Server-Sent Events have their own backend (deploy/haproxy/haproxy.cfg.j2): weights and
+# drain apply to both, so new streams follow traffic to the new slot.
+STREAM_BACKEND = "be_stream"
 
 
 @dataclass
@@ -43,10 +46,12 @@ class Runtime:
         return out
 
     def set_weight(self, slot: str, weight: int) -> None:
-        self._cmd(f"set server {BACKEND}/{slot} weight {int(weight)}")
+        for backend in (BACKEND, STREAM_BACKEND):
+            self._cmd(f"set server {backend}/{slot} weight {int(weight)}")
 
     def set_state(self, slot: str, state: str) -> None:
-        self._cmd(f"set server {BACKEND}/{slot} state {state}")
+        for backend in (BACKEND, STREAM_BACKEND):
+            self._cmd(f"set server {backend}/{slot} state {state}")
 
     def _rows(self) -> list[dict[str, str]]:
         return list(csv.DictReader(io.StringIO(self._cmd("show stat").lstrip("# "))))

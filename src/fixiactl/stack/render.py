@@ -133,6 +133,8 @@ def render_all(config: EnvConfig, state: StackState, *, as_root: bool) -> dict[s
         "redis_password": state.redis_password,
         "workers": config.app_workers,
         "server_maxconn": config.app_workers * config.db_pool_size,
+        # Idle SSE streams hold no database connection: their cap is memory, not the pool.
+        "stream_maxconn": 5000,
         "weights": {s: 100 if s in config.active_slots else 0 for s in SLOTS},
         "backup": backup_context(config, state.ports["postgres"]),
         "slots": [

@@ -19,6 +19,7 @@ from fixia.db import session_factory, transactional
 from fixia.money.models import Milestone, MilestoneStatus
 from tests.factories.accounts import Account, log_in, register
 from tests.factories.catalog import create_service
+from tests.factories.conversations import open_conversation, send
 from tests.factories.payments import pay_job
 from tests.factories.projects import apply, completed_job, post_project
 from tests.factories.reviews import write_review
@@ -81,6 +82,8 @@ async def build(http: httpx.AsyncClient, outbox: Path, engine: AsyncEngine) -> W
         headers=client.headers,
     )
     request_id = r.json().get("id", "") if r.status_code == 201 else ""
+    conversation = await open_conversation(http, pro, "proposal", proposal["id"])
+    message = await send(http, pro, conversation["id"], "Hola, ¿cuándo paso a ver el trabajo?")
     paid = await pay_job(http, client, done["job_id"])
     payment = paid.json() if paid.status_code in (200, 201) else {}
     world.ids = {
@@ -95,6 +98,8 @@ async def build(http: httpx.AsyncClient, outbox: Path, engine: AsyncEngine) -> W
         "milestone_id": await _milestone(engine, done["job_id"], pro.id),
         "preference_id": payment.get("provider_preference_id") or "",
         "notification_id": await _first_id(http, pro, "/notifications"),
+        "conversation_id": conversation["id"],
+        "message_id": message["id"],
         "user_id": pro.id,
         "professional_id": pro.id,
         "provider": "sandbox",

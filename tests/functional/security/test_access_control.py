@@ -58,6 +58,26 @@ BOLA = [
     ("POST", "/milestones/{milestone_id}/done", "professional", None),
     ("POST", "/milestones/{milestone_id}/approve", "client", None),
     ("POST", "/milestones/{milestone_id}/dispute", "client", {"reason": "Una disputa ajena"}),
+    # Conversations (issue #23): only the two parties, whatever the caller's role.
+    ("GET", "/conversations/{conversation_id}", "client", None),
+    ("GET", "/conversations/{conversation_id}/messages", "client", None),
+    ("POST", "/conversations/{conversation_id}/messages", "client", {"body": "Me meto"}),
+    ("POST", "/conversations/{conversation_id}/messages", "professional", {"body": "Hola"}),
+    ("POST", "/conversations/{conversation_id}/read", "client", None),
+    ("PUT", "/conversations/{conversation_id}/archived", "professional", {"archived": True}),
+    (
+        "POST",
+        "/conversations/{conversation_id}/messages/{message_id}/report",
+        "client",
+        {"reason": "Denuncia de un tercero"},
+    ),
+    (
+        "POST",
+        "/conversations",
+        "client",
+        {"context_type": "proposal", "context_id": "{proposal_id}"},
+    ),
+    ("POST", "/conversations", "professional", {"context_type": "job", "context_id": "{job_id}"}),
 ]
 
 
@@ -81,6 +101,8 @@ async def test_strangers_reach_no_owned_object(
     for method, template, role, body in BOLA:
         url = API + template.format(**world.ids)
         headers = {**strangers[role].headers, "Idempotency-Key": "bola-attempt-1"}
+        if isinstance(body, dict):
+            body = {k: v.format(**world.ids) if isinstance(v, str) else v for k, v in body.items()}
         r = await client.request(method, url, json=body, headers=headers)
         if r.status_code not in DENIED:
             leaks.append((method, template, r.status_code, r.text[:120]))
@@ -93,13 +115,27 @@ async def test_strangers_reach_no_owned_object(
     assert r.status_code == 200 and r.json()["status"] == "open"
     r = await client.get(f"{API}/payments/{world.ids['payment_id']}", headers=owner.headers)
     assert r.status_code == 200
+    # The conversation holds only the professional's message, unread, unarchived, unreported.
+    conv = f"{API}/conversations/{world.ids['conversation_id']}"
+    r = await client.get(conv, headers=owner.headers)
+    assert r.status_code == 200 and r.json()["unread"] == 1
+    assert not r.json()["archived"] and not r.json()["reported"]
+    r = await client.get(f"{conv}/messages", headers=pro.headers)
+    assert [m["sender_id"] for m in r.json()["items"]] == [pro.id]
 
 
 async def test_per_user_collections_only_list_the_callers_objects(
     client: httpx.AsyncClient, world: World, strangers: dict[str, Account]
 ) -> None:
     stranger = strangers["client"]
-    for path in ("/projects/mine", "/jobs/mine", "/payments/mine", "/service-requests/sent"):
+    for path in (
+        "/projects/mine",
+        "/jobs/mine",
+        "/payments/mine",
+        "/service-requests/sent",
+        "/conversations",
+        "/conversations?archived=true",
+    ):
         r = await client.get(API + path, headers=stranger.headers)
         assert r.status_code == 200, path
         body = r.json()
@@ -113,6 +149,8 @@ async def test_per_user_collections_only_list_the_callers_objects(
     assert (r.json()["payouts"], r.json()["account"]) == ([], None)
     r = await client.get(f"{API}/payouts/mine", headers=stranger.headers)
     assert r.status_code == 403
+    r = await client.get(f"{API}/conversations/unread", headers=stranger.headers)
+    assert r.json() == {"total": 0, "by_conversation": {}}
 
 
 async def test_subscriptions_are_per_caller(
@@ -150,6 +188,7 @@ async def test_only_admins_reach_admin_functions(
             job_id=world.ids["job_id"],
             milestone_id=world.ids["milestone_id"],
             verification_id=uuid.uuid4(),
+            conversation_id=world.ids["conversation_id"],
         )
         body = {"reason": "Sin permisos para esto", "role": "admin"}
         r = await client.request(method, url, json=body)

@@ -1,7 +1,7 @@
 """money: milestones, the double-entry ledger, payout accounts and payouts
 
 Revision ID: 0013_money
-Revises: 0011_media
+Revises: 0012_conversations
 Create Date: 2026-12-07
 
 Expand only (docs/money.md): new tables, and a nullable `payments.milestone_id` without a
@@ -17,7 +17,7 @@ from alembic import op
 import fixia.db
 
 revision: str = "0013_money"
-down_revision: str | Sequence[str] | None = "0011_media"
+down_revision: str | Sequence[str] | None = "0012_conversations"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,7 +1,7 @@
 """trgm: typo correction by trigram similarity on PostgreSQL
 
 Revision ID: 0015_trgm
-Revises: 0016_system_flags
+Revises: 0014_system_flags
 Create Date: 2026-12-07
 
 Issue #30. "¿Quisiste decir …?" picks from the trade vocabulary's words. PostgreSQL now asks
@@ -19,7 +19,7 @@ import fixia.db  # noqa: F401
 from fixia.catalog.vocabulary import load
 
 revision: str = "0015_trgm"
-down_revision: str | Sequence[str] | None = "0016_system_flags"
+down_revision: str | Sequence[str] | None = "0014_system_flags"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,6 +1,6 @@
 """review flags raised by the system: review_flags.user_id becomes nullable
 
-Revision ID: 0016_system_flags
+Revision ID: 0014_system_flags
 Revises: 0013_money
 Create Date: 2026-12-07
 
@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0016_system_flags"
+revision: str = "0014_system_flags"
 down_revision: str | Sequence[str] | None = "0013_money"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

@@ -1,0 +1,1 @@
+"""Conversations between a client and a professional, tied to a proposal, request or job."""

@@ -1,0 +1,159 @@
+"""Sending and reading messages: masking before the reveal, attachments, read receipts, and
+the stream events each step owes both parties. Never commits."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fixia.accounts.models import User
+from fixia.config import Settings
+from fixia.conversations import exceptions as exc
+from fixia.conversations import moderation
+from fixia.conversations.masking import mask
+from fixia.conversations.models import Conversation, Message
+from fixia.conversations.service import other_party, set_archived, unread_total
+from fixia.db import utcnow, uuid7
+from fixia.matches.reveal import revealed_between
+from fixia.media.models import MediaAsset, MediaKind, MediaStatus
+from fixia.platform.pagination import SortKey, paginate, split_page
+from fixia.streams import store
+
+MASKED_NOTICE = (
+    "Ocultamos datos de contacto ({kinds}): se comparten en Fixia después de ver el contacto "
+    "del trabajo, para cuidar a ambas partes."
+)
+
+
+async def _attachments(
+    session: AsyncSession, settings: Settings, sender: User, ids: list[uuid.UUID]
+) -> list[str]:
+    if len(ids) > settings.conversations.max_attachments:
+        raise exc.InvalidAttachment(
+            "attachment_ids",
+            f"At most {settings.conversations.max_attachments} attachments per message.",
+        )
+    if not ids:
+        return []
+    rows = (await session.execute(select(MediaAsset).where(MediaAsset.id.in_(ids)))).scalars().all()
+    usable = {
+        a.id
+        for a in rows
+        if a.owner_id == sender.id
+        and a.status is MediaStatus.ready
+        and a.kind is not MediaKind.document
+    }
+    if usable != set(ids):
+        raise exc.InvalidAttachment(
+            "attachment_ids", "Attach your own images, once they are processed."
+        )
+    return [str(i) for i in ids]
+
+
+def message_event(message: Message, sender_name: str) -> dict[str, Any]:
+    return {
+        "id": str(message.id),
+        "conversation_id": str(message.conversation_id),
+        "sender_id": str(message.sender_id),
+        "sender_name": sender_name,
+        "body": message.body,
+        "attachment_ids": message.attachment_ids,
+        "created_at": message.created_at.isoformat(),
+    }
+
+
+async def send(
+    *,
+    session: AsyncSession,
+    settings: Settings,
+    conversation: Conversation,
+    sender: User,
+    body: str,
+    attachment_ids: list[uuid.UUID],
+) -> tuple[Message, str | None]:
+    """Store the message (masked before the reveal) and its events; returns the message and,
+    when something was masked, the notice the sender sees."""
+    body = body.strip()
+    if len(body) > settings.conversations.max_chars:
+        raise exc.MessageTooLong("body", f"At most {settings.conversations.max_chars} characters.")
+    attachments = await _attachments(session, settings, sender, attachment_ids)
+    recipient_id = other_party(conversation, sender.id)
+    kinds: tuple[str, ...] = ()
+    if body and not await revealed_between(session=session, user_a=sender.id, user_b=recipient_id):
+        masked = mask(body)
+        body, kinds = masked.text, masked.kinds
+    now = utcnow()
+    message = Message(
+        id=uuid7(),
+        conversation_id=conversation.id,
+        sender_id=sender.id,
+        recipient_id=recipient_id,
+        body=body,
+        masked=list(kinds),
+        attachment_ids=attachments,
+        created_at=now,
+    )
+    session.add(message)
+    conversation.last_message_at = now
+    set_archived(conversation, recipient_id, False)  # a new message brings it back
+    notice = None
+    if kinds:
+        notice = MASKED_NOTICE.format(kinds=", ".join(kinds))
+        await moderation.count_masked(
+            session=session, settings=settings, conversation=conversation, sender=sender
+        )
+    await session.flush()
+    await _announce_message(session, message, sender.name)
+    return message, notice
+
+
+async def _announce_message(session: AsyncSession, message: Message, sender_name: str) -> None:
+    data = message_event(message, sender_name)
+    await store.append(session, user_id=message.recipient_id, type="message", data=data)
+    # The sender's other tabs show it too.
+    await store.append(session, user_id=message.sender_id, type="message", data=data)
+    await announce_unread(session, message.recipient_id)
+
+
+async def announce_unread(session: AsyncSession, user_id: uuid.UUID) -> None:
+    total = await unread_total(session=session, user_id=user_id)
+    await store.append(session, user_id=user_id, type="unread", data={"messages": total})
+
+
+async def history(
+    *, session: AsyncSession, conversation: Conversation, cursor: str | None, limit: int
+) -> tuple[list[Message], str | None]:
+    """Newest first (keyset): the page after `cursor` holds older messages."""
+    stmt = select(Message).where(Message.conversation_id == conversation.id)
+    keys = [SortKey(Message.created_at, descending=True), SortKey(Message.id, descending=True)]
+    rows = list((await session.execute(paginate(stmt, keys, cursor, limit))).all())
+    page, next_cursor = split_page(rows, limit)
+    return [r[0] for r in page], next_cursor
+
+
+async def mark_read(
+    *, session: AsyncSession, conversation: Conversation, reader: User
+) -> datetime | None:
+    """Read receipts: the reader's unread messages here are read now; the sender hears."""
+    now = utcnow()
+    result = await session.execute(
+        update(Message)
+        .where(
+            Message.conversation_id == conversation.id,
+            Message.recipient_id == reader.id,
+            Message.read_at.is_(None),
+        )
+        .values(read_at=now)
+    )
+    if not result.rowcount:  # type: ignore[attr-defined]
+        return None
+    receipt = {"conversation_id": str(conversation.id), "read_at": now.isoformat()}
+    await store.append(
+        session, user_id=other_party(conversation, reader.id), type="read", data=receipt
+    )
+    await announce_unread(session, reader.id)
+    return now

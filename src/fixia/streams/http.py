@@ -1,0 +1,46 @@
+"""The SSE response of one authenticated user (the API's and the web's routes use it)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+
+from fastapi import Request
+from fastapi.responses import StreamingResponse
+
+from fixia.config import Settings
+from fixia.streams.broker import Broker
+from fixia.streams.sse import StreamLimits, event_stream, parse_last_event_id
+
+HEADERS = {
+    "Cache-Control": "no-cache, no-transform",
+    # No proxy may buffer the stream (nginx honours this; HAProxy does not buffer).
+    "X-Accel-Buffering": "no",
+}
+
+
+def limits_of(settings: Settings) -> StreamLimits:
+    s = settings.streams
+    return StreamLimits(
+        heartbeat_s=s.heartbeat_s, max_age_s=s.max_age_s, replay_batch=s.replay_batch
+    )
+
+
+def stream_response(
+    request: Request,
+    user_id: uuid.UUID,
+    hello: Callable[[], Awaitable[list[str]]] | None = None,
+) -> StreamingResponse:
+    """EventSource sends Last-Event-ID when it reconnects; a page passes `last_event_id`
+    in the query when it opens a fresh EventSource where an earlier one stopped."""
+    raw = request.headers.get("last-event-id") or request.query_params.get("last_event_id")
+    broker: Broker = request.app.state.broker
+    body = event_stream(
+        sessions=request.app.state.sessions,
+        broker=broker,
+        user_id=user_id,
+        last_event_id=parse_last_event_id(raw),
+        limits=limits_of(request.app.state.settings),
+        hello=hello,
+    )
+    return StreamingResponse(body, media_type="text/event-stream", headers=HEADERS)
