@@ -272,6 +272,10 @@ class QueueSettings(BaseModel):
     sweep_payouts_cron: str = "53 * * * *"
     # Nightly: milestone payments against the provider, and the ledger against itself.
     reconcile_cron: str = "15 4 * * *"
+    # Professionals who wrote lately are scored again for their reply time (fixia.trust.tasks);
+    # the lookback overlaps two runs, so a late or missed run loses nobody.
+    trust_replies_cron: str = "7 * * * *"
+    trust_replies_lookback_s: int = Field(default=7200, ge=60)
     # Unread-message digests (fixia.conversations.tasks) and old stream events.
     conversation_digest_cron: str = "*/5 * * * *"
     stream_prune_cron: str = "23 4 * * *"

@@ -311,3 +311,38 @@ async def test_recompute_all_scores_every_professional_as_the_single_recompute_d
     assert len(scores) == total
     assert str(scores[pros[0].id]) == reviewed
     assert float(scores[pros[1].id]) < float(reviewed)  # no record scores below a 5-star job
+
+
+async def test_reply_times_in_conversations_feed_communication_and_stats(
+    outbox: Path, settings: Settings
+) -> None:
+    from tests.factories.conversations import proposal_conversation, send
+
+    app = create_app(settings)  # one app: its queue runs the cron tick, its cache serves reads
+    try:
+        async with api_client(app) as client:
+            owner, pro, _, conv = await proposal_conversation(client, outbox, opener="client")
+            # Declaring a fast reply on the profile is not measuring one: still unknown (50).
+            r = await client.put(
+                f"{API}/me/professional-profile",
+                json={"response_time_hours": 1},
+                headers=pro.headers,
+            )
+            assert r.status_code == 200, r.text
+            await app.state.queue.defer_now(
+                "trust.recompute", {"user_id": pro.id}, lock=None, scheduled_at=None
+            )
+            assert (await trust(client, pro))["components"]["communication"] == "50.00"
+            await send(client, owner, conv["id"], "¿Cuándo podés venir?")
+            await send(client, pro, conv["id"], "Mañana a las 9.")
+            await app.state.queue.defer_now(
+                "trust.refresh_replies", {"timestamp": 0}, lock=None, scheduled_at=None
+            )
+            after = await trust(client, pro)
+            assert after["components"]["communication"] == "100.00"  # answered within the hour
+            stats = (await client.get(f"{API}/users/{pro.id}/stats")).json()
+            assert stats["response_time_hours"] == 0
+            owner_stats = (await client.get(f"{API}/users/{owner.id}/stats")).json()
+            assert owner_stats["response_time_hours"] is None  # the client never answered
+    finally:
+        await app.state.queue.close()

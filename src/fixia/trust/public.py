@@ -14,6 +14,7 @@ from fixia.accounts.service import get_active
 from fixia.catalog.models import Service
 from fixia.matches.models import Job, JobStatus
 from fixia.platform.cache import Cache
+from fixia.trust import service
 from fixia.trust.models import TrustScore, VerificationType
 from fixia.trust.schemas import TopRated, TrustOut, UserStats
 
@@ -84,12 +85,13 @@ async def stats_of(session: AsyncSession, user_id: uuid.UUID) -> UserStats:
             ).where(Job.professional_id == user.id, Job.status == JobStatus.completed)
         )
     ).one()
-    profile = user.profile  # get_active loaded it
+    replies = await service.response_hours(session, [user.id])
     return UserStats(
         user_id=user.id,
         jobs_completed=int(done),
         on_time_rate=round(int(on_time) / int(done), 3) if done else None,
-        response_time_hours=profile.response_time_hours if profile else None,
+        # Measured in conversations; the profile's declared figure is not a statistic.
+        response_time_hours=round(replies[user.id]) if user.id in replies else None,
         member_since=user.created_at,
     )
 

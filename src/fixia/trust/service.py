@@ -11,12 +11,15 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fixia.accounts.models import ProfessionalLevel, ProfessionalProfile, User
+from fixia.conversations import public as conversations
+from fixia.conversations.models import Message
 from fixia.db import utcnow
 from fixia.matches.models import Job, JobStatus
 from fixia.reviews.models import Review
@@ -96,21 +99,37 @@ async def _profiles(
     return {p.user_id: p for p in rows}
 
 
+async def response_hours(
+    session: AsyncSession, user_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, float]:
+    """The measured median reply time in conversations, for those who answered anyone in the
+    window. The profile's own `response_time_hours` is what the professional declares and
+    never enters the score: anyone could type 1."""
+    since = utcnow() - timedelta(days=conversations.WINDOW_DAYS)
+    senders = await session.scalars(
+        select(Message.sender_id)
+        .where(Message.sender_id.in_(user_ids), Message.created_at >= since)
+        .distinct()
+    )
+    found = {}
+    for user_id in senders:
+        measured = await conversations.response_time_of(session, user_id)
+        if measured is not None:
+            found[user_id] = measured.total_seconds() / 3600
+    return found
+
+
 async def gather_many(
     session: AsyncSession,
     user_ids: Sequence[uuid.UUID],
-    profiles: dict[uuid.UUID, ProfessionalProfile] | None = None,
 ) -> dict[uuid.UUID, Record]:
     ratings, jobs = await _ratings(session, user_ids), await _jobs(session, user_ids)
     verified = await _verified_many(session, user_ids)
-    if profiles is None:
-        profiles = await _profiles(session, user_ids)
+    replies = await response_hours(session, user_ids)
     records = {}
     for u in user_ids:
         avg, count = ratings.get(u, (None, 0))
         done, cancelled, on_time = jobs.get(u, (0, 0, 0))
-        profile = profiles.get(u)
-        hours = profile.response_time_hours if profile else None
         records[u] = Record(
             rating_avg=avg,
             review_count=count,
@@ -118,7 +137,7 @@ async def gather_many(
             cancelled=cancelled,
             on_time=on_time,
             with_deadline=done,
-            response_time_hours=float(hours) if hours is not None else None,
+            response_time_hours=replies.get(u),
             verified=verified[u],
         )
     return records
@@ -155,7 +174,7 @@ async def recompute_many(
     if not ids:
         return {}
     profiles = await _profiles(session, ids)
-    records = await gather_many(session, ids, profiles)
+    records = await gather_many(session, ids)
     stored = {
         s.user_id: s
         for s in await session.scalars(select(TrustScore).where(TrustScore.user_id.in_(ids)))
@@ -178,6 +197,17 @@ async def recompute_many(
 async def recompute(session: AsyncSession, user_id: uuid.UUID) -> TrustScore | None:
     """Score the user now and store it; None for a user that no longer exists."""
     return (await recompute_many(session, [user_id])).get(user_id)
+
+
+async def repliers_since(session: AsyncSession, since: datetime) -> list[uuid.UUID]:
+    """Professionals who sent a message since `since`: whose reply time may have moved."""
+    rows = await session.scalars(
+        select(Message.sender_id)
+        .join(ProfessionalProfile, ProfessionalProfile.user_id == Message.sender_id)
+        .where(Message.created_at >= since)
+        .distinct()
+    )
+    return list(rows)
 
 
 async def professional_ids_after(

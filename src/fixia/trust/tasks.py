@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
 import procrastinate
 
-from fixia.db import transactional
+from fixia.db import transactional, utcnow
 from fixia.platform.security import FieldCipher
 from fixia.platform.sms import Sms, build_sms_sender
 from fixia.queue.core import TaskSpec, runtime_of
@@ -14,6 +15,8 @@ from fixia.trust import service, verifications
 from fixia.trust.phone import SEND
 from fixia.trust.public import trust_namespace
 from fixia.trust.signals import RECOMPUTE
+
+BATCH = 500
 
 
 async def recompute(context: procrastinate.JobContext, user_id: str) -> str | None:
@@ -28,6 +31,21 @@ async def expire_verifications(context: procrastinate.JobContext, timestamp: int
     runtime = runtime_of(context)
     async with transactional(runtime.sessions) as session:
         return await verifications.expire_due(session=session)
+
+
+async def refresh_replies(context: procrastinate.JobContext, timestamp: int) -> int:
+    """Reply times move with every message, too often for a recompute per message: this
+    cron scores again the professionals who wrote since its lookback, so the communication
+    component is at most one run behind (docs/trust.md)."""
+    runtime = runtime_of(context)
+    since = utcnow() - timedelta(seconds=runtime.settings.queue.trust_replies_lookback_s)
+    async with transactional(runtime.sessions) as session:
+        ids = await service.repliers_since(session, since)
+        for start in range(0, len(ids), BATCH):
+            await service.recompute_many(session, ids[start : start + BATCH])
+    for user_id in ids:  # after the commit, never inside
+        await runtime.cache.bump(trust_namespace(user_id))
+    return len(ids)
 
 
 async def send_code(context: procrastinate.JobContext, to: str, body: str) -> None:
@@ -45,4 +63,5 @@ TASKS = [
         cron=lambda q: q.expire_verifications_cron,
     ),
     TaskSpec(SEND, send_code),
+    TaskSpec("trust.refresh_replies", refresh_replies, cron=lambda q: q.trust_replies_cron),
 ]
