@@ -69,28 +69,35 @@ def counts(db: Db) -> dict[str, int]:
     return dict(zip(names, (int(v) for v in row), strict=True))
 
 
+def run_fixia(config: EnvConfig, stack: StackState, args: list[str], timeout_s: float) -> str:
+    """`fixia ARGS` in a subprocess with the stack's one-shot environment (straight to
+    PostgreSQL, not through PgBouncer's pool); returns its stdout."""
+    fixia = shutil.which("fixia", path=str(Path(sys.executable).parent)) or "fixia"
+    command = " ".join(["fixia", *args])
+    try:
+        result = subprocess.run(
+            [fixia, *args],
+            env=oneshot_environment(config, stack),
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=timeout_s,
+            check=False,
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise FixiactlError(f"`{command}` took over {timeout_s} s") from exc
+    if result.returncode != 0:
+        raise FixiactlError(f"`{command}` failed:\n{result.stderr.strip()[-2000:]}")
+    return result.stdout
+
+
 def ensure_seeded(config: EnvConfig, stack: StackState, db: Db, target: int) -> float | None:
     """Seed `target` services once; returns the seconds it took, None when already there."""
     if int(db.scalar("select count(*) from services")) >= target:
         return None
-    # One bulk transaction: straight to PostgreSQL, not through PgBouncer's pool.
-    env = oneshot_environment(config, stack)
-    fixia = shutil.which("fixia", path=str(Path(sys.executable).parent)) or "fixia"
     started = time.monotonic()
-    try:
-        result = subprocess.run(
-            [fixia, "seed", "--scale", str(target)],
-            env=env,
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=SEED_TIMEOUT_S,
-            check=False,
-        )
-    except subprocess.TimeoutExpired as exc:
-        raise FixiactlError(f"seeding {target} services took over {SEED_TIMEOUT_S} s") from exc
-    if result.returncode != 0:
-        raise FixiactlError(f"fixia seed --scale failed:\n{result.stderr.strip()[-2000:]}")
+    # One bulk transaction.
+    run_fixia(config, stack, ["seed", "--scale", str(target)], SEED_TIMEOUT_S)
     # Fresh statistics, or the planner judges 100k rows by the estimates of an empty table.
     db.rows("analyze")
     return round(time.monotonic() - started, 1)

@@ -7,20 +7,15 @@ reads go straight to a slot, whose /metrics counts the trust cache's hits and mi
 from __future__ import annotations
 
 import json
-import shutil
 import statistics
-import subprocess
-import sys
 import time
-from pathlib import Path
 from typing import Any
 
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
-from fixiactl.errors import FixiactlError
-from fixiactl.stack.config import ROOT, EnvConfig, StackState
-from fixiactl.stack.render import oneshot_environment
+from fixiactl.bench.dataset import run_fixia
+from fixiactl.stack.config import EnvConfig, StackState
 
 RECOMPUTE_TIMEOUT_S = 900
 BATCH = 500
@@ -28,23 +23,9 @@ READS = 200
 
 
 def recompute_all(config: EnvConfig, stack: StackState) -> dict[str, Any]:
-    fixia = shutil.which("fixia", path=str(Path(sys.executable).parent)) or "fixia"
-    command = [fixia, "trust", "recompute-all", "--json", "--batch", str(BATCH)]
-    try:
-        result = subprocess.run(
-            command,
-            env=oneshot_environment(config, stack),
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=RECOMPUTE_TIMEOUT_S,
-            check=False,
-        )
-    except subprocess.TimeoutExpired as exc:
-        raise FixiactlError(f"recomputing trust took over {RECOMPUTE_TIMEOUT_S} s") from exc
-    if result.returncode != 0:
-        raise FixiactlError(f"fixia trust recompute-all failed:\n{result.stderr[-2000:]}")
-    out: dict[str, Any] = json.loads(result.stdout.strip().splitlines()[-1])
+    args = ["trust", "recompute-all", "--json", "--batch", str(BATCH)]
+    printed = run_fixia(config, stack, args, RECOMPUTE_TIMEOUT_S)
+    out: dict[str, Any] = json.loads(printed.strip().splitlines()[-1])
     return out
 
 

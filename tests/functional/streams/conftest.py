@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
@@ -15,21 +15,6 @@ from fastapi import FastAPI
 from fixia.config import Settings, StreamSettings
 from fixia.main import create_app
 from fixia.platform.email import OutboxEmailSender
-from tests import redis_server
-from tests.servers import session_server
-
-
-@pytest.fixture(scope="session")
-def redis(
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[redis_server.RedisServer | redis_server.ExternalRedis]:
-    with session_server(
-        redis_server.external,
-        redis_server.available,
-        f"redis-server is not installed; {redis_server.INSTALL_HINT}",
-        lambda: redis_server.start(tmp_path_factory.mktemp("redis")),
-    ) as server:
-        yield server
 
 
 @pytest.fixture
