@@ -313,6 +313,7 @@ async def test_recompute_all_scores_every_professional_as_the_single_recompute_d
     assert float(scores[pros[1].id]) < float(reviewed)  # no record scores below a 5-star job
 
 
+@pytest.mark.inprocess  # it runs the app's own cron tick, in process
 async def test_reply_times_in_conversations_feed_communication_and_stats(
     outbox: Path, settings: Settings
 ) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
+import time
 from collections.abc import Iterator
 
 import httpx
@@ -48,13 +49,27 @@ def two_slots() -> Iterator[stack_module.RunningStack]:
 
 @pytest.fixture
 def doors(two_slots: stack_module.RunningStack) -> dict[str, str]:
-    """HAProxy and each slot's own port."""
+    """HAProxy and each slot's own port, once each answers: `stack up` waits for HAProxy,
+    which one ready slot satisfies; on a busy host the other may still be importing."""
     ports = two_slots.ports
-    return {
+    found = {
         "haproxy": two_slots.http,
         "blue": f"http://127.0.0.1:{ports['blue']}",
         "green": f"http://127.0.0.1:{ports['green']}",
     }
+    for base in found.values():
+        deadline = time.monotonic() + 180
+        while not _ready(base):
+            assert time.monotonic() < deadline, f"{base} never became ready"
+            time.sleep(0.5)
+    return found
+
+
+def _ready(base: str) -> bool:
+    try:
+        return httpx.get(f"{base}/readyz", timeout=5).status_code == 200
+    except httpx.HTTPError:
+        return False
 
 
 async def _read_everywhere(doors: dict[str, str], url: str) -> list[httpx.Response]:
