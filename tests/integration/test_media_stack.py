@@ -10,8 +10,6 @@ from __future__ import annotations
 import asyncio
 import io
 import json
-import time
-import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
@@ -19,12 +17,19 @@ import boto3
 import httpx
 import pytest
 from PIL import Image
-from prometheus_client.parser import text_string_to_metric_families
 
 from tests import stack as stack_module
+from tests.chunked import refusals, send_chunked
 from tests.factories.accounts import Account, register
 from tests.factories.catalog import create_service
-from tests.factories.media import API, HTML, SVG, jpeg, pdf, polyglot, upload
+from tests.factories.media import (
+    API,
+    disguised,
+    forged_document_urls,
+    jpeg,
+    upload,
+    upload_document,
+)
 from tests.stack import RunningStack
 
 pytestmark = pytest.mark.stack
@@ -151,12 +156,7 @@ async def test_disguised_files_are_refused_and_nothing_stored(
         owner = await pro(client, media_stack)
         listing = await create_service(client, owner)
         path = f"/services/{listing['id']}/photos"
-        for name, data in [
-            ("factura.jpg", pdf()),
-            ("pagina.jpg", HTML),
-            ("logo.jpg", SVG),
-            ("poliglota.jpg", polyglot()),
-        ]:
+        for name, data in disguised():
             r = await upload(client, owner, path, data, name=name)
             assert r.status_code == 415, (name, r.text)
         assert (await client.get(f"{API}{path}")).json() == []
@@ -195,12 +195,7 @@ async def test_private_document_url_expires_and_cannot_be_guessed(
 ) -> None:
     async with httpx.AsyncClient(base_url=media_stack.http, timeout=30) as client:
         owner, stranger = await pro(client, media_stack), await pro(client, media_stack)
-        r = await client.post(
-            f"{API}/me/documents",
-            files={"file": ("dni.pdf", pdf(), "application/pdf")},
-            data={"label": "dni_front"},
-            headers=owner.headers,
-        )
+        r = await upload_document(client, owner)
         assert r.status_code == 202, r.text
         doc_id = r.json()["id"]
         docs: list[dict[str, Any]] = []
@@ -223,13 +218,7 @@ async def test_private_document_url_expires_and_cannot_be_guessed(
             f"{API}/users/{owner.id}/documents", headers=stranger.headers
         )
         assert stranger_list.status_code == 404
-        query = url.split("?", 1)[1]
-        for forged in (
-            f"/media/d/{doc_id}",
-            f"/media/d/{doc_id}?exp={int(time.time()) + 5}&sig={'0' * 64}",
-            url.replace("exp=", "exp=9"),
-            f"/media/d/{uuid.uuid4()}?{query}",
-        ):
+        for forged in forged_document_urls(url, doc_id):
             assert (await client.get(forged)).status_code == 404, forged
         await asyncio.sleep(TTL_S + 2)
         assert (await client.get(url)).status_code == 404  # expired
@@ -239,64 +228,21 @@ BOUNDARY = "fixia-media-boundary"
 TOTAL = 60 * 1024 * 1024
 
 
-def _refusals(stack: RunningStack, route: str) -> float:
-    """413s the blue slot has counted for `route`, from its own /metrics."""
-    text = httpx.get(f"http://127.0.0.1:{stack.ports['blue']}/metrics", timeout=10).text
-    total = 0.0
-    for family in text_string_to_metric_families(text):
-        for s in family.samples:
-            if (
-                s.name == "fixia_http_requests_total"
-                and s.labels.get("route") == route
-                and s.labels.get("status") == "413"
-            ):
-                total += s.value
-    return total
-
-
 async def _chunked_avatar(port: int, token: str) -> tuple[int, int]:
-    """POST a 60 MB chunked multipart avatar while watching for the answer: the status (0
-    when the reset after the answer ate it) and the bytes sent. Bounded: 60 MB, 60 s."""
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    writer.write(
-        (
-            f"POST {API}/me/avatar HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-            f"Authorization: Bearer {token}\r\n"
-            f"Content-Type: multipart/form-data; boundary={BOUNDARY}\r\n"
-            "Transfer-Encoding: chunked\r\n\r\n"
-        ).encode()
+    """POST a 60 MB chunked multipart avatar while watching for the answer."""
+    head = (
+        f"POST {API}/me/avatar HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        f"Authorization: Bearer {token}\r\n"
+        f"Content-Type: multipart/form-data; boundary={BOUNDARY}\r\n"
+        "Transfer-Encoding: chunked\r\n\r\n"
     )
-
-    def chunk(data: bytes) -> bytes:
-        return f"{len(data):x}\r\n".encode() + data + b"\r\n"
-
-    writer.write(
-        chunk(
-            (
-                f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="alt"\r\n\r\nFoto\r\n'
-                f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="file"; '
-                'filename="g.jpg"\r\nContent-Type: image/jpeg\r\n\r\n'
-            ).encode()
-        )
-    )
-    answer = asyncio.ensure_future(reader.readline())
-    sent, piece = 0, chunk(b"\xff" * (256 * 1024))
-    deadline = time.monotonic() + 60
-    try:
-        while sent < TOTAL and not answer.done() and time.monotonic() < deadline:
-            writer.write(piece)
-            sent += len(piece)
-            try:
-                await asyncio.wait_for(writer.drain(), timeout=1)
-            except (TimeoutError, ConnectionError):
-                break
-        try:
-            line = await asyncio.wait_for(answer, timeout=10)
-        except ConnectionError:
-            return 0, sent
-    finally:
-        writer.close()
-    return (int(line.split()[1]) if line else 0), sent
+    first = (
+        f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="alt"\r\n\r\nFoto\r\n'
+        f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="file"; '
+        'filename="g.jpg"\r\nContent-Type: image/jpeg\r\n\r\n'
+    ).encode()
+    piece = b"\xff" * (256 * 1024)
+    return await send_chunked(port, head, first, lambda _: piece, TOTAL)
 
 
 async def test_chunked_60_mb_upload_is_cut_at_the_limit_and_nothing_written(
@@ -305,10 +251,10 @@ async def test_chunked_60_mb_upload_is_cut_at_the_limit_and_nothing_written(
     route = f"{API}/me/avatar"
     async with httpx.AsyncClient(base_url=media_stack.http, timeout=30) as client:
         owner = await pro(client, media_stack)
-        before, refused = keys(bucket), _refusals(media_stack, route)
+        before, refused = keys(bucket), refusals(media_stack.ports["blue"], route)
         status, sent = await _chunked_avatar(media_stack.ports["http"], owner.access_token)
         if status == 0:  # the reset ate the answer on our side: the slot's count has it
-            status = 413 if _refusals(media_stack, route) == refused + 1 else -1
+            status = 413 if refusals(media_stack.ports["blue"], route) == refused + 1 else -1
         assert status == 413
         # HAProxy and socket buffers let some megabytes past the 5 MB limit, never the body.
         assert sent < 32 * 1024 * 1024, sent
