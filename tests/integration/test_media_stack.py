@@ -11,6 +11,7 @@ import asyncio
 import io
 import json
 from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -105,6 +106,18 @@ async def photo(
     assert r.status_code == 202, r.text
     assert r.json()["status"] == "pending" and r.json()["variants"] == []
     return owner, listing, await ready(client, owner, r.json()["id"])
+
+
+def test_status_lists_the_s3_server_running_and_healthy(media_stack: RunningStack) -> None:
+    components = {c["name"]: c for c in json.loads(media_stack.ctl("status", "--json").stdout)}
+    s3 = components["s3"]
+    assert s3["state"] == "RUNNING" and s3["healthy"] and s3["pid"] > 0
+    assert s3["port"] == media_stack.ports["s3"]
+    # No key on any command line: the server takes none, the slots read theirs from a file.
+    state = json.loads((media_stack.state / "stack.json").read_text())
+    for name in ("s3", "app-blue", "worker-blue"):
+        argv = (Path("/proc") / str(components[name]["pid"]) / "cmdline").read_bytes()
+        assert state["s3_secret_key"].encode() not in argv, name
 
 
 async def test_photo_life_upload_variants_shown_deleted_gone_from_s3(
