@@ -211,6 +211,9 @@ def seed(
         int, typer.Option("--scale", min=0, max=2_000_000, help="Bulk-generate N services")
     ] = 0,
     random_seed: Annotated[int, typer.Option("--seed")] = 42,
+    images: Annotated[
+        bool, typer.Option("--images/--no-images", help="--scale: covers and avatars (URLs)")
+    ] = True,
     if_empty: Annotated[
         bool, typer.Option("--if-empty", help="Only into an empty database")
     ] = False,
@@ -232,7 +235,9 @@ def seed(
             raise _fail(str(refused)) from refused
     if scale:
         counts = _run(
-            lambda s: seeding.seed_scale(s, scale, random_seed=random_seed, console=console)
+            lambda s: seeding.seed_scale(
+                s, scale, random_seed=random_seed, console=console, images=images
+            )
         )
         typer.echo(json.dumps(counts))
 

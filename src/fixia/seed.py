@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import random
 import time
 import uuid
@@ -136,6 +137,7 @@ async def _populate(
     services: int,
     prefix: str,
     progress: Progress | None = None,
+    images: bool = False,
 ) -> dict[str, int]:
     pw_hash = security.hash_password(DEMO_PASSWORD)
     cipher = security.FieldCipher(settings.encryption_key.get_secret_value())
@@ -148,6 +150,9 @@ async def _populate(
         _user_row(rng, i, Role.client, pw_hash, cipher, f"{prefix}cliente") for i in range(clients)
     ]
     home = {p["id"]: rng.choice(slugs) for p in pros}
+    if images:
+        for p in pros:
+            p["avatar_url"] = _card_url(p["id"])
     for chunk in _chunks(pros + cls, 2000):
         await _insert(session, User, chunk)
         await _insert(
@@ -173,19 +178,24 @@ async def _populate(
         for _ in range(min(2000, services - start)):
             pro = rng.choice(pros)
             slug = home[pro["id"]] if rng.random() < 0.8 else rng.choice(slugs)
-            rows.append(
-                _service_row(
-                    rng,
-                    pro["id"],
-                    slug,
-                    pro["location"].split(",")[0],
-                    rng.randrange(0, 180 * 86400),
-                )
+            row = _service_row(
+                rng, pro["id"], slug, pro["location"].split(",")[0], rng.randrange(0, 180 * 86400)
             )
+            if images:
+                row["main_image_url"] = _card_url(row["id"])
+            rows.append(row)
         await _insert(session, Service, rows)
         if progress and task is not None:
             progress.advance(task, len(rows))
     return {"professionals": professionals, "clients": clients, "services": services}
+
+
+def _card_url(owner: uuid.UUID) -> str:
+    """A ready photo's card URL as the worker sets it (`/media/p/<asset>/<digest>-card.jpeg`),
+    derived from the row's id so that the random streams, and the demo data, stay as they were.
+    No object stands behind it: the read mix measures responses that carry image URLs."""
+    digest = hashlib.sha256(owner.bytes).hexdigest()
+    return f"/media/p/{uuid.UUID(digest[:32])}/{digest[32:52]}-card.jpeg"
 
 
 def _chunks(rows: list[dict[str, Any]], size: int) -> list[list[dict[str, Any]]]:
@@ -274,9 +284,15 @@ async def seed_demo_if_empty(settings: Settings) -> dict[str, int] | None:
 
 
 async def seed_scale(
-    settings: Settings, n: int, *, random_seed: int = 42, console: Console | None = None
+    settings: Settings,
+    n: int,
+    *,
+    random_seed: int = 42,
+    console: Console | None = None,
+    images: bool = True,
 ) -> dict[str, Any]:
-    """N services with one professional per 4 services and one client per 10."""
+    """N services with one professional per 4 services and one client per 10; with `images`,
+    every listing has a cover and every professional an avatar (their card URLs)."""
     engine = create_engine(settings)
     started = time.perf_counter()
     prefix = f"s{uuid.uuid4().hex[:6]}"  # repeated runs add more data instead of colliding
@@ -292,8 +308,10 @@ async def seed_scale(
                     services=n,
                     prefix=prefix,
                     progress=progress,
+                    images=images,
                 )
     finally:
         await engine.dispose()
+    counts["images"] = images
     counts["seconds"] = round(time.perf_counter() - started, 2)
     return counts

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import struct
+import time
+import uuid
 import zlib
 from typing import Any
 
@@ -74,6 +76,16 @@ def polyglot() -> bytes:
     return out.getvalue()
 
 
+def disguised() -> list[tuple[str, bytes]]:
+    """Files named .jpg that are something else, or a page too: all refused (415)."""
+    return [
+        ("factura.jpg", pdf()),
+        ("pagina.jpg", HTML),
+        ("logo.jpg", SVG),
+        ("poliglota.jpg", polyglot()),
+    ]
+
+
 async def upload(
     client: httpx.AsyncClient, account: Account, path: str, data: bytes,
     name: str = "foto.jpg", alt: str = "Baño terminado con cerámicos", **fields: Any,
@@ -85,3 +97,26 @@ async def upload(
         data=form,
         headers=account.headers,
     )
+
+
+async def upload_document(
+    client: httpx.AsyncClient, account: Account, label: str = "dni_front"
+) -> httpx.Response:
+    """A one-page PDF as a private verification document."""
+    return await client.post(
+        API + "/me/documents",
+        files={"file": ("dni.pdf", pdf(), "application/pdf")},
+        data={"label": label},
+        headers=account.headers,
+    )
+
+
+def forged_document_urls(url: str, doc_id: object) -> list[str]:
+    """A document's signed URL without, with a forged, or with a stretched signature, and
+    its query on another asset: each must be 404."""
+    return [
+        f"/media/d/{doc_id}",
+        f"/media/d/{doc_id}?exp={int(time.time()) + 5}&sig={'0' * 64}",
+        url.replace("exp=", "exp=9"),
+        f"/media/d/{uuid.uuid4()}?{url.split('?', 1)[1]}",
+    ]

@@ -22,7 +22,16 @@ from fixia.media import urls
 from tests.factories.accounts import register
 from tests.factories.catalog import create_service, expect_problem
 from tests.factories.catalog import professional as pro
-from tests.factories.media import API, HTML, SVG, jpeg, pdf, png, png_bomb, polyglot, upload
+from tests.factories.media import (
+    API,
+    disguised,
+    forged_document_urls,
+    jpeg,
+    png,
+    png_bomb,
+    upload,
+    upload_document,
+)
 
 # In process: the assertions read the app's storage directory and rely on the eager queue
 # (on the stack a separate worker makes the variants, a little later).
@@ -110,14 +119,7 @@ async def test_disguised_and_hostile_files_are_refused(
     owner = await pro(client, outbox)
     listing = await create_service(client, owner)
     path = f"/services/{listing['id']}/photos"
-    for name, data in [
-        ("factura.jpg", pdf()),
-        ("pagina.jpg", HTML),
-        ("logo.jpg", SVG),
-        ("poliglota.jpg", polyglot()),
-        ("bomba.png", png_bomb()),
-        ("vacia.jpg", b""),
-    ]:
+    for name, data in [*disguised(), ("bomba.png", png_bomb()), ("vacia.jpg", b"")]:
         r = await upload(client, owner, path, data, name=name)
         assert r.status_code == 415, (name, r.text)
     assert stored(settings) == []
@@ -201,12 +203,7 @@ async def test_private_document_url_is_signed_expires_and_cannot_be_guessed(
     client: httpx.AsyncClient, outbox: Path, settings: Settings
 ) -> None:
     owner, stranger = await pro(client, outbox), await pro(client, outbox)
-    r = await client.post(
-        f"{API}/me/documents",
-        files={"file": ("dni.pdf", pdf(), "application/pdf")},
-        data={"label": "dni_front"},
-        headers=owner.headers,
-    )
+    r = await upload_document(client, owner)
     assert r.status_code == 202, r.text
     doc_id = uuid.UUID(r.json()["id"])
     docs = (await client.get(f"{API}/users/{owner.id}/documents", headers=owner.headers)).json()
@@ -225,12 +222,7 @@ async def test_private_document_url_is_signed_expires_and_cannot_be_guessed(
     # Without, with a forged, or with a stretched signature: not found.
     sig = re.search(r"sig=(\w+)", url)
     assert sig is not None
-    for forged in (
-        f"/media/d/{doc_id}",
-        f"/media/d/{doc_id}?exp={int(time.time()) + 60}&sig={'0' * 64}",
-        url.replace("exp=", "exp=9"),
-        f"/media/d/{uuid.uuid4()}?{url.split('?', 1)[1]}",
-    ):
+    for forged in forged_document_urls(url, doc_id):
         assert (await client.get(forged)).status_code == 404, forged
     # Expired: signed for an instant longer ago than the TTL.
     old = urls.signed_url(settings, doc_id, time.time() - settings.media.signed_url_ttl_s - 5)

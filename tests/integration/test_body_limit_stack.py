@@ -4,15 +4,13 @@ spools it to disk nor grows in memory."""
 
 from __future__ import annotations
 
-import asyncio
 import json
-import time
 from pathlib import Path
 
 import httpx
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 
+from tests.chunked import refusals, send_chunked
 from tests.stack import RunningStack
 
 pytestmark = pytest.mark.stack
@@ -60,66 +58,28 @@ def _deleted_temp_files(pids: list[int]) -> list[str]:
 
 
 async def _chunked_upload(port: int, token: str, cookie: str, pids: list[int]) -> tuple[int, int]:
-    """Sends the body in chunked encoding while watching for the answer; returns the status
-    and how many bytes went out. Bounded: at most TOTAL bytes and 60 seconds."""
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    writer.write(
-        (
-            f"POST /login HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: csrf_token={cookie}\r\n"
-            f"Content-Type: multipart/form-data; boundary={BOUNDARY}\r\n"
-            "Transfer-Encoding: chunked\r\n\r\n"
-        ).encode()
+    """The status and how many bytes went out; no temp file may appear while the body
+    streams in. Bounded: at most TOTAL bytes and 60 seconds."""
+    head = (
+        f"POST /login HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: csrf_token={cookie}\r\n"
+        f"Content-Type: multipart/form-data; boundary={BOUNDARY}\r\n"
+        "Transfer-Encoding: chunked\r\n\r\n"
     )
-
-    def chunk(data: bytes) -> bytes:
-        return f"{len(data):x}\r\n".encode() + data + b"\r\n"
 
     def part(name: str) -> bytes:
         return f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'.encode()
 
-    sent = 0
-    writer.write(chunk(part("csrf_token") + token.encode() + b"\r\n"))
-    answer = asyncio.ensure_future(reader.readline())
-    deadline = time.monotonic() + 60
-    index = 0
-    try:
-        while sent < TOTAL and not answer.done() and time.monotonic() < deadline:
-            data = chunk(part(f"f{index}") + b"x" * FIELD + b"\r\n")
-            writer.write(data)
-            sent += len(data)
-            index += 1
-            try:
-                await asyncio.wait_for(writer.drain(), timeout=1)
-            except (TimeoutError, ConnectionError):
-                break
-            # No temp file may appear while the body streams in.
-            assert not _deleted_temp_files(pids)
-        try:
-            status_line = await asyncio.wait_for(answer, timeout=10)
-        except ConnectionError:
-            # The server answered and closed while we were still sending: the kernel may
-            # discard its answer with the reset (status 0; the caller reads the app's log).
-            return 0, sent
-    finally:
-        writer.close()
-    return int(status_line.split()[1]), sent
+    def no_temp_file() -> None:
+        assert not _deleted_temp_files(pids)
 
-
-def _refusals(stack: RunningStack) -> float:
-    """How many POST /login the blue slot has answered 413, from its own /metrics (the
-    access log is block-buffered on stdout, so it may not hold the line yet)."""
-    text = httpx.get(f"http://127.0.0.1:{stack.ports['blue']}/metrics", timeout=10).text
-    for family in text_string_to_metric_families(text):
-        for sample in family.samples:
-            labels = sample.labels
-            if (
-                sample.name == "fixia_http_requests_total"
-                and labels.get("method") == "POST"
-                and labels.get("route") == "/login"
-                and labels.get("status") == "413"
-            ):
-                return sample.value
-    return 0.0
+    return await send_chunked(
+        port,
+        head,
+        part("csrf_token") + token.encode() + b"\r\n",
+        lambda i: part(f"f{i}") + b"x" * FIELD + b"\r\n",
+        TOTAL,
+        no_temp_file,
+    )
 
 
 async def test_a_chunked_100mb_form_is_refused_early_and_costs_nothing(
@@ -131,10 +91,11 @@ async def test_a_chunked_100mb_form_is_refused_early_and_costs_nothing(
     cookie = page.cookies["csrf_token"]
     pids = _slot_pids(running_stack)
     before = _rss_kib(pids)
-    refused_before = _refusals(running_stack)
+    refused_before = refusals(running_stack.ports["blue"], "/login")
     status, sent = await _chunked_upload(running_stack.ports["http"], token, cookie, pids)
     if status == 0:  # the reset ate the answer on our side: the slot's own count has it
-        status = 413 if _refusals(running_stack) == refused_before + 1 else -1
+        refused = refusals(running_stack.ports["blue"], "/login")
+        status = 413 if refused == refused_before + 1 else -1
     assert status == 413
     # HAProxy and socket buffers let some megabytes through before the answer lands, never
     # the whole body.

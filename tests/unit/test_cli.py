@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -54,6 +56,18 @@ def test_seed_demo_and_scale(scratch_db: Path) -> None:
     assert again["professionals"] == 50  # eight keyset pages, the last one short
     scaled = json.loads(_ok("seed", "--scale", "40").strip().splitlines()[-1])
     assert scaled["services"] == 40 and scaled["professionals"] == 10
+    plain = json.loads(_ok("seed", "--scale", "8", "--no-images").strip().splitlines()[-1])
+    assert plain["images"] is False and scaled["images"] is True
+    with sqlite3.connect(scratch_db) as db:
+        # The demo and --no-images: no image URLs; --scale: a card URL on each of its rows.
+        covers = db.execute(
+            "select main_image_url from services where main_image_url is not null"
+        ).fetchall()
+        avatars = db.execute("select count(*) from users where avatar_url is not null").fetchone()
+    assert len(covers) == 40 and avatars == (10,)
+    assert all(
+        re.fullmatch(r"/media/p/[0-9a-f-]{36}/[0-9a-f]{20}-card\.jpeg", c) for (c,) in covers
+    )
     assert runner.invoke(app, ["seed"]).exit_code == 1
 
 

@@ -63,9 +63,15 @@ def counts(db: Db) -> dict[str, int]:
     row = db.rows(
         "select (select count(*) from services), (select count(*) from professional_profiles),"
         " (select count(*) from users), (select count(*) from projects),"
-        " (select count(*) from proposals), (select count(*) from reviews)"
+        " (select count(*) from proposals), (select count(*) from reviews),"
+        # Image URLs in the read mix's responses (the scale seed's covers and avatars).
+        " (select count(*) from services where main_image_url is not null),"
+        " (select count(*) from users where avatar_url is not null)"
     )[0]
-    names = ("services", "professionals", "users", "projects", "proposals", "reviews")
+    names = (
+        *("services", "professionals", "users", "projects", "proposals", "reviews"),
+        *("services_with_cover", "users_with_avatar"),
+    )
     return dict(zip(names, (int(v) for v in row), strict=True))
 
 

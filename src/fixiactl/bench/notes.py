@@ -15,7 +15,11 @@ def run_notes(o: BenchOptions, run: dict[str, Any], counts: dict[str, int]) -> l
     return [
         f"Dataset: {counts['services']:,} services, {counts['professionals']:,} professionals, "
         f"{counts['users']:,} users. `fixia seed --scale {o.scale}` makes one professional per "
-        "4 services and one client per 10.",
+        "4 services and one client per 10; "
+        f"{counts.get('services_with_cover', 0):,} services carry a cover URL and "
+        f"{counts.get('users_with_avatar', 0):,} users an avatar URL (the seed's `--images`, "
+        "on by default: the read mix's responses carry image URLs, as a live marketplace's do; "
+        "a dataset seeded before that has none until it is re-seeded).",
         f"Reviews are not modelled at scale: the seed writes none ({counts['reviews']} rows); "
         "ratings and review counts on profiles are seeded numbers.",
         "Search, service detail, profile and categories are cache-aside in Redis (search 30 s, "

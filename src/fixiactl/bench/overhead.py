@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from statistics import mean, median
@@ -135,7 +135,11 @@ def _app_pids(supervisor: Supervisor) -> list[int]:
     ]
 
 
-def summarise(runs: list[tuple[bool, Scenario]]) -> dict[str, Any]:
+def summarise(
+    runs: list[tuple[bool, Scenario]], goal: float = GOAL_MAX_COST, side: str = "observability"
+) -> dict[str, Any]:
+    """`side`: what the boolean of each run means in the report ("observability", "images").
+    The cost is how much slower the "on" side is."""
     on = [s.rps for enabled, s in runs if enabled]
     off = [s.rps for enabled, s in runs if not enabled]
     on_rps, off_rps = mean(on), mean(off)
@@ -148,22 +152,36 @@ def summarise(runs: list[tuple[bool, Scenario]]) -> dict[str, Any]:
         "median_pair_cost": round(median(pair_costs(runs)), 4) if len(runs) >= 2 else None,
         "app_cpu": _cpu_cost(runs, "app"),
         "machine_cpu": _cpu_cost(runs, "machine"),
-        "goal_max_cost": GOAL_MAX_COST,
-        "met": cost <= GOAL_MAX_COST,
-        "runs": [{"observability": e, **asdict(s)} for e, s in runs],
+        "goal_max_cost": goal,
+        "met": cost <= goal,
+        "runs": [{side: e, **asdict(s)} for e, s in runs],
     }
 
 
 def sequence(
-    side: Callable[[str, bool, str], Scenario],
+    side: Callable[[str, bool, str], Scenario], prefix: str = "obs"
 ) -> tuple[Scenario, list[tuple[bool, Scenario]]]:
     """The run that is not counted, then ORDER's runs; `side(name, enabled, note)` runs one."""
-    discarded = side("obs-discarded", ORDER[0], "not counted")
-    runs = [(e, side(f"obs-{n}", e, f"{n + 1}/{len(ORDER)}")) for n, e in enumerate(ORDER)]
+    discarded = side(f"{prefix}-discarded", ORDER[0], "not counted")
+    runs = [(e, side(f"{prefix}-{n}", e, f"{n + 1}/{len(ORDER)}")) for n, e in enumerate(ORDER)]
     return discarded, runs
 
 
-def compare(options: BenchOptions, progress: Progress) -> dict[str, Any]:
+@dataclass
+class Session:
+    """A read-mix comparison's stack, dataset and load, ready to run sides on."""
+
+    config: EnvConfig
+    stack: StackState
+    db: dataset.Db
+    ctx: Context
+    data: Path
+    paths: ReadPaths
+    configured_cache: dict[str, str]
+
+
+def prepare(options: BenchOptions, progress: Progress) -> Session:
+    """Start the bench stack, seed it once, and write the read mix's load script."""
     config, stack = _start(options, progress)
     db = dataset.Db(state_dir(options.env) / "pg", stack.ports["postgres"])
     progress(f"checking the dataset ({options.scale:,} services)")
@@ -180,17 +198,23 @@ def compare(options: BenchOptions, progress: Progress) -> dict[str, Any]:
     ctx.cpu = cpu.probe(lambda: _app_pids(supervisor))
     data = _read_data(ctx, sample, paths)
     configured = {k: v for k, v in config.app_env.items() if k in STEADY_CACHE}
+    return Session(config, stack, db, ctx, data, paths, configured)
+
+
+def compare(options: BenchOptions, progress: Progress) -> dict[str, Any]:
+    session = prepare(options, progress)
+    config, stack = session.config, session.stack
 
     def side(name: str, enabled: bool, note: str) -> Scenario:
         switch(config, stack, enabled=enabled, progress=progress)
         label = f"read mix, observability {'on' if enabled else 'off'} ({note})"
-        return measure(ctx, name, label, data, paths.everything)
+        return measure(session.ctx, name, label, session.data, session.paths.everything)
 
     try:
         discarded, runs = sequence(side)
     finally:
         # Back to the environment as configured: later benchmarks measure the real TTLs.
-        switch(config, stack, enabled=True, progress=progress, cache=configured)
+        switch(config, stack, enabled=True, progress=progress, cache=session.configured_cache)
     report = {
         "environment": options.env,
         "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),

@@ -72,6 +72,13 @@ def bench(
             help="Only the read mix, with metrics/tracing/access log on and off (on, off, off, on)",
         ),
     ] = False,
+    compare_images: Annotated[
+        bool,
+        typer.Option(
+            "--compare-images",
+            help="Only the read mix, with and without image URLs in its responses",
+        ),
+    ] = False,
     as_json: Annotated[bool, JsonOption] = False,
 ) -> None:
     """Seed the scale dataset once, load the stack through HAProxy and write var/bench/.
@@ -84,8 +91,8 @@ def bench(
         options = BenchOptions(
             env, seconds, connections, threads, rate, scale, quick, write_connections
         )
-        if compare_observability:
-            _compare_observability(options, as_json=as_json, stop=stop)
+        if compare_observability or compare_images:
+            _compare_read_mix(options, images=compare_images, as_json=as_json, stop=stop)
             return
         try:
             with progress(not as_json) as step:
@@ -103,9 +110,13 @@ def bench(
         console.print(f"{kind}: {path}")
 
 
-def _overhead_table(report: dict[str, Any]) -> Table:
-    table = Table(title="Observability overhead, read mix (on vs off)")
-    for column in ("measure", "on", "off", "cost"):
+def _overhead_table(
+    report: dict[str, Any],
+    title: str = "Observability overhead, read mix (on vs off)",
+    sides: tuple[str, str] = ("on", "off"),
+) -> Table:
+    table = Table(title=title)
+    for column in ("measure", *sides, "cost"):
         table.add_column(column)
     verdict = "met" if report["met"] else "MISSED"
     table.add_row(
@@ -131,9 +142,11 @@ def _overhead_table(report: dict[str, Any]) -> Table:
     return table
 
 
-def _compare_observability(options: BenchOptions, *, as_json: bool, stop: bool) -> None:
-    from fixiactl.bench.overhead import compare
+def _compare_read_mix(options: BenchOptions, *, images: bool, as_json: bool, stop: bool) -> None:
+    from fixiactl.bench import images as images_bench
+    from fixiactl.bench import overhead
 
+    compare = images_bench.compare if images else overhead.compare
     try:
         with progress(not as_json) as step:
             report = compare(options, step)
@@ -143,5 +156,9 @@ def _compare_observability(options: BenchOptions, *, as_json: bool, stop: bool) 
     if as_json:
         emit_json(report)
         return
-    console.print(_overhead_table(report))
+    if images:
+        title, sides = "Read mix with and without image URLs", ("with", "without")
+        console.print(_overhead_table(report, title, sides))
+    else:
+        console.print(_overhead_table(report))
     console.print(f"json: {report['files']['json']}")

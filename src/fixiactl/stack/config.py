@@ -43,6 +43,8 @@ OFFSETS = {
     "worker-green": 15,
     # --monitoring: redis_exporter for the limiter's instance (filling means logins refused).
     "redis_limiter_exporter": 16,
+    # media_s3: the S3 API server media is stored in (fixiactl.stack.media).
+    "s3": 17,
 }
 
 
@@ -80,6 +82,8 @@ class EnvConfig:
     error_budget_floor: float = 0.10
     error_budget_no_data: str = "refuse"
     backup: dict[str, Any] = field(default_factory=dict)  # [backup] table: fixiactl.backup
+    # Media on a local S3 API server (moto) instead of the slots' filesystem store.
+    media_s3: bool = False
 
 
 @dataclass
@@ -98,6 +102,9 @@ class StackState:
     jwt_retire_at: dict[str, float] = field(default_factory=dict)
     # requirepass of both Redis instances ("" in a state file from before it existed).
     redis_password: str = ""
+    # The media S3 server's keys (media_s3; "" until a stack turns it on).
+    s3_access_key: str = ""
+    s3_secret_key: str = ""
 
 
 def load_env(name: str, base_port: int | None = None) -> EnvConfig:
@@ -176,7 +183,8 @@ def load_or_create_state(config: EnvConfig) -> StackState:
     path = state_dir(config.name) / "stack.json"
     if path.exists():
         state = StackState(**json.loads(path.read_text()))
-        if state.redis_password and "redis_limiter" in state.ports:
+        changed = _ensure_media_s3(config, state)
+        if state.redis_password and "redis_limiter" in state.ports and not changed:
             return state
         # A stack from before Redis had a password and the limiter its own instance.
         state.redis_password = state.redis_password or secrets.token_urlsafe(24)
@@ -190,9 +198,20 @@ def load_or_create_state(config: EnvConfig) -> StackState:
             webhook_secret=secrets.token_urlsafe(32),
             redis_password=secrets.token_urlsafe(24),
         )
+        _ensure_media_s3(config, state)
     path.parent.mkdir(parents=True, exist_ok=True)
     write_private(path, json.dumps(asdict(state), indent=2))
     return state
+
+
+def _ensure_media_s3(config: EnvConfig, state: StackState) -> bool:
+    """media_s3 on: the S3 server's port and keys, added once; True if anything changed."""
+    if not config.media_s3 or ("s3" in state.ports and state.s3_access_key):
+        return False
+    state.ports.setdefault("s3", _port(config, "s3"))
+    state.s3_access_key = state.s3_access_key or f"fixia-{secrets.token_hex(6)}"
+    state.s3_secret_key = state.s3_secret_key or secrets.token_urlsafe(30)
+    return True
 
 
 def read_state(name: str) -> StackState:

@@ -15,7 +15,7 @@ from typing import Any
 from fixiactl.backup import hooks as backup_hooks
 from fixiactl.errors import FixiactlError
 from fixiactl.monitoring import stack as monitoring
-from fixiactl.stack import postgres
+from fixiactl.stack import media, postgres
 from fixiactl.stack.config import (
     PGBIN,
     ROOT,
@@ -104,6 +104,7 @@ def _run(cmd: list[str], env: dict[str, str]) -> None:
 
 def up(config: EnvConfig, progress: Progress, *, with_monitoring: bool = False) -> list[Component]:
     check_binaries()
+    media.check_binary(config)
     stack = load_or_create_state(config)
     state = state_dir(config.name)
     if with_monitoring:
@@ -142,6 +143,8 @@ def up(config: EnvConfig, progress: Progress, *, with_monitoring: bool = False) 
             15,
             f"see {state}/log/{name}.log",
         )
+    if media.enabled(config, stack):
+        _start_media_s3(stack, supervisor, state, progress)
     _migrate(config, stack, progress)
     progress(f"starting the {' and '.join(config.active_slots)} app slot(s) and HAProxy")
     for slot in config.active_slots:
@@ -161,6 +164,20 @@ def up(config: EnvConfig, progress: Progress, *, with_monitoring: bool = False) 
     return status(config.name)
 
 
+def _start_media_s3(
+    stack: StackState, supervisor: Supervisor, state: Path, progress: Progress
+) -> None:
+    supervisor.start("s3")
+    wait_for(
+        "the media S3 server",
+        lambda: http_ok(f"{media.endpoint(stack)}/moto-api/"),
+        30,
+        f"see {state}/log/s3.log",
+    )
+    progress(f"media storage: bucket {media.BUCKET} on {media.endpoint(stack)}")
+    media.ensure_bucket(stack)
+
+
 def _health(name: str, stack: StackState) -> bool:
     ports = stack.ports
     checks: dict[str, Callable[[], bool]] = {
@@ -173,6 +190,7 @@ def _health(name: str, stack: StackState) -> bool:
         "app-green": lambda: http_ok(f"http://127.0.0.1:{ports['green']}/readyz"),
         "worker-blue": lambda: http_ok(f"http://127.0.0.1:{ports['worker-blue']}/healthz"),
         "worker-green": lambda: http_ok(f"http://127.0.0.1:{ports['worker-green']}/healthz"),
+        "s3": lambda: http_ok(f"http://127.0.0.1:{ports['s3']}/moto-api/"),
     }
     checks.update(monitoring.health_checks(ports))
     return checks.get(name, lambda: False)()
@@ -188,6 +206,7 @@ PORT_OF = {
     "app-green": "green",
     "worker-blue": "worker-blue",
     "worker-green": "worker-green",
+    "s3": "s3",
 }
 
 

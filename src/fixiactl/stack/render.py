@@ -13,6 +13,7 @@ from fixiactl.backup.hooks import render_context as backup_context
 from fixiactl.files import write_private
 from fixiactl.flags import flag_file
 from fixiactl.monitoring import stack as monitoring
+from fixiactl.stack import media
 from fixiactl.stack.config import DEPLOY, PGBIN, ROOT, EnvConfig, StackState, state_dir
 
 SLOTS = ("blue", "green")
@@ -58,6 +59,8 @@ def app_environment(config: EnvConfig, state: StackState, slot: str) -> dict[str
         # The limiter's own instance: the cache's LRU must not evict login windows. A stack
         # whose state predates it keeps the shared one until its next `up` adds it.
         env["FIXIA_RATELIMIT__REDIS_URL"] = redis_url(state, "redis_limiter")
+    if media.enabled(config, state):
+        env.update(media.app_env(state))
     env.update(config.app_env)
     return env
 
@@ -148,6 +151,12 @@ def render_all(config: EnvConfig, state: StackState, *, as_root: bool) -> dict[s
             for s in SLOTS
         ],
     }
+    # The media S3 server's program (media_s3): moto from this venv, no keys on its argv.
+    context["media_s3"] = (
+        {"binary": media.server_binary(), "port": state.ports["s3"]}
+        if media.enabled(config, state)
+        else None
+    )
     context["monitoring"] = monitoring.enabled(config.name)
     context["monitoring_programs"] = (
         monitoring.programs(config, state) if context["monitoring"] else []
