@@ -13,7 +13,7 @@ from fixia.errors import DomainError, InvalidInput
 from fixia.media import portfolio, presenters, service
 from fixia.media.dependencies import StorageDep
 from fixia.media.models import MediaKind
-from fixia.media.schemas import PortfolioItemIn
+from fixia.media.schemas import PortfolioItemIn, PortfolioItemUpdate
 from fixia.media.validation import read_document, read_image
 from fixia.media.views import DOCUMENT_LABELS, alt_of, file_of
 from fixia.platform.ratelimit import rate_limit
@@ -103,12 +103,8 @@ async def create_portfolio_item(
     form = await read_form(request)
     try:
         fields = {k: v for k, v in form.items() if isinstance(v, str) and k not in ("csrf_token",)}
-        values: dict[str, Any] = dict(fields)
-        values["tags"] = [t.strip() for t in fields.get("tags", "").split(",") if t.strip()]
-        values["featured"] = fields.get("featured") == "on"
-        values.pop("alt", None)
         try:
-            data = parse(PortfolioItemIn, values)
+            data = parse(PortfolioItemIn, _portfolio_values(fields))
             upload = form.get("file")
             image = None
             if isinstance(upload, UploadFile) and upload.filename:
@@ -128,6 +124,57 @@ async def create_portfolio_item(
         return redirect(request, "/account/media", ok="portfolio_saved")
     finally:
         await form.close()  # the spooled upload's temporary file
+
+
+def _portfolio_values(fields: dict[str, str]) -> dict[str, Any]:
+    """The form's strings as the item's schema takes them (tags by commas, a checkbox)."""
+    values: dict[str, Any] = {k: v for k, v in fields.items() if k != "alt"}
+    values["tags"] = [t.strip() for t in fields.get("tags", "").split(",") if t.strip()]
+    values["featured"] = fields.get("featured") == "on"
+    if not values.get("project_url"):
+        values["project_url"] = None
+    return values
+
+
+async def _edit_page(
+    request: Request, item: Any, errors: dict[str, str] | None = None,
+    form: dict[str, Any] | None = None,
+) -> Response:  # fmt: skip
+    shown = form or {
+        "title": item.title,
+        "description": item.description,
+        "project_url": item.project_url or "",
+        "tags": ", ".join(item.tags),
+        "featured": "on" if item.featured else "",
+    }
+    context = {"item": item, "form": shown, "errors": errors or {}}
+    return render(request, "media/portfolio_edit.html", context, 422 if errors else 200)
+
+
+@router.get("/account/portfolio/{item_id}/edit")
+async def edit_portfolio_page(
+    request: Request, item_id: uuid.UUID, user: Professional, session: SessionDep
+) -> Response:
+    item = await portfolio.owned_item(session=session, owner=user, item_id=item_id)
+    return await _edit_page(request, item)
+
+
+@router.post("/account/portfolio/{item_id}/edit")
+async def edit_portfolio_item(
+    request: Request, item_id: uuid.UUID, user: Professional, session: SessionDep
+) -> Response:
+    item = await portfolio.owned_item(session=session, owner=user, item_id=item_id)
+    form = await read_form(request)
+    try:
+        fields = {k: v for k, v in form.items() if isinstance(v, str) and k != "csrf_token"}
+        try:
+            data = parse(PortfolioItemUpdate, _portfolio_values(fields))
+            await portfolio.update(session=session, item=item, data=data)
+        except FORM_ERRORS as error:
+            return await _edit_page(request, item, await form_errors(session, error), fields)
+        return redirect(request, "/account/media", ok="portfolio_saved")
+    finally:
+        await form.close()
 
 
 @router.post("/account/portfolio/{item_id}/delete")

@@ -210,3 +210,40 @@ async def test_portfolio_items_are_reordered_without_javascript(
     assert r.status_code == 404
     listed = (await client.get(f"{API}/professionals/{owner.id}/portfolio")).json()
     assert titles(listed) == ["Primer trabajo", "Tercer trabajo", "Segundo trabajo"]
+
+
+async def test_portfolio_items_are_edited_on_the_web(
+    client: httpx.AsyncClient, outbox: Path
+) -> None:
+    from tests.factories.media import API
+
+    owner = await pro(client, outbox)
+    stranger = await pro(client, outbox)
+    await web_login(client, owner)
+    token = await csrf_token(client, "/account/media")
+    r = await client.post("/account/portfolio", data={"csrf_token": token, "title": "Baño nuevo"})
+    assert r.status_code == 303
+    [item] = (await client.get(f"{API}/professionals/{owner.id}/portfolio")).json()
+    edit = f"/account/portfolio/{item['id']}/edit"
+    assert edit in (await client.get("/account/media")).text
+    page = await client.get(edit)
+    assert page.status_code == 200 and 'value="Baño nuevo"' in page.text
+    changes = {"title": "Baño completo", "tags": "azulejos, grifería", "featured": "on"}
+    r = await client.post(edit, data={"csrf_token": token, **changes})
+    assert r.status_code == 303, r.text[:300]
+    [item] = (await client.get(f"{API}/professionals/{owner.id}/portfolio")).json()
+    assert (item["title"], item["tags"], item["featured"]) == (
+        "Baño completo",
+        ["azulejos", "grifería"],
+        True,
+    )
+    bad = await client.post(edit, data={"csrf_token": token, "title": "x"})
+    assert bad.status_code == 422 and 'value="x"' in bad.text  # the page keeps what was typed
+    # Another professional gets a 404 for the page and the post, and nothing changes.
+    await web_login(client, stranger)
+    token = await csrf_token(client, "/account/media")
+    assert (await client.get(edit)).status_code == 404
+    r = await client.post(edit, data={"csrf_token": token, "title": "Ajeno"})
+    assert r.status_code == 404
+    [item] = (await client.get(f"{API}/professionals/{owner.id}/portfolio")).json()
+    assert item["title"] == "Baño completo"
