@@ -28,6 +28,7 @@ from tests.factories.media import (
     disguised,
     forged_document_urls,
     jpeg,
+    png_bomb,
     upload,
     upload_document,
 )
@@ -174,6 +175,47 @@ async def test_disguised_files_are_refused_and_nothing_stored(
             assert r.status_code == 415, (name, r.text)
         assert (await client.get(f"{API}{path}")).json() == []
     assert keys(bucket) == before
+
+
+def _high_water_mb(pid: int) -> float:
+    """The process's peak resident memory (VmHWM), in MB; with its children (uvicorn's
+    workers), the largest of them."""
+    pids = [pid, *(int(c) for c in (Path("/proc") / str(pid) / "task" / str(pid) / "children")
+                   .read_text().split())]  # fmt: skip
+    peaks = []
+    for p in pids:
+        for line in (Path("/proc") / str(p) / "status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                peaks.append(int(line.split()[1]) / 1024)
+    return max(peaks)
+
+
+async def test_a_decompression_bomb_is_refused_and_no_process_grows(
+    media_stack: RunningStack, bucket: Any
+) -> None:
+    """A 200,000 × 200,000 PNG of a few kilobytes: refused from its header, before any
+    pixel is decoded, so neither the app's workers nor the queue worker's peak memory moves
+    past the bound (16 MB, as the in-process probe in tests/unit/media states)."""
+    components = {c["name"]: c for c in json.loads(media_stack.ctl("status", "--json").stdout)}
+    pids = {name: components[name]["pid"] for name in ("app-blue", "worker-blue")}
+    stored_before = keys(bucket)
+    async with httpx.AsyncClient(base_url=media_stack.http, timeout=30) as client:
+        owner = await pro(client, media_stack)
+        listing = await create_service(client, owner)
+        path = f"/services/{listing['id']}/photos"
+        # The upload path warmed by a refused impostor first: the first request of a route
+        # imports and caches what it needs, which is not the bomb's cost.
+        for _ in range(2):
+            r = await upload(client, owner, path, disguised()[0][1], name="foto.jpg")
+            assert r.status_code == 415
+        before = {name: _high_water_mb(pid) for name, pid in pids.items()}
+        for _ in range(3):
+            r = await upload(client, owner, path, png_bomb(200_000), name="bomba.png")
+            assert r.status_code == 415, r.text
+        assert (await client.get(f"{API}{path}")).json() == []
+    assert keys(bucket) == stored_before
+    after = {name: _high_water_mb(pid) for name, pid in pids.items()}
+    assert all(after[n] - before[n] < 16 for n in pids), (before, after)
 
 
 async def test_another_user_can_neither_delete_nor_replace(
