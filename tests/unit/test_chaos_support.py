@@ -89,7 +89,10 @@ def test_both_slots_can_serve(config_name: str) -> None:
     render_all(config, load_or_create_state(config), as_root=False)
     state: Path = state_dir(config_name)
     haproxy = (state / "haproxy" / "haproxy.cfg").read_text()
-    assert "server blue" in haproxy and haproxy.count("weight 100") == 2
+    # Both slots at full weight in each backend: the app's and the streams' (be_stream).
+    backends = haproxy.count("\nbackend be_")
+    assert backends == 2
+    assert "server blue" in haproxy and haproxy.count("weight 100") == 2 * backends
     assert "FIXIA_PAYMENTS__TIMEOUT_S=1\n" in (state / "app-green.env").read_text()
 
 
