@@ -175,10 +175,8 @@ def _git(repo: Path, *args: str) -> None:
     subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True, timeout=60)
 
 
-@pytest.fixture(scope="session")
-def source(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def clone_head(clone: Path) -> Path:
     """A clone of HEAD: releases are built from commits, never from a dirty tree."""
-    clone = tmp_path_factory.mktemp("src") / "fixia"
     subprocess.run(
         ["git", "clone", "--quiet", "--no-hardlinks", str(ROOT), str(clone)],
         check=True,
@@ -192,7 +190,13 @@ def source(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def build(releases_dir: Path, source: Path) -> Callable[..., str]:
+def source(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return clone_head(tmp_path_factory.mktemp("src") / "fixia")
+
+
+def builder(releases_dir: Path, source: Path) -> Callable[..., str]:
+    """Builds releases from `source`'s commits, each once. A build with `commit` commits its
+    files to `source` first, so every later build from it carries them too."""
     built: dict[tuple[str, ...], str] = {}
 
     def _build(*faults: str, commit: str | None = None, files: dict[str, str] | None = None) -> str:
@@ -213,6 +217,11 @@ def build(releases_dir: Path, source: Path) -> Callable[..., str]:
         return built[key]
 
     return _build
+
+
+@pytest.fixture(scope="session")
+def build(releases_dir: Path, source: Path) -> Callable[..., str]:
+    return builder(releases_dir, source)
 
 
 @pytest.fixture(scope="session")

@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from fixiactl.deploy.budget import PrometheusBudget
 from tests import stack as stack_module
-from tests.acceptance.delivery.conftest import Ctl, require
+from tests.acceptance.delivery.conftest import Ctl, builder, clone_head, require
 from tests.acceptance.delivery.load import Load, LoadResult
 
 HEALTHY_FIRST = 1500  # requests the faulty release serves well (per worker) before failing
@@ -95,10 +95,22 @@ def _release(ctl: Ctl) -> str:
     return str(httpx.get(f"{ctl.http}/healthz", timeout=10).json()["release"])
 
 
+@pytest.fixture(scope="module")
+def head_build(releases_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Callable[..., str]:
+    """Releases of HEAD alone: the session's `source` gains the migration commits of the
+    expand/contract tests, and a contract migration would refuse this module's deploys."""
+    return builder(releases_dir, clone_head(tmp_path_factory.mktemp("budget-src") / "fixia"))
+
+
 def test_a_burned_budget_refuses_a_deploy_and_an_audited_override_passes(
-    monitored: Ctl, running: stack_module.RunningStack, build: Callable[..., str], tmp_path: Path
+    monitored: Ctl,
+    running: stack_module.RunningStack,
+    build: Callable[..., str],
+    head_build: Callable[..., str],
+    tmp_path: Path,
 ) -> None:
-    faulty, good = build(*LATE_FAULT), build()
+    # `good` is HEAD's release, built once per session whichever test asks first.
+    faulty, good = head_build(*LATE_FAULT), build()
     # 1. The faulty release passes its deploy (its fault waits), then burns the budget live.
     code, data, err = _deploy(monitored, faulty)
     assert code == 0 and data["result"] == "promoted", (data, err)
