@@ -19,6 +19,7 @@ from fixia.catalog.invalidation import CACHE_KEY, SESSIONS_KEY
 from fixia.catalog.router import router as catalog_router
 from fixia.config import Settings, get_settings
 from fixia.conversations.router import router as conversations_router
+from fixia.conversations.service import unread_total
 from fixia.db import create_engine, session_factory
 from fixia.errors import install_error_handlers
 from fixia.matches.router import router as matches_router
@@ -137,7 +138,9 @@ def create_app(settings: Settings | None = None, *, mailer: EmailSender | None =
     api.include_router(conversations_router)
     app.include_router(api)
     app.include_router(health_router)
-    install_web(app, settings)
+    install_web(app, settings, view_routers())
+    # The nav's unread badge: web asks through app.state, so it imports no domain.
+    app.state.unread_total = unread_total
     if settings.faults.active:
         # Added before observability, so it runs inside it: injected 500s and delays are
         # measured like real ones.
@@ -145,3 +148,29 @@ def create_app(settings: Settings | None = None, *, mailer: EmailSender | None =
     # Last, so it is the outermost middleware: it times and counts everything inside.
     install_observability(app, settings)
     return app
+
+
+def view_routers() -> list[APIRouter]:
+    # Imported here, when the app is built: the views import the web layer's pages and
+    # templates, which need not load for the API-only users of this module (the worker).
+    from fixia.accounts.views import router as accounts
+    from fixia.admin.views import router as admin
+    from fixia.catalog.views import router as catalog
+    from fixia.conversations.views import router as conversations
+    from fixia.matches.views import router as matches
+    from fixia.media.account_views import router as media_account
+    from fixia.media.views import router as media
+    from fixia.money.views import router as money
+    from fixia.notifications.views import router as notifications
+    from fixia.payments.views import router as payments
+    from fixia.projects.views import router as projects
+    from fixia.reviews.views import router as reviews
+    from fixia.trust.views import router as trust
+    from fixia.web.views import router as web
+
+    # reviews and money before matches: `/jobs/{id}/review` and `/jobs/{id}/milestones/...`
+    # must win over `/jobs/{id}/{action}`.
+    return [
+        web, accounts, catalog, projects, reviews, money, matches, notifications, payments, trust,
+        admin, media, media_account, conversations,
+    ]  # fmt: skip

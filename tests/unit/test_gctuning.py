@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from fixia.config import Settings
-from fixia.platform.gctuning import GcSettings
+from fixia.config.runtime import GcSettings
 
 # The collector's state as a probe prints it: gen0, gen1 and gen2 thresholds, frozen objects.
 _REPORT = "print(json.dumps([*gc.get_threshold(), gc.get_freeze_count()]))"
@@ -35,7 +35,8 @@ def _in_a_fresh_process(code: str, env: dict[str, str] | None = None) -> list[in
 
 def test_tune_raises_the_young_threshold_and_freezes_what_exists() -> None:
     gen0, gen1, gen2, frozen = _in_a_fresh_process(
-        "import gc, json; from fixia.platform.gctuning import GcSettings, tune; "
+        "import gc, json; from fixia.config.runtime import GcSettings; "
+        "from fixia.platform.gctuning import tune; "
         "tune(GcSettings(gen0_threshold=12345, freeze_after_start=True)); " + _REPORT
     )
     _, untouched_gen1, untouched_gen2, _ = _in_a_fresh_process("import gc, json; " + _REPORT)
@@ -45,7 +46,8 @@ def test_tune_raises_the_young_threshold_and_freezes_what_exists() -> None:
 
 def test_zero_and_no_freeze_leave_cpython_alone() -> None:
     gen0, gen1, gen2, frozen = _in_a_fresh_process(
-        "import gc, json; from fixia.platform.gctuning import GcSettings, tune; "
+        "import gc, json; from fixia.config.runtime import GcSettings; "
+        "from fixia.platform.gctuning import tune; "
         "tune(GcSettings(gen0_threshold=0, freeze_after_start=False)); " + _REPORT
     )
     untouched = _in_a_fresh_process("import gc, json; " + _REPORT)

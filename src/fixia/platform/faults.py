@@ -11,24 +11,12 @@ import asyncio
 import json
 import random
 
-from pydantic import BaseModel, Field
 from starlette.types import ASGIApp, Receive, Scope, Send
+
+from fixia.config.runtime import FaultSettings
 
 # Probes and scrapes stay truthful: a faulty release must still be observable and drainable.
 EXEMPT = frozenset({"/healthz", "/readyz", "/metrics"})
-
-
-class FaultSettings(BaseModel):
-    error_rate: float = Field(default=0.0, ge=0.0, le=1.0)
-    extra_latency_ms: int = Field(default=0, ge=0, le=60_000)
-    fail_readiness: bool = False
-    # The first N requests per worker are served normally: models a regression that a handful
-    # of smoke requests do not trigger but production traffic does.
-    skip_first: int = Field(default=0, ge=0)
-
-    @property
-    def active(self) -> bool:
-        return self.error_rate > 0 or self.extra_latency_ms > 0 or self.fail_readiness
 
 
 class FaultInjector:

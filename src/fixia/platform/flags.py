@@ -17,15 +17,10 @@ from openfeature.contrib.provider.flagd.config import ResolverType
 from openfeature.evaluation_context import EvaluationContext
 from openfeature.flag_evaluation import FlagEvaluationDetails
 from openfeature.hook import Hook, HookContext, HookHints
-from pydantic import BaseModel
+
+from fixia.config.runtime import FlagSettings
 
 log = logging.getLogger(__name__)
-
-
-class FlagSettings(BaseModel):
-    # Unset: every flag answers its code default (tests, `make run` without flags).
-    file: Path | None = None
-    deadline_ms: int = 500
 
 
 class MetricsHook(Hook):

@@ -14,13 +14,7 @@ from __future__ import annotations
 
 import gc
 
-from pydantic import BaseModel, Field
-
-
-class GcSettings(BaseModel):
-    # 0 keeps CPython's default.
-    gen0_threshold: int = Field(default=7000, ge=0)
-    freeze_after_start: bool = True
+from fixia.config.runtime import GcSettings
 
 
 def tune(settings: GcSettings) -> None:

@@ -89,10 +89,10 @@ async def web_user(request: Request, session: SessionDep, settings: SettingsDep)
     request.state.user = Viewer(user.id, user.name, user.role) if user else None
     if user is not None:
         bind_user(request, user.id)
-        # The nav's unread-messages badge, right without JavaScript (JS keeps it live).
-        from fixia.conversations.service import unread_total
-
-        request.state.unread_messages = await unread_total(session=session, user_id=user.id)
+        # The nav's unread-messages badge, right without JavaScript (JS keeps it live). The
+        # counter comes from the composition root (fixia.main), so web imports no domain.
+        counter = request.app.state.unread_total
+        request.state.unread_messages = await counter(session=session, user_id=user.id)
     return user
 
 

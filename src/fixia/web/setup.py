@@ -1,4 +1,6 @@
-"""Wires the web UI into the app: templates, assets, CSP, error pages and every views.py."""
+"""Wires the web UI into the app: templates, assets, CSP, error pages, and the pages it is
+given. The composition root (`fixia.main`) hands over every domain's views, so the web layer
+imports no domain."""
 
 from __future__ import annotations
 
@@ -17,32 +19,7 @@ async def set_locale(request: Request) -> None:
     request.state.locale = negotiate(request, settings.web.default_locale)
 
 
-def view_routers() -> list[APIRouter]:
-    # Imported here: the views import services, which import models; main imports us early.
-    from fixia.accounts.views import router as accounts
-    from fixia.admin.views import router as admin
-    from fixia.catalog.views import router as catalog
-    from fixia.conversations.views import router as conversations
-    from fixia.matches.views import router as matches
-    from fixia.media.account_views import router as media_account
-    from fixia.media.views import router as media
-    from fixia.money.views import router as money
-    from fixia.notifications.views import router as notifications
-    from fixia.payments.views import router as payments
-    from fixia.projects.views import router as projects
-    from fixia.reviews.views import router as reviews
-    from fixia.trust.views import router as trust
-    from fixia.web.views import router as web
-
-    # reviews and money before matches: `/jobs/{id}/review` and `/jobs/{id}/milestones/...`
-    # must win over `/jobs/{id}/{action}`.
-    return [
-        web, accounts, catalog, projects, reviews, money, matches, notifications, payments, trust,
-        admin, media, media_account, conversations,
-    ]  # fmt: skip
-
-
-def install_web(app: FastAPI, settings: Settings) -> None:
+def install_web(app: FastAPI, settings: Settings, views: list[APIRouter]) -> None:
     app.state.templates = build_environment()
     app.state.assets = assets.AssetManifest()
     app.state.html_errors = html_error
@@ -56,6 +33,6 @@ def install_web(app: FastAPI, settings: Settings) -> None:
         include_in_schema=False,
         dependencies=[Depends(set_locale), Depends(csrf.verify)],
     )
-    for router in view_routers():
+    for router in views:
         pages.include_router(router)
     app.include_router(pages)

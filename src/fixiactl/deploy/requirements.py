@@ -18,7 +18,7 @@ from fixiactl.deploy.releases import Release
 from fixiactl.errors import FixiactlError
 from fixiactl.stack.config import EnvConfig
 
-# Setting names, not secrets: the plain setting, and the secrets store's (platform/secrets.py).
+# Setting names, not secrets: the plain setting, and the secrets store's (config/secrets.py).
 TOKEN = "FIXIA_PAYMENTS__MERCADOPAGO_ACCESS_TOKEN"  # noqa: S105
 SECRET = "FIXIA_SECRET_MERCADOPAGO_ACCESS_TOKEN"  # noqa: S105  # pragma: allowlist secret
 STORE_HINT = (

@@ -14,6 +14,7 @@ GATES: tuple[Gate, ...] = (
     Gate("semgrep", "code", S.SLOW, code.semgrep, "semgrep --error with .semgrep.yml"),
     Gate("detect-secrets", "code", S.FAST, code.detect_secrets, "against .secrets.baseline"),
     Gate("import-pairs", "code", S.FAST, imports.import_pairs, "no new rooms importing each other"),
+    Gate("import-contracts", "code", S.FAST, imports.import_contracts, "import-linter floors"),
     Gate("deptry", "code", S.FAST, packaging.deptry, "imports match declared dependencies"),
     Gate("wheel", "code", S.SLOW, packaging.wheel, "pip installs the wheel; every --help runs"),
     Gate("licenses", "code", S.SLOW, code.licenses, "no GPL/AGPL in runtime deps"),

@@ -11,7 +11,7 @@ import hvac
 import pytest
 
 from fixia.config import Settings
-from fixia.platform.secrets import (
+from fixia.config.secrets import (
     EnvFileSecretProvider,
     SecretError,
     SecretProvider,

@@ -8,7 +8,8 @@ from fastapi import FastAPI
 from pydantic import ValidationError
 
 from fixia.config import Settings
-from fixia.platform.faults import FaultInjector, FaultSettings
+from fixia.config.runtime import FaultSettings
+from fixia.platform.faults import FaultInjector
 
 SECRETS = {
     "encryption_key": "x" * 40,

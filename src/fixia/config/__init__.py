@@ -10,9 +10,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from fixia.platform.faults import FaultSettings
-from fixia.platform.flags import FlagSettings
-from fixia.platform.gctuning import GcSettings
+from fixia.config.runtime import FaultSettings, FlagSettings, GcSettings
 
 # Values shipped in the repository for development. They are refused anywhere else so that a
 # production deploy cannot start with a secret everybody can read on GitHub.
@@ -408,7 +406,7 @@ class SecuritySettings(BaseModel):
 
 
 class SecretsSettings(BaseModel):
-    """Where secrets come from (platform/secrets.py): env/files, or HashiCorp Vault KV v2."""
+    """Where secrets come from (config/secrets.py): env/files, or HashiCorp Vault KV v2."""
 
     provider: Literal["env", "vault"] = "env"
     # env provider: FIXIA_SECRET_<NAME>, or the file named by FIXIA_SECRET_<NAME>_FILE.
@@ -497,7 +495,7 @@ class Settings(BaseSettings):
     @classmethod
     def _load_secrets(cls, data: Any) -> Any:
         """Secrets from the configured SecretProvider (env/files or Vault), before checks."""
-        from fixia.platform.secrets import overlay
+        from fixia.config.secrets import overlay
 
         return overlay(data) if isinstance(data, dict) else data
 
