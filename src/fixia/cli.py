@@ -14,7 +14,7 @@ import typer
 from rich.console import Console
 
 from fixia import __version__
-from fixia.admin.audit_cli import audit_app
+from fixia.audit.cli import audit_app
 from fixia.config import Settings, get_settings
 from fixia.trust.cli import trust_app
 

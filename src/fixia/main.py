@@ -12,8 +12,8 @@ from fastapi import APIRouter, FastAPI
 from fixia import __version__
 from fixia.accounts.router import auth as auth_router
 from fixia.accounts.router import users as users_router
-from fixia.admin.audit import AuditContextMiddleware
 from fixia.admin.router import router as admin_router
+from fixia.audit.service import AuditContextMiddleware
 from fixia.catalog.fastpath import CachedReads
 from fixia.catalog.invalidation import CACHE_KEY, SESSIONS_KEY
 from fixia.catalog.router import router as catalog_router

@@ -3,7 +3,7 @@
 
 def import_all() -> None:
     from fixia.accounts import models as _accounts  # noqa: F401
-    from fixia.admin import models as _admin  # noqa: F401
+    from fixia.audit import models as _audit  # noqa: F401
     from fixia.catalog import models as _catalog  # noqa: F401
     from fixia.conversations import models as _conversations  # noqa: F401
     from fixia.matches import models as _matches  # noqa: F401

@@ -18,7 +18,7 @@ from fixia.accounts.schemas import (
     TokenPair,
 )
 from fixia.accounts.tokens import issue_token_pair, revoke_all_refresh_tokens
-from fixia.admin import audit
+from fixia.audit import service as audit
 from fixia.config import Settings
 from fixia.db import utcnow, uuid7
 from fixia.errors import InvalidInput

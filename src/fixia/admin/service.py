@@ -17,10 +17,10 @@ from fixia import events
 from fixia.accounts.exceptions import UserNotFound
 from fixia.accounts.models import ProfessionalProfile, Role, User
 from fixia.accounts.tokens import revoke_all_refresh_tokens
-from fixia.admin import audit
 from fixia.admin import exceptions as exc
-from fixia.admin.models import AuditLog
 from fixia.admin.schemas import AccountStatus, AuditFilter
+from fixia.audit import service as audit
+from fixia.audit.models import AuditLog
 from fixia.db import utcnow
 from fixia.matches import service as matches_service
 from fixia.matches.exceptions import JobNotFound

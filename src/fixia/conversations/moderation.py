@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fixia.accounts.models import User
-from fixia.admin import audit
+from fixia.audit import service as audit
 from fixia.config import Settings
 from fixia.conversations import exceptions as exc
 from fixia.conversations.models import Conversation, Message, MessageReport

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fixia import events
 from fixia.accounts.models import User
-from fixia.admin import audit
+from fixia.audit import service as audit
 from fixia.config import Settings
 from fixia.db import utcnow
 from fixia.matches import exceptions as exc

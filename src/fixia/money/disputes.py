@@ -10,7 +10,7 @@ from typing import Literal
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fixia.accounts.models import User
-from fixia.admin import audit
+from fixia.audit import service as audit
 from fixia.config import Settings
 from fixia.matches.models import Job
 from fixia.money import exceptions as exc

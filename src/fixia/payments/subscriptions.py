@@ -16,7 +16,7 @@ from sqlalchemy.orm import selectinload
 
 from fixia import events
 from fixia.accounts.models import ProfessionalProfile, Role, User
-from fixia.admin import audit
+from fixia.audit import service as audit
 from fixia.config import Settings
 from fixia.db import utcnow
 from fixia.errors import InvalidInput

@@ -17,7 +17,7 @@ from sqlalchemy import exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fixia import events
-from fixia.admin import audit
+from fixia.audit import service as audit
 from fixia.config import Settings
 from fixia.db import utcnow
 from fixia.matches.models import Job

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fixia import events
 from fixia.accounts.models import User
-from fixia.admin import audit
+from fixia.audit import service as audit
 from fixia.db import utcnow
 from fixia.platform.pagination import SortKey, paginate, split_page
 from fixia.reviews import exceptions as exc

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fixia.accounts.models import User
-from fixia.admin import audit
+from fixia.audit import service as audit
 from fixia.db import utcnow
 from fixia.reviews.models import Review, ReviewFlag
 

@@ -15,7 +15,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fixia.accounts.models import User
-from fixia.admin import audit
+from fixia.audit import service as audit
 from fixia.db import utcnow
 from fixia.errors import InvalidInput
 from fixia.media.models import MediaAsset, MediaKind

@@ -28,7 +28,7 @@ from fixiactl.stack.config import EnvConfig, load_env, read_state
 
 REMAINING = "slo:error_budget_remaining:ratio"
 NO_DATA_MODES = ("refuse", "warn")
-OVERRIDE_ACTION = "deploy.budget_override"  # fixia.admin.audit.DEPLOY_BUDGET_OVERRIDE
+OVERRIDE_ACTION = "deploy.budget_override"  # fixia.audit.service.DEPLOY_BUDGET_OVERRIDE
 
 
 @dataclass(frozen=True)

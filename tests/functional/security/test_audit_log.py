@@ -11,7 +11,7 @@ import httpx
 import pytest
 import sqlalchemy.exc
 
-from fixia.admin import audit
+from fixia.audit import service as audit
 from fixia.config import Settings
 from tests.factories.accounts import Account, register
 from tests.factories.admin import ADMIN_API, REASON

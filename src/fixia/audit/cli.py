@@ -15,7 +15,7 @@ from typing import Annotated, Any
 
 import typer
 
-from fixia.admin import audit
+from fixia.audit import service as audit
 from fixia.config import get_settings
 
 audit_app = typer.Typer(help="The security audit log (append-only).", no_args_is_help=True)

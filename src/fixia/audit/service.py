@@ -2,7 +2,7 @@
 
 Entries are append-only (a database trigger refuses UPDATE and DELETE). Everything the app
 records goes through `record`; operations tooling that must not import fixia (fixiactl) uses
-the CLI `fixia audit record ...` (admin/audit_cli.py), which calls the same function.
+the CLI `fixia audit record ...` (audit/cli.py), which calls the same function.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any, Final
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from fixia.admin.models import AuditLog
+from fixia.audit.models import AuditLog
 
 # The event types. Admin actions keep their historical names (user.suspended, ...).
 LOGIN_SUCCEEDED: Final = "auth.login_succeeded"

@@ -14,7 +14,7 @@ class AuditLog(IdMixin, Base):
     """Security events, append-only (a trigger refuses UPDATE and DELETE; migration 0005).
 
     Who (a user, or a named operator/system for deploys and flag changes), from where, when,
-    did what to which object. The vocabulary of `action` lives in admin/audit.py.
+    did what to which object. The vocabulary of `action` lives in audit/service.py.
     """
 
     __tablename__ = "audit_log"
