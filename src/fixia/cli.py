@@ -16,6 +16,7 @@ from rich.console import Console
 from fixia import __version__
 from fixia.audit.cli import audit_app
 from fixia.config import Settings, get_settings
+from fixia.models import import_all
 from fixia.trust.cli import trust_app
 
 app = typer.Typer(
@@ -31,6 +32,15 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(trust_app, name="trust")
 console = Console(stderr=True)
 T = TypeVar("T")
+
+
+@app.callback()
+def _configure_mappers() -> None:
+    # Every command's rows reference others (an audit row a user, a trust score a profile):
+    # load every mapper here, once, so the domains' commands need not import the registry.
+    import_all()
+
+
 # uvicorn's supervisor pings each worker over a pipe and kills one that does not answer in
 # time, counting from the spawn. A new worker answers only once it has re-imported this
 # module (spawn start method) and started its pong thread; under load on a 2-core host that

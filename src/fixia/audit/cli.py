@@ -37,9 +37,7 @@ def _details(pairs: list[str], details_json: str | None) -> dict[str, Any]:
 
 async def _insert(**entry: Any) -> dict[str, Any]:
     from fixia.db import create_engine, session_factory, transactional
-    from fixia.models import import_all
 
-    import_all()  # the audit row references users: every mapper must be configured
     engine = create_engine(get_settings())
     try:
         async with transactional(session_factory(engine)) as session:

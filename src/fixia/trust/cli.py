@@ -40,12 +40,10 @@ async def _count(settings: Settings) -> int:
 
 async def recompute_all(settings: Settings, batch: int, progress: Progress | None) -> int:
     from fixia.db import create_engine, session_factory, transactional
-    from fixia.models import import_all
     from fixia.platform.cache import build_cache
     from fixia.trust import service
     from fixia.trust.public import trust_namespace
 
-    import_all()
     engine, cache = create_engine(settings), build_cache(settings.redis_url)
     sessions, after, done = session_factory(engine), None, 0
     task = progress.add_task("recomputing", total=await _count(settings)) if progress else None
