@@ -14,9 +14,9 @@ from urllib.parse import unquote
 import pytest
 import yaml
 
+from fixiactl.gates.kubernetes import core_problems, crd_problems, strict_problems
 from fixiactl.gates.model import Context
 from fixiactl.k8s.crdschema import schemas_from_crd
-from fixiactl.k8s.validate import core_problems, crd_problems, strict_problems
 from fixiactl.stack.config import ROOT
 from tests.gates.k8s import Obj, one, pod_specs
 from tests.integration.test_metrics_exposure_stack import TRICKS

@@ -64,7 +64,7 @@ def migrate_cmd(
 def validate_cmd(as_json: Annotated[bool, JsonOption] = False) -> None:
     """Validate every object of every overlay; exit 1 on any problem."""
     # Imported here: validation needs the dev group (jsonschema); the CLI starts without it.
-    from fixiactl.k8s.validate import validate_overlays
+    from fixiactl.gates.kubernetes import validate_overlays
 
     with operator_errors():
         problems, count = validate_overlays(Context())

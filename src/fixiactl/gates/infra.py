@@ -66,7 +66,7 @@ def checkov(ctx: Context) -> GateResult:
     # --skip-download: no Bridgecrew platform here; every skip is justified inline where it
     # stands (checkov:skip=… comments, checkov.io/skip annotations), so a new finding fails.
     # Kubernetes is scanned as rendered (namespaces and patches applied), not as raw base.
-    from fixiactl.k8s.validate import render_core
+    from fixiactl.gates.kubernetes import render_core
 
     rendered = render_core(ctx)
     return ctx.tool(
@@ -99,7 +99,7 @@ def checkov(ctx: Context) -> GateResult:
 def kubernetes(ctx: Context) -> GateResult:
     """Render every overlay with `kubectl kustomize` and validate each object: core kinds
     with kubernetes-validate, custom resources against their CRD schemas."""
-    from fixiactl.k8s.validate import validate_overlays
+    from fixiactl.gates.kubernetes import validate_overlays
 
     problems, count = validate_overlays(ctx)
     if problems:
