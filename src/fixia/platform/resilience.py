@@ -1,7 +1,8 @@
 """Retries with exponential backoff and a circuit breaker for calls to external systems.
 
-Small and dependency-free on purpose: both pieces take their clock, sleep and jitter as
-arguments, so tests drive time instead of waiting for it.
+The retry loop is tenacity's; the breaker is ours because it exports its state as a gauge and
+hands callers a Retry-After. Both take their clock, sleep and jitter as arguments, so tests
+drive time instead of waiting for it.
 """
 
 from __future__ import annotations
@@ -14,6 +15,14 @@ import random
 import time
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
+
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    before_sleep_log,
+    retry_if_exception_type,
+    stop_after_attempt,
+)
 
 from fixia.observability.metrics import CIRCUIT_BREAKER_STATE
 
@@ -134,9 +143,11 @@ def backoff_delays(
 ) -> list[float]:
     """Delays before each retry: base * 2**n, capped, times a random factor in [0.5, 1) so
     that many clients failing together do not retry in lockstep."""
-    return [
-        min(max_delay_s, base_delay_s * 2**n) * (0.5 + jitter() / 2) for n in range(attempts - 1)
-    ]
+    return [_delay(n, base_delay_s, max_delay_s, jitter) for n in range(attempts - 1)]
+
+
+def _delay(n: int, base_delay_s: float, max_delay_s: float, jitter: Callable[[], float]) -> float:
+    return min(max_delay_s, base_delay_s * 2.0**n) * (0.5 + jitter() / 2)
 
 
 async def retry_async(
@@ -151,13 +162,17 @@ async def retry_async(
 ) -> T:
     """Call `fn` up to `attempts` times. Use it only for safe calls: reads, or writes that
     carry an idempotency key, since a timed-out request may still have been applied."""
-    delays = backoff_delays(
-        attempts, base_delay_s=base_delay_s, max_delay_s=max_delay_s, jitter=jitter
+
+    def wait(state: RetryCallState) -> float:
+        # tenacity runs the loop; the delays are backoff_delays' own.
+        return _delay(int(state.attempt_number) - 1, base_delay_s, max_delay_s, jitter)
+
+    retrying = AsyncRetrying(
+        stop=stop_after_attempt(max(attempts, 1)),
+        wait=wait,
+        retry=retry_if_exception_type(retry_on),
+        sleep=sleep,
+        before_sleep=before_sleep_log(log, logging.INFO),
+        reraise=True,  # the caller sees the dependency's own last error, not RetryError
     )
-    for delay in delays:
-        try:
-            return await fn()
-        except retry_on as error:
-            log.info("retrying in %.2fs after %r", delay, error)
-            await sleep(delay)
-    return await fn()
+    return await retrying(fn)
