@@ -17,7 +17,7 @@ from fixia.matches.models import Job, JobStatus, JobStatusUpdate, Match, MatchSt
 from fixia.notifications.service import notify
 from fixia.platform.pagination import SortKey, fetch_page, newest_first
 from fixia.projects.models import Project, ProjectStatus, Proposal
-from fixia.trust.signals import inputs_changed
+from fixia.queue.signals import trust_inputs_changed
 
 # Which statuses each transition may start from.
 # Which statuses each transition may start from. Leaving `disputed` is for admins only.
@@ -177,7 +177,7 @@ async def _transition(
             project.status = (
                 ProjectStatus.completed if to is JobStatus.completed else ProjectStatus.cancelled
             )
-        await inputs_changed(session, job.professional_id)  # completion and reliability
+        await trust_inputs_changed(session, job.professional_id)  # completion and reliability
     elif match.status is MatchStatus.disputed:
         match.status = MatchStatus.active
     return job

@@ -41,7 +41,7 @@ class ReviewFlag(IdMixin, Base):
     review_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("reviews.id", ondelete="CASCADE"), index=True
     )
-    # None: raised by the system (trust.abuse), not by a person; the reason says why.
+    # None: raised by the system (reviews.abuse), not by a person; the reason says why.
     user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
     reason: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

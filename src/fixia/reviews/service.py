@@ -22,11 +22,11 @@ from fixia.errors import InvalidInput
 from fixia.matches.models import Job, JobStatus
 from fixia.notifications.service import notify
 from fixia.platform.pagination import SortKey, paginate, split_page
+from fixia.queue.signals import trust_inputs_changed
+from fixia.reviews import abuse
 from fixia.reviews import exceptions as exc
 from fixia.reviews.models import Review, ReviewFlag
 from fixia.reviews.schemas import ReviewCreate, ReviewUpdate
-from fixia.trust import abuse
-from fixia.trust.signals import inputs_changed
 
 PROFESSIONAL, CLIENT = "professional", "client"
 CENT = Decimal("0.01")
@@ -85,7 +85,7 @@ async def recompute_rating(*, session: AsyncSession, user_id: uuid.UUID, role: s
         values = {"client_rating": _quantize(average), "client_review_count": count}
     await session.execute(update(table).where(key == user_id).values(**values))
     if role == PROFESSIONAL:
-        await inputs_changed(session, user_id)  # the trust score reads the same reviews
+        await trust_inputs_changed(session, user_id)  # the trust score reads the same reviews
 
 
 def _counterpart(job: Job, reviewer: User) -> tuple[uuid.UUID, str]:

@@ -20,9 +20,9 @@ from fixia.config import Settings
 from fixia.db import transactional, utcnow
 from fixia.platform.security import FieldCipher
 from fixia.queue.defer import defer
+from fixia.queue.signals import trust_inputs_changed
 from fixia.trust import exceptions as exc
 from fixia.trust.models import PhoneCode, VerificationRequest, VerificationStatus, VerificationType
-from fixia.trust.signals import inputs_changed
 from fixia.trust.verifications import VALID_FOR
 
 SEND = "trust.send_code"
@@ -95,5 +95,5 @@ async def confirm(
     )
     session.add(request)
     await session.flush()
-    await inputs_changed(session, user.id)
+    await trust_inputs_changed(session, user.id)
     return request

@@ -11,10 +11,10 @@ from fixia.db import transactional, utcnow
 from fixia.platform.security import FieldCipher
 from fixia.platform.sms import Sms, build_sms_sender
 from fixia.queue.core import TaskSpec, runtime_of
+from fixia.queue.signals import TRUST_RECOMPUTE
 from fixia.trust import service, verifications
 from fixia.trust.phone import SEND
 from fixia.trust.public import trust_namespace
-from fixia.trust.signals import RECOMPUTE
 
 BATCH = 500
 
@@ -56,7 +56,7 @@ async def send_code(context: procrastinate.JobContext, to: str, body: str) -> No
 
 
 TASKS = [
-    TaskSpec(RECOMPUTE, recompute),
+    TaskSpec(TRUST_RECOMPUTE, recompute),
     TaskSpec(
         "trust.expire_verifications",
         expire_verifications,

@@ -21,11 +21,11 @@ from fixia.errors import InvalidInput
 from fixia.media.models import MediaAsset, MediaKind
 from fixia.notifications.service import notify
 from fixia.platform.pagination import SortKey, fetch_page, newest_first, paginate, split_page
+from fixia.queue.signals import trust_inputs_changed
 from fixia.trust import cuit
 from fixia.trust import exceptions as exc
 from fixia.trust.models import VerificationRequest, VerificationStatus, VerificationType
 from fixia.trust.schemas import Decision, VerificationCreate
-from fixia.trust.signals import inputs_changed
 
 VALID_FOR = {
     VerificationType.identity: timedelta(days=730),
@@ -92,7 +92,7 @@ async def create(
     if data.type is VerificationType.email:
         _approve(request, reviewer=None, notes="confirmed by the e-mail link")
         await session.flush()
-        await inputs_changed(session, user.id)
+        await trust_inputs_changed(session, user.id)
     await session.flush()
     return request
 
@@ -182,7 +182,7 @@ async def decide(
         email=True,
     )
     await session.flush()
-    await inputs_changed(session, request.user_id)
+    await trust_inputs_changed(session, request.user_id)
     return request
 
 
@@ -206,7 +206,7 @@ async def expire_due(*, session: AsyncSession) -> int:
             message=f"La verificación de tu {LABELS[request.type]} venció: podés renovarla.",
             action_url="/account",
         )
-        await inputs_changed(session, request.user_id)
+        await trust_inputs_changed(session, request.user_id)
     await session.flush()
     return len(due)
 
