@@ -175,7 +175,9 @@ class Deployer:
             try:
                 passed = smoke.run(self.stack.ports[idle], self.release.id)
             except FixiactlError as exc:
-                raise StepFailed("smoke", exc.message) from exc
+                # The answer's body goes into the journal: a smoke failure must say why.
+                detail = f"{exc.message}: {exc.hint}" if exc.hint else exc.message
+                raise StepFailed("smoke", detail) from exc
             self.journal.record("smoke", passed=passed)
 
     # -- traffic ----------------------------------------------------------------------------
