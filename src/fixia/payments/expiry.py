@@ -92,6 +92,15 @@ async def _lapsed_unpaid(session: AsyncSession, subscription: Subscription) -> N
     """Grace is over and the renewal was never paid: stop the agreement, tell the user.
     A renewal paid meanwhile is active already and keeps the plan (downgrade_user checks)."""
     await renewals.stop(session, subscription)
+    # Its unpaid next period is over too: it never started.
+    await session.execute(
+        update(Subscription)
+        .where(
+            Subscription.renewal_of_id == subscription.id,
+            Subscription.status == Status.pending,
+        )
+        .values(status=Status.expired, auto_renew=False, updated_at=utcnow())
+    )
     user = await session.get(User, subscription.user_id)
     if user is None or user.deleted_at is not None:
         return

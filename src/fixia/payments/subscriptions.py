@@ -203,6 +203,8 @@ async def _start_of(session: AsyncSession, subscription: Subscription, now: date
     previous = await session.get(Subscription, subscription.renewal_of_id)
     if previous is None or previous.expires_at is None or previous.status is Status.expired:
         return now
+    # Renewing (and its agreement) passes to the new period; the old one just ends.
+    previous.auto_renew = False
     return max(now, previous.expires_at)
 
 

@@ -1,0 +1,128 @@
+"""Renewals through the sandbox's recurring agreement: opt in, the scheduler's pass charges
+the period before it ends, a decline is dunned, and grace ends in a downgrade. Time is the
+`now` handed to the scheduler's pass (and to expiry), never a sleep."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from fixia.config import Settings
+from fixia.payments import expiry
+from fixia.payments.tasks import renew
+from tests.factories.accounts import Account, last_mails, register
+from tests.factories.payments import API, sandbox_checkout, subscribe
+
+pytestmark = pytest.mark.inprocess
+
+
+async def me(client: httpx.AsyncClient, user: Account) -> dict[str, Any]:
+    r = await client.get(f"{API}/me", headers=user.headers)
+    assert r.status_code == 200, r.text
+    data: dict[str, Any] = r.json()
+    return data
+
+
+async def renewing(client: httpx.AsyncClient, user: Account) -> dict[str, Any]:
+    """A paid professional plan with renewal switched on; returns the subscription."""
+    r = await subscribe(client, user, "professional")
+    assert r.status_code == 201, r.text
+    await sandbox_checkout(client, user, r.json()["payment"]["provider_preference_id"])
+    r = await client.put(f"{API}/subscriptions/me/renewal", headers=user.headers)
+    assert r.status_code == 200, r.text
+    body: dict[str, Any] = r.json()
+    assert body["subscription"]["auto_renew"] is True and body["authorize_url"]
+    return body["subscription"]  # type: ignore[no-any-return]
+
+
+async def tick(app: FastAPI, settings: Settings, now: datetime) -> dict[str, int]:
+    """One scheduler pass at `now`, then expiry at `now`, as the crons would run them."""
+    counts = await renew(app.state.sessions, settings, app.state.payment_provider, now=now)
+    async with app.state.sessions() as session:
+        await expiry.expire_due(session=session, settings=settings, now=now)
+        await session.commit()
+    return counts
+
+
+async def test_a_renewing_plan_is_charged_before_it_ends_and_continues(
+    app: FastAPI, client: httpx.AsyncClient, settings: Settings, outbox: Path
+) -> None:
+    user = await register(client, outbox, "client")
+    first = await renewing(client, user)
+    ends = datetime.fromisoformat(first["expires_at"])
+    # Too early: nothing is opened.
+    assert (await tick(app, settings, ends - timedelta(days=3)))["opened"] == 0
+    counts = await tick(app, settings, ends - timedelta(hours=1))
+    assert (counts["opened"], counts["applied"]) == (1, 1)
+    # Re-running the pass (or a retry) charges nothing more.
+    assert await tick(app, settings, ends - timedelta(minutes=30)) == {
+        "opened": 0, "applied": 0, "unavailable": 0, "dunned": 0,
+    }  # fmt: skip
+    profile = await me(client, user)
+    new_end = ends + timedelta(days=30)
+    assert datetime.fromisoformat(profile["plan_expires_at"]) == new_end, "from the old end"
+    # The old period ends; the renewal keeps the plan.
+    await tick(app, settings, ends + timedelta(minutes=1))
+    profile = await me(client, user)
+    assert profile["plan"] == "professional" and profile["is_professional_active"] is True
+    r = await client.get(f"{API}/subscriptions/me", headers=user.headers)
+    current = r.json()
+    assert current["id"] != first["id"] and current["status"] == "active"
+    assert current["auto_renew"] is True and current["payment"]["status"] == "approved"
+    # Long after the old period's grace, the renewed plan still runs, nobody was dunned, and
+    # the next period is opened under the same agreement.
+    grace = settings.payments.renewal_grace_days
+    counts = await tick(app, settings, ends + timedelta(days=grace + 1))
+    assert (await me(client, user))["plan"] == "professional"
+    mails = last_mails(outbox, user.email)
+    assert not [b for b in mails if "rechazado" in b or "plan gratuito" in b]
+    assert counts["opened"] == 0
+    counts = await tick(app, settings, new_end - timedelta(hours=1))
+    assert (counts["opened"], counts["applied"]) == (1, 1)
+    profile = await me(client, user)
+    assert datetime.fromisoformat(profile["plan_expires_at"]) == new_end + timedelta(days=30)
+
+
+async def test_a_declined_renewal_is_dunned_then_downgraded_after_grace(
+    app: FastAPI, client: httpx.AsyncClient, settings: Settings, outbox: Path
+) -> None:
+    user = await register(client, outbox, "client", email="pro+declined@example.com.ar")
+    first = await renewing(client, user)
+    ends = datetime.fromisoformat(first["expires_at"])
+    counts = await tick(app, settings, ends - timedelta(hours=1))
+    assert (counts["opened"], counts["applied"]) == (1, 1)
+    assert len([b for b in last_mails(outbox, user.email) if "fue rechazado" in b]) == 1
+    # Past the end, within grace: the plan stays, and one overdue notice a day.
+    grace = settings.payments.renewal_grace_days
+    for day in (1, 1, 2):
+        await tick(app, settings, ends + timedelta(days=day, minutes=5))
+    assert (await me(client, user))["plan"] == "professional"
+    overdue = [b for b in last_mails(outbox, user.email) if "Lo mantenemos activo" in b]
+    assert len(overdue) == 2, "one per day, not per run"
+    # Grace over: downgraded, told once, and nothing more is charged or dunned.
+    await tick(app, settings, ends + timedelta(days=grace, minutes=10))
+    profile = await me(client, user)
+    assert profile["plan"] == "free" and profile["is_professional_active"] is False
+    assert len([b for b in last_mails(outbox, user.email) if "plan gratuito" in b]) >= 1
+    later = await tick(app, settings, ends + timedelta(days=grace + 1))
+    assert later == {"opened": 0, "applied": 0, "unavailable": 0, "dunned": 0}
+    r = await client.get(f"{API}/subscriptions/me", headers=user.headers)
+    assert r.json()["auto_renew"] is False
+
+
+async def test_renewal_needs_a_running_plan_and_can_be_switched_off(
+    app: FastAPI, client: httpx.AsyncClient, settings: Settings, outbox: Path
+) -> None:
+    user = await register(client, outbox, "client")
+    r = await client.put(f"{API}/subscriptions/me/renewal", headers=user.headers)
+    assert r.status_code == 404, r.text
+    first = await renewing(client, user)
+    r = await client.delete(f"{API}/subscriptions/me/renewal", headers=user.headers)
+    assert r.status_code == 200 and r.json()["auto_renew"] is False
+    ends = datetime.fromisoformat(first["expires_at"])
+    assert (await tick(app, settings, ends - timedelta(hours=1)))["opened"] == 0
