@@ -138,7 +138,7 @@ class PaymentSettings(BaseModel):
     # The sandbox's simulated checkout lets its payer approve any payment of theirs: an
     # explicit opt-in (make run, tests), never on by default, refused in production.
     sandbox_checkout: bool = False
-    # Renewals (docs/payments.md): a renewing subscription's period is charged this many hours
+    # Renewals (docs/money.md): a renewing subscription's period is charged this many hours
     # before it ends; unpaid, the plan is kept this many days past its end (dunning e-mails
     # daily), then the user is downgraded. 0 days: downgraded at the end.
     renewal_lead_hours: int = Field(default=24, ge=0, le=24 * 14)

@@ -88,7 +88,7 @@ class Subscription(IdMixin, TimestampMixin, Base):
     started_at: Mapped[datetime | None]
     expires_at: Mapped[datetime | None]
     cancelled_at: Mapped[datetime | None]
-    # Renewal (docs/payments.md): the provider's recurring agreement, whether it renews, and
+    # Renewal (docs/money.md): the provider's recurring agreement, whether it renews, and
     # for a renewal period, the subscription it continues. No foreign key on renewal_of_id:
     # the column is added to a live table (expand only).
     auto_renew: Mapped[bool] = mapped_column(default=False, server_default=false())

@@ -1,7 +1,7 @@
 """Renewals through the provider's recurring agreement: opt in, open each period's charge,
 collect it, dun while it is unpaid. Never commits.
 
-The lifecycle (docs/payments.md): `renewal_lead_hours` before a renewing subscription ends,
+The lifecycle (docs/money.md): `renewal_lead_hours` before a renewing subscription ends,
 the scheduler opens the next period (a pending subscription and its payment) and asks the
 provider for its charge. Approved, the period activates from the old end (subscriptions.activate);
 declined, the user gets a dunning e-mail, and one a day while the plan runs on grace; past

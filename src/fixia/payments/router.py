@@ -169,7 +169,7 @@ async def cancel_subscription(user: CurrentUser, session: SessionDep) -> Subscri
 async def enable_renewal(
     user: CurrentUser, session: SessionDep, settings: SettingsDep, provider: ProviderDep
 ) -> RenewalOut:
-    """Renew automatically through the provider's recurring agreement (docs/payments.md)."""
+    """Renew automatically through the provider's recurring agreement (docs/money.md)."""
     found, agreement = await renewals.enable(
         session=session, settings=settings, provider=provider, user=user
     )

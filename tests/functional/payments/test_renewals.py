@@ -4,19 +4,25 @@ the period before it ends, a decline is dunned, and grace ends in a downgrade. T
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from fastapi import FastAPI
+from sqlalchemy import select
 
 from fixia.config import Settings
-from fixia.payments import expiry
+from fixia.payments import expiry, renewals
+from fixia.payments.models import PaymentStatus, Subscription
+from fixia.payments.providers import CHARGE_TOPIC, SandboxProvider
+from fixia.payments.providers.sandbox import SandboxPreference
 from fixia.payments.tasks import renew
 from tests.factories.accounts import Account, last_mails, register
-from tests.factories.payments import API, sandbox_checkout, subscribe
+from tests.factories.payments import API, sandbox_checkout, send, subscribe
 
 pytestmark = pytest.mark.inprocess
 
@@ -126,3 +132,51 @@ async def test_renewal_needs_a_running_plan_and_can_be_switched_off(
     assert r.status_code == 200 and r.json()["auto_renew"] is False
     ends = datetime.fromisoformat(first["expires_at"])
     assert (await tick(app, settings, ends - timedelta(hours=1)))["opened"] == 0
+
+
+async def _open_period(
+    app: FastAPI, client: httpx.AsyncClient, settings: Settings, user: Account
+) -> tuple[dict[str, Any], datetime, str]:
+    """A renewing plan whose next period is opened (but not collected yet)."""
+    first = await renewing(client, user)
+    ends = datetime.fromisoformat(first["expires_at"])
+    async with app.state.sessions() as session:
+        await renewals.open_due(
+            session=session, settings=settings, provider="sandbox", now=ends - timedelta(hours=1)
+        )
+        await session.commit()
+        stmt = select(Subscription).where(Subscription.renewal_of_id == uuid.UUID(first["id"]))
+        renewal = (await session.execute(stmt)).scalar_one()
+    assert renewal.agreement_id is not None and renewal.payment_id is not None
+    return first, ends, f"{renewal.agreement_id}|{renewal.payment_id}"
+
+
+async def test_charge_notifications_are_idempotent_and_safe_out_of_order(
+    app: FastAPI, client: httpx.AsyncClient, settings: Settings, outbox: Path
+) -> None:
+    user = await register(client, outbox, "client")
+    _first, ends, opened = await _open_period(app, client, settings, user)
+    agreement_id, payment_id = opened.split("|")
+    sandbox: SandboxProvider = app.state.payment_provider
+    period = SandboxPreference(payment_id, Decimal("7900.00"), "ARS")
+
+    async def notify(outcome: PaymentStatus, at: datetime) -> httpx.Response:
+        charge = sandbox.charge_id(
+            agreement_id, await sandbox.get_payment(sandbox.payment_id(period, outcome, at))
+        )
+        request = sandbox.signed_webhook(charge, topic=CHARGE_TOPIC)
+        return await send(client, request)
+
+    # The approval (newer) arrives first, then the older decline, then a replay.
+    approved = await notify(PaymentStatus.approved, ends - timedelta(minutes=10))
+    assert approved.json()["result"] == "applied", approved.text
+    stale = await notify(PaymentStatus.rejected, ends - timedelta(minutes=20))
+    assert stale.json()["result"] == "unchanged", stale.text
+    replay = await notify(PaymentStatus.approved, ends - timedelta(minutes=10))
+    assert replay.json()["result"] == "unchanged", replay.text
+    profile = await me(client, user)
+    assert datetime.fromisoformat(profile["plan_expires_at"]) == ends + timedelta(days=30)
+    assert not [b for b in last_mails(outbox, user.email) if "fue rechazado" in b]
+    # The scheduler's poll afterwards finds the period paid: nothing to collect.
+    counts = await tick(app, settings, ends - timedelta(minutes=5))
+    assert counts == {"opened": 0, "applied": 0, "unavailable": 0, "dunned": 0}

@@ -155,15 +155,16 @@ class SandboxProvider:
             tolerance_s=self._settings.payments.webhook_tolerance_s,
         )
 
-    def signed_webhook(self, provider_payment_id: str) -> httpx.Request:
-        """The notification MercadoPago would send for this payment, signed the same way."""
+    def signed_webhook(self, provider_payment_id: str, topic: str = "payment") -> httpx.Request:
+        """The notification MercadoPago would send for this payment (or, with CHARGE_TOPIC,
+        this recurring charge), signed the same way."""
         now = self._now()
         request_id = str(uuid.uuid4())
         ts = str(int(now.timestamp()))
         payload = {
             "id": uuid.uuid4().hex,
-            "type": "payment",
-            "action": "payment.updated",
+            "type": topic,
+            "action": f"{topic}.updated",
             "live_mode": False,
             "date_created": now.isoformat(),
             "data": {"id": provider_payment_id},
@@ -177,7 +178,7 @@ class SandboxProvider:
         return httpx.Request(
             "POST",
             url,
-            params={"data.id": provider_payment_id, "type": "payment"},
+            params={"data.id": provider_payment_id, "type": topic},
             headers={
                 "x-signature": signature,
                 "x-request-id": request_id,
