@@ -101,8 +101,8 @@ async def _lapsed_unpaid(session: AsyncSession, subscription: Subscription) -> N
         )
         .values(status=Status.expired, auto_renew=False, updated_at=utcnow())
     )
-    user = await session.get(User, subscription.user_id)
-    if user is None or user.deleted_at is not None:
+    user = await renewals.recipient(session, subscription.user_id)
+    if user is None:
         return
     await queue_email(
         session,

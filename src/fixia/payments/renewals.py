@@ -56,6 +56,9 @@ async def enable(
         raise exc.SubscriptionNotFound("You have no running subscription to renew.")
     if found.status is not Status.active or found.plan not in purchasable_plans(settings):
         raise exc.SubscriptionNotRenewable("A cancelled subscription does not renew.")
+    if found.auto_renew:
+        # A second agreement would charge twice; stop the first one before starting another.
+        raise exc.SubscriptionNotRenewable("This subscription already renews.")
     assert found.expires_at is not None  # running
     plan = settings.plan(found.plan)
     request = AgreementRequest(
@@ -66,7 +69,9 @@ async def enable(
         frequency_days=plan.duration_days,
         starts=found.expires_at,
         payer_email=user.email,
-        idempotency_key=f"agreement:{found.id}",
+        # A retry reuses the key; switching renewal back on after stopping it (the old
+        # agreement cancelled) starts a new agreement.
+        idempotency_key=f"agreement:{found.id}:{found.agreement_id or 'first'}",
     )
     async with released(session):
         agreement = await provider.create_agreement(request)
@@ -111,6 +116,30 @@ def _renewal_payment(settings: Settings, base: Subscription, provider: str) -> P
     )
 
 
+def _add_period(
+    session: AsyncSession, settings: Settings, base: Subscription, provider: str
+) -> None:
+    """The next period of `base`: a pending subscription and its payment."""
+    payment = _renewal_payment(settings, base, provider)
+    session.add(payment)
+    session.add(
+        PaymentEvent(
+            payment_id=payment.id,
+            provider=provider,
+            provider_event_id=f"created:{payment.id}",
+            status=PaymentStatus.pending.value,
+            applied=True,
+            payload={"renewal_of": str(base.id)},
+        )
+    )
+    session.add(
+        Subscription(
+            user_id=base.user_id, plan=base.plan, payment_id=payment.id,
+            renewal_of_id=base.id, auto_renew=True, agreement_id=base.agreement_id,
+        )
+    )  # fmt: skip
+
+
 async def open_due(
     *, session: AsyncSession, settings: Settings, provider: str, now: datetime
 ) -> int:
@@ -131,27 +160,9 @@ async def open_due(
     )
     opened = 0
     for base in (await session.execute(stmt)).scalars():
-        if base.plan not in purchasable_plans(settings):
-            continue
-        payment = _renewal_payment(settings, base, provider)
-        session.add(payment)
-        session.add(
-            PaymentEvent(
-                payment_id=payment.id,
-                provider=provider,
-                provider_event_id=f"created:{payment.id}",
-                status=PaymentStatus.pending.value,
-                applied=True,
-                payload={"renewal_of": str(base.id)},
-            )
-        )
-        session.add(
-            Subscription(
-                user_id=base.user_id, plan=base.plan, payment_id=payment.id,
-                renewal_of_id=base.id, auto_renew=True, agreement_id=base.agreement_id,
-            )
-        )  # fmt: skip
-        opened += 1
+        if base.plan in purchasable_plans(settings):
+            _add_period(session, settings, base, provider)
+            opened += 1
     await session.flush()
     return opened
 
@@ -206,7 +217,7 @@ async def payment_for_agreement(session: AsyncSession, agreement_id: str) -> Pay
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
-async def _recipient(session: AsyncSession, user_id: uuid.UUID) -> User | None:
+async def recipient(session: AsyncSession, user_id: uuid.UUID) -> User | None:
     user = await session.get(User, user_id)
     return user if user is not None and user.deleted_at is None else None
 
@@ -217,7 +228,7 @@ async def charge_failed(*, session: AsyncSession, settings: Settings, payment: P
         Subscription.payment_id == payment.id, Subscription.renewal_of_id.is_not(None)
     )
     renewal = (await session.execute(stmt)).scalar_one_or_none()
-    user = await _recipient(session, payment.payer_id)
+    user = await recipient(session, payment.payer_id)
     if renewal is None or user is None:
         return
     at = payment.status_changed_at or utcnow()
@@ -241,7 +252,7 @@ async def dun_overdue(*, session: AsyncSession, settings: Settings, now: datetim
     for _renewal, payment, base in (await session.execute(_unpaid_periods(settings, now))).all():
         if base.expires_at is None or base.expires_at > now:
             continue
-        user = await _recipient(session, base.user_id)
+        user = await recipient(session, base.user_id)
         if user is None:
             continue
         ends = base.expires_at + timedelta(days=settings.payments.renewal_grace_days)

@@ -128,6 +128,8 @@ async def test_renewal_needs_a_running_plan_and_can_be_switched_off(
     r = await client.put(f"{API}/subscriptions/me/renewal", headers=user.headers)
     assert r.status_code == 404, r.text
     first = await renewing(client, user)
+    again = await client.put(f"{API}/subscriptions/me/renewal", headers=user.headers)
+    assert again.status_code == 409, "one agreement at a time"
     r = await client.delete(f"{API}/subscriptions/me/renewal", headers=user.headers)
     assert r.status_code == 200 and r.json()["auto_renew"] is False
     ends = datetime.fromisoformat(first["expires_at"])
