@@ -92,6 +92,7 @@ async def _lapsed_unpaid(session: AsyncSession, subscription: Subscription) -> N
     """Grace is over and the renewal was never paid: stop the agreement, tell the user.
     A renewal paid meanwhile is active already and keeps the plan (downgrade_user checks)."""
     await renewals.stop(session, subscription)
+    events.emit(session, "subscription.renewal_lapsed", subscription_id=str(subscription.id))
     # Its unpaid next period is over too: it never started.
     await session.execute(
         update(Subscription)

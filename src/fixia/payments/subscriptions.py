@@ -227,6 +227,8 @@ async def activate(
         await _grant_professional(session, user)
     await session.flush()
     await _announce(session, subscription)
+    if subscription.renewal_of_id is not None:
+        events.emit(session, "subscription.renewed", subscription_id=str(subscription.id))
     return subscription
 
 

@@ -13,16 +13,17 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
+from pydantic import SecretStr
 from sqlalchemy import select
 
 from fixia.config import Settings
 from fixia.payments import expiry, renewals
 from fixia.payments.models import PaymentStatus, Subscription
-from fixia.payments.providers import CHARGE_TOPIC, SandboxProvider
+from fixia.payments.providers import CHARGE_TOPIC, MercadoPagoProvider, SandboxProvider
 from fixia.payments.providers.sandbox import SandboxPreference
 from fixia.payments.tasks import renew
 from tests.factories.accounts import Account, last_mails, register
-from tests.factories.payments import API, sandbox_checkout, send, subscribe
+from tests.factories.payments import API, FakeMercadoPago, sandbox_checkout, send, subscribe
 
 pytestmark = pytest.mark.inprocess
 
@@ -181,4 +182,46 @@ async def test_charge_notifications_are_idempotent_and_safe_out_of_order(
     assert not [b for b in last_mails(outbox, user.email) if "fue rechazado" in b]
     # The scheduler's poll afterwards finds the period paid: nothing to collect.
     counts = await tick(app, settings, ends - timedelta(minutes=5))
+    assert counts == {"opened": 0, "applied": 0, "unavailable": 0, "dunned": 0}
+
+
+async def test_mercadopago_authorized_payment_notifications_renew_once(
+    app: FastAPI, client: httpx.AsyncClient, settings: Settings, outbox: Path
+) -> None:
+    """The adapter against FakeMercadoPago inside the app: a preapproval, MercadoPago's engine
+    billing the period, and its subscription_authorized_payment notification (which names
+    only the preapproval), delivered twice."""
+    fake = FakeMercadoPago(webhook_secret=settings.payments.webhook_secret.get_secret_value())
+    payments = settings.payments.model_copy(
+        update={"provider": "mercadopago", "mercadopago_access_token": SecretStr(fake.token),
+                "mercadopago_api_url": "https://api.mercadopago.test"}
+    )  # fmt: skip
+    mp_settings = settings.model_copy(update={"payments": payments})
+    app.state.payment_provider = MercadoPagoProvider(mp_settings, transport=fake.transport)
+    user = await register(client, outbox, "client")
+    r = await subscribe(client, user, "professional")
+    assert r.status_code == 201, r.text
+    paid = fake.pay(r.json()["payment"]["provider_preference_id"])
+    assert (await send(client, fake.webhook(paid))).json()["result"] == "applied"
+    r = await client.put(f"{API}/subscriptions/me/renewal", headers=user.headers)
+    assert r.status_code == 200, r.text
+    assert r.json()["authorize_url"].startswith("https://www.mercadopago.com.ar/subscriptions")
+    first = r.json()["subscription"]
+    ends = datetime.fromisoformat(first["expires_at"])
+    (agreement_id,) = fake.preapprovals
+    fake.authorize_preapproval(agreement_id)
+    async with app.state.sessions() as session:
+        opened = await renewals.open_due(
+            session=session, settings=mp_settings, provider="mercadopago",
+            now=ends - timedelta(hours=1),
+        )  # fmt: skip
+        await session.commit()
+    assert opened == 1
+    notice = fake.charge_webhook(fake.bill(agreement_id, ends))
+    assert (await send(client, notice)).json()["result"] == "applied"
+    assert (await send(client, notice)).json()["result"] == "duplicate"
+    profile = await me(client, user)
+    assert datetime.fromisoformat(profile["plan_expires_at"]) == ends + timedelta(days=30)
+    counts = await renew(app.state.sessions, mp_settings, app.state.payment_provider,
+                         now=ends - timedelta(minutes=30))  # fmt: skip
     assert counts == {"opened": 0, "applied": 0, "unavailable": 0, "dunned": 0}
