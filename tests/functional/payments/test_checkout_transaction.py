@@ -24,6 +24,7 @@ from fixia.payments.models import Payment
 from fixia.payments.providers import CheckoutRequest, Preference, SandboxProvider
 from tests.factories.accounts import register
 from tests.factories.payments import create_job, new_key, pay_job
+from tests.functional.web.helpers import csrf_token, web_login
 
 pytestmark = pytest.mark.inprocess
 
@@ -150,3 +151,18 @@ async def test_released_refuses_when_the_unit_of_work_already_wrote(
             await session.rollback()
     finally:
         await engine.dispose()
+
+
+async def test_the_web_plan_checkout_also_calls_the_provider_outside_any_transaction(
+    client: httpx.AsyncClient, outbox: Path, provider: WatchingProvider
+) -> None:
+    user = await register(client, outbox, "professional")
+    await web_login(client, user)
+    token = await csrf_token(client, "/subscription")
+    r = await client.post(
+        "/subscription",
+        data={"plan": "professional", "idempotency_key": new_key(), "csrf_token": token},
+    )
+    assert r.status_code == 303, r.text[:1000]
+    assert "sbxpref_" in r.headers["location"]
+    assert provider.seen == [(0, provider.seen[0][1])] and provider.seen[0][1] in (0, None)
