@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, ORMExecuteState, Session, mapped_column
 from sqlalchemy.types import TypeDecorator
 
 from fixia.config import Settings
@@ -213,3 +213,49 @@ async def transactional(
             await session.rollback()
             discard_after_commit(session)
             raise
+
+
+# --- leaving the building between transactions -------------------------------------------
+
+WROTE = "fixia.wrote"
+
+
+def _mark_flush(session: Session, _context: Any, _instances: Any) -> None:
+    if session.new or session.dirty or session.deleted:
+        session.info[WROTE] = True
+
+
+def _mark_statement(state: ORMExecuteState) -> None:
+    if not state.is_select:
+        state.session.info[WROTE] = True
+
+
+def _forget_writes(session: Session) -> None:
+    session.info.pop(WROTE, None)
+
+
+event.listen(Session, "before_flush", _mark_flush)
+event.listen(Session, "do_orm_execute", _mark_statement)
+event.listen(Session, "after_commit", _forget_writes)
+event.listen(Session, "after_soft_rollback", lambda session, _tx: _forget_writes(session))
+
+
+class WritesBeforeExternalCall(RuntimeError):
+    """A unit of work wrote before calling out: ending its transaction early would commit half
+    of it. The call belongs before the writes, or after the commit (a job)."""
+
+
+@asynccontextmanager
+async def released(session: AsyncSession) -> AsyncIterator[None]:
+    """No transaction and no pooled connection for the duration of the block: for a call that
+    leaves the building (a payment provider) in the middle of a unit of work that has only
+    read so far. The read-only transaction ends (nothing to commit, loaded objects stay
+    loaded); the session starts a new one at its next statement, which the owner (the request
+    or the job) commits as usual. Refuses if anything was written: that would commit it."""
+    if session.new or session.dirty or session.deleted or session.info.get(WROTE):
+        raise WritesBeforeExternalCall("writes are pending before an external call")
+    if session.in_transaction():
+        # Nothing was written, so this commit only ends the reads' snapshot and returns the
+        # connection to the pool; expire_on_commit=False keeps the loaded rows usable.
+        await session.commit()
+    yield

@@ -188,6 +188,8 @@ class FakeMercadoPago:
     fail_times: int = 0
     fail_status: int = 503
     time_out: bool = False
+    preapprovals: dict[str, dict[str, Any]] = field(default_factory=dict)
+    authorized_payments: dict[str, dict[str, Any]] = field(default_factory=dict)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1_320_000_001))
 
     @property
@@ -212,12 +214,88 @@ class FakeMercadoPago:
             return self._refund(request, path.split("/")[3])
         if request.method == "POST" and path == "/v1/transaction-intents/process":
             return self._payout(request)
+        if path.startswith(("/preapproval", "/authorized_payments")):
+            return self._recurring(request, path)
         if request.method == "GET" and path.startswith("/v1/payments/"):
             payment = self.payments.get(path.rsplit("/", 1)[1])
             if payment is None:
                 return httpx.Response(404, json={"message": "Payment not found", "status": 404})
             return httpx.Response(200, json=payment)
         return httpx.Response(404, json={"message": "resource not found"})
+
+    def _recurring(self, request: httpx.Request, path: str) -> httpx.Response:
+        """Preapprovals (POST, PUT status) and their authorized payments (GET, search)."""
+        if request.method == "POST" and path == "/preapproval":
+            key = request.headers.get("x-idempotency-key")
+            if not key:
+                return httpx.Response(400, json={"message": "X-Idempotency-Key required"})
+            if key not in self.by_idempotency_key:
+                body = json.loads(request.content)
+                agreement_id = uuid.uuid4().hex
+                self.preapprovals[agreement_id] = {
+                    **body, "id": agreement_id, "status": "pending",
+                    "init_point": "https://www.mercadopago.com.ar/subscriptions/checkout"
+                    f"?preapproval_id={agreement_id}",
+                }  # fmt: skip
+                self.by_idempotency_key[key] = agreement_id
+            return httpx.Response(201, json=self.preapprovals[self.by_idempotency_key[key]])
+        if request.method == "PUT" and path.startswith("/preapproval/"):
+            found = self.preapprovals.get(path.rsplit("/", 1)[1])
+            if found is None:
+                return httpx.Response(404, json={"message": "preapproval not found"})
+            found["status"] = json.loads(request.content)["status"]
+            return httpx.Response(200, json=found)
+        if request.method == "GET" and path == "/authorized_payments/search":
+            agreement_id = request.url.params.get("preapproval_id")
+            results = [a for a in self.authorized_payments.values()
+                       if a["preapproval_id"] == agreement_id]  # fmt: skip
+            return httpx.Response(200, json={"paging": {"total": len(results)}, "results": results})
+        if request.method == "GET" and path.startswith("/authorized_payments/"):
+            found = self.authorized_payments.get(path.rsplit("/", 1)[1])
+            if found is None:
+                return httpx.Response(404, json={"message": "authorized payment not found"})
+            return httpx.Response(200, json=found)
+        return httpx.Response(404, json={"message": "resource not found"})
+
+    def authorize_preapproval(self, agreement_id: str) -> None:
+        """The payer authorises the preapproval on MercadoPago's page."""
+        self.preapprovals[agreement_id]["status"] = "authorized"
+
+    def bill(self, agreement_id: str, debit: datetime) -> str:
+        """MercadoPago's engine runs one period of an authorized preapproval; a payer whose
+        e-mail says +declined has a card that is declined (MercadoPago then retries)."""
+        preapproval = self.preapprovals[agreement_id]
+        assert preapproval["status"] == "authorized", "only an authorized preapproval is billed"
+        declined = "+declined@" in preapproval["payer_email"]
+        charge_id = str(next(self._ids))
+        when = debit.astimezone(ARGENTINA).isoformat(timespec="milliseconds")
+        recurring = preapproval["auto_recurring"]
+        self.authorized_payments[charge_id] = {
+            "id": int(charge_id), "preapproval_id": agreement_id, "type": "scheduled",
+            "status": "recycling" if declined else "processed",
+            "date_created": when, "last_modified": when, "debit_date": when,
+            "transaction_amount": float(recurring["transaction_amount"]),
+            "currency_id": recurring["currency_id"],
+            "payment": None if declined else {"id": next(self._ids), "status": "approved",
+                                              "status_detail": "accredited"},
+        }  # fmt: skip
+        return charge_id
+
+    def charge_webhook(self, charge_id: str) -> httpx.Request:
+        """The subscription_authorized_payment notification for one period's charge."""
+        request_id, ts = str(uuid.uuid4()), str(int(utcnow().timestamp()))
+        manifest = f"id:{charge_id};request-id:{request_id};ts:{ts};"
+        digest = hmac.new(self.webhook_secret.encode(), manifest.encode(), hashlib.sha256)
+        body = {"id": next(self._ids), "type": "subscription_authorized_payment",
+                "action": "created", "data": {"id": charge_id}}  # fmt: skip
+        return httpx.Request(
+            "POST",
+            "https://fixia.test/api/v1/payments/webhooks/mercadopago",
+            params={"data.id": charge_id, "type": "subscription_authorized_payment"},
+            headers={"x-signature": f"ts={ts},v1={digest.hexdigest()}",
+                     "x-request-id": request_id, "content-type": "application/json"},
+            content=json.dumps(body).encode(),
+        )  # fmt: skip
 
     def _refund(self, request: httpx.Request, payment_id: str) -> httpx.Response:
         """Refunds add up per payment and never exceed it; a repeated key is the same refund."""

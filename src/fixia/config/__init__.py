@@ -136,6 +136,11 @@ class PaymentSettings(BaseModel):
     # The sandbox's simulated checkout lets its payer approve any payment of theirs: an
     # explicit opt-in (make run, tests), never on by default, refused in production.
     sandbox_checkout: bool = False
+    # Renewals (docs/money.md): a renewing subscription's period is charged this many hours
+    # before it ends; unpaid, the plan is kept this many days past its end (dunning e-mails
+    # daily), then the user is downgraded. 0 days: downgraded at the end.
+    renewal_lead_hours: int = Field(default=24, ge=0, le=24 * 14)
+    renewal_grace_days: int = Field(default=7, ge=0, le=60)
 
 
 class MoneySettings(BaseModel):
@@ -258,6 +263,8 @@ class QueueSettings(BaseModel):
     expire_subscriptions_cron: str = "*/5 * * * *"
     renewal_reminders_cron: str = "0 12 * * *"
     renewal_reminder_days: int = Field(default=3, ge=1, le=30)
+    # Renewing subscriptions: open the due period's charge and collect it (fixia.payments.tasks).
+    renew_subscriptions_cron: str = "*/15 * * * *"
     purge_tokens_cron: str = "17 3 * * *"
     # Verification approvals past their date (fixia.trust.tasks).
     expire_verifications_cron: str = "7 * * * *"

@@ -50,7 +50,7 @@ async def fund(
         idempotency_key=idempotency_key,
         milestone_id=milestone.id,
     )
-    await open_checkout(
+    return await open_checkout(
         session=session,
         provider=provider,
         payer=payer,
@@ -58,7 +58,6 @@ async def fund(
         subject=f"{job.id}:{milestone.id}",
         title=f"Fixia: {milestone.title}"[:100],
     )
-    return payment, True
 
 
 async def milestone_of(session: AsyncSession, payment: Payment) -> Milestone | None:

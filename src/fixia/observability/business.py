@@ -49,6 +49,9 @@ HANDLERS: dict[str, Callable[[DomainEvent], None]] = {
     "checkout.failed": _payment("error"),
     "checkout.opened": lambda e: m.CHECKOUTS.labels("ok").inc(),
     "subscription.activated": lambda e: m.SUBSCRIPTIONS.labels(str(e.data.get("plan"))).inc(),
+    "subscription.renewed": lambda e: m.RENEWALS.labels("renewed").inc(),
+    "subscription.renewal_failed": lambda e: m.RENEWALS.labels("failed").inc(),
+    "subscription.renewal_lapsed": lambda e: m.RENEWALS.labels("lapsed").inc(),
     "payment.webhook_signature_failed": lambda e: m.WEBHOOK_SIGNATURE_FAILURES.labels(
         str(e.data.get("provider", "unknown"))
     ).inc(),

@@ -84,6 +84,11 @@ CHECKOUTS = Counter("fixia_checkout_requests", "Checkouts opened with the provid
 SUBSCRIPTIONS = Counter(
     "fixia_subscription_activations", "Subscriptions activated by plan", ["plan"]
 )
+RENEWALS = Counter(
+    "fixia_subscription_renewals",
+    "Renewal outcomes: renewed, failed (a declined charge), lapsed (grace over, downgraded)",
+    ["outcome"],
+)
 WEBHOOK_SIGNATURE_FAILURES = Counter(
     "fixia_webhook_signature_failures", "Webhooks refused for a bad signature", ["provider"]
 )

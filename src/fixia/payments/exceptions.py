@@ -45,6 +45,12 @@ class SubscriptionAlreadyActive(Conflict):
     code, title = "subscription_active", "You already have an active subscription"
 
 
+class SubscriptionNotRenewable(Conflict):
+    """A cancelled subscription, or a plan no longer sold, cannot renew."""
+
+    code, title = "subscription_not_renewable", "This subscription cannot renew"
+
+
 class SubscriptionNotFound(NotFound):
     """The user has no subscription of that kind."""
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fixia import events
@@ -14,9 +14,11 @@ from fixia.catalog import invalidation
 from fixia.catalog.models import Service
 from fixia.config import Settings
 from fixia.db import utcnow
+from fixia.payments import renewals
 from fixia.payments.models import Payment, Subscription
 from fixia.payments.models import SubscriptionStatus as Status
 from fixia.payments.subscriptions import FREE, RUNNING, current
+from fixia.queue.tasks import queue_email
 
 
 async def _deactivate(session: AsyncSession, service_ids: list[uuid.UUID]) -> int:
@@ -86,20 +88,60 @@ async def end_for_refund(*, session: AsyncSession, settings: Settings, payment: 
         )
 
 
+async def _lapsed_unpaid(session: AsyncSession, subscription: Subscription) -> None:
+    """Grace is over and the renewal was never paid: stop the agreement, tell the user.
+    A renewal paid meanwhile is active already and keeps the plan (downgrade_user checks)."""
+    await renewals.stop(session, subscription)
+    events.emit(session, "subscription.renewal_lapsed", subscription_id=str(subscription.id))
+    # Its unpaid next period is over too: it never started.
+    await session.execute(
+        update(Subscription)
+        .where(
+            Subscription.renewal_of_id == subscription.id,
+            Subscription.status == Status.pending,
+        )
+        .values(status=Status.expired, auto_renew=False, updated_at=utcnow())
+    )
+    user = await renewals.recipient(session, subscription.user_id)
+    if user is None:
+        return
+    await queue_email(
+        session,
+        key=f"downgraded:{subscription.id}",
+        to=user.email,
+        subject="Tu plan de Fixia venció",
+        body=f"Hola {user.name}:\n\nNo pudimos cobrar la renovación de tu plan "
+        f"{subscription.plan} y terminó el período de gracia: tu cuenta pasó al plan gratuito. "
+        "Podés volver a contratarlo cuando quieras desde tu cuenta.\n",
+    )
+
+
 async def expire_due(
     *, session: AsyncSession, settings: Settings, now: datetime | None = None
 ) -> dict[str, int]:
     """Expire every running subscription past expires_at. Safe to re-run: a second run finds
     nothing. SKIP LOCKED lets two overlapping cron runs share the work instead of waiting."""
     now = now or utcnow()
+    grace_start = now - timedelta(days=settings.payments.renewal_grace_days)
     stmt = (
         select(Subscription)
-        .where(Subscription.status.in_(RUNNING), Subscription.expires_at <= now)
+        .where(
+            Subscription.status.in_(RUNNING),
+            Subscription.expires_at <= now,
+            # A renewing plan whose charge has not come through runs on grace (renewals.py).
+            or_(
+                Subscription.auto_renew.is_(False),
+                Subscription.status != Status.active,
+                Subscription.expires_at <= grace_start,
+            ),
+        )
         .order_by(Subscription.expires_at)
         .with_for_update(skip_locked=True)
     )
     due = list((await session.execute(stmt)).scalars())
     for subscription in due:
+        if subscription.auto_renew:
+            await _lapsed_unpaid(session, subscription)
         subscription.status = Status.expired
         events.emit(
             session,

@@ -6,7 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from fixia.db import Base, IdMixin, TimestampMixin, str_enum, utcnow
@@ -88,3 +88,9 @@ class Subscription(IdMixin, TimestampMixin, Base):
     started_at: Mapped[datetime | None]
     expires_at: Mapped[datetime | None]
     cancelled_at: Mapped[datetime | None]
+    # Renewal (docs/money.md): the provider's recurring agreement, whether it renews, and
+    # for a renewal period, the subscription it continues. No foreign key on renewal_of_id:
+    # the column is added to a live table (expand only).
+    auto_renew: Mapped[bool] = mapped_column(default=False, server_default=false())
+    agreement_id: Mapped[str | None] = mapped_column(String(128), index=True)
+    renewal_of_id: Mapped[uuid.UUID | None] = mapped_column(index=True)

@@ -55,6 +55,7 @@ def subscription_out(subscription: Subscription, payment: Payment | None) -> Sub
         expires_at=subscription.expires_at,
         cancelled_at=subscription.cancelled_at,
         created_at=subscription.created_at,
+        auto_renew=subscription.auto_renew,
         payment=payment_out(payment, subscription.user_id) if payment else None,
     )
 

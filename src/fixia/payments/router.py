@@ -6,7 +6,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 
 from fixia.deps import CurrentUser, SessionDep, SettingsDep
-from fixia.payments import service, subscriptions, webhooks
+from fixia.payments import renewals, service, subscriptions, webhooks
 from fixia.payments.dependencies import (
     IdempotencyKey,
     ProviderDep,
@@ -20,6 +20,7 @@ from fixia.payments.schemas import (
     PaymentDetail,
     PaymentOut,
     PlanOut,
+    RenewalOut,
     SandboxCheckoutIn,
     SandboxCheckoutOut,
     SubscriptionIn,
@@ -159,6 +160,28 @@ async def my_subscription(user: CurrentUser, session: SessionDep) -> Subscriptio
 @subscriptions_router.delete("/me")
 async def cancel_subscription(user: CurrentUser, session: SessionDep) -> SubscriptionOut:
     found = await subscriptions.cancel(session=session, user=user)
+    return subscription_out(
+        found, await subscriptions.payment_of(session=session, subscription=found)
+    )
+
+
+@subscriptions_router.put("/me/renewal")
+async def enable_renewal(
+    user: CurrentUser, session: SessionDep, settings: SettingsDep, provider: ProviderDep
+) -> RenewalOut:
+    """Renew automatically through the provider's recurring agreement (docs/money.md)."""
+    found, agreement = await renewals.enable(
+        session=session, settings=settings, provider=provider, user=user
+    )
+    payment = await subscriptions.payment_of(session=session, subscription=found)
+    return RenewalOut(
+        subscription=subscription_out(found, payment), authorize_url=agreement.authorize_url
+    )
+
+
+@subscriptions_router.delete("/me/renewal")
+async def disable_renewal(user: CurrentUser, session: SessionDep) -> SubscriptionOut:
+    found = await renewals.disable(session=session, user=user)
     return subscription_out(
         found, await subscriptions.payment_of(session=session, subscription=found)
     )

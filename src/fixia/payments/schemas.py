@@ -75,7 +75,15 @@ class SubscriptionOut(BaseModel):
     expires_at: datetime | None
     cancelled_at: datetime | None
     created_at: datetime
+    auto_renew: bool = False
     payment: PaymentOut | None = None
+
+
+class RenewalOut(BaseModel):
+    """Renewal switched on: the payer authorises the provider's agreement at authorize_url."""
+
+    subscription: SubscriptionOut
+    authorize_url: str
 
 
 class PlanOut(BaseModel):

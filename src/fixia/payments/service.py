@@ -6,11 +6,13 @@ import uuid
 from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import exists, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fixia import events
 from fixia.accounts.models import User
 from fixia.config import Settings
+from fixia.db import WritesBeforeExternalCall, released
 from fixia.matches.models import Job, JobStatus
 from fixia.money.models import Milestone
 from fixia.payments import exceptions as exc
@@ -79,36 +81,56 @@ async def open_checkout(
     payment: Payment,
     subject: str,
     title: str,
-) -> Payment:
-    """Create the provider preference, then store the payment.
+) -> tuple[Payment, bool]:
+    """Create the provider preference, then store the payment. Returns (payment, created).
 
-    The provider is called before the INSERT so no row lock is held across the network call,
-    and a failing provider leaves nothing behind (the client retries with the same key).
+    The caller has only read and validated so far. The provider is called with no transaction
+    open (`released`): no pooled connection or row lock waits on the network, and a failing
+    provider leaves nothing behind (the client retries with the same key). Then the INSERT; a
+    concurrent request with the same key that won the race is replayed, not duplicated.
     """
     payment.id = _payment_id(payer, payment.idempotency_key, payment.kind, subject, payment.amount)
-    announced = {"kind": payment.kind.value, "amount": str(payment.amount)}
+    payer_id, announced = payer.id, {"kind": payment.kind.value, "amount": str(payment.amount)}
+    request = CheckoutRequest(
+        reference=str(payment.id),
+        title=title,
+        amount=payment.amount,
+        currency=payment.currency,
+        payer_email=payer.email,
+        idempotency_key=str(payment.id),
+    )
     try:
-        preference = await provider.create_preference(
-            CheckoutRequest(
-                reference=str(payment.id),
-                title=title,
-                amount=payment.amount,
-                currency=payment.currency,
-                payer_email=payer.email,
-                idempotency_key=str(payment.id),
-            )
-        )
+        async with released(session):
+            preference = await provider.create_preference(request)
+    except WritesBeforeExternalCall:
+        raise
     except Exception:
         events.observe("checkout.failed", **announced)
         raise
-    events.emit(session, "checkout.opened", **announced)
     payment.provider_preference_id = preference.id
     payment.checkout_url = preference.checkout_url
-    session.add(payment)
-    session.add(_created_event(payment))
-    # A concurrent request with the same key fails here on the unique constraint (409).
-    await session.flush()
-    return payment
+    try:
+        async with session.begin_nested():
+            session.add(payment)
+            session.add(_created_event(payment))
+    except IntegrityError:
+        return await _raced(session, payer_id, payment), False
+    events.emit(session, "checkout.opened", **announced)
+    return payment, True
+
+
+async def _raced(session: AsyncSession, payer_id: uuid.UUID, payment: Payment) -> Payment:
+    """The same key committed by a concurrent request between our reads and our INSERT."""
+    stmt = select(Payment).where(
+        Payment.payer_id == payer_id, Payment.idempotency_key == payment.idempotency_key
+    )
+    existing = (await session.execute(stmt)).scalar_one_or_none()
+    if existing is None or existing.id != payment.id:
+        # Another row holds the key (or the INSERT failed for another reason): not a replay.
+        raise exc.IdempotencyKeyReused(
+            "This Idempotency-Key was already used for a different payment; use a new key."
+        )
+    return existing
 
 
 async def _job_is_paid(session: AsyncSession, job_id: uuid.UUID) -> bool:
@@ -181,7 +203,7 @@ async def create_job_payment(
         settings=settings, provider=provider, payer=payer, job=job, amount=job.agreed_price,
         idempotency_key=idempotency_key,
     )  # fmt: skip
-    await open_checkout(
+    return await open_checkout(
         session=session,
         provider=provider,
         payer=payer,
@@ -189,7 +211,6 @@ async def create_job_payment(
         subject=str(job.id),
         title=f"Fixia: {job.title}"[:100],
     )
-    return payment, True
 
 
 async def own_preference(*, session: AsyncSession, payer: User, preference_id: str) -> Payment:

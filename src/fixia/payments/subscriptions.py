@@ -121,9 +121,12 @@ async def subscribe(
         status=PaymentStatus.pending,
     )
     title = f"Fixia plan {plan} ({limits.duration_days} días)"
-    await open_checkout(
+    payment, created = await open_checkout(
         session=session, provider=provider, payer=user, payment=payment, subject=plan, title=title
     )
+    if not created:
+        stmt = select(Subscription).where(Subscription.payment_id == payment.id)
+        return (await session.execute(stmt)).scalar_one(), payment, False
     subscription = Subscription(user_id=user.id, plan=plan, payment_id=payment.id)
     session.add(subscription)
     await session.flush()
@@ -136,6 +139,9 @@ async def cancel(*, session: AsyncSession, user: User) -> Subscription:
     if found is None:
         raise exc.SubscriptionNotFound("You have no running subscription to cancel.")
     if found.status is Status.active:
+        from fixia.payments.renewals import stop  # renewals builds on this module
+
+        await stop(session, found)
         found.status, found.cancelled_at = Status.cancelled, utcnow()
         events.emit(
             session, "subscription.cancelled", subscription_id=str(found.id), plan=found.plan
@@ -188,6 +194,20 @@ async def _supersede_running(session: AsyncSession, user_id: uuid.UUID, now: dat
     )
 
 
+async def _start_of(session: AsyncSession, subscription: Subscription, now: datetime) -> datetime:
+    """A renewal continues its period from the old end (paid early, nothing is lost; paid
+    during grace, from now). A new purchase starts now and replaces what runs."""
+    if subscription.renewal_of_id is None:
+        await _supersede_running(session, subscription.user_id, now)
+        return now
+    previous = await session.get(Subscription, subscription.renewal_of_id)
+    if previous is None or previous.expires_at is None or previous.status is Status.expired:
+        return now
+    # Renewing (and its agreement) passes to the new period; the old one just ends.
+    previous.auto_renew = False
+    return max(now, previous.expires_at)
+
+
 async def activate(
     *, session: AsyncSession, settings: Settings, payment: Payment
 ) -> Subscription | None:
@@ -198,15 +218,17 @@ async def activate(
         return None
     user = await _lock_user(session, subscription.user_id)
     now = utcnow()
-    await _supersede_running(session, user.id, now)
+    start = await _start_of(session, subscription, now)
     plan = settings.plan(subscription.plan)
-    subscription.status, subscription.started_at = Status.active, now
-    subscription.expires_at = now + timedelta(days=plan.duration_days)
+    subscription.status, subscription.started_at = Status.active, start
+    subscription.expires_at = start + timedelta(days=plan.duration_days)
     user.plan, user.plan_expires_at = subscription.plan, subscription.expires_at
     if subscription.plan == "professional":
         await _grant_professional(session, user)
     await session.flush()
     await _announce(session, subscription)
+    if subscription.renewal_of_id is not None:
+        events.emit(session, "subscription.renewed", subscription_id=str(subscription.id))
     return subscription
 
 

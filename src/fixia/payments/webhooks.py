@@ -23,10 +23,11 @@ from fixia.db import utcnow
 from fixia.matches.models import Job
 from fixia.money import service as milestones
 from fixia.notifications.service import notify
-from fixia.payments import expiry, subscriptions
+from fixia.payments import expiry, renewals, subscriptions
 from fixia.payments.exceptions import InvalidWebhookSignature
 from fixia.payments.models import Payment, PaymentEvent, PaymentKind, PaymentStatus
 from fixia.payments.providers import (
+    CHARGE_TOPIC,
     PaymentProvider,
     ProviderPayment,
     ProviderPaymentMissing,
@@ -133,6 +134,21 @@ async def _fetch(provider: PaymentProvider, payment_id: str) -> ProviderPayment 
         return None
 
 
+async def _fetch_charge(
+    session: AsyncSession, provider: PaymentProvider, charge_id: str
+) -> tuple[ProviderPayment | None, str | None]:
+    """A recurring charge names only its agreement; the period it pays is our latest one."""
+    try:
+        charge = await provider.get_charge(charge_id)
+    except ProviderPaymentMissing:
+        return None, None
+    reference = charge.payment.external_reference
+    if reference is None:
+        payment = await renewals.payment_for_agreement(session, charge.agreement_id)
+        reference = str(payment.id) if payment is not None else None
+    return charge.payment, reference
+
+
 async def handle(
     *,
     session: AsyncSession,
@@ -152,10 +168,44 @@ async def handle(
     if await _seen(session, notice):
         return "duplicate"
     # Fetch before locking: no row lock is held across the network call.
-    remote = await _fetch(provider, notice.payment_id)
-    payment = await _lock_payment(session, remote.external_reference if remote else None)
-    if payment is None or remote is None or payment.provider != provider.name:
-        log.info("webhook for unknown payment %s ignored", notice.payment_id)
+    if notice.topic == CHARGE_TOPIC:
+        remote, reference = await _fetch_charge(session, provider, notice.payment_id)
+    else:
+        remote = await _fetch(provider, notice.payment_id)
+        reference = remote.external_reference if remote else None
+    return await apply(
+        session=session, settings=settings, provider=provider.name, notice=notice,
+        remote=remote, reference=reference,
+    )  # fmt: skip
+
+
+def polled(provider: str, remote: ProviderPayment) -> WebhookNotice:
+    """What the scheduler read from the provider, as a notice: the same view read twice is
+    one event, so re-running a poll records and applies it once."""
+    changed = int(remote.status_changed_at.timestamp())
+    return WebhookNotice(
+        provider=provider,
+        event_id=f"poll:{remote.id}:{remote.status.value}:{changed}"[:128],
+        topic="poll",
+        payment_id=remote.id,
+    )
+
+
+async def apply(
+    *,
+    session: AsyncSession,
+    settings: Settings,
+    provider: str,
+    notice: WebhookNotice,
+    remote: ProviderPayment | None,
+    reference: str | None,
+) -> Result:
+    """Apply the provider's view of our payment `reference` (a webhook's or a poll's)."""
+    if await _seen(session, notice):
+        return "duplicate"
+    payment = await _lock_payment(session, reference)
+    if payment is None or remote is None or payment.provider != provider:
+        log.info("notice for unknown payment %s ignored", notice.payment_id)
         _record(session, notice, None, remote, Decision(False, "unknown_payment"))
         return "ignored"
     # Re-check under the lock: a concurrent delivery of the same event may have just committed.
@@ -172,7 +222,7 @@ async def handle(
     audit.record(
         session=session,
         actor_id=None,
-        actor_name=f"provider:{provider.name}",
+        actor_name=f"provider:{provider}",
         action=audit.PAYMENT_STATUS_CHANGED,
         target_type="payment",
         target_id=payment.id,
@@ -212,6 +262,8 @@ async def _after_change(*, session: AsyncSession, settings: Settings, payment: P
             message="El pago no se acreditó. Podés intentarlo de nuevo.",
             action_url=f"/payments/{payment.id}",
         )
+        if payment.kind is PaymentKind.subscription:
+            await renewals.charge_failed(session=session, settings=settings, payment=payment)
     elif payment.status is S.refunded:
         events.emit(session, "payment.refunded", **data)
         if payment.kind is PaymentKind.subscription:

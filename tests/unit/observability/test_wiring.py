@@ -41,6 +41,19 @@ def _subscribed() -> None:
         ("checkout.failed", {"amount": "5"}, "fixia_payments_total", {"status": "error"}),
         ("checkout.failed", {}, "fixia_checkout_requests_total", {"result": "error"}),
         ("checkout.opened", {}, "fixia_checkout_requests_total", {"result": "ok"}),
+        ("subscription.renewed", {}, "fixia_subscription_renewals_total", {"outcome": "renewed"}),
+        (
+            "subscription.renewal_failed",
+            {},
+            "fixia_subscription_renewals_total",
+            {"outcome": "failed"},
+        ),
+        (
+            "subscription.renewal_lapsed",
+            {},
+            "fixia_subscription_renewals_total",
+            {"outcome": "lapsed"},
+        ),
         (
             "subscription.activated",
             {"plan": "professional"},

@@ -17,9 +17,21 @@ from fixia.payments.providers.base import (
     WebhookNotice,
 )
 from fixia.payments.providers.mercadopago import MercadoPagoProvider
+from fixia.payments.providers.recurring import (
+    CHARGE_TOPIC,
+    Agreement,
+    AgreementRequest,
+    ChargeRequest,
+    RecurringCharge,
+    RecurringProvider,
+)
 from fixia.payments.providers.sandbox import SandboxDelivery, SandboxProvider
 
 __all__ = [
+    "CHARGE_TOPIC",
+    "Agreement",
+    "AgreementRequest",
+    "ChargeRequest",
     "CheckoutRequest",
     "LinkedAccount",
     "MercadoPagoProvider",
@@ -30,6 +42,8 @@ __all__ = [
     "ProviderPaymentMissing",
     "ProviderPayout",
     "ProviderRefund",
+    "RecurringCharge",
+    "RecurringProvider",
     "RefundRequest",
     "SandboxDelivery",
     "SandboxProvider",

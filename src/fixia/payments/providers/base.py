@@ -15,6 +15,7 @@ import httpx
 from fixia.config import PaymentSettings
 from fixia.payments.exceptions import ProviderUnavailable
 from fixia.payments.models import PaymentStatus
+from fixia.payments.providers.recurring import RecurringProvider
 from fixia.platform.resilience import CircuitBreaker, CircuitOpenError, Sleep, retry_async
 
 T = TypeVar("T")
@@ -106,7 +107,9 @@ class LinkedAccount:
     account_id: str
 
 
-class PaymentProvider(Protocol):
+class PaymentProvider(RecurringProvider, Protocol):
+    """One-off checkouts, refunds, payouts and (inherited) recurring charges."""
+
     name: str
 
     async def create_preference(self, request: CheckoutRequest) -> Preference:

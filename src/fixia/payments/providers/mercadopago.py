@@ -6,7 +6,7 @@ import asyncio
 import json
 import time
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -33,6 +33,12 @@ from fixia.payments.providers.base import (
     raise_for_provider_status,
     webhook_url,
 )
+from fixia.payments.providers.recurring import (
+    Agreement,
+    AgreementRequest,
+    ChargeRequest,
+    RecurringCharge,
+)
 from fixia.platform.resilience import Sleep
 
 # MercadoPago has more statuses than we need; the in-between ones are still "pending" to us.
@@ -50,6 +56,16 @@ STATUS_MAP = {
 
 
 PAYOUT_DONE = frozenset({"approved", "processed"})
+# An authorized payment (one period of a preapproval) before its payment exists: "recycling"
+# means MercadoPago declined it and retries on its own, which is a failure to us (dunning).
+CHARGE_MAP = {
+    "scheduled": PaymentStatus.pending,
+    "recycling": PaymentStatus.rejected,
+    "cancelled": PaymentStatus.cancelled,
+}
+# A period's authorized payment is debited around the date we expect; this much earlier
+# still counts as this period's (MercadoPago schedules by day, in its own time zone).
+PERIOD_SLACK = timedelta(days=2)
 
 
 def json_number(amount: Decimal) -> float:
@@ -89,6 +105,40 @@ def _to_payment(data: Mapping[str, Any]) -> ProviderPayment:
         external_reference=str(reference) if reference else None,
         status_changed_at=_timestamp(data),
     )
+
+
+def _to_charge(data: Mapping[str, Any], reference: str | None) -> RecurringCharge:
+    """An authorized payment: its own status until it has a payment, then the payment's."""
+    try:
+        amount = Decimal(str(data["transaction_amount"])).quantize(Decimal("0.01"))
+        charge_id, agreement_id = str(data["id"]), str(data["preapproval_id"])
+    except (KeyError, InvalidOperation) as error:
+        raise ProviderRejected("MercadoPago returned a malformed authorized payment.") from error
+    paid = data.get("payment") if isinstance(data.get("payment"), Mapping) else None
+    raw = str((paid or {}).get("status") or data.get("status") or "scheduled")
+    status = STATUS_MAP[raw] if paid and raw in STATUS_MAP else CHARGE_MAP.get(raw)
+    payment = ProviderPayment(
+        id=charge_id,
+        status=status or PaymentStatus.pending,
+        provider_status=raw,
+        amount=amount,
+        currency=str(data.get("currency_id") or "ARS"),
+        external_reference=reference,
+        status_changed_at=_timestamp({"date_last_updated": data.get("last_modified"), **data}),
+    )
+    return RecurringCharge(agreement_id, payment)
+
+
+def _period_charge(results: list[Any], due: datetime) -> Mapping[str, Any] | None:
+    """The most recent authorized payment debited in the period that starts at `due`."""
+    found: list[tuple[datetime, Mapping[str, Any]]] = []
+    for item in results:
+        if not isinstance(item, Mapping):
+            continue
+        when = _timestamp({"date_created": item.get("debit_date") or item.get("date_created")})
+        if when >= due - PERIOD_SLACK:
+            found.append((when, item))
+    return max(found, key=lambda pair: pair[0])[1] if found else None
 
 
 class MercadoPagoProvider:
@@ -265,3 +315,76 @@ class MercadoPagoProvider:
 
         # An OAuth code works once: never retried.
         return await self.resilience.call(exchange, retry=False)
+
+    async def create_agreement(self, request: AgreementRequest) -> Agreement:
+        """A preapproval without a plan, pending until the payer authorises it."""
+        public = self._settings.public_url.rstrip("/")
+        body = {
+            "reason": request.reason[:250],
+            "external_reference": request.reference,
+            "payer_email": request.payer_email,
+            "back_url": f"{public}/subscription",
+            "auto_recurring": {
+                "frequency": request.frequency_days,
+                "frequency_type": "days",
+                "start_date": request.starts.astimezone(UTC).isoformat(timespec="milliseconds"),
+                "transaction_amount": json_number(request.amount),
+                "currency_id": request.currency,
+            },
+            "status": "pending",
+        }
+        data = await self._post("/preapproval", body, request.idempotency_key, "agreement")
+        return Agreement(id=str(data["id"]), authorize_url=str(data["init_point"]))
+
+    async def _get_json(self, path: str, params: dict[str, str] | None = None) -> Any:
+        async def fetch() -> Any:
+            async with self._client() as http:
+                response = await http.get(path, params=params)
+            raise_for_provider_status(response)
+            if response.status_code == 404:
+                raise ProviderPaymentMissing(path)
+            if response.status_code >= 400:
+                raise ProviderRejected(f"MercadoPago refused the lookup ({response.status_code}).")
+            return response.json(parse_float=Decimal)
+
+        return await self.resilience.call(fetch, retry=True)
+
+    async def charge(self, request: ChargeRequest) -> ProviderPayment:
+        """MercadoPago charges on the preapproval's schedule; we read the period's charge."""
+        found = await self._get_json(
+            "/authorized_payments/search", {"preapproval_id": request.agreement_id}
+        )
+        results = found.get("results", []) if isinstance(found, Mapping) else []
+        item = _period_charge(list(results), request.due)
+        if item is None:
+            return ProviderPayment(
+                id=f"{request.agreement_id}:{request.due:%Y%m%d}",
+                status=PaymentStatus.pending,
+                provider_status="not_scheduled",
+                amount=request.amount,
+                currency=request.currency,
+                external_reference=request.reference,
+                status_changed_at=request.due,
+            )
+        return _to_charge(item, request.reference).payment
+
+    async def get_charge(self, charge_id: str) -> RecurringCharge:
+        data = await self._get_json(f"/authorized_payments/{quote(charge_id, safe='')}")
+        return _to_charge(data, None)
+
+    async def cancel_agreement(self, agreement_id: str) -> None:
+        content = json.dumps({"status": "cancelled"})
+
+        async def send() -> None:
+            async with self._client() as http:
+                response = await http.put(
+                    f"/preapproval/{quote(agreement_id, safe='')}",
+                    content=content,
+                    headers={"Content-Type": "application/json"},
+                )
+            raise_for_provider_status(response)
+            if response.status_code >= 400:
+                raise ProviderRejected(f"MercadoPago refused to cancel ({response.status_code}).")
+
+        # Setting the same status again is harmless, so a retry is safe.
+        await self.resilience.call(send, retry=True)

@@ -38,9 +38,17 @@ from fixia.payments.providers.base import (
     WebhookNotice,
     webhook_url,
 )
+from fixia.payments.providers.recurring import (
+    Agreement,
+    AgreementRequest,
+    ChargeRequest,
+    RecurringCharge,
+)
 
 PREFERENCE_PREFIX, PAYMENT_PREFIX = "sbxpref", "sbx"
-ACCOUNT_PREFIX, CODE_PREFIX = "sbxacct", "sbxcode"
+ACCOUNT_PREFIX, CODE_PREFIX, AGREEMENT_PREFIX = "sbxacct", "sbxcode", "sbxagr"
+# A payer whose e-mail's local part ends so has a card that every renewal charge declines.
+DECLINED_EMAIL, DECLINED_SUFFIX = "+declined@", "-declined"
 # Test affordances, like MercadoPago's test cards: payouts to an account whose id ends so
 # fail as a provider outage (retried) or as a refusal (closed account, for good).
 DOWN_SUFFIX, CLOSED_SUFFIX = "-down", "-closed"
@@ -147,15 +155,16 @@ class SandboxProvider:
             tolerance_s=self._settings.payments.webhook_tolerance_s,
         )
 
-    def signed_webhook(self, provider_payment_id: str) -> httpx.Request:
-        """The notification MercadoPago would send for this payment, signed the same way."""
+    def signed_webhook(self, provider_payment_id: str, topic: str = "payment") -> httpx.Request:
+        """The notification MercadoPago would send for this payment (or, with CHARGE_TOPIC,
+        this recurring charge), signed the same way."""
         now = self._now()
         request_id = str(uuid.uuid4())
         ts = str(int(now.timestamp()))
         payload = {
             "id": uuid.uuid4().hex,
-            "type": "payment",
-            "action": "payment.updated",
+            "type": topic,
+            "action": f"{topic}.updated",
             "live_mode": False,
             "date_created": now.isoformat(),
             "data": {"id": provider_payment_id},
@@ -169,7 +178,7 @@ class SandboxProvider:
         return httpx.Request(
             "POST",
             url,
-            params={"data.id": provider_payment_id, "type": "payment"},
+            params={"data.id": provider_payment_id, "type": topic},
             headers={
                 "x-signature": signature,
                 "x-request-id": request_id,
@@ -233,3 +242,36 @@ class SandboxProvider:
         if not code.startswith(CODE_PREFIX + "-"):
             raise ProviderRejected("The sandbox does not know this authorisation code.")
         return LinkedAccount(f"{ACCOUNT_PREFIX}-{code.removeprefix(CODE_PREFIX + '-')}")
+
+    async def create_agreement(self, request: AgreementRequest) -> Agreement:
+        """Authorised at once; deterministic per key, like a retried POST at MercadoPago."""
+        tag = self._tag(f"agreement|{request.reference}|{request.idempotency_key}")
+        declined = DECLINED_SUFFIX if DECLINED_EMAIL in request.payer_email else ""
+        agreement_id = f"{AGREEMENT_PREFIX}-{tag}{declined}"
+        url = f"{self._settings.public_url.rstrip('/')}/subscription?agreement={agreement_id}"
+        return Agreement(agreement_id, url)
+
+    async def charge(self, request: ChargeRequest) -> ProviderPayment:
+        """Charges when asked, dated at the period's start: asking again gives the same."""
+        if not request.agreement_id.startswith(AGREEMENT_PREFIX + "-"):
+            raise ProviderRejected("The sandbox knows no such agreement.")
+        declined = request.agreement_id.endswith(DECLINED_SUFFIX)
+        outcome = PaymentStatus.rejected if declined else PaymentStatus.approved
+        period = SandboxPreference(
+            request.reference, request.amount.quantize(Decimal("0.01")), request.currency
+        )
+        return await self.get_payment(self.payment_id(period, outcome, request.due))
+
+    def charge_id(self, agreement_id: str, payment: ProviderPayment) -> str:
+        """What a charge notification names: the agreement and the period's payment."""
+        return f"{agreement_id}~{payment.id}"
+
+    async def get_charge(self, charge_id: str) -> RecurringCharge:
+        agreement_id, _, payment_id = charge_id.partition("~")
+        if not agreement_id.startswith(AGREEMENT_PREFIX + "-"):
+            raise ProviderPaymentMissing(charge_id)
+        return RecurringCharge(agreement_id, await self.get_payment(payment_id))
+
+    async def cancel_agreement(self, agreement_id: str) -> None:
+        if not agreement_id.startswith(AGREEMENT_PREFIX + "-"):
+            raise ProviderRejected("The sandbox knows no such agreement.")

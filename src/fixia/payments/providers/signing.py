@@ -15,6 +15,7 @@ from typing import Any
 
 from fixia.payments.exceptions import InvalidWebhookSignature
 from fixia.payments.providers.base import WebhookNotice
+from fixia.payments.providers.recurring import CHARGE_TOPIC
 
 
 def _manifest_id(data_id: str) -> str:
@@ -99,7 +100,7 @@ def parse_notification(
     if not fresh(headers.get("x-signature"), now=time.time(), tolerance_s=tolerance_s):
         raise InvalidWebhookSignature("The notification's signature is outside the replay window.")
     topic = str(query.get("type") or query.get("topic") or payload.get("type") or "")
-    if topic != "payment":
+    if topic not in ("payment", CHARGE_TOPIC):
         return None
     # De-duplicate on what the signature covers (payment id, request id, timestamp): the body's
     # own `id` is unsigned, so a replayed signature with a chosen `id` could otherwise mark a
