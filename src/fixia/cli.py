@@ -293,16 +293,15 @@ def create_admin(
 @jobs_app.command("expire-subscriptions")
 def expire_subscriptions() -> None:
     """Expire subscriptions past their end and downgrade their users; prints JSON counts."""
-    from fixia.db import create_engine, session_factory, transactional
+    from fixia.db import transactional
     from fixia.payments import expiry
+    from fixia.wiring import one_shot_sessions
 
     async def expire(settings: Settings) -> dict[str, int]:
-        engine = create_engine(settings)
-        try:
-            async with transactional(session_factory(engine)) as session:
-                return await expiry.expire_due(session=session, settings=settings)
-        finally:
-            await engine.dispose()
+        # Downgrades queue e-mails and cancel agreements, and change what caches hold: the
+        # sessions carry the queue and the cache, as a request's do.
+        async with one_shot_sessions(settings) as sessions, transactional(sessions) as session:
+            return await expiry.expire_due(session=session, settings=settings)
 
     typer.echo(json.dumps(_run(expire)))
 

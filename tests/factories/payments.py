@@ -151,10 +151,13 @@ async def notification_types(client: httpx.AsyncClient, user: Account) -> list[s
     return [n["type"] for n in r.json()["items"]]
 
 
-async def run_cli(settings: Settings, *args: str) -> str:
-    """Run the real `fixia` command against the test database, as cron would."""
+async def run_cli(settings: Settings, *args: str, outbox: Path | None = None) -> str:
+    """Run the real `fixia` command against the test database, as cron would; `outbox`: where
+    the e-mails it sends go."""
     fixia = Path(sys.executable).parent / "fixia"
     env = {**os.environ, "FIXIA_DATABASE_URL": settings.db.url, "FIXIA_ENV": "test"}
+    if outbox is not None:
+        env |= {"FIXIA_EMAIL__BACKEND": "outbox", "FIXIA_EMAIL__OUTBOX_DIR": str(outbox)}
     process = await asyncio.create_subprocess_exec(
         str(fixia), *args, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
     )

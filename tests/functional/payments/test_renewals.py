@@ -4,6 +4,7 @@ the period before it ends, a decline is dunned, and grace ends in a downgrade. T
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -23,7 +24,15 @@ from fixia.payments.providers import CHARGE_TOPIC, MercadoPagoProvider, SandboxP
 from fixia.payments.providers.sandbox import SandboxPreference
 from fixia.payments.tasks import renew
 from tests.factories.accounts import Account, last_mails, register
-from tests.factories.payments import API, FakeMercadoPago, sandbox_checkout, send, subscribe
+from tests.factories.catalog import DbExec, sql_update
+from tests.factories.payments import (
+    API,
+    FakeMercadoPago,
+    run_cli,
+    sandbox_checkout,
+    send,
+    subscribe,
+)
 
 pytestmark = pytest.mark.inprocess
 
@@ -120,6 +129,35 @@ async def test_a_declined_renewal_is_dunned_then_downgraded_after_grace(
     assert later == {"opened": 0, "applied": 0, "unavailable": 0, "dunned": 0}
     r = await client.get(f"{API}/subscriptions/me", headers=user.headers)
     assert r.json()["auto_renew"] is False
+
+
+async def test_the_expiry_command_downgrades_a_lapsed_renewing_plan(
+    app: FastAPI, client: httpx.AsyncClient, settings: Settings, outbox: Path, db_exec: DbExec
+) -> None:
+    # `fixia jobs expire-subscriptions`, as cron runs it: a downgrade queues e-mails and the
+    # agreement's cancellation, so the command's sessions carry the queue as a request's do.
+    user = await register(client, outbox, "client", email="cron+declined@example.com.ar")
+    first = await renewing(client, user)
+    ends = datetime.fromisoformat(first["expires_at"])
+    await tick(app, settings, ends - timedelta(hours=1))  # the declined charge
+    lapsed = datetime.now(ends.tzinfo) - timedelta(days=settings.payments.renewal_grace_days + 1)
+    await sql_update(db_exec, settings, "subscriptions", "id", first["id"], expires_at=lapsed)
+    out = await run_cli(settings, "jobs", "expire-subscriptions", outbox=outbox)
+    assert json.loads(out)["users_downgraded"] == 1
+    assert (await me(client, user))["plan"] == "free"
+    r = await client.get(f"{API}/subscriptions/me", headers=user.headers)
+    assert r.json()["auto_renew"] is False
+    told = [b for b in last_mails(outbox, user.email) if "plan gratuito" in b]
+    if settings.is_sqlite:
+        # The embedded queue lives in the command's process: it ran the jobs before exiting.
+        assert len(told) >= 1, "the downgrade notice"
+    else:
+        # PostgreSQL: the jobs are rows for the workers, committed with the downgrade.
+        rows = await db_exec(
+            "SELECT count(*) FROM procrastinate_jobs WHERE task_name = :task AND status = 'todo'",
+            task=renewals.CANCEL_AGREEMENT,
+        )
+        assert rows[0][0] >= 1
 
 
 async def test_renewal_needs_a_running_plan_and_can_be_switched_off(

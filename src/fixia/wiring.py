@@ -1,0 +1,43 @@
+"""Sessions wired as a request's are (the job queue, the cache, the stream broker in
+`Session.info`), for one-shot commands that change data outside the app."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from fixia.catalog.invalidation import CACHE_KEY, SESSIONS_KEY
+from fixia.config import Settings
+from fixia.db import create_engine, session_factory
+from fixia.platform.cache import build_cache
+from fixia.platform.email import build_email_sender
+from fixia.queue.core import Runtime
+from fixia.queue.defer import QUEUE_KEY
+from fixia.queue.runner import JobQueue
+from fixia.streams.broker import broker_for
+from fixia.streams.store import BROKER_KEY
+from fixia.tasks import all_tasks
+
+
+@asynccontextmanager
+async def one_shot_sessions(settings: Settings) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """On PostgreSQL a deferred job is a row the workers run; on the embedded database the
+    queue lives in this process only, so the jobs the command queued run before it exits."""
+    engine = create_engine(settings)
+    cache = build_cache(settings.redis_url)
+    queue = JobQueue(settings, all_tasks(), periodic=False)
+    broker = broker_for(settings)
+    info: dict[str, Any] = {CACHE_KEY: cache, QUEUE_KEY: queue, BROKER_KEY: broker}
+    sessions = info[SESSIONS_KEY] = session_factory(engine, info=info)
+    queue.bind(Runtime(settings, sessions, build_email_sender(settings.email), cache))
+    try:
+        yield sessions
+        if settings.is_sqlite:
+            await queue.drain()
+    finally:
+        await queue.close()
+        await broker.close()
+        await engine.dispose()
