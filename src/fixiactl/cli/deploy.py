@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.table import Table
 
 from fixiactl.cli.common import EnvOption, JsonOption, console, emit_json, operator_errors, progress
-from fixiactl.deploy import budget, evidence, promotion, releases, requirements
+from fixiactl.deploy import budget, evidence, promotion, requirements
 from fixiactl.deploy import dora as dora_mod
+from fixiactl.deploy.context import DeployContext
 from fixiactl.deploy.engine import Deployer, DeployOptions
 from fixiactl.deploy.journal import Slots, deploy_events, deploy_records
+from fixiactl.deploy.results import DeployResult
 from fixiactl.errors import FixiactlError
-from fixiactl.stack.config import load_env
 
 STRATEGIES = ("blue-green", "canary")
 MetricsSourceOption = typer.Option(
@@ -79,9 +80,9 @@ def deploy(
         if strategy not in STRATEGIES:
             raise FixiactlError(f"unknown strategy {strategy!r}", hint=" or ".join(STRATEGIES))
         confirm_unsafe(Slots.load(env), target, yes=yes, as_json=as_json, verb="Deploy")
-        decision = budget_gate(env, target, hotfix, override_budget, reason, as_json)
+        ctx = DeployContext.open(env)
+        decision = budget_gate(ctx, target, hotfix, override_budget, reason, as_json)
         opts = DeployOptions(
-            env=env,
             release_id=target,
             strategy=strategy,
             steps=parse_steps(steps, strategy),
@@ -94,13 +95,18 @@ def deploy(
             budget=decision.as_dict(),
         )
         with progress(not as_json) as step:
-            result = Deployer(opts, step).run()
+            result = Deployer(ctx, opts, step).run()
         result["budget"] = decision.as_dict()
     _report(result, as_json)
 
 
 def budget_gate(
-    env: str, release: str, hotfix: bool, override: bool, reason: str | None, as_json: bool
+    ctx: DeployContext,
+    release: str,
+    hotfix: bool,
+    override: bool,
+    reason: str | None,
+    as_json: bool,
 ) -> budget.Decision:
     """The error-budget policy before anything is touched; a refusal exits 4, with the
     decision on stdout under --json."""
@@ -108,10 +114,14 @@ def budget_gate(
         raise FixiactlError("--override-budget needs --reason", hint='--reason "why now"')
     # What the environment refuses of the release comes first (and needs no stack): no
     # budget decision or override can make such a release deployable.
-    requirements.check(load_env(env), releases.load(release))
+    requirements.check(ctx.config, ctx.release(release))
     try:
         decision = budget.enforce(
-            env, release, hotfix=hotfix, override=reason if override else None
+            ctx.env,
+            release,
+            hotfix=hotfix,
+            override=reason if override else None,
+            config=ctx.config,
         )
     except budget.BudgetRefused as refused:
         if as_json:
@@ -126,7 +136,7 @@ def budget_gate(
     return decision
 
 
-def _report(result: dict[str, Any], as_json: bool) -> None:
+def _report(result: DeployResult, as_json: bool) -> None:
     if as_json:
         emit_json(result)
     else:
@@ -167,9 +177,9 @@ def rollback(
         if not slots.previous:
             raise FixiactlError(f"no previous release in {env}", hint="nothing to roll back to")
         confirm_unsafe(slots, slots.previous, yes=yes, as_json=as_json, verb="Roll back")
+        ctx = DeployContext.open(env)
         last = [e for e in deploy_events(env) if e["event"] == "promoted"]
         opts = DeployOptions(
-            env=env,
             release_id=slots.previous,
             strategy="blue-green",
             steps=[100],
@@ -178,7 +188,7 @@ def rollback(
             rollback_of=last[-1]["deploy_id"] if last else None,
         )
         with progress(not as_json) as step:
-            result = Deployer(opts, step).run()
+            result = Deployer(ctx, opts, step).run()
     _report(result, as_json)
 
 
@@ -199,9 +209,9 @@ def promote(
     deploy/environments/*.yaml's `promotes_from`)."""
     with operator_errors():
         source = promotion.check(release, to)
-        decision = budget_gate(to, release, hotfix, override_budget, reason, as_json)
+        ctx = DeployContext.open(to)
+        decision = budget_gate(ctx, release, hotfix, override_budget, reason, as_json)
         opts = DeployOptions(
-            env=to,
             release_id=release,
             strategy=strategy,
             steps=parse_steps(steps, strategy),
@@ -213,7 +223,7 @@ def promote(
         )
         with progress(not as_json) as step:
             step(f"{release} passed {source}: deploying to {to}")
-            result = Deployer(opts, step).run()
+            result = Deployer(ctx, opts, step).run()
         result["budget"] = decision.as_dict()
     _report(result, as_json)
 
