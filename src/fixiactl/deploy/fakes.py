@@ -14,11 +14,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from fixiactl.deploy.metrics import MetricsUnavailable, Snapshot
+from fixiactl.deploy.context import DeployContext
+from fixiactl.deploy.metrics import MetricsSource, MetricsUnavailable, Snapshot
 from fixiactl.deploy.preflight import GateResult
 from fixiactl.deploy.protocols import ServerStat
 from fixiactl.deploy.releases import Release
 from fixiactl.errors import FixiactlError
+from fixiactl.stack.config import EnvConfig
 
 SLOTS = ("blue", "green")
 ROUTER_STATES = ("ready", "drain", "maint")
@@ -224,3 +226,33 @@ class FakeTraffic:
         if snap is None:
             return None
         return Snapshot(snap.requests, snap.errors, dict(snap.buckets), at=self.now)
+
+
+def fake_release(release_id: str) -> Release:
+    """Any release id names a release (its venv is never looked at by the fakes)."""
+    return Release(
+        id=release_id,
+        version="1.0",
+        git_sha="0" * 40,
+        commit_time="2026-12-01T00:00:00+00:00",
+        built_at="2026-12-01T00:00:00+00:00",
+        path=f"/nonexistent/{release_id}",
+    )
+
+
+def fake_context(
+    env: str,
+    router: FakeRouter,
+    host: FakeSlotHost,
+    metrics: MetricsSource | None = None,
+) -> DeployContext:
+    """A deploy context on the fakes (the router's supervisor, no restore points)."""
+    return DeployContext(
+        config=EnvConfig(name=env),
+        supervisor=router.supervisor,
+        router=router,
+        restore=NoRestorePoints(),
+        load_release=fake_release,
+        slot_host=host,
+        metrics_source=metrics,
+    )

@@ -13,12 +13,10 @@ from fixiactl.cli import app
 from fixiactl.cli import deploy as deploy_cli
 from fixiactl.deploy import budget
 from fixiactl.deploy.context import DeployContext
-from fixiactl.deploy.fakes import FakeRouter, FakeSlotHost, FakeSupervisor, NoRestorePoints
+from fixiactl.deploy.fakes import FakeRouter, FakeSlotHost, FakeSupervisor, fake_context
 from fixiactl.deploy.journal import deploy_dir
 from fixiactl.deploy.preflight import GateResult
-from fixiactl.stack.config import EnvConfig
 from tests.unit.delivery.test_budget_policy import FakeBudget
-from tests.unit.delivery.test_deploy_engine import release
 
 
 @pytest.fixture
@@ -29,14 +27,7 @@ def router(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FakeRouter:
     host = FakeSlotHost(GateResult(expand=["e1"]))
 
     def open_fake(env: str) -> DeployContext:
-        return DeployContext(
-            config=EnvConfig(name=env),
-            supervisor=supervisor,
-            router=fake_router,
-            restore=NoRestorePoints(),
-            load_release=release,
-            slot_host=host,
-        )
+        return fake_context(env, fake_router, host)
 
     monkeypatch.setattr(deploy_cli.DeployContext, "open", staticmethod(open_fake))
     monkeypatch.setattr(budget, "source_for", lambda env: FakeBudget(api_availability=0.05))

@@ -17,12 +17,10 @@ from fixiactl.deploy.fakes import (
     FakeSlotHost,
     FakeSupervisor,
     FakeTraffic,
-    NoRestorePoints,
+    fake_context,
 )
 from fixiactl.deploy.journal import Slots, deploy_events, deploy_records
-from fixiactl.deploy.releases import Release
 from fixiactl.errors import FixiactlError
-from fixiactl.stack.config import EnvConfig
 
 ENV = "unit-deploy"
 # Every key `deploy --json` printed before the results were typed (tests and docs read them).
@@ -38,17 +36,6 @@ ALWAYS = {
     "failed_requests",
     "duration_s",
 }
-
-
-def release(release_id: str) -> Release:
-    return Release(
-        id=release_id,
-        version="1.0",
-        git_sha="0" * 40,
-        commit_time="2026-12-01T00:00:00+00:00",
-        built_at="2026-12-01T00:00:00+00:00",
-        path=f"/nonexistent/{release_id}",
-    )
 
 
 @dataclass
@@ -81,16 +68,7 @@ def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> World:
     router = FakeRouter(supervisor)
     host = FakeSlotHost()
     traffic = FakeTraffic(router, host, {"bad": Behaviour(error_rate=0.3)})
-    ctx = DeployContext(
-        config=EnvConfig(name=ENV),
-        supervisor=supervisor,
-        router=router,
-        restore=NoRestorePoints(),
-        load_release=release,
-        slot_host=host,
-        metrics_source=traffic,
-    )
-    return World(ctx, supervisor, router, host, traffic, [])
+    return World(fake_context(ENV, router, host, traffic), supervisor, router, host, traffic, [])
 
 
 def records(kind: str, deploy_id: str) -> list[dict[str, object]]:
