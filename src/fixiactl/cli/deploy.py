@@ -96,23 +96,27 @@ def run(
     with operator_errors():
         if strategy not in STRATEGIES:
             raise FixiactlError(f"unknown strategy {strategy!r}", hint=" or ".join(STRATEGIES))
-        opts = DeployOptions(
-            release_id=target,
-            strategy=strategy,
-            steps=parse_steps(steps, strategy),
-            step_hold_s=hold,
-            step_deadline_s=step_deadline,
-            ready_timeout_s=ready_timeout,
-            tick_s=tick,
-            allow_contract=allow_contract,
-            metrics_source=metrics_source,
-        )
+
+        def options() -> DeployOptions:
+            return DeployOptions(
+                release_id=target,
+                strategy=strategy,
+                steps=parse_steps(steps, strategy),
+                step_hold_s=hold,
+                step_deadline_s=step_deadline,
+                ready_timeout_s=ready_timeout,
+                tick_s=tick,
+                allow_contract=allow_contract,
+                metrics_source=metrics_source,
+            )
+
         if dry_run:
-            _dry_run(DeployContext.open(env), opts, hotfix, as_json)
+            _dry_run(DeployContext.open(env), options(), hotfix, as_json)
             return
         confirm_unsafe(Slots.load(env), target, yes=yes, as_json=as_json, verb="Deploy")
         ctx = DeployContext.open(env)
         decision = budget_gate(ctx, target, hotfix, override_budget, reason, as_json)
+        opts = options()  # after the budget gate, as always: its refusal comes first
         opts.budget = decision.as_dict()
         with progress(not as_json) as step:
             result = Deployer(ctx, opts, step).run()
