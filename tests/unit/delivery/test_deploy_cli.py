@@ -69,3 +69,37 @@ def test_status_and_explain_are_sub_commands(router: FakeRouter) -> None:
     assert json.loads(status.stdout)["slots"]["active"] == "blue"
     explain = runner.invoke(app, ["deploy", "explain", "--env", "unit"])
     assert explain.exit_code == 1 and "which deploy?" in explain.output
+
+
+def test_a_whole_deploy_reads_the_environment_once_through_its_context(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fixiactl.deploy import slots
+    from fixiactl.deploy.fakes import FakeTraffic
+
+    monkeypatch.setenv("FIXIACTL_STATE_ROOT", str(tmp_path))
+    router = FakeRouter(FakeSupervisor())
+    host = FakeSlotHost()
+    opened: list[str] = []
+
+    def open_fake(env: str) -> DeployContext:
+        opened.append(env)
+        return fake_context(env, router, host, FakeTraffic(router, host))
+
+    def no_reread(*_args: object) -> None:
+        raise AssertionError("the environment was read again, outside the deploy context")
+
+    monkeypatch.setattr(deploy_cli.DeployContext, "open", staticmethod(open_fake))
+    monkeypatch.setattr(budget, "load_env", no_reread)
+    monkeypatch.setattr(slots, "Supervisor", no_reread)
+    monkeypatch.setattr(budget, "source_for", lambda env: FakeBudget())
+    done = CliRunner().invoke(
+        app, ["deploy", "r2", "--env", "unit", "--hold", "2", "--tick", "0", "--json"]
+    )
+
+    assert done.exit_code == 0, done.output
+    result = json.loads(done.stdout)
+    assert (result["result"], result["slot"]) == ("promoted", "green")
+    assert result["budget"]["outcome"] == "within_budget"
+    assert opened == ["unit"]
+    assert router.weights == {"blue": 0, "green": 100}
