@@ -1,4 +1,5 @@
-"""`fixiactl deploy|rollback|promote|dora`: progressive delivery on the single-host stack."""
+"""`fixiactl deploy run|status|explain`, `rollback`, `promote`, `dora`: progressive delivery
+on the single-host stack."""
 
 from __future__ import annotations
 
@@ -6,14 +7,17 @@ from typing import Annotated, Any
 
 import typer
 from rich.table import Table
+from typer.core import TyperGroup
 
+from fixiactl.cli import deploy_views as views
 from fixiactl.cli.common import EnvOption, JsonOption, console, emit_json, operator_errors, progress
-from fixiactl.deploy import budget, evidence, promotion, releases, requirements
+from fixiactl.deploy import budget, plan, promotion, requirements
 from fixiactl.deploy import dora as dora_mod
+from fixiactl.deploy.context import DeployContext
 from fixiactl.deploy.engine import Deployer, DeployOptions
-from fixiactl.deploy.journal import Slots, deploy_events, deploy_records
+from fixiactl.deploy.journal import Slots, deploy_events
+from fixiactl.deploy.results import DeployResult
 from fixiactl.errors import FixiactlError
-from fixiactl.stack.config import load_env
 
 STRATEGIES = ("blue-green", "canary")
 MetricsSourceOption = typer.Option(
@@ -28,6 +32,9 @@ OverrideOption = typer.Option(
     "--override-budget", help="Deploy although an error budget is spent (needs --reason; audited)"
 )
 ReasonOption = typer.Option("--reason", help="Why the error-budget policy is overridden")
+DryRunOption = typer.Option(
+    "--dry-run", help="Print the plan (slots, steps, migrations, budget); change nothing"
+)
 ReplayOption = typer.Option(
     "--replay", help="explain: recompute every step verdict from its evidence file"
 )
@@ -47,9 +54,28 @@ def parse_steps(text: str | None, strategy: str) -> list[int]:
     return steps
 
 
-def deploy(
-    target: Annotated[str, typer.Argument(help="RELEASE, or `status` / `explain DEPLOY_ID`")],
-    deploy_id: Annotated[str | None, typer.Argument(help="for status/explain")] = None,
+class _ReleaseMeansRun(TyperGroup):
+    """`fixiactl deploy RELEASE ...` is `fixiactl deploy run RELEASE ...`: the shape every
+    script, test and document used before `run` was a sub-command keeps working."""
+
+    # typer vendors click and exports neither its Context nor its Command: hence Any.
+    def resolve_command(self, ctx: Any, args: list[str]) -> tuple[str | None, Any, list[str]]:
+        if args and args[0] not in self.commands and not args[0].startswith("-"):
+            args = ["run", *args]
+        return super().resolve_command(ctx, args)
+
+
+app = typer.Typer(
+    cls=_ReleaseMeansRun,
+    no_args_is_help=True,
+    help="Deploy a release with analysis at every step (`fixiactl deploy RELEASE` = `run`); "
+    "what deploys did (status, explain).",
+)
+
+
+@app.command("run")
+def run(
+    target: Annotated[str, typer.Argument(help="Release id", metavar="RELEASE")],
     strategy: Annotated[str, typer.Option(help="blue-green or canary")] = "canary",
     steps: Annotated[str | None, typer.Option(help="Canary weights, e.g. 5,25,50,100")] = None,
     env: Annotated[str, EnvOption] = "dev",
@@ -63,44 +89,85 @@ def deploy(
     hotfix: Annotated[bool, HotfixOption] = False,
     override_budget: Annotated[bool, OverrideOption] = False,
     reason: Annotated[str | None, ReasonOption] = None,
-    replay: Annotated[bool, ReplayOption] = False,
+    dry_run: Annotated[bool, DryRunOption] = False,
     as_json: Annotated[bool, JsonOption] = False,
 ) -> None:
     """Deploy RELEASE with analysis at every step, promote or roll back automatically."""
     with operator_errors():
-        if target == "status":
-            _status(env, deploy_id, as_json)
-            return
-        if target == "explain":
-            if not deploy_id:
-                raise FixiactlError("which deploy?", hint="fixiactl deploy status --env ENV")
-            (_replay if replay else _explain)(env, deploy_id, as_json)
-            return
         if strategy not in STRATEGIES:
             raise FixiactlError(f"unknown strategy {strategy!r}", hint=" or ".join(STRATEGIES))
+
+        def options() -> DeployOptions:
+            return DeployOptions(
+                release_id=target,
+                strategy=strategy,
+                steps=parse_steps(steps, strategy),
+                step_hold_s=hold,
+                step_deadline_s=step_deadline,
+                ready_timeout_s=ready_timeout,
+                tick_s=tick,
+                allow_contract=allow_contract,
+                metrics_source=metrics_source,
+            )
+
+        if dry_run:
+            _dry_run(DeployContext.open(env), options(), hotfix, as_json)
+            return
         confirm_unsafe(Slots.load(env), target, yes=yes, as_json=as_json, verb="Deploy")
-        decision = budget_gate(env, target, hotfix, override_budget, reason, as_json)
-        opts = DeployOptions(
-            env=env,
-            release_id=target,
-            strategy=strategy,
-            steps=parse_steps(steps, strategy),
-            step_hold_s=hold,
-            step_deadline_s=step_deadline,
-            ready_timeout_s=ready_timeout,
-            tick_s=tick,
-            allow_contract=allow_contract,
-            metrics_source=metrics_source,
-            budget=decision.as_dict(),
-        )
+        ctx = DeployContext.open(env)
+        decision = budget_gate(ctx, target, hotfix, override_budget, reason, as_json)
+        opts = options()  # after the budget gate, as always: its refusal comes first
+        opts.budget = decision.as_dict()
         with progress(not as_json) as step:
-            result = Deployer(opts, step).run()
+            result = Deployer(ctx, opts, step).run()
         result["budget"] = decision.as_dict()
     _report(result, as_json)
 
 
+def _dry_run(ctx: DeployContext, opts: DeployOptions, hotfix: bool, as_json: bool) -> None:
+    """The plan, changing nothing: the budget is read (not enforced, nothing audited)."""
+    requirements.check(ctx.config, ctx.release(opts.release_id))
+    decision = budget.evaluate(ctx.env, hotfix=hotfix, config=ctx.config)
+    the_plan = plan.make_plan(ctx, opts, decision)
+    if as_json:
+        emit_json(the_plan)
+        return
+    for line in plan.describe(the_plan):
+        console.print(line)
+
+
+@app.command("status")
+def status(
+    deploy_id: Annotated[str | None, typer.Argument(help="One deploy's events only")] = None,
+    env: Annotated[str, EnvOption] = "dev",
+    as_json: Annotated[bool, JsonOption] = False,
+) -> None:
+    """The live slot, the rollback target and the latest deploy events."""
+    with operator_errors():
+        views.status(env, deploy_id, as_json)
+
+
+@app.command("explain")
+def explain(
+    deploy_id: Annotated[str | None, typer.Argument(help="The deploy (see status)")] = None,
+    env: Annotated[str, EnvOption] = "dev",
+    replay: Annotated[bool, ReplayOption] = False,
+    as_json: Annotated[bool, JsonOption] = False,
+) -> None:
+    """Every measurement and verdict of one deploy; --replay recomputes them."""
+    with operator_errors():
+        if not deploy_id:
+            raise FixiactlError("which deploy?", hint="fixiactl deploy status --env ENV")
+        (views.replay if replay else views.explain)(env, deploy_id, as_json)
+
+
 def budget_gate(
-    env: str, release: str, hotfix: bool, override: bool, reason: str | None, as_json: bool
+    ctx: DeployContext,
+    release: str,
+    hotfix: bool,
+    override: bool,
+    reason: str | None,
+    as_json: bool,
 ) -> budget.Decision:
     """The error-budget policy before anything is touched; a refusal exits 4, with the
     decision on stdout under --json."""
@@ -108,10 +175,14 @@ def budget_gate(
         raise FixiactlError("--override-budget needs --reason", hint='--reason "why now"')
     # What the environment refuses of the release comes first (and needs no stack): no
     # budget decision or override can make such a release deployable.
-    requirements.check(load_env(env), releases.load(release))
+    requirements.check(ctx.config, ctx.release(release))
     try:
         decision = budget.enforce(
-            env, release, hotfix=hotfix, override=reason if override else None
+            ctx.env,
+            release,
+            hotfix=hotfix,
+            override=reason if override else None,
+            config=ctx.config,
         )
     except budget.BudgetRefused as refused:
         if as_json:
@@ -126,7 +197,7 @@ def budget_gate(
     return decision
 
 
-def _report(result: dict[str, Any], as_json: bool) -> None:
+def _report(result: DeployResult, as_json: bool) -> None:
     if as_json:
         emit_json(result)
     else:
@@ -167,9 +238,9 @@ def rollback(
         if not slots.previous:
             raise FixiactlError(f"no previous release in {env}", hint="nothing to roll back to")
         confirm_unsafe(slots, slots.previous, yes=yes, as_json=as_json, verb="Roll back")
+        ctx = DeployContext.open(env)
         last = [e for e in deploy_events(env) if e["event"] == "promoted"]
         opts = DeployOptions(
-            env=env,
             release_id=slots.previous,
             strategy="blue-green",
             steps=[100],
@@ -178,7 +249,7 @@ def rollback(
             rollback_of=last[-1]["deploy_id"] if last else None,
         )
         with progress(not as_json) as step:
-            result = Deployer(opts, step).run()
+            result = Deployer(ctx, opts, step).run()
     _report(result, as_json)
 
 
@@ -199,9 +270,9 @@ def promote(
     deploy/environments/*.yaml's `promotes_from`)."""
     with operator_errors():
         source = promotion.check(release, to)
-        decision = budget_gate(to, release, hotfix, override_budget, reason, as_json)
+        ctx = DeployContext.open(to)
+        decision = budget_gate(ctx, release, hotfix, override_budget, reason, as_json)
         opts = DeployOptions(
-            env=to,
             release_id=release,
             strategy=strategy,
             steps=parse_steps(steps, strategy),
@@ -213,7 +284,7 @@ def promote(
         )
         with progress(not as_json) as step:
             step(f"{release} passed {source}: deploying to {to}")
-            result = Deployer(opts, step).run()
+            result = Deployer(ctx, opts, step).run()
         result["budget"] = decision.as_dict()
     _report(result, as_json)
 
@@ -239,80 +310,3 @@ def dora(
             "-" if value is None else f"{value:.4g}" if isinstance(value, float) else str(value),
         )
     console.print(table)
-
-
-def _status(env: str, deploy_id: str | None, as_json: bool) -> None:
-    events = deploy_events(env)
-    if deploy_id:
-        events = [e for e in events if e["deploy_id"] == deploy_id]
-        if not events:
-            raise FixiactlError(f"no deploy {deploy_id} in {env}")
-    data = {"slots": Slots.load(env).__dict__, "events": events[-20:]}
-    if as_json:
-        emit_json(data)
-        return
-    slots = Slots.load(env)
-    console.print(
-        f"live: {slots.active} ({slots.releases[slots.active]}), previous: {slots.previous}"
-        + (" (NOT rollback-safe)" if slots.previous in slots.rollback_unsafe else "")
-    )
-    table = Table(title="Recent deploy events")
-    for column in ("time", "deploy", "event", "release", "detail"):
-        table.add_column(column)
-    for e in events[-20:]:
-        detail = e.get("reason") or "; ".join(e.get("reasons") or []) or ""
-        table.add_row(_time(e["ts"]), e["deploy_id"], e["event"], str(e.get("release")), detail)
-    console.print(table)
-
-
-def _time(ts: float) -> str:
-    import datetime as dt
-
-    return dt.datetime.fromtimestamp(ts, dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
-
-
-def _explain(env: str, deploy_id: str, as_json: bool) -> None:
-    records = deploy_records(env, deploy_id)
-    if not records:
-        raise FixiactlError(f"no records for deploy {deploy_id} in {env}")
-    if as_json:
-        emit_json(records)
-        return
-    started = next((r for r in records if r.get("event") == "started"), {})
-    source = started.get("metrics_source", "slots")
-    table = Table(title=f"Deploy {deploy_id} (metrics from {source})")
-    for column in ("time", "what", "step", "canary", "baseline", "verdict / detail"):
-        table.add_column(column)
-    for r in records:
-        if r["kind"] == "measurement":
-            c, b = r["canary"], r["baseline"]
-            table.add_row(
-                _time(r["ts"]),
-                f"measure +{r['elapsed_s']}s ({r.get('source', source)})",
-                f"{r['step']} %",
-                f"{c['errors']:.0f}/{c['requests']:.0f}",
-                f"{b['errors']:.0f}/{b['requests']:.0f}",
-                f"{r['verdict']}: {'; '.join(r['reasons'])}",
-            )
-        else:
-            detail = {k: v for k, v in r.items() if k not in ("ts", "kind", "deploy_id", "env")}
-            table.add_row(_time(r["ts"]), r.get("event", r["kind"]), "", "", "", str(detail)[:160])
-    console.print(table)
-
-
-def _replay(env: str, deploy_id: str, as_json: bool) -> None:
-    rows = evidence.replay(env, deploy_id)
-    if as_json:
-        emit_json(rows)
-    else:
-        table = Table(title=f"Deploy {deploy_id}: verdicts replayed from evidence")
-        for column in ("step", "recorded", "replayed", "same", "reasons"):
-            table.add_column(column)
-        for r in rows:
-            same = "yes" if r["same"] else "[red]NO[/red]"
-            table.add_row(
-                f"{r['step']} %", r["recorded"], r["replayed"], same, "; ".join(r["reasons"])
-            )
-        console.print(table)
-    if not all(r["same"] for r in rows):
-        raise typer.Exit(code=1)

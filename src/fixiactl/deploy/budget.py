@@ -194,11 +194,14 @@ def evaluate(
     *,
     hotfix: bool = False,
     override: str | None = None,
+    config: EnvConfig | None = None,
 ) -> Decision:
-    """The decision on every SLO of deploy/slo, read now; raises nothing, audits nothing."""
+    """The decision on every SLO of deploy/slo, read now; raises nothing, audits nothing.
+    `config`: the environment's, when the caller has already loaded it."""
     names = [slo.name for slo in load_slos()]
     readings = (source or source_for(env)).remaining(names)
-    return decide(readings, Policy.of(load_env(env)), hotfix=hotfix, override=override)
+    policy = Policy.of(config or load_env(env))
+    return decide(readings, policy, hotfix=hotfix, override=override)
 
 
 def enforce(
@@ -209,10 +212,11 @@ def enforce(
     override: str | None = None,
     source: BudgetSource | None = None,
     auditor: Auditor | None = None,
+    config: EnvConfig | None = None,
 ) -> Decision:
     """The decision for deploying `release` to `env` now: refused (BudgetRefused) or allowed;
     an override that lets a deploy through is audited first, and refused if it cannot be."""
-    decision = evaluate(env, source, hotfix=hotfix, override=override)
+    decision = evaluate(env, source, hotfix=hotfix, override=override, config=config)
     if not decision.allowed:
         raise BudgetRefused(decision)
     if decision.outcome == "override":

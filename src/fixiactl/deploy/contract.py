@@ -16,15 +16,18 @@ asks for confirmation.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING
 
 from fixiactl.deploy import slots as slot_ops
 from fixiactl.deploy.journal import Journal, Slots
 from fixiactl.deploy.migrations import MigrationPlan, scan_migrations
 from fixiactl.deploy.preflight import applied_revisions
 from fixiactl.deploy.releases import Release
+from fixiactl.deploy.results import ContractFacts, ContractOutcome
 from fixiactl.errors import FixiactlError
-from fixiactl.stack.config import StackState
+
+if TYPE_CHECKING:
+    from fixiactl.deploy.context import DeployContext
 
 DEFERRED_ENV = "FIXIA_DB__DEFERRED_REVISIONS"
 
@@ -53,32 +56,36 @@ def mark_unsafe(slots: Slots, retired: list[str | None], keep: str) -> list[str]
 
 
 def run_contract(
+    ctx: DeployContext,
     *,
-    env: str,
-    stack: StackState,
     release: Release,
     plan: MigrationPlan,
     slots: Slots,
     retired: list[str | None],
     journal: Journal,
     restore_point: str | None,
-) -> dict[str, Any]:
+) -> ContractOutcome:
     """Upgrade to head now that the old release is retired. Returns what the deploy's outcome
     adds: `contract` facts, and on failure result `failed` at stage `contract`."""
+    env = ctx.env
     deferred = [m.revision for m in plan.after_retire]
     journal.record("contract_started", revisions=deferred, retired=retired)
     error: FixiactlError | None = None
     try:
-        slot_ops.migrate(env, stack, release, "head")
+        ctx.host.migrate(release, "head")
     except FixiactlError as exc:
         error = exc
-    still = _still_pending(env, stack, release, deferred) if error else set()
+    still = _still_pending(ctx, release, deferred) if error else set()
     ran = [r for r in deferred if r not in still]
     # Unsafe as soon as any contract revision is in, even if a later one failed.
     contracted = [r for r in plan.contract if r in ran]
     marked = mark_unsafe(slots, retired, release.id) if contracted else []
     slots.save(env)
-    facts = {"ran": ran, "pending": [r for r in deferred if r in still], "rollback_unsafe": marked}
+    facts: ContractFacts = {
+        "ran": ran,
+        "pending": [r for r in deferred if r in still],
+        "rollback_unsafe": marked,
+    }
     journal.record("contracted" if error is None else "contract_failed", **facts)
     if error is None:
         return {"contract": facts}
@@ -102,11 +109,11 @@ def run_contract(
     }
 
 
-def _still_pending(env: str, stack: StackState, release: Release, deferred: list[str]) -> set[str]:
+def _still_pending(ctx: DeployContext, release: Release, deferred: list[str]) -> set[str]:
     """After a failure, what did not run; all of it when the database cannot be read (the
     new release is live by then: this phase must never raise into the deploy's cleanup)."""
     try:
-        applied = applied_revisions(env, stack)
+        applied = applied_revisions(ctx.env, ctx.stack)
         found = scan_migrations(slot_ops.migrations_dir(release))
     except FixiactlError:
         return set(deferred)

@@ -9,32 +9,23 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from fixiactl.deploy import analysis, dora, evidence, requirements, slots, smoke
+from fixiactl.deploy import analysis, dora, evidence, requirements, slots
 from fixiactl.deploy.analysis import FAIL, INSUFFICIENT_DATA, Judgement, Thresholds
+from fixiactl.deploy.context import DeployContext
 from fixiactl.deploy.contract import run_contract, slot_env
-from fixiactl.deploy.haproxy import Runtime
-from fixiactl.deploy.journal import Journal, Slots
-from fixiactl.deploy.metrics import MetricsSource, Snapshot, first_snapshot
-from fixiactl.deploy.preflight import (
-    BackupRestorePoints,
-    GateResult,
-    RestorePoints,
-    check_stack,
-    migration_gate,
-)
-from fixiactl.deploy.prometheus import open_source
+from fixiactl.deploy.metrics import Snapshot, first_snapshot
+from fixiactl.deploy.preflight import GateResult, check_stack
 from fixiactl.deploy.recovery import measure_recovery
-from fixiactl.deploy.releases import Release, load
+from fixiactl.deploy.releases import Release
+from fixiactl.deploy.results import DeployResult, Outcome
 from fixiactl.deploy.window import Reading, StepWindow
 from fixiactl.errors import FixiactlError
-from fixiactl.stack.config import load_env, read_state, state_dir
 
 Progress = Callable[[str], None]
 
 
 @dataclass
 class DeployOptions:
-    env: str
     release_id: str
     strategy: str = "canary"
     steps: list[int] = field(default_factory=lambda: [5, 25, 50, 100])
@@ -44,6 +35,7 @@ class DeployOptions:
     ready_timeout_s: float = 60.0
     drain_timeout_s: float = 30.0
     recovery_timeout_s: float = 30.0
+    recovery_window_s: float = 2.0  # how often recovery is measured after a rollback
     allow_contract: bool = False
     fast_track: bool = False  # rollback: no smoke, no analysis hold
     rollback_of: str | None = None  # the deploy a `fixiactl rollback` undoes
@@ -62,42 +54,39 @@ class StepFailed(Exception):
 class Deployer:
     def __init__(
         self,
+        ctx: DeployContext,
         opts: DeployOptions,
         progress: Progress,
         *,
         thresholds: Thresholds | None = None,
-        metrics: MetricsSource | None = None,
-        restore: RestorePoints | None = None,
     ) -> None:
+        self.ctx, self.env = ctx, ctx.env
         self.opts = opts
         self.say = progress
-        self.release: Release = load(opts.release_id)
+        self.release: Release = ctx.release(opts.release_id)
         # Before the stack is even looked at: what the environment refuses, said plainly.
-        requirements.check(load_env(opts.env), self.release)
-        self.stack = read_state(opts.env)
-        self.runtime = Runtime(state_dir(opts.env))
+        requirements.check(ctx.config, self.release)
+        self.router, self.supervisor = ctx.router, ctx.supervisor
         # A fast-track rollback analyses nothing: it must not depend on Prometheus being up.
-        kind = "slots" if opts.fast_track else opts.metrics_source
-        self.metrics = metrics or open_source(opts.env, self.stack.ports, kind)
+        self.metrics = ctx.metrics("slots" if opts.fast_track else opts.metrics_source)
         self.thresholds = thresholds or analysis.load_thresholds()
-        self.restore = restore or BackupRestorePoints()
-        self.slots = Slots.load(opts.env)
+        self.slots = ctx.slots()
         self.id = f"d{time.strftime('%Y%m%d%H%M%S')}-{secrets.token_hex(2)}"
-        self.journal = Journal(opts.env, self.id)
+        self.journal = ctx.journal(self.id)
         self.active, self.idle = self.slots.active, self.slots.idle
-        self.summary: dict[str, Any] = {"deploy_id": self.id, "release": self.release.id}
+        self.time_to_full_traffic_s: float | None = None
         self.first_shift: float | None = None
         self.gate = GateResult()
         self.restore_point: str | None = None
 
     # -- the whole deploy -------------------------------------------------------------------
-    def run(self) -> dict[str, Any]:
+    def run(self) -> DeployResult:
         opts, serving = self.opts, self.slots.releases[self.active]
         if serving == self.release.id:
-            raise FixiactlError(f"release {self.release.id} already serves in {opts.env}")
-        check_stack(opts.env, self.active)
-        self.gate = gate = migration_gate(
-            opts.env, self.stack, self.release, str(serving), allow_contract=opts.allow_contract
+            raise FixiactlError(f"release {self.release.id} already serves in {self.env}")
+        check_stack(self.env, self.active, self.supervisor, self.router)
+        self.gate = gate = self.ctx.host.gate(
+            self.release, str(serving), allow_contract=opts.allow_contract
         )
         # Read before anything changes: a source still without a first scrape is waited for
         # (bounded); one that stays unreachable stops the deploy here, clearly.
@@ -117,7 +106,8 @@ class Deployer:
             metrics_source=self.metrics.name,
             budget=opts.budget,
         )
-        front0 = self.runtime.front_door()
+        front0 = self.router.front_door()
+        outcome: Outcome
         try:
             self._prepare(str(serving))
             pre = (self.metrics.snapshot(self.active) or Snapshot()).minus(base0)
@@ -129,8 +119,13 @@ class Deployer:
         except FixiactlError as exc:  # e.g. a migration failed: still a recorded failure
             self._abandon_idle()
             outcome = {"result": "failed", "stage": "prepare", "reason": exc.message}
-        front1 = self.runtime.front_door()
-        outcome |= {
+        front1 = self.router.front_door()
+        # Only the figures this deploy has: no budget (the CLI adds it), no full-traffic time
+        # unless it got there.
+        result: DeployResult = {
+            "deploy_id": self.id,
+            "release": self.release.id,
+            **outcome,  # type: ignore[typeddict-item]
             "strategy": opts.strategy,
             "rollback_of": opts.rollback_of,
             "promoted_from": opts.promoted_from,
@@ -139,41 +134,45 @@ class Deployer:
             "failed_requests": front1[1] - front0[1],
             "duration_s": round(time.monotonic() - started, 2),
         }
-        self.journal.event(outcome["result"], release=self.release.id, **outcome)
-        dora.write_textfile(opts.env)
-        return self.summary | outcome
+        # The event carries the outcome and its figures; the journal adds the deploy's id.
+        event = {k: v for k, v in result.items() if k not in ("deploy_id", "release")}
+        self.journal.event(result["result"], release=self.release.id, **event)
+        dora.write_textfile(self.env)
+        if self.time_to_full_traffic_s is not None:
+            result["time_to_full_traffic_s"] = self.time_to_full_traffic_s
+        return result
 
     # -- before any traffic -----------------------------------------------------------------
     def _prepare(self, serving: str) -> None:
         opts, idle, plan = self.opts, self.idle, self.gate.plan
-        self.restore_point = self.restore.create(opts.env, f"before-{self.id}")
+        self.restore_point = self.ctx.restore.create(self.env, f"before-{self.id}")
         self.journal.record("restore_point", name=self.restore_point)
         if plan.start_target:
             before = [m.revision for m in plan.before_start]
             self.say(f"migrating before {idle} starts: {', '.join(before)}")
-            slots.migrate(opts.env, self.stack, self.release, plan.start_target)
+            self.ctx.host.migrate(self.release, plan.start_target)
             self.journal.record("migrated", phase="before_start", revisions=before)
         if plan.after_retire:
             deferred = [m.revision for m in plan.after_retire]
             self.say(f"deferring {', '.join(deferred)} until {serving} has retired")
             self.journal.record("deferred", revisions=deferred, until_retired=serving)
         self.say(f"starting {idle} on {self.release.id}")
-        slots.stop(opts.env, idle)
-        self.runtime.set_weight(idle, 0)
-        self.runtime.set_state(idle, "ready")
-        slots.point(opts.env, self.stack, idle, self.release, slot_env(plan))
+        slots.stop(self.env, idle, self.supervisor)
+        self.router.set_weight(idle, 0)
+        self.router.set_state(idle, "ready")
+        self.ctx.host.point(idle, self.release, slot_env(plan))
         try:
-            slots.start(opts.env, idle)
+            slots.start(self.env, idle, self.supervisor)
         except FixiactlError as exc:
             raise StepFailed("start", exc.message) from exc
-        if not slots.wait_ready(self.stack.ports[idle], opts.ready_timeout_s):
+        if not self.ctx.host.ready(idle, opts.ready_timeout_s):
             raise StepFailed("readiness", f"{idle} not ready within {opts.ready_timeout_s:.0f} s")
-        if not self.runtime.wait_up(idle, opts.ready_timeout_s):
+        if not self.router.wait_up(idle, opts.ready_timeout_s):
             raise StepFailed("readiness", f"HAProxy never saw {idle} UP")
         if not opts.fast_track:
             self.say(f"smoke tests against {idle}")
             try:
-                passed = smoke.run(self.stack.ports[idle], self.release.id)
+                passed = self.ctx.host.smoke(idle, self.release.id)
             except FixiactlError as exc:
                 # The answer's body goes into the journal: a smoke failure must say why.
                 detail = f"{exc.message}: {exc.hint}" if exc.hint else exc.message
@@ -181,12 +180,12 @@ class Deployer:
             self.journal.record("smoke", passed=passed)
 
     # -- traffic ----------------------------------------------------------------------------
-    def _shift(self, pre: Snapshot, started: float) -> dict[str, Any]:
+    def _shift(self, pre: Snapshot, started: float) -> Outcome:
         baseline = pre
         for weight in self.opts.steps:
             self._weights(weight)
             if weight == self.opts.steps[-1]:
-                self.summary["time_to_full_traffic_s"] = round(time.monotonic() - started, 2)
+                self.time_to_full_traffic_s = round(time.monotonic() - started, 2)
             if self.opts.fast_track:
                 continue
             judgement, baseline = self._analyse(weight, baseline)
@@ -197,13 +196,14 @@ class Deployer:
         self.slots.previous = self.slots.releases[self.active]
         self.slots.releases[self.idle] = self.release.id
         self.slots.active = self.idle
-        self.slots.save(self.opts.env)
-        outcome: dict[str, Any] = {"result": "promoted", "slot": self.idle}
+        self.slots.save(self.env)
+        outcome: Outcome = {"result": "promoted", "slot": self.idle}
         if self.gate.plan.after_retire:  # the old release no longer serves: contract now
             self.say(f"contract migrations now that {retired[0]} has retired")
-            outcome |= run_contract(
-                env=self.opts.env,
-                stack=self.stack,
+            # The contract's keys are a subset of the outcome's (mypy cannot see it: `result`
+            # is required in one and optional in the other).
+            outcome |= run_contract(  # type: ignore[typeddict-item]
+                self.ctx,
                 release=self.release,
                 plan=self.gate.plan,
                 slots=self.slots,
@@ -216,8 +216,8 @@ class Deployer:
     def _weights(self, weight: int) -> None:
         # Raise the new slot first: both weights are never zero at the same time.
         self.first_shift = self.first_shift or time.monotonic()
-        self.runtime.set_weight(self.idle, weight)
-        self.runtime.set_weight(self.active, 100 - weight)
+        self.router.set_weight(self.idle, weight)
+        self.router.set_weight(self.active, 100 - weight)
         self.journal.record("shift", weight=weight, slot=self.idle)
         self.say(f"{self.idle} at {weight} % of traffic")
 
@@ -278,7 +278,7 @@ class Deployer:
             slot_down=reading.slot_down,
         )
         path = evidence.write(
-            self.opts.env,
+            self.env,
             self.id,
             canary=reading.canary or Snapshot(),
             baseline=baseline,
@@ -289,15 +289,20 @@ class Deployer:
         self.journal.record("evidence", step=weight, verdict=j.verdict, file=path.name)
         return j
 
-    def _roll_back(self, pre: Snapshot, weight: int, judgement: Judgement) -> dict[str, Any]:
+    def _roll_back(self, pre: Snapshot, weight: int, judgement: Judgement) -> Outcome:
         t0 = time.monotonic()
-        self.runtime.set_weight(self.active, 100)
-        self.runtime.set_weight(self.idle, 0)
+        self.router.set_weight(self.active, 100)
+        self.router.set_weight(self.idle, 0)
         self.journal.record("rollback", step=weight, reasons=judgement.reasons)
         self.say(f"rolled back at {weight} %: {'; '.join(judgement.reasons)}")
         self._retire(self.idle)
         recovery = measure_recovery(
-            self.metrics, self.active, pre, self.thresholds, self.opts.recovery_timeout_s
+            self.metrics,
+            self.active,
+            pre,
+            self.thresholds,
+            self.opts.recovery_timeout_s,
+            window_s=self.opts.recovery_window_s,
         )
         self.journal.record("recovery", **recovery)
         exposed_since = self.first_shift or t0
@@ -311,9 +316,9 @@ class Deployer:
         }
 
     def _retire(self, slot: str) -> None:
-        drained = slots.retire(self.opts.env, self.runtime, slot, self.opts.drain_timeout_s)
+        drained = slots.retire(self.supervisor, self.router, slot, self.opts.drain_timeout_s)
         self.journal.record("drained", slot=slot, clean=drained)
 
     def _abandon_idle(self) -> None:
-        self.runtime.set_weight(self.idle, 0)
-        slots.stop(self.opts.env, self.idle)
+        self.router.set_weight(self.idle, 0)
+        slots.stop(self.env, self.idle, self.supervisor)

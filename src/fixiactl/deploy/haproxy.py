@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import csv
 import io
+import subprocess
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
+from fixiactl.deploy.protocols import ServerStat
 from fixiactl.errors import FixiactlError
 from fixiactl.stack.health import haproxy_command
 
@@ -17,21 +18,15 @@ BACKEND = "be_app"
 STREAM_BACKEND = "be_stream"
 
 
-@dataclass
-class ServerStat:
-    name: str
-    status: str
-    weight: int
-    sessions: int
-    total: int
-    hrsp_5xx: int
-    econ: int
-    eresp: int
+__all__ = ["BACKEND", "STREAM_BACKEND", "Runtime", "ServerStat"]
 
 
 class Runtime:
+    """The real `TrafficRouter` (fixiactl.deploy.protocols)."""
+
     def __init__(self, state: Path) -> None:
         self.socket = state / "haproxy" / "admin.sock"
+        self.config = state / "haproxy" / "haproxy.cfg"
 
     def _cmd(self, command: str) -> str:
         try:
@@ -96,3 +91,13 @@ class Runtime:
                 return True
             time.sleep(0.1)
         return False
+
+    def check_config(self) -> str | None:
+        result = subprocess.run(
+            ["/usr/sbin/haproxy", "-c", "-q", "-f", str(self.config)],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=30,
+        )
+        return None if result.returncode == 0 else result.stderr[-500:] or "invalid"

@@ -4,20 +4,18 @@ point is taken when backups are configured."""
 from __future__ import annotations
 
 import logging
-import subprocess
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from fixiactl.backup import create_restore_point
 from fixiactl.backup import settings as backup_settings
-from fixiactl.deploy.haproxy import Runtime
 from fixiactl.deploy.migrations import Migration, MigrationPlan, plan_migrations, scan_migrations
+from fixiactl.deploy.protocols import ProcessSupervisor, TrafficRouter
 from fixiactl.deploy.releases import Release
 from fixiactl.deploy.slots import migrations_dir
 from fixiactl.errors import FixiactlError
 from fixiactl.stack import postgres
 from fixiactl.stack.config import StackState, state_dir
-from fixiactl.stack.supervisor import Supervisor
 
 log = logging.getLogger(__name__)
 
@@ -78,28 +76,22 @@ def migration_gate(
     return gate
 
 
-def check_stack(env: str, active: str) -> None:
-    state = state_dir(env)
-    if not Supervisor(state).running():
+def check_stack(
+    env: str, active: str, supervisor: ProcessSupervisor, router: TrafficRouter
+) -> None:
+    if not supervisor.running():
         raise FixiactlError(
             f"the {env} stack is not running", hint=f"fixiactl stack up --env {env}"
         )
-    stats = Runtime(state).stats()
+    stats = router.stats()
     if not stats.get(active) or not stats[active].status.startswith("UP"):
         raise FixiactlError(
             f"the live slot {active} is not UP in HAProxy",
             hint="a deploy needs a healthy baseline: fixiactl stack status",
         )
-    haproxy_cfg = state / "haproxy" / "haproxy.cfg"
-    result = subprocess.run(
-        ["/usr/sbin/haproxy", "-c", "-q", "-f", str(haproxy_cfg)],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=30,
-    )
-    if result.returncode != 0:
-        raise FixiactlError("the rendered HAProxy config is invalid", hint=result.stderr[-500:])
+    invalid = router.check_config()
+    if invalid is not None:
+        raise FixiactlError("the rendered HAProxy config is invalid", hint=invalid)
 
 
 class RestorePoints(Protocol):

@@ -27,7 +27,7 @@ from fixiactl.deploy.metrics import PROBES, MetricsSource, MetricsUnavailable, S
 from fixiactl.errors import FixiactlError
 from fixiactl.monitoring import stack as monitoring
 from fixiactl.promapi import api_get
-from fixiactl.stack.config import load_env
+from fixiactl.stack.config import EnvConfig
 
 SOURCES = ("slots", "prometheus")
 REQUESTS = "fixia_http_requests_total"
@@ -123,9 +123,9 @@ def _total(result: list[dict[str, Any]]) -> float:
     return float(result[0]["value"][1]) if result else 0.0
 
 
-def open_source(env: str, ports: dict[str, int], kind: str | None) -> MetricsSource:
-    """The analysis source for `env`: `kind`, else the environment's `metrics_source`."""
-    config = load_env(env)
+def open_source(config: EnvConfig, ports: dict[str, int], kind: str | None) -> MetricsSource:
+    """The analysis source for `config`'s environment: `kind`, else its `metrics_source`."""
+    env = config.name
     kind = kind or config.metrics_source
     if kind == "slots":
         return SlotMetrics(ports)

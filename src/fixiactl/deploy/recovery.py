@@ -7,24 +7,24 @@ poisoned cache, a half-applied migration, exhausted pools) would otherwise look 
 from __future__ import annotations
 
 import time
-from typing import Any
 
 from fixiactl.deploy.analysis import Thresholds, quantile
 from fixiactl.deploy.metrics import MetricsSource, MetricsUnavailable, Snapshot
+from fixiactl.deploy.results import Recovery, RecoveryWindow
 
 
 def _rate(s: Snapshot) -> float:
     return s.errors / s.requests if s.requests else 0.0
 
 
-def window_ok(window: Snapshot, pre: Snapshot, t: Thresholds) -> tuple[bool, dict[str, Any]]:
+def window_ok(window: Snapshot, pre: Snapshot, t: Thresholds) -> tuple[bool, RecoveryWindow]:
     pre_rate, rate = _rate(pre), _rate(window)
     pre_p90, p90 = quantile(pre.buckets, 0.9), quantile(window.buckets, 0.9)
     error_ok = rate <= max(2 * pre_rate, 5 * t.error_budget)
     latency_ok = (
         p90 is None or pre_p90 is None or p90 <= max(1.5 * pre_p90, pre_p90 + t.latency_margin_s)
     )
-    facts = {
+    facts: RecoveryWindow = {
         "requests": window.requests,
         "error_rate": rate,
         "pre_error_rate": pre_rate,
@@ -49,12 +49,12 @@ def measure_recovery(
     t: Thresholds,
     timeout_s: float,
     window_s: float = 2.0,
-) -> dict[str, Any]:
+) -> Recovery:
     start = time.monotonic()
     last = _read(metrics, slot, Snapshot())
     # A window shorter than the source's interval would often hold no new sample.
     window_s = max(window_s, metrics.interval_s + 0.5)
-    windows = []
+    windows: list[RecoveryWindow] = []
     while time.monotonic() - start < timeout_s:
         time.sleep(window_s)
         current = _read(metrics, slot, last)

@@ -6,21 +6,25 @@ import subprocess
 import time
 from pathlib import Path
 
-from fixiactl.deploy.haproxy import Runtime
+from fixiactl.deploy.protocols import ProcessSupervisor, TrafficRouter
 from fixiactl.deploy.releases import Release
 from fixiactl.errors import FixiactlError
-from fixiactl.stack.config import ROOT, StackState, load_env, state_dir
+from fixiactl.stack.config import ROOT, EnvConfig, StackState, state_dir
 from fixiactl.stack.health import http_ok
 from fixiactl.stack.render import oneshot_environment, write_slot_env
 from fixiactl.stack.supervisor import Supervisor
 
 
 def point(
-    env: str, stack: StackState, slot: str, release: Release, extra: dict[str, str] | None = None
+    config: EnvConfig,
+    stack: StackState,
+    slot: str,
+    release: Release,
+    extra: dict[str, str] | None = None,
 ) -> None:
     """Retarget the (stopped) slot's venv symlink and environment at `release` (plus `extra`
     settings for this deploy only, e.g. the contract revisions it defers)."""
-    state = state_dir(env)
+    state = state_dir(config.name)
     link = state / "slots" / slot
     tmp = link.with_name(f".{slot}.tmp")
     tmp.unlink(missing_ok=True)
@@ -30,32 +34,35 @@ def point(
     (state / "slots" / f"{slot}.release.env").write_text(
         "".join(f"{k}={v}\n" for k, v in release_env.items())
     )
-    write_slot_env(load_env(env), stack, slot)
+    write_slot_env(config, stack, slot)
 
 
-def start(env: str, slot: str) -> None:
+def start(env: str, slot: str, supervisor: ProcessSupervisor | None = None) -> None:
     """The slot's app and its job-queue worker: a release's worker runs that release's code."""
-    supervisor = Supervisor(state_dir(env))
+    supervisor = supervisor or Supervisor(state_dir(env))
     supervisor.start(f"app-{slot}")
     supervisor.start(f"worker-{slot}")
 
 
-def stop(env: str, slot: str) -> None:
+def stop(env: str, slot: str, supervisor: ProcessSupervisor | None = None) -> None:
     """The worker gets SIGTERM too: its running jobs finish within the grace period, or are
     aborted and retried by the other slot's worker."""
-    supervisor = Supervisor(state_dir(env))
+    supervisor = supervisor or Supervisor(state_dir(env))
     supervisor.stop(f"worker-{slot}")
     supervisor.stop(f"app-{slot}")
 
 
-def retire(env: str, runtime: Runtime, slot: str, drain_timeout_s: float) -> bool:
+def retire(
+    supervisor: ProcessSupervisor, router: TrafficRouter, slot: str, drain_timeout_s: float
+) -> bool:
     """Drain to zero sessions, then stop: in-flight requests finish on the old slot. Returns
     whether the drain was clean (False: stopped with sessions left after the timeout)."""
-    runtime.set_state(slot, "drain")
-    drained = runtime.wait_no_sessions(slot, drain_timeout_s)
-    stop(env, slot)
-    runtime.set_weight(slot, 0)
-    runtime.set_state(slot, "ready")
+    router.set_state(slot, "drain")
+    drained = router.wait_no_sessions(slot, drain_timeout_s)
+    supervisor.stop(f"worker-{slot}")
+    supervisor.stop(f"app-{slot}")
+    router.set_weight(slot, 0)
+    router.set_state(slot, "ready")
     return drained
 
 
@@ -68,10 +75,9 @@ def wait_ready(port: int, timeout_s: float) -> bool:
     return False
 
 
-def migrate(env: str, stack: StackState, release: Release, revision: str = "head") -> str:
+def migrate(config: EnvConfig, stack: StackState, release: Release, revision: str = "head") -> str:
     """Run the release's own migrations (its venv, its code) straight against PostgreSQL, up
     to `revision`."""
-    config = load_env(env)
     app_env = oneshot_environment(config, stack) | release.env()
     # Migrations must never be slowed or failed by the release's injected faults.
     app_env = {k: v for k, v in app_env.items() if not k.startswith("FIXIA_FAULTS__")}

@@ -214,7 +214,7 @@ def start(config: EnvConfig, stack: StackState, supervisor: Supervisor) -> None:
         if name not in known:
             # Monitoring enabled on a running stack: reloadConfig only reads the new file,
             # adding the group is what makes supervisord run it.
-            supervisor._proxy().supervisor.addProcessGroup(name)
+            supervisor.add_group(name)
         supervisor.start(name)
     state = state_dir(config.name)
     for name, port in (("Prometheus", "prometheus"), ("Alertmanager", "alertmanager")):

@@ -83,7 +83,7 @@ def _swap(
     slots.stop(env, idle)
     runtime.set_weight(idle, 0)
     runtime.set_state(idle, "ready")
-    slots.point(env, state, idle, release)
+    slots.point(config, state, idle, release)
     _start_ready(env, state, idle, runtime)
     weight = runtime.stats()[live].weight or 100
     say(f"shifting traffic from {live} to {idle}")
@@ -91,7 +91,7 @@ def _swap(
     runtime.set_weight(idle, weight)
     runtime.set_weight(live, 0)
     say(f"draining and stopping {live}")
-    clean = slots.retire(env, runtime, live, DRAIN_TIMEOUT_S)
+    clean = slots.retire(Supervisor(state_dir(env)), runtime, live, DRAIN_TIMEOUT_S)
     record.releases[idle] = release.id
     record.active = idle
     record.save(env)

@@ -16,25 +16,33 @@ from fixiactl.errors import FixiactlError
 
 
 class Supervisor:
+    """The real `ProcessSupervisor` (fixiactl.deploy.protocols)."""
+
     def __init__(self, state: Path) -> None:
         self.conf = state / "supervisord.conf"
         self.socket = state / "supervisor.sock"
 
-    def _proxy(self) -> Any:
+    def _call(self, method: str, *args: Any) -> Any:
+        """One XML-RPC call on its own connection, closed after it (the transport keeps its
+        socket open otherwise, leaking one per call)."""
         transport = SupervisorTransport(None, None, f"unix://{self.socket}")
-        return xmlrpc.client.ServerProxy("http://127.0.0.1", transport=transport)
+        proxy = xmlrpc.client.ServerProxy("http://127.0.0.1", transport=transport)
+        try:
+            return getattr(proxy.supervisor, method)(*args)
+        finally:
+            transport.close()
 
     def running(self) -> bool:
         if not self.socket.exists():
             return False
         try:
-            return cast(str, self._proxy().supervisor.getState()["statename"]) == "RUNNING"
+            return cast(str, self._call("getState")["statename"]) == "RUNNING"
         except (OSError, xmlrpc.client.Fault):
             return False
 
     def start_daemon(self) -> None:
         if self.running():
-            self._proxy().supervisor.reloadConfig()
+            self._call("reloadConfig")
             return
         binary = Path(sys.executable).parent / "supervisord"
         subprocess.run([str(binary), "-c", str(self.conf)], check=True, timeout=30)
@@ -51,7 +59,7 @@ class Supervisor:
         if info["statename"] in ("RUNNING", "STARTING"):
             return
         try:
-            self._proxy().supervisor.startProcess(name, True)
+            self._call("startProcess", name, True)
         except xmlrpc.client.Fault as fault:
             raise FixiactlError(
                 f"{name} failed to start: {fault.faultString}",
@@ -60,25 +68,29 @@ class Supervisor:
 
     def stop(self, name: str) -> None:
         if self.info(name)["statename"] in ("RUNNING", "STARTING", "BACKOFF"):
-            self._proxy().supervisor.stopProcess(name, True)
+            self._call("stopProcess", name, True)
+
+    def add_group(self, name: str) -> None:
+        """Run a program added to the config of a running daemon (after reloadConfig)."""
+        self._call("addProcessGroup", name)
 
     def signal(self, name: str, signal: str) -> None:
         """e.g. HUP: PgBouncer re-reads its config and auth file without dropping clients."""
-        self._proxy().supervisor.signalProcess(name, signal)
+        self._call("signalProcess", name, signal)
 
     def info(self, name: str) -> dict[str, Any]:
-        return cast(dict[str, Any], self._proxy().supervisor.getProcessInfo(name))
+        return cast(dict[str, Any], self._call("getProcessInfo", name))
 
     def all_info(self) -> list[dict[str, Any]]:
         if not self.running():
             return []
-        return cast(list[dict[str, Any]], self._proxy().supervisor.getAllProcessInfo())
+        return cast(list[dict[str, Any]], self._call("getAllProcessInfo"))
 
     def shutdown(self, timeout_s: float = 60) -> None:
         if not self.running():
             return
-        pid = int(self._proxy().supervisor.getPID())
-        self._proxy().supervisor.shutdown()
+        pid = int(self._call("getPID"))
+        self._call("shutdown")
         deadline = time.monotonic() + timeout_s
         while _alive(pid) and time.monotonic() < deadline:
             time.sleep(0.1)

@@ -13,8 +13,9 @@ import pytest
 import typer
 
 from fixiactl.cli import deploy as deploy_cli
-from fixiactl.deploy import budget
+from fixiactl.deploy import budget, releases, requirements
 from fixiactl.deploy.budget import Policy, PrometheusBudget, Reading, decide, enforce
+from fixiactl.deploy.context import DeployContext
 from fixiactl.errors import FixiactlError
 from fixiactl.slo.spec import load_slos
 
@@ -196,8 +197,8 @@ def test_an_unreachable_or_refusing_prometheus_is_no_data() -> None:
 @pytest.fixture
 def any_release(monkeypatch: pytest.MonkeyPatch) -> None:
     """The release exists and the environment accepts it: only the budget decides."""
-    monkeypatch.setattr(deploy_cli.releases, "load", lambda release_id: release_id)
-    monkeypatch.setattr(deploy_cli.requirements, "check", lambda config, release: None)
+    monkeypatch.setattr(releases, "load", lambda release_id: release_id)
+    monkeypatch.setattr(requirements, "check", lambda config, release: None)
 
 
 @pytest.mark.usefixtures("any_release")
@@ -206,7 +207,9 @@ def test_the_cli_refusal_exits_4_with_the_decision_as_json(
 ) -> None:
     monkeypatch.setattr(budget, "source_for", lambda env: FakeBudget(api_availability=0.05))
     with pytest.raises(typer.Exit) as exited:
-        deploy_cli.budget_gate("production", "r1", False, False, None, as_json=True)
+        deploy_cli.budget_gate(
+            DeployContext.open("production"), "r1", False, False, None, as_json=True
+        )
     assert exited.value.exit_code == 4
     out = json.loads(capsys.readouterr().out)
     assert out["result"] == "refused" and out["release"] == "r1"
@@ -216,7 +219,9 @@ def test_the_cli_refusal_exits_4_with_the_decision_as_json(
 
 def test_the_cli_needs_a_reason_to_override() -> None:
     with pytest.raises(FixiactlError, match="--override-budget needs --reason"):
-        deploy_cli.budget_gate("production", "r1", False, True, " ", as_json=True)
+        deploy_cli.budget_gate(
+            DeployContext.open("production"), "r1", False, True, " ", as_json=True
+        )
 
 
 def test_slo_budget_shows_the_decision_without_deploying(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -12,9 +12,13 @@ from typer.testing import CliRunner
 from fixia import migrate
 from fixia.config import Settings
 from fixiactl.cli import app
+from fixiactl.deploy.context import DeployContext
 from fixiactl.deploy.contract import DEFERRED_ENV, mark_unsafe, rollback_safe, slot_env
+from fixiactl.deploy.fakes import FakeRouter, FakeSlotHost, FakeSupervisor
 from fixiactl.deploy.journal import Slots
 from fixiactl.deploy.migrations import plan_migrations, scan_migrations
+from fixiactl.deploy.releases import Release
+from fixiactl.stack.config import EnvConfig, StackState
 from tests.unit.delivery.test_migrations import write
 
 EXPAND = '    op.add_column("t", sa.Column("c", sa.Text(), nullable=True))\n'
@@ -127,18 +131,27 @@ def _contract_phase(
     versions.mkdir(parents=True)
     chain(versions, "eecc")
 
-    def migrate(*_args: object) -> str:
-        if fails:
-            raise FixiactlError("migrations failed", hint="DuplicateObject: boom")
-        return ""
+    class Host(FakeSlotHost):
+        def migrate(self, release: Release, revision: str) -> str:
+            if fails:
+                raise FixiactlError("migrations failed", hint="DuplicateObject: boom")
+            return ""
 
-    monkeypatch.setattr(contract.slot_ops, "migrate", migrate)
+    supervisor = FakeSupervisor()
+    ctx = DeployContext(
+        config=EnvConfig(name="unit"),
+        supervisor=supervisor,
+        router=FakeRouter(supervisor),
+        slot_host=Host(),
+        stack_state=StackState(ports={}, db_password="", jwt_key="", encryption_key="",
+                               webhook_secret=""),
+    )  # fmt: skip
     monkeypatch.setattr(contract.slot_ops, "migrations_dir", lambda _r: versions)
     monkeypatch.setattr(contract, "applied_revisions", lambda *_a: {applied_after})
     plan = plan_migrations(scan_migrations(versions).pending({"r2"}))
     slots = Slots(previous="old")
     out = contract.run_contract(
-        env="unit", stack=None, release=checkout_release(), plan=plan, slots=slots,  # type: ignore[arg-type]
+        ctx, release=checkout_release(), plan=plan, slots=slots,
         retired=["old", "older"], journal=Journal("unit", "d1"), restore_point="rp-1",
     )  # fmt: skip
     return out, Slots.load("unit")

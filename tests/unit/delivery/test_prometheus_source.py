@@ -17,6 +17,7 @@ from fixiactl.deploy.metrics import MetricsUnavailable, Snapshot, first_snapshot
 from fixiactl.deploy.prometheus import PrometheusSource, duration_s, open_source, selector
 from fixiactl.deploy.window import StepWindow
 from fixiactl.errors import FixiactlError
+from fixiactl.stack.config import load_env
 
 RECORDED = json.loads((Path(__file__).parent / "data" / "prometheus_restart.json").read_text())
 URL = "http://127.0.0.1:9090"
@@ -101,12 +102,13 @@ def test_durations() -> None:
 
 
 def test_open_source_refuses_unknown_sources_and_stacks_without_prometheus() -> None:
+    config = load_env("test-nostack")
     with pytest.raises(FixiactlError, match="unknown metrics source"):
-        open_source("test-nostack", {}, "graphite")
+        open_source(config, {}, "graphite")
     with pytest.raises(FixiactlError, match="runs no Prometheus") as caught:
-        open_source("test-nostack", {"prometheus": 1}, "prometheus")
+        open_source(config, {"prometheus": 1}, "prometheus")
     assert caught.value.hint and "--monitoring" in caught.value.hint
-    assert open_source("test-nostack", {"blue": 1}, None).name == "slots"
+    assert open_source(config, {"blue": 1}, None).name == "slots"
 
 
 class Scripted:
