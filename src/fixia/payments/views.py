@@ -14,7 +14,7 @@ from fastapi.responses import Response
 
 from fixia.accounts.models import User
 from fixia.deps import SessionDep, SettingsDep
-from fixia.payments import service, subscriptions
+from fixia.payments import renewals, service, subscriptions
 from fixia.payments.dependencies import EnabledSandbox, PreferenceId, ProviderDep, payer_sandbox
 from fixia.payments.exceptions import PaymentNotFound, SubscriptionNotFound
 from fixia.payments.models import PaymentStatus
@@ -66,6 +66,26 @@ async def subscribe(
     if payment.checkout_url and not payment.checkout_url.startswith("/api/"):
         return redirect(request, payment.checkout_url)
     return redirect(request, f"/checkout/sandbox/{payment.provider_preference_id}")
+
+
+@router.post("/subscription/renewal")
+async def renewal(
+    request: Request,
+    user: Professional,
+    session: SessionDep,
+    settings: SettingsDep,
+    provider: ProviderDep,
+) -> Response:
+    """Switch automatic renewal on (the payer authorises the agreement at the provider) or
+    off (the agreement is cancelled by a job after the commit)."""
+    data = await form_data(request)
+    if data.get("renew") == "on":
+        _, agreement = await renewals.enable(
+            session=session, settings=settings, provider=provider, user=user
+        )
+        return redirect(request, agreement.authorize_url)
+    await renewals.disable(session=session, user=user)
+    return redirect(request, "/subscription")
 
 
 async def _web_sandbox(

@@ -18,7 +18,7 @@ from fixia.accounts.exceptions import RoleRequired
 from fixia.accounts.models import Role, User
 from fixia.accounts.schemas import TokenPair
 from fixia.config import Settings
-from fixia.db import utcnow
+from fixia.db import released, transactional, utcnow
 from fixia.deps import SessionDep, SettingsDep, has_role
 from fixia.errors import DomainError, Unauthorized
 from fixia.observability.context import bind_user
@@ -55,15 +55,21 @@ async def _refresh(request: Request, session: SessionDep, settings: Settings) ->
     refresh = request.cookies.get(cookie_name(settings, REFRESH))
     if not refresh:
         return None
-    try:
-        pair = await tokens.rotate(
-            session=session,
-            settings=settings,
-            token=refresh,
-            user_agent=request.headers.get("user-agent"),
-        )
-    except DomainError:
-        request.state.clear_session = True
+    # The rotation is its own unit of work, committed now: the page's own may call a payment
+    # provider with nothing written yet (db.released), and a page that fails must not roll
+    # back the pair its response already set in the cookies. A reuse's revocation commits too.
+    pair: TokenPair | None = None
+    async with released(session), transactional(request.app.state.sessions) as own:
+        try:
+            pair = await tokens.rotate(
+                session=own,
+                settings=settings,
+                token=refresh,
+                user_agent=request.headers.get("user-agent"),
+            )
+        except DomainError:
+            request.state.clear_session = True
+    if pair is None:
         return None
     request.state.new_tokens = pair
     return await _user_for_access(request, session, settings, pair.access_token)

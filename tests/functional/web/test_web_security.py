@@ -82,6 +82,23 @@ async def test_an_expired_access_token_is_refreshed_from_the_refresh_cookie(
     assert client.cookies["refresh_token"] != old_refresh  # rotated, like the API's refresh
 
 
+async def test_a_refresh_on_a_page_that_calls_the_provider_still_pays(
+    client: httpx.AsyncClient, outbox: Path
+) -> None:
+    # The plan checkout calls the provider with nothing written (db.released); a refresh on
+    # the same request writes the rotation, which must not count as the page's writes.
+    account = await register(client, outbox, role="professional", login=False)
+    await web_login(client, account)
+    token = await csrf_token(client, "/subscription")
+    client.cookies.delete("access_token")
+    form = {"plan": "professional", "idempotency_key": "refresh-then-pay", "csrf_token": token}
+    r = await client.post("/subscription", data=form)
+    assert r.status_code == 303, r.text[:2000]
+    assert "checkout" in r.headers["location"]
+    r = await client.get("/account")
+    assert r.status_code == 200 and account.email in r.text, "the rotated pair was kept"
+
+
 async def test_logout_clears_the_session(client: httpx.AsyncClient, outbox: Path) -> None:
     account = await register(client, outbox, login=False)
     await web_login(client, account)
