@@ -84,6 +84,8 @@ class EnvConfig:
     backup: dict[str, Any] = field(default_factory=dict)  # [backup] table: fixiactl.backup
     # Media on a local S3 API server (moto) instead of the slots' filesystem store.
     media_s3: bool = False
+    # `stack up --ha`: PostgreSQL under Patroni, 3 members on 3 etcd (fixiactl.stack.ha).
+    ha: bool = False
 
 
 @dataclass
