@@ -215,7 +215,7 @@ def api(stack: StackState, i: int, path: str, *, timeout: float = 2) -> tuple[in
     """GET a member's Patroni REST endpoint: (status, JSON body) or (0, None) unreachable."""
     url = f"http://127.0.0.1:{stack.ports[f'patroni{i}']}{path}"
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as resp:  # noqa: S310 - loopback
+        with urllib.request.urlopen(url, timeout=timeout) as resp:
             return resp.status, json.loads(resp.read() or b"null")
     except urllib.error.HTTPError as err:
         body = err.read()
