@@ -12,14 +12,13 @@ import time
 import xmlrpc.client
 from collections.abc import Iterator
 
+import httpx
 import pytest
 
+from fixiactl.monitoring import integrity
 from fixiactl.stack import ha, patroni
 from fixiactl.stack.config import StackState, read_state
-from tests import stack as stack_module
-from tests.chaos import harness
-from tests.chaos.conftest import up_arguments
-from tests.chaos.fake_mercadopago import FakeMercadoPago
+from tests.chaos.conftest import started
 from tests.chaos.harness import ChaosStack, ScenarioReport, lost_writes, record
 from tests.chaos.load import LoadResult, mixed_calls, run_load
 
@@ -30,16 +29,7 @@ REJOIN_TIMEOUT_S = 90
 
 @pytest.fixture(scope="module")
 def ha_chaos() -> Iterator[ChaosStack]:
-    provider = FakeMercadoPago()
-    provider.start()
-    running = stack_module.start(*up_arguments(provider), suite="ha")
-    chaos = harness.ChaosStack(running, provider)
-    try:
-        chaos.wait_both_slots_up()
-        yield chaos
-    finally:
-        stack_module.stop_and_remove(running.env, running.state)
-        provider.stop()
+    yield from started(suite="ha")
 
 
 @pytest.fixture
@@ -49,6 +39,15 @@ def whole(ha_chaos: ChaosStack) -> Iterator[ChaosStack]:
     yield ha_chaos
     ha_chaos.start_stopped()
     _wait_whole(ha_chaos)
+
+
+def test_patroni_exposes_what_the_alerts_use(ha_chaos: ChaosStack) -> None:
+    """Every Patroni series the rules and dashboards use is on each member's /metrics
+    (the monitoring integrity check takes them on trust: integrity.HA_ONLY)."""
+    state = _state(ha_chaos)
+    for i in range(ha.MEMBERS):
+        text = httpx.get(f"http://127.0.0.1:{state.ports[f'patroni{i}']}/metrics").text
+        assert integrity.exposed_names(text) >= integrity.HA_ONLY, f"pg{i}"
 
 
 def _state(chaos: ChaosStack) -> StackState:
@@ -122,7 +121,13 @@ def _first_write_after(result: LoadResult, t0: float, at: float) -> float | None
     return min((t0 + o.started + o.elapsed - at for o in later), default=None)
 
 
-async def test_leader_killed_loses_no_acknowledged_write(whole: ChaosStack) -> None:
+# Takeover times are measured over several runs on demand (FIXIA_HA_KILL_RUNS=5); the suite
+# runs one. Counts are asserted, seconds only reported.
+KILL_RUNS = int(os.environ.get("FIXIA_HA_KILL_RUNS", "1"))
+
+
+@pytest.mark.parametrize("run", range(KILL_RUNS))
+async def test_leader_killed_loses_no_acknowledged_write(whole: ChaosStack, run: int) -> None:
     """kill -9 of the leader's PostgreSQL and its Patroni under 50 writes/s: the sync standby
     takes over, HAProxy follows Patroni's REST check, the app writes again, and every write
     the app acknowledged is in the database. The killed member rejoins as a replica."""
@@ -145,7 +150,7 @@ async def test_leader_killed_loses_no_acknowledged_write(whole: ChaosStack) -> N
     takeover_s = None if promoted_at is None else round(promoted_at - killed_at, 2)
     writes_again_s = _first_write_after(result, t0, killed_at)
     _report(
-        "ha-leader-kill9",
+        f"ha-leader-kill9-{run}",
         result,
         lost,
         takeover_s=takeover_s,

@@ -49,6 +49,16 @@ def _confirm(question: str, *, yes: bool, as_json: bool) -> None:
     typer.confirm(question, abort=True)
 
 
+def _change_leader(question: str, change: Any, *, yes: bool, as_json: bool) -> None:
+    with operator_errors():
+        _confirm(question, yes=yes, as_json=as_json)
+        result = change()
+    if as_json:
+        emit_json(result)
+    else:
+        console.print(f"leader: {result['from']} → [bold green]{result['to']}[/bold green]")
+
+
 @app.command()
 def switchover(
     env: Annotated[str, EnvOption] = "dev",
@@ -59,17 +69,12 @@ def switchover(
     as_json: Annotated[bool, JsonOption] = False,
 ) -> None:
     """Planned: the leader hands over to an in-sync standby and becomes a replica."""
-    with operator_errors():
-        _confirm(
-            f"Switch the {env} database leader over to {candidate or 'the sync standby'}?",
-            yes=yes,
-            as_json=as_json,
-        )
-        result = patroni.switchover(env, candidate)
-    if as_json:
-        emit_json(result)
-    else:
-        console.print(f"leader: {result['from']} → [bold green]{result['to']}[/bold green]")
+    _change_leader(
+        f"Switch the {env} database leader over to {candidate or 'the sync standby'}?",
+        lambda: patroni.switchover(env, candidate),
+        yes=yes,
+        as_json=as_json,
+    )
 
 
 @app.command()
@@ -80,14 +85,9 @@ def failover(
     as_json: Annotated[bool, JsonOption] = False,
 ) -> None:
     """Unplanned: promote a member now, whether the leader is healthy or not."""
-    with operator_errors():
-        _confirm(
-            f"Promote {candidate} in {env} now (a failover, not a clean switchover)?",
-            yes=yes,
-            as_json=as_json,
-        )
-        result = patroni.failover(env, candidate)
-    if as_json:
-        emit_json(result)
-    else:
-        console.print(f"leader: {result['from']} → [bold green]{result['to']}[/bold green]")
+    _change_leader(
+        f"Promote {candidate} in {env} now (a failover, not a clean switchover)?",
+        lambda: patroni.failover(env, candidate),
+        yes=yes,
+        as_json=as_json,
+    )

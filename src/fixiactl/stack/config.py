@@ -206,6 +206,17 @@ def load_or_create_state(config: EnvConfig) -> StackState:
     return state
 
 
+def add_ports(config: EnvConfig, stack: StackState, offsets: dict[str, int]) -> None:
+    """Ports a component added later needs (monitoring, --ha): added once, persisted."""
+    missing = [n for n in offsets if n not in stack.ports]
+    if not missing:
+        return
+    for name in missing:
+        base = config.base_port
+        stack.ports[name] = _free_port() if base == 0 else base + offsets[name]
+    write_private(state_dir(config.name) / "stack.json", json.dumps(asdict(stack), indent=2))
+
+
 def _ensure_media_s3(config: EnvConfig, state: StackState) -> bool:
     """media_s3 on: the S3 server's port and keys, added once; True if anything changed."""
     if not config.media_s3 or ("s3" in state.ports and state.s3_access_key):

@@ -16,7 +16,6 @@ import secrets
 import time
 import urllib.error
 import urllib.request
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +24,7 @@ import yaml
 from fixiactl.errors import FixiactlError
 from fixiactl.files import write_private
 from fixiactl.stack import postgres
-from fixiactl.stack.config import PGBIN, EnvConfig, StackState, _free_port, state_dir
+from fixiactl.stack.config import PGBIN, EnvConfig, StackState, add_ports, state_dir
 
 MEMBERS = 3
 ETCD = Path("/usr/bin/etcd")
@@ -65,13 +64,7 @@ def check_binaries() -> None:
 
 
 def ensure_ports(config: EnvConfig, stack: StackState) -> None:
-    missing = [n for n in HA_OFFSETS if n not in stack.ports]
-    if not missing:
-        return
-    for name in missing:
-        base = config.base_port
-        stack.ports[name] = _free_port() if base == 0 else base + HA_OFFSETS[name]
-    write_private(state_dir(config.name) / "stack.json", json.dumps(asdict(stack), indent=2))
+    add_ports(config, stack, HA_OFFSETS)
 
 
 def _secrets(state: Path) -> dict[str, str]:
@@ -111,9 +104,9 @@ def patroni_config(config: EnvConfig, stack: StackState, i: int) -> dict[str, An
         "bootstrap": {
             "dcs": {
                 # A dead leader's lock expires after ttl; loop_wait is each member's cycle.
-                "ttl": 10,
-                "loop_wait": 2,
-                "retry_timeout": 5,
+                "ttl": 8,
+                "loop_wait": 1,
+                "retry_timeout": 3,
                 "maximum_lag_on_failover": 1048576,
                 # A commit is acknowledged only once the sync standby has it: a failover to
                 # that standby loses no acknowledged write.
