@@ -5,11 +5,9 @@ failed and, in the database, acknowledged writes lost; takeover times are record
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import signal
 import time
-import xmlrpc.client
 from collections.abc import Iterator
 
 import httpx
@@ -138,12 +136,7 @@ async def test_leader_killed_loses_no_acknowledged_write(whole: ChaosStack, run:
     load = _load(whole, 30)
     await asyncio.sleep(5)
     killed_at = time.monotonic()
-    postmaster = _postmaster_pid(whole, old)
-    os.kill(whole.pid(f"patroni{old}"), signal.SIGKILL)
-    os.kill(postmaster, signal.SIGKILL)
-    # supervisord would restart the member's Patroni at once; keep it down so that another
-    # member must take over (its return is checked by the fixture: it rejoins as a replica).
-    await asyncio.to_thread(_keep_down, whole, f"patroni{old}")
+    await asyncio.to_thread(_kill_and_hold, whole, f"patroni{old}", _postmaster_pid(whole, old))
     promoted_at = await _watch_leader(state, old, killed_at + 60)
     result = await load
     lost = await lost_writes(whole, result)
@@ -164,17 +157,18 @@ async def test_leader_killed_loses_no_acknowledged_write(whole: ChaosStack, run:
     assert writes_again_s is not None, "the app never acknowledged a write after the kill"
 
 
-def _keep_down(chaos: ChaosStack, program: str) -> None:
-    """Stop the program supervisord restarts after the kill (bounded: 20 tries, ~10 s)."""
-    for _ in range(20):
-        state, _pid = chaos.states()[program]
-        if state in ("STOPPED", "FATAL"):
-            return
-        if state in ("RUNNING", "STARTING", "BACKOFF"):
-            # A state change may race the stop (xmlrpc Fault): look again next round.
-            with contextlib.suppress(xmlrpc.client.Fault):
-                chaos.stop(program)
-        time.sleep(0.5)
+def _kill_and_hold(chaos: ChaosStack, program: str, *also: int) -> None:
+    """SIGKILL a program (and `also`, e.g. its PostgreSQL) with nothing restarting it, as if
+    its machine were gone: it is frozen (SIGSTOP) so that supervisord's stop request (no
+    wait) finds it unable to react, then killed; supervisord sees a program it was stopping
+    exit and leaves it stopped (the `whole` fixture starts it again)."""
+    pid = chaos.pid(program)
+    os.kill(pid, signal.SIGSTOP)
+    with chaos._supervisor() as rpc:
+        rpc.supervisor.stopProcess(program, False)
+    for other in also:
+        os.kill(other, signal.SIGKILL)
+    os.kill(pid, signal.SIGKILL)
 
 
 async def test_planned_switchover_fails_no_request(whole: ChaosStack) -> None:
@@ -201,8 +195,7 @@ async def test_etcd_minority_lost_writes_continue(whole: ChaosStack) -> None:
     load = _load(whole, 15)
     await asyncio.sleep(3)
     leader_before = patroni.leader(whole.stack.env)
-    await asyncio.to_thread(whole.kill9, "etcd2")
-    await asyncio.to_thread(_keep_down, whole, "etcd2")
+    await asyncio.to_thread(_kill_and_hold, whole, "etcd2")
     result = await load
     lost = await lost_writes(whole, result)
     leader_after = patroni.leader(whole.stack.env)
