@@ -104,9 +104,12 @@ def patroni_config(config: EnvConfig, stack: StackState, i: int) -> dict[str, An
         "bootstrap": {
             "dcs": {
                 # A dead leader's lock expires after ttl; loop_wait is each member's cycle.
-                "ttl": 8,
-                "loop_wait": 1,
-                "retry_timeout": 3,
+                # ttl >= loop_wait + 2 * retry_timeout (Patroni's rule). Shorter values cut
+                # the takeover but, on a busy host, a slow etcd write would then demote a
+                # healthy leader: these are the ones verified here.
+                "ttl": 10,
+                "loop_wait": 2,
+                "retry_timeout": 5,
                 "maximum_lag_on_failover": 1048576,
                 # A commit is acknowledged only once the sync standby has it: a failover to
                 # that standby loses no acknowledged write.
