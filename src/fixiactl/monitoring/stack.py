@@ -12,6 +12,7 @@ import yaml
 from jinja2 import Environment, StrictUndefined
 
 from fixiactl.files import write_private
+from fixiactl.stack import ha
 from fixiactl.stack.config import (
     OFFSETS,
     EnvConfig,
@@ -76,8 +77,10 @@ def programs(config: EnvConfig, stack: StackState) -> list[dict[str, str]]:
         {
             "name": "postgres-exporter",
             "command": f"{BINARIES['postgres-exporter']} {listen}{p['postgres_exporter']}",
-            # Trust over the Unix socket (local only): no password in the environment.
-            "environment": f'DATA_SOURCE_NAME="postgresql://postgres@:{p["postgres"]}/postgres'
+            # Trust over the Unix socket (local only): no password in the environment. On an
+            # HA stack: the leader, through HAProxy's primary frontend (fixiactl.stack.ha).
+            "environment": ha.exporter_environment(config, stack)
+            or f'DATA_SOURCE_NAME="postgresql://postgres@:{p["postgres"]}/postgres'
             f'?host={state}/pg/sock&sslmode=disable"',
         },
         *(

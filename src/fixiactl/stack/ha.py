@@ -18,6 +18,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import yaml
 
@@ -75,6 +76,18 @@ def _secrets(state: Path) -> dict[str, str]:
     values = {k: secrets.token_urlsafe(24) for k in ("superuser", "replication", "rewind")}
     write_private(path, json.dumps(values))
     return values
+
+
+def exporter_environment(config: EnvConfig, stack: StackState) -> str:
+    """postgres-exporter's DATA_SOURCE_NAME on an HA stack ("" otherwise): the superuser over
+    HAProxy's primary frontend, so it follows the leader. For supervisord's owner-only file."""
+    if not config.ha:
+        return ""
+    password = quote(_secrets(state_dir(config.name))["superuser"], safe="")
+    return (
+        f'DATA_SOURCE_NAME="postgresql://postgres:{password}@127.0.0.1:'
+        f'{stack.ports["postgres"]}/postgres?sslmode=disable"'
+    )
 
 
 def member_dir(state: Path, i: int) -> Path:
