@@ -63,3 +63,12 @@ def test_db_commands_refuse_a_stack_without_ha(name: str) -> None:
     load_or_create_state(config)
     with pytest.raises(FixiactlError, match="does not run PostgreSQL under Patroni"):
         patroni.members(name)
+
+
+def test_postgres_exporter_follows_the_leader_on_an_ha_stack(name: str) -> None:
+    config = load_env(name, base_port=0)
+    stack = load_or_create_state(config)
+    dsn = ha.exporter_environment(config, stack)
+    assert f"@127.0.0.1:{stack.ports['postgres']}/postgres" in dsn
+    config.ha = False
+    assert ha.exporter_environment(config, stack) == ""
