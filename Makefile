@@ -8,7 +8,7 @@ UV_VERSION := 0.13.9
 export FIXIA_DATABASE_URL ?= sqlite+aiosqlite:///var/fixia.db
 
 .PHONY: help venv run test test-fast test-stack test-e2e test-acceptance lint typecheck fmt system-deps \
-	clean migrate stack stack-down stack-status stack-monitoring bench bench-web bench-media bench-dr soak slo \
+	clean migrate patroni-venv stack stack-down stack-status stack-monitoring bench bench-web bench-media bench-dr soak slo \
 	npm-deps i18n screenshots gates gates-fast
 
 help: ## List the targets
@@ -33,6 +33,19 @@ run: venv ## Serve the demo marketplace on http://127.0.0.1:8000 (SQLite, demo d
 
 system-deps: ## Install the Debian packages the suite and the stack need (apt-get when root)
 	./scripts/install-system-deps --stack
+	$(MAKE) --no-print-directory patroni-venv
+
+# Patroni runs as postgres, which cannot execute the pyenv python under root's home: its venv
+# is built with Debian's own python3 where postgres can read it (fixiactl stack up --ha).
+PATRONI_VENV ?= /opt/fixia/patroni-venv
+PATRONI_VERSION = 4.1.5
+
+patroni-venv: ## Patroni's venv for `stack up --ha` (Debian's python3, readable by postgres; idempotent)
+	@if [ "$$(id -u)" -ne 0 ]; then echo "patroni-venv: not root, skipped (stack up --ha needs it)"; \
+	elif [ -x $(PATRONI_VENV)/bin/patroni ] && $(PATRONI_VENV)/bin/patroni --version | grep -q " $(PATRONI_VERSION)$$"; then :; \
+	else /usr/bin/python3 -m venv $(PATRONI_VENV) && \
+		$(PATRONI_VENV)/bin/pip install --quiet "patroni[etcd3,psycopg3]==$(PATRONI_VERSION)" && \
+		chmod -R a+rX $(PATRONI_VENV); fi
 
 stack: venv ## Start the production-like stack (HAProxy :8080, PgBouncer, PostgreSQL, Redis) with demo data
 	$(BIN)/fixiactl stack up --env dev

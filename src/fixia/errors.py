@@ -171,7 +171,10 @@ async def _unavailable(request: Request, exc: Exception) -> JSONResponse:
 # SQLSTATE classes that mean "the database is not reachable right now", not "this request is
 # wrong": connection exceptions (PgBouncer reports its own failures as 08P01), operator
 # intervention (shutdown, starting up) and insufficient resources (too many connections).
-UNAVAILABLE_SQLSTATES = ("08", "57P", "53")
+# 25006 (read-only transaction): on the HA stack a write can reach a leader Patroni is
+# demoting before HAProxy's check moves the route; nothing was applied, so it is a 503 the
+# client may retry, not a bug.
+UNAVAILABLE_SQLSTATES = ("08", "57P", "53", "25006")
 
 
 def database_down(exc: DBAPIError) -> bool:

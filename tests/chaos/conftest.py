@@ -60,21 +60,29 @@ def up_arguments(provider: FakeMercadoPago) -> list[str]:
     return extra
 
 
+def started(suite: str = "") -> Iterator[harness.ChaosStack]:
+    """A chaos stack on deploy/environments/test-<suite>.toml (test.toml by default), both
+    slots up; stopped and removed afterwards, even on failure."""
+    provider = FakeMercadoPago()
+    provider.start()
+    try:
+        running = stack_module.start(*up_arguments(provider), suite=suite)
+        chaos = harness.ChaosStack(running, provider)
+        try:
+            chaos.wait_both_slots_up()
+            yield chaos
+        finally:
+            stack_module.stop_and_remove(running.env, running.state)
+    finally:
+        provider.stop()
+
+
 @pytest.fixture(scope="session")
 def chaos() -> Iterator[harness.ChaosStack]:
     if reuse := os.environ.get("CHAOS_STACK_ENV"):
         yield from _reused(reuse)
         return
-    provider = FakeMercadoPago()
-    provider.start()
-    running = stack_module.start(*up_arguments(provider))
-    chaos = harness.ChaosStack(running, provider)
-    try:
-        chaos.wait_both_slots_up()
-        yield chaos
-    finally:
-        stack_module.stop_and_remove(running.env, running.state)
-        provider.stop()
+    yield from started()
 
 
 @pytest.fixture

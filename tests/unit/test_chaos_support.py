@@ -32,7 +32,15 @@ def _dbapi(sqlstate: str, *, invalidated: bool = False) -> DBAPIError:
 
 @pytest.mark.parametrize(
     ("sqlstate", "down"),
-    [("08P01", True), ("08006", True), ("57P01", True), ("57P03", True), ("53300", True)],
+    [
+        ("08P01", True),
+        ("08006", True),
+        ("57P01", True),
+        ("57P03", True),
+        ("53300", True),
+        ("25006", True),  # a write on a leader being demoted (HA stack)
+        ("25P02", False),  # in failed transaction: the request's own earlier error
+    ],
 )
 def test_connection_sqlstates_mean_the_database_is_down(sqlstate: str, down: bool) -> None:
     assert database_down(_dbapi(sqlstate)) is down

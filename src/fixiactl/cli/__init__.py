@@ -11,7 +11,20 @@ from typing import Annotated
 
 import typer
 
-from fixiactl.cli import backup, bench, deploy, dr, flags, gates, k8s, release, secrets, slo, stack
+from fixiactl.cli import (
+    backup,
+    bench,
+    db,
+    deploy,
+    dr,
+    flags,
+    gates,
+    k8s,
+    release,
+    secrets,
+    slo,
+    stack,
+)
 from fixiactl.cli.restore import restore
 
 app = typer.Typer(
@@ -31,6 +44,7 @@ app.add_typer(secrets.app, name="secrets")
 app.add_typer(release.app, name="release")
 app.add_typer(flags.app, name="flags")
 app.add_typer(deploy.app, name="deploy")
+app.add_typer(db.app, name="db")
 app.command("rollback")(deploy.rollback)
 app.command("promote")(deploy.promote)
 app.command("dora")(deploy.dora)

@@ -61,6 +61,12 @@ def up(
             "--monitoring", help="Also run Prometheus, Alertmanager, exporters (then remembered)"
         ),
     ] = False,
+    with_ha: Annotated[
+        bool,
+        typer.Option(
+            "--ha", help="PostgreSQL under Patroni: 3 members on 3 etcd (then remembered)"
+        ),
+    ] = False,
 ) -> None:
     """Render configs, start every component and wait until HAProxy answers /readyz.
 
@@ -69,6 +75,7 @@ def up(
     with operator_errors(), progress(not as_json) as step:
         config = load_env(env, base_port)
         apply_overrides(config, slots, app_env or [])
+        config.ha = config.ha or with_ha
         requirements.check(config)  # e.g. production's payment token: refused before starting
         components = controller.up(config, step, with_monitoring=with_monitoring)
     if as_json:

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import json
 import shutil
 import sys
-from dataclasses import asdict
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -14,11 +12,12 @@ import yaml
 from jinja2 import Environment, StrictUndefined
 
 from fixiactl.files import write_private
+from fixiactl.stack import ha
 from fixiactl.stack.config import (
     OFFSETS,
     EnvConfig,
     StackState,
-    _free_port,
+    add_ports,
     state_dir,
 )
 from fixiactl.stack.health import http_ok, wait_for
@@ -54,13 +53,7 @@ def enable(name: str) -> None:
 
 def ensure_ports(config: EnvConfig, stack: StackState) -> None:
     """Stacks created before monitoring existed lack its ports: add them once, persisted."""
-    missing = [n for n in OFFSETS if n not in stack.ports]
-    if not missing:
-        return
-    for name in missing:
-        base = config.base_port
-        stack.ports[name] = _free_port() if base == 0 else base + OFFSETS[name]
-    write_private(state_dir(config.name) / "stack.json", json.dumps(asdict(stack), indent=2))
+    add_ports(config, stack, OFFSETS)
 
 
 def programs(config: EnvConfig, stack: StackState) -> list[dict[str, str]]:
@@ -84,8 +77,10 @@ def programs(config: EnvConfig, stack: StackState) -> list[dict[str, str]]:
         {
             "name": "postgres-exporter",
             "command": f"{BINARIES['postgres-exporter']} {listen}{p['postgres_exporter']}",
-            # Trust over the Unix socket (local only): no password in the environment.
-            "environment": f'DATA_SOURCE_NAME="postgresql://postgres@:{p["postgres"]}/postgres'
+            # Trust over the Unix socket (local only): no password in the environment. On an
+            # HA stack: the leader, through HAProxy's primary frontend (fixiactl.stack.ha).
+            "environment": ha.exporter_environment(config, stack)
+            or f'DATA_SOURCE_NAME="postgresql://postgres@:{p["postgres"]}/postgres'
             f'?host={state}/pg/sock&sslmode=disable"',
         },
         *(

@@ -15,7 +15,7 @@ with warnings.catch_warnings():
     from grafana_foundation_sdk.cog.encoder import JSONEncoder
 
 from fixiactl.slo.panels import graph, single
-from fixiactl.slo.rows import backups, queue
+from fixiactl.slo.rows import backups, patroni, queue
 from fixiactl.slo.spec import SLO
 
 APP = 'route!~"/healthz|/readyz|/metrics"'
@@ -250,6 +250,7 @@ def operations() -> dict[str, Any]:
         ("HAProxy", _haproxy()),
         ("Job queue", queue()),
         ("Backups and DR", backups()),
+        ("PostgreSQL HA (Patroni)", patroni()),
     ]
     return _board("fixia-operations", "Fixia / Operations", rows)
 

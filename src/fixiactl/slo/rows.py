@@ -56,3 +56,29 @@ def backups() -> list[Any]:
             "s",
         ),
     ]
+
+
+def patroni() -> list[Any]:
+    """PostgreSQL under Patroni (stack up --ha): empty on a single-PostgreSQL stack."""
+    return [
+        graph(
+            "Patroni roles (1 = this role)",
+            [
+                ("max by (name) (patroni_primary)", "{{name}} leader"),
+                ("max by (name) (patroni_sync_standby)", "{{name}} sync standby"),
+            ],
+        ),
+        graph("Leader lock free (no leader)", [("max(patroni_cluster_unlocked)", "unlocked")]),
+        graph(
+            "Replay lag behind the leader",
+            [
+                (
+                    "max(patroni_xlog_location and on (scope, name) patroni_primary == 1)"
+                    " - on () group_right ()"
+                    " (patroni_xlog_replayed_location and on (scope, name) patroni_replica == 1)",
+                    "{{name}}",
+                )
+            ],
+            "bytes",
+        ),
+    ]

@@ -84,6 +84,8 @@ class EnvConfig:
     backup: dict[str, Any] = field(default_factory=dict)  # [backup] table: fixiactl.backup
     # Media on a local S3 API server (moto) instead of the slots' filesystem store.
     media_s3: bool = False
+    # `stack up --ha`: PostgreSQL under Patroni, 3 members on 3 etcd (fixiactl.stack.ha).
+    ha: bool = False
 
 
 @dataclass
@@ -202,6 +204,17 @@ def load_or_create_state(config: EnvConfig) -> StackState:
     path.parent.mkdir(parents=True, exist_ok=True)
     write_private(path, json.dumps(asdict(state), indent=2))
     return state
+
+
+def add_ports(config: EnvConfig, stack: StackState, offsets: dict[str, int]) -> None:
+    """Ports a component added later needs (monitoring, --ha): added once, persisted."""
+    missing = [n for n in offsets if n not in stack.ports]
+    if not missing:
+        return
+    for name in missing:
+        base = config.base_port
+        stack.ports[name] = _free_port() if base == 0 else base + offsets[name]
+    write_private(state_dir(config.name) / "stack.json", json.dumps(asdict(stack), indent=2))
 
 
 def _ensure_media_s3(config: EnvConfig, state: StackState) -> bool:

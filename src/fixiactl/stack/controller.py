@@ -15,7 +15,7 @@ from typing import Any
 from fixiactl.backup import hooks as backup_hooks
 from fixiactl.errors import FixiactlError
 from fixiactl.monitoring import stack as monitoring
-from fixiactl.stack import media, postgres
+from fixiactl.stack import ha, media, postgres
 from fixiactl.stack.config import (
     PGBIN,
     ROOT,
@@ -107,31 +107,18 @@ def up(config: EnvConfig, progress: Progress, *, with_monitoring: bool = False) 
     media.check_binary(config)
     stack = load_or_create_state(config)
     state = state_dir(config.name)
+    ha.remember(config)
     if with_monitoring:
         monitoring.enable(config.name)
     as_root = os.geteuid() == 0
     _prepare_dirs(state)
     progress("rendering configuration")
     render_all(config, stack, as_root=as_root)
-    backup_hooks.prepare(config, stack.ports["postgres"])
-    if postgres.init_cluster(state / "pg"):
-        progress("created the PostgreSQL cluster")
-    postgres.chown_postgres(state / "pg", state / "pgbouncer")
-    (state / "pg" / "data").chmod(0o700)
     supervisor = Supervisor(state)
-    progress("starting supervisord")
-    supervisor.start_daemon()
-    supervisor.start("postgres")
-    supervisor.start("redis")
-    supervisor.start("redis-limiter")
-    postgres.wait_ready(state / "pg", stack.ports["postgres"])
-    postgres.ensure_app_database(
-        state / "pg", stack.ports["postgres"], stack.db_password, STATEMENT_TIMEOUT_MS
-    )
-    backup_hooks.ensure_stanza(config, stack.ports["postgres"], progress)
-    postgres.write_userlist(
-        state / "pg", stack.ports["postgres"], state / "pgbouncer" / "userlist.txt"
-    )
+    if config.ha:
+        _start_ha_database(config, stack, supervisor, progress)
+    else:
+        _start_database(config, stack, supervisor, progress)
     supervisor.start("pgbouncer")
     wait_for(
         "PgBouncer", lambda: tcp_ok(stack.ports["pgbouncer"]), 15, f"see {state}/log/pgbouncer.log"
@@ -164,6 +151,58 @@ def up(config: EnvConfig, progress: Progress, *, with_monitoring: bool = False) 
     return status(config.name)
 
 
+def _start_database(
+    config: EnvConfig, stack: StackState, supervisor: Supervisor, progress: Progress
+) -> None:
+    state = state_dir(config.name)
+    backup_hooks.prepare(config, stack.ports["postgres"])
+    if postgres.init_cluster(state / "pg"):
+        progress("created the PostgreSQL cluster")
+    postgres.chown_postgres(state / "pg", state / "pgbouncer")
+    (state / "pg" / "data").chmod(0o700)
+    progress("starting supervisord")
+    supervisor.start_daemon()
+    supervisor.start("postgres")
+    supervisor.start("redis")
+    supervisor.start("redis-limiter")
+    postgres.wait_ready(state / "pg", stack.ports["postgres"])
+    postgres.ensure_app_database(
+        state / "pg", stack.ports["postgres"], stack.db_password, STATEMENT_TIMEOUT_MS
+    )
+    backup_hooks.ensure_stanza(config, stack.ports["postgres"], progress)
+    postgres.write_userlist(
+        state / "pg", stack.ports["postgres"], state / "pgbouncer" / "userlist.txt"
+    )
+
+
+def _start_ha_database(
+    config: EnvConfig, stack: StackState, supervisor: Supervisor, progress: Progress
+) -> None:
+    """etcd, then Patroni's members, then HAProxy's database frontends (fixiactl.stack.ha)."""
+    ha.check_binaries()
+    postgres.chown_postgres(state_dir(config.name) / "pgbouncer")
+    progress("starting supervisord")
+    supervisor.start_daemon()
+    supervisor.start("redis")
+    supervisor.start("redis-limiter")
+    progress("starting etcd (3 members) and Patroni (3 PostgreSQL members)")
+    for i in range(ha.MEMBERS):
+        supervisor.start(f"etcd{i}")
+    for i in range(ha.MEMBERS):
+        supervisor.start(f"patroni{i}")
+    supervisor.start("haproxy-db")
+    leader = ha.wait_leader(stack)
+    progress(f"Patroni leader: pg{leader}; waiting for the synchronous standby")
+    ha.wait_sync_standby(stack)
+    ha.prepare_database(config, stack, STATEMENT_TIMEOUT_MS)
+    wait_for(
+        "PostgreSQL through HAProxy's primary frontend",
+        lambda: postgres.login_ok(stack.ports["postgres"], stack.db_password),
+        30,
+        "see log/haproxy-db.log",
+    )
+
+
 def _start_media_s3(
     stack: StackState, supervisor: Supervisor, state: Path, progress: Progress
 ) -> None:
@@ -193,6 +232,8 @@ def _health(name: str, stack: StackState) -> bool:
         "s3": lambda: http_ok(f"http://127.0.0.1:{ports['s3']}/moto-api/"),
     }
     checks.update(monitoring.health_checks(ports))
+    if "patroni0" in ports:
+        checks.update(ha.health_checks(stack))
     return checks.get(name, lambda: False)()
 
 
@@ -220,7 +261,7 @@ def status(name: str) -> list[Component]:
         result.append(
             Component(
                 name=proc,
-                port=stack.ports.get(PORT_OF.get(proc, "")),
+                port=stack.ports.get(PORT_OF.get(proc, ha.PORT_OF.get(proc, ""))),
                 pid=info["pid"] or None,
                 state=info["statename"],
                 healthy=running and _health(proc, stack),

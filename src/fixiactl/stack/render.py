@@ -13,7 +13,7 @@ from fixiactl.backup.hooks import render_context as backup_context
 from fixiactl.files import write_private
 from fixiactl.flags import flag_file
 from fixiactl.monitoring import stack as monitoring
-from fixiactl.stack import media
+from fixiactl.stack import ha, media
 from fixiactl.stack.config import DEPLOY, PGBIN, ROOT, EnvConfig, StackState, state_dir
 
 SLOTS = ("blue", "green")
@@ -161,6 +161,12 @@ def render_all(config: EnvConfig, state: StackState, *, as_root: bool) -> dict[s
     context["monitoring_programs"] = (
         monitoring.programs(config, state) if context["monitoring"] else []
     )
+    ha.remember(config)
+    if config.ha:
+        ha.ensure_ports(config, state)
+        ha.render(config, state)
+    context["ha"] = config.ha
+    context["ha_programs"] = ha.programs(config, state) if config.ha else []
     targets = {
         "supervisor/supervisord.conf.j2": state_path / "supervisord.conf",
         "postgres/postgresql.conf.j2": state_path / "pg" / "postgresql.conf",
@@ -168,6 +174,8 @@ def render_all(config: EnvConfig, state: StackState, *, as_root: bool) -> dict[s
         "redis/redis.conf.j2": state_path / "redis" / "redis.conf",
         "haproxy/haproxy.cfg.j2": state_path / "haproxy" / "haproxy.cfg",
     }
+    if config.ha:
+        targets["haproxy/haproxy-db.cfg.j2"] = state_path / "haproxy" / "haproxy-db.cfg"
     if "redis_limiter" in state.ports:  # a state from before it: until its next `up`
         targets["redis/redis-limiter.conf.j2"] = state_path / "redis-limiter" / "redis.conf"
     for template, target in targets.items():

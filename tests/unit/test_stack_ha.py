@@ -1,0 +1,74 @@
+"""`stack up --ha` renders: etcd and Patroni under supervisord, no stand-alone PostgreSQL,
+HAProxy's database frontends checked by Patroni's REST API, synchronous_mode on."""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+from collections.abc import Iterator
+
+import pytest
+import yaml
+
+from fixiactl.errors import FixiactlError
+from fixiactl.stack import ha, patroni
+from fixiactl.stack.config import load_env, load_or_create_state, state_dir
+from fixiactl.stack.render import render_all
+
+
+@pytest.fixture
+def name() -> Iterator[str]:
+    env = f"test-ha-{uuid.uuid4().hex[:6]}"
+    yield env
+    shutil.rmtree(state_dir(env), ignore_errors=True)
+
+
+def test_ha_stack_renders_patroni_etcd_and_rest_checked_routes(name: str) -> None:
+    config = load_env(name, base_port=0)  # deploy/environments/test-ha.toml: ha = true
+    assert config.ha
+    stack = load_or_create_state(config)
+    render_all(config, stack, as_root=False)
+    state = state_dir(name)
+    supervisord = (state / "supervisord.conf").read_text()
+    for program in ("etcd0", "etcd1", "etcd2", "patroni0", "patroni1", "patroni2", "haproxy-db"):
+        assert f"[program:{program}]" in supervisord, program
+    assert "[program:postgres]" not in supervisord
+    front = (state / "haproxy" / "haproxy-db.cfg").read_text()
+    assert f"bind 127.0.0.1:{stack.ports['postgres']}" in front
+    assert "GET /primary" in front and "GET /replica" in front
+    assert "on-marked-down shutdown-sessions" in front
+    for i in range(ha.MEMBERS):
+        assert f"check port {stack.ports[f'patroni{i}']}" in front
+        member = yaml.safe_load((ha.member_dir(state, i) / "patroni.yml").read_text())
+        assert member["bootstrap"]["dcs"]["synchronous_mode"] is True
+        assert len(member["etcd3"]["hosts"]) == ha.MEMBERS
+    # Remembered: a later render from a config without `ha` keeps the HA topology.
+    plain = load_env("test", base_port=0)
+    plain.name = name
+    render_all(plain, stack, as_root=False)
+    assert "[program:patroni0]" in (state / "supervisord.conf").read_text()
+
+
+def test_single_host_stack_has_no_ha_programs(name: str) -> None:
+    config = load_env(name, base_port=0)
+    config.ha = False
+    render_all(config, load_or_create_state(config), as_root=False)
+    supervisord = (state_dir(name) / "supervisord.conf").read_text()
+    assert "[program:postgres]" in supervisord and "patroni" not in supervisord
+
+
+def test_db_commands_refuse_a_stack_without_ha(name: str) -> None:
+    config = load_env(name, base_port=0)
+    config.ha = False
+    load_or_create_state(config)
+    with pytest.raises(FixiactlError, match="does not run PostgreSQL under Patroni"):
+        patroni.members(name)
+
+
+def test_postgres_exporter_follows_the_leader_on_an_ha_stack(name: str) -> None:
+    config = load_env(name, base_port=0)
+    stack = load_or_create_state(config)
+    dsn = ha.exporter_environment(config, stack)
+    assert f"@127.0.0.1:{stack.ports['postgres']}/postgres" in dsn
+    config.ha = False
+    assert ha.exporter_environment(config, stack) == ""
