@@ -79,6 +79,14 @@ def bench(
             help="Only the read mix, with and without image URLs in its responses",
         ),
     ] = False,
+    streams: Annotated[
+        bool,
+        typer.Option(
+            "--streams",
+            help="Only the streams: memory per idle stream, delivery latency across slots, "
+            "the read mix with and without 2,000 streams open",
+        ),
+    ] = False,
     as_json: Annotated[bool, JsonOption] = False,
 ) -> None:
     """Seed the scale dataset once, load the stack through HAProxy and write var/bench/.
@@ -91,6 +99,9 @@ def bench(
         options = BenchOptions(
             env, seconds, connections, threads, rate, scale, quick, write_connections
         )
+        if streams:
+            _streams(options, as_json=as_json, stop=stop)
+            return
         if compare_observability or compare_images:
             _compare_read_mix(options, images=compare_images, as_json=as_json, stop=stop)
             return
@@ -140,6 +151,23 @@ def _overhead_table(
         if cost := report.get(key):
             table.add_row(label, str(cost["ms_on"]), str(cost["ms_off"]), f"{cost['cost']:.1%}")
     return table
+
+
+def _streams(options: BenchOptions, *, as_json: bool, stop: bool) -> None:
+    from fixiactl.bench import streams
+
+    try:
+        with progress(not as_json) as step:
+            report = streams.run(options, step)
+    finally:
+        if stop:
+            controller.down(options.env, lambda _msg: None)
+    if as_json:
+        emit_json(report)
+        return
+    console.print(streams.markdown(report))
+    for kind, path in report["files"].items():
+        console.print(f"{kind}: {path}")
 
 
 def _compare_read_mix(options: BenchOptions, *, images: bool, as_json: bool, stop: bool) -> None:
