@@ -22,7 +22,10 @@ HEADERS = {
 def limits_of(settings: Settings) -> StreamLimits:
     s = settings.streams
     return StreamLimits(
-        heartbeat_s=s.heartbeat_s, max_age_s=s.max_age_s, replay_batch=s.replay_batch
+        heartbeat_s=s.heartbeat_s,
+        max_age_s=s.max_age_s,
+        replay_batch=s.replay_batch,
+        closing_spread_ms=s.closing_spread_ms,
     )
 
 

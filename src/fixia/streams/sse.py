@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import random
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -29,6 +30,17 @@ class StreamLimits:
     max_age_s: float
     replay_batch: int
     retry_ms: int = 2000
+    # When a slot stops, every stream it holds ends at once: each is told to wait retry_ms
+    # plus a random share of this before reconnecting, so the new slot takes them over a
+    # few seconds instead of in one burst that starves its requests.
+    closing_spread_ms: int = 3000
+
+
+def closing_frame(limits: StreamLimits) -> str:
+    spread = 0
+    if limits.closing_spread_ms > 0:
+        spread = random.randrange(limits.closing_spread_ms)  # noqa: S311 - load spreading
+    return f"retry: {limits.retry_ms + spread}\n\n"
 
 
 def format_event(delivery: Delivery) -> str:
@@ -115,6 +127,7 @@ async def event_stream(
                     yield ": ping\n\n"
                     continue
                 if delivery is CLOSING:
+                    yield closing_frame(limits)
                     return
                 for frame in await reader.take(delivery):
                     yield frame

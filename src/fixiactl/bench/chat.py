@@ -47,9 +47,14 @@ class Sent:
 class Traffic:
     sent: list[Sent] = field(default_factory=list)
     failed: dict[str, int] = field(default_factory=dict)
+    # The first few failures: (time.monotonic() of the send, what came back), to tell an
+    # answer of the app from one of HAProxy's.
+    samples: list[tuple[float, str]] = field(default_factory=list)
 
-    def fail(self, why: str) -> None:
+    def fail(self, why: str, at: float, detail: str = "") -> None:
         self.failed[why] = self.failed.get(why, 0) + 1
+        if len(self.samples) < 5:
+            self.samples.append((at, f"{why} {detail[:300]}"))
 
 
 def _tokens(stack: StackState, users: list[tuple[uuid.UUID, str]]) -> list[str]:
@@ -130,10 +135,10 @@ async def _send(http: httpx.AsyncClient, pair: Pair, forward: bool, t: Traffic) 
             headers={"Authorization": f"Bearer {sender.token}"},
         )
     except httpx.HTTPError as exc:
-        t.fail(type(exc).__name__)
+        t.fail(type(exc).__name__, started, str(exc))
         return
     if response.status_code != 201:
-        t.fail(str(response.status_code))
+        t.fail(str(response.status_code), started, response.text)
         return
     t.sent.append(Sent(str(response.json()["id"]), recipient, started))
 

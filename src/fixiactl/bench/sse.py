@@ -11,16 +11,15 @@ from __future__ import annotations
 
 import asyncio
 import json
-import random
 import time
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
 PATH = "/api/v1/stream"
-# A first try after a break waits a little, spread out: 2,000 streams cut at once by a slot
-# stopping would otherwise reconnect in the same millisecond.
-RECONNECT_JITTER_S = (0.05, 0.5)
+# As EventSource: after a break, wait the server's last `retry:` (the app sends 2000 ms on
+# open, and a random longer one when its slot stops), then reconnect.
+RETRY_MS = 2000
 
 
 @dataclass
@@ -35,6 +34,7 @@ class Stream:
     # Message id -> time.monotonic() of its receipt (first time).
     arrived: dict[str, float] = field(default_factory=dict)
     reconnect_s: list[float] = field(default_factory=list)
+    retry_ms: int = RETRY_MS
     connected: bool = False
     broke_at: float | None = None
     _writer: asyncio.StreamWriter | None = field(default=None, repr=False)
@@ -56,7 +56,9 @@ class Stream:
         for line in block.split("\n"):
             name, _, value = line.partition(":")
             value = value.removeprefix(" ")
-            if name == "id":
+            if name == "retry" and value.isdigit():
+                self.retry_ms = int(value)
+            elif name == "id":
                 seq = int(value)
             elif name == "event":
                 event = value
@@ -129,7 +131,7 @@ class Stream:
                     self._writer.close()
                     self._writer = None
             if not stop.is_set():
-                await asyncio.sleep(random.uniform(*RECONNECT_JITTER_S))  # noqa: S311
+                await asyncio.sleep(self.retry_ms / 1000)
 
 
 @dataclass

@@ -60,6 +60,8 @@ async def _deploy_with_streams(
             ctl.deploy, release, "--strategy", "blue-green", "--hold", "5"
         )
         seen["deploy_ended"] = time.monotonic()
+        seen["deploy_s"] = round(seen["deploy_ended"] - seen["deploy_started"], 1)
+        seen["failed_stream_connects"] = sum(s.failed_connects for s in streams.streams)
         await asyncio.sleep(3)
         stop.set()
         traffic = await sender
@@ -84,7 +86,8 @@ def test_blue_green_deploy_with_500_streams_delivers_every_message_once(
         _deploy_with_streams(ctl, pairs, release)
     )
     assert code == 0 and data["result"] == "promoted", (data, err)
-    assert traffic.failed == {}, traffic.failed
+    failures = [(round(at - seen["deploy_started"], 1), what) for at, what in traffic.samples]
+    assert traffic.failed == {}, (traffic.failed, failures, seen)
     during = [
         s for s in traffic.sent if seen["deploy_started"] <= s.sent_at <= seen["deploy_ended"]
     ]
