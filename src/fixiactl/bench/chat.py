@@ -47,6 +47,7 @@ class Sent:
 class Traffic:
     sent: list[Sent] = field(default_factory=list)
     failed: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
     # The first few failures: (time.monotonic() of the send, what came back), to tell an
     # answer of the app from one of HAProxy's.
     samples: list[tuple[float, str]] = field(default_factory=list)
@@ -123,11 +124,12 @@ def create_pairs(stack: StackState, count: int) -> list[Pair]:
     ]
 
 
-async def _send(http: httpx.AsyncClient, pair: Pair, forward: bool, t: Traffic) -> None:
+async def _send(
+    http: httpx.AsyncClient, pair: Pair, forward: bool, t: Traffic, started: float
+) -> None:
     sender, recipient = (
         (pair.client, pair.professional) if forward else (pair.professional, pair.client)
     )
-    started = time.monotonic()
     try:
         response = await http.post(
             f"/api/v1/conversations/{pair.conversation_id}/messages",
@@ -156,9 +158,11 @@ async def send_paced(
     async with httpx.AsyncClient(base_url=base, timeout=30, limits=limits) as http:
 
         async def one(n: int) -> None:
+            # From when it was due: a send that waits for a free slot is late, and counts so.
+            due = time.monotonic()
             async with gate:
                 pair = pairs[n % len(pairs)]
-                await _send(http, pair, (n // len(pairs)) % 2 == 0, traffic)
+                await _send(http, pair, (n // len(pairs)) % 2 == 0, traffic, due)
 
         started = time.monotonic()
         for n in range(max_messages):
@@ -171,4 +175,5 @@ async def send_paced(
             if delay > 0:
                 await asyncio.sleep(delay)
         await asyncio.gather(*pending)
+        traffic.seconds = time.monotonic() - started
     return traffic

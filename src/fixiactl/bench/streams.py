@@ -132,6 +132,7 @@ async def _latency(base: str, pairs: list[Pair]) -> dict[str, Any]:
         "rate": RATE,
         "seconds": LATENCY_S,
         "sent": len(traffic.sent),
+        "achieved_rate": round(len(traffic.sent) / traffic.seconds, 1) if traffic.seconds else 0,
         "send_failures": traffic.failed,
         "received": len(ms),
         "p50_ms": round(statistics.median(ms), 1) if ms else None,
