@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -153,17 +154,31 @@ def _overhead_table(
     return table
 
 
-def _streams(options: BenchOptions, *, as_json: bool, stop: bool) -> None:
-    from fixiactl.bench import streams
-
+def _run_only(
+    run_one: Callable[[BenchOptions, Callable[[str], None]], dict[str, Any]],
+    options: BenchOptions,
+    *,
+    as_json: bool,
+    stop: bool,
+) -> dict[str, Any] | None:
+    """One benchmark alone; its report, or None once printed as JSON."""
     try:
         with progress(not as_json) as step:
-            report = streams.run(options, step)
+            report = run_one(options, step)
     finally:
         if stop:
             controller.down(options.env, lambda _msg: None)
     if as_json:
         emit_json(report)
+        return None
+    return report
+
+
+def _streams(options: BenchOptions, *, as_json: bool, stop: bool) -> None:
+    from fixiactl.bench import streams
+
+    report = _run_only(streams.run, options, as_json=as_json, stop=stop)
+    if report is None:
         return
     console.print(streams.markdown(report))
     for kind, path in report["files"].items():
@@ -175,14 +190,8 @@ def _compare_read_mix(options: BenchOptions, *, images: bool, as_json: bool, sto
     from fixiactl.bench import overhead
 
     compare = images_bench.compare if images else overhead.compare
-    try:
-        with progress(not as_json) as step:
-            report = compare(options, step)
-    finally:
-        if stop:
-            controller.down(options.env, lambda _msg: None)
-    if as_json:
-        emit_json(report)
+    report = _run_only(compare, options, as_json=as_json, stop=stop)
+    if report is None:
         return
     if images:
         title, sides = "Read mix with and without image URLs", ("with", "without")
