@@ -358,6 +358,9 @@ class StreamSettings(BaseModel):
     # At SIGTERM each stream is told to reconnect after 2 s plus a random part of this:
     # a deploy moves its streams to the new slot spread over a few seconds, not in a burst.
     closing_spread_ms: int = Field(default=3000, ge=0, le=60_000)
+    # Streams of one process that may authenticate and read the store to start at once:
+    # a burst of reconnections waits its turn instead of taking the pool from requests.
+    open_concurrency: int = Field(default=4, ge=1, le=1000)
 
 
 class ConversationSettings(BaseModel):

@@ -9,6 +9,7 @@ connection while it waits.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import random
 import time
@@ -105,20 +106,23 @@ async def event_stream(
     last_event_id: int | None,
     limits: StreamLimits,
     hello: Callable[[], Awaitable[list[str]]] | None = None,
+    opening: asyncio.Semaphore | None = None,
 ) -> AsyncIterator[str]:
     """Yields SSE frames until the stream is old, or the process stops. The client
-    (EventSource) reconnects with Last-Event-ID and resumes where it stopped."""
+    (EventSource) reconnects with Last-Event-ID and resumes where it stopped. `opening`
+    bounds how many streams of this process read the store to start at once."""
     OPEN_STREAMS["count"] += 1
     try:
         async with broker.subscribe(user_id) as sub:
-            start = await start_seq(sessions, user_id, last_event_id)
-            reader = _Reader(sessions, user_id, start, limits)
+            async with opening or contextlib.nullcontext():
+                start = await start_seq(sessions, user_id, last_event_id)
+                reader = _Reader(sessions, user_id, start, limits)
+                frames = await reader.catch_up()
+                if hello is not None:
+                    frames += await hello()
             yield f"retry: {limits.retry_ms}\n\n"
-            for frame in await reader.catch_up():
+            for frame in frames:
                 yield frame
-            if hello is not None:
-                for frame in await hello():
-                    yield frame
             ends = time.monotonic() + limits.max_age_s
             while time.monotonic() < ends:
                 try:

@@ -49,7 +49,7 @@ async def _deploy_with_streams(
     ctl: Ctl, pairs: list[Pair], release: str
 ) -> tuple[tuple[int, dict[str, Any], str], Traffic, Streams, dict[str, Any]]:
     streams = Streams(ctl.ports["http"], [s for p in pairs for s in (p.client, p.professional)])
-    await streams.open(timeout_s=120)
+    await streams.open(timeout_s=120, per_second=100)
     seen: dict[str, Any] = {"before": _stream_sessions(ctl)}
     stop = asyncio.Event()
     sender = asyncio.create_task(send_paced(ctl.http, pairs, RATE, stop, max_messages=RATE * 600))
