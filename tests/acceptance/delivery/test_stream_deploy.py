@@ -87,7 +87,9 @@ def test_blue_green_deploy_with_500_streams_delivers_every_message_once(
     )
     assert code == 0 and data["result"] == "promoted", (data, err)
     failures = [(round(at - seen["deploy_started"], 1), what) for at, what in traffic.samples]
-    assert traffic.failed == {}, (traffic.failed, failures, seen)
+    log = (ctl.state / "log" / "haproxy.log").read_text().splitlines()
+    downs = [line for line in log if " is DOWN" in line]
+    assert traffic.failed == {}, (traffic.failed, failures, seen, downs[-4:])
     during = [
         s for s in traffic.sent if seen["deploy_started"] <= s.sent_at <= seen["deploy_ended"]
     ]
