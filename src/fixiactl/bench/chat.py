@@ -146,10 +146,18 @@ async def _send(
 
 
 async def send_paced(
-    base: str, pairs: list[Pair], rate: float, stop: asyncio.Event, max_messages: int
+    base: str,
+    pairs: list[Pair],
+    rate: float,
+    stop: asyncio.Event,
+    max_messages: int,
+    *,
+    max_s: float = 600,
+    drain_s: float = 60,
 ) -> Traffic:
     """Messages at `rate` per second, round-robin over the pairs, alternating direction,
-    until `stop` or max_messages."""
+    until `stop`, max_messages or max_s; then at most drain_s for those in flight. Sends the
+    app could not take by then are cancelled and counted as failed ("backlog")."""
     assert base.startswith("http://127.0.0.1:"), "load only ever goes to loopback"
     traffic = Traffic()
     gate = asyncio.Semaphore(IN_FLIGHT)
@@ -166,7 +174,7 @@ async def send_paced(
 
         started = time.monotonic()
         for n in range(max_messages):
-            if stop.is_set():
+            if stop.is_set() or time.monotonic() - started > max_s:
                 break
             task = asyncio.create_task(one(n))
             pending.add(task)
@@ -174,6 +182,11 @@ async def send_paced(
             delay = started + (n + 1) / rate - time.monotonic()
             if delay > 0:
                 await asyncio.sleep(delay)
-        await asyncio.gather(*pending)
+        if pending:
+            _, late = await asyncio.wait(set(pending), timeout=drain_s)
+            for task in late:
+                task.cancel()
+                traffic.fail("backlog", time.monotonic())
+            await asyncio.gather(*late, return_exceptions=True)
         traffic.seconds = time.monotonic() - started
     return traffic
