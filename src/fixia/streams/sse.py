@@ -31,17 +31,21 @@ class StreamLimits:
     max_age_s: float
     replay_batch: int
     retry_ms: int = 2000
-    # When a slot stops, every stream it holds ends at once: each is told to wait retry_ms
-    # plus a random share of this before reconnecting, so the new slot takes them over a
-    # few seconds instead of in one burst that starves its requests.
-    closing_spread_ms: int = 3000
+    # When a slot stops, every stream it holds ends at once: each is told to wait
+    # CLOSING_RETRY_MS plus a random share of this before reconnecting, so the new slot
+    # takes them over a few seconds instead of in one burst that starves its requests.
+    closing_spread_ms: int = 2500
+
+
+# A stream ended by its slot stopping is no error: no reason to wait the full retry_ms.
+CLOSING_RETRY_MS = 500
 
 
 def closing_frame(limits: StreamLimits) -> str:
     spread = 0
     if limits.closing_spread_ms > 0:
         spread = random.randrange(limits.closing_spread_ms)  # noqa: S311 - load spreading
-    return f"retry: {limits.retry_ms + spread}\n\n"
+    return f"retry: {CLOSING_RETRY_MS + spread}\n\n"
 
 
 def format_event(delivery: Delivery) -> str:
