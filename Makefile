@@ -8,7 +8,7 @@ UV_VERSION := 0.13.9
 export FIXIA_DATABASE_URL ?= sqlite+aiosqlite:///var/fixia.db
 
 .PHONY: help venv run test test-fast test-stack test-e2e test-acceptance lint typecheck fmt system-deps \
-	clean migrate patroni-venv stack stack-down stack-status stack-monitoring bench bench-web bench-media bench-dr soak slo \
+	clean migrate patroni-venv stack stack-down stack-status stack-monitoring bench bench-web bench-media bench-streams bench-dr soak slo \
 	npm-deps i18n screenshots gates gates-fast
 
 help: ## List the targets
@@ -59,6 +59,7 @@ stack-down: venv ## Stop the dev stack (data stays under var/stack/dev)
 bench: venv system-deps ## Benchmark through HAProxy (wrk) on the bench stack; writes var/bench/ and the README table
 	$(BIN)/fixiactl bench --env bench --readme --stop
 	$(MAKE) --no-print-directory bench-media
+	$(MAKE) --no-print-directory bench-streams
 
 lint: venv ## ruff lint and format check
 	$(BIN)/ruff check src tests
@@ -117,6 +118,9 @@ bench-web: venv ## Server render time per page at demo scale (p50/p95) into var/
 
 bench-media: venv ## Media: a 3 MP JPEG from upload to ready variants vs Pillow directly, peak memory; var/bench/media.{json,md}
 	$(BIN)/python benchmarks/media.py --rounds 20
+
+bench-streams: venv system-deps ## Streams: memory per idle stream, delivery p50/p99 across slots (200 msg/s, 2,000 streams), read mix with/without them; var/bench/streams.{json,md}
+	$(BIN)/fixiactl bench --env bench --streams --stop
 
 bench-dr: venv system-deps ## DR benchmark: RTO of a 1 GB database incl. app readiness, RPO under writes; var/bench/dr-*
 	$(BIN)/fixiactl stack up --env drbench

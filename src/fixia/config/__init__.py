@@ -360,6 +360,12 @@ class StreamSettings(BaseModel):
     max_age_s: float = Field(default=300.0, gt=0)
     replay_batch: int = Field(default=200, ge=1, le=5000)
     keep_days: int = Field(default=7, ge=1)
+    # At SIGTERM each stream is told to reconnect after 0.5 s plus a random part of this:
+    # a deploy moves its streams to the new slot spread over a few seconds, not in a burst.
+    closing_spread_ms: int = Field(default=2500, ge=0, le=60_000)
+    # Streams of one process that may authenticate and read the store to start at once:
+    # a burst of reconnections waits its turn instead of taking the pool from requests.
+    open_concurrency: int = Field(default=4, ge=1, le=1000)
 
 
 class ConversationSettings(BaseModel):

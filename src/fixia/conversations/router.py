@@ -22,7 +22,7 @@ from fixia.conversations.schemas import (
 )
 from fixia.deps import AdminUser, CurrentUser, SessionDep, SettingsDep
 from fixia.platform.pagination import CursorParam, LimitParam, Page
-from fixia.streams.http import stream_response
+from fixia.streams.http import StreamAdmission, stream_response
 
 router = APIRouter(tags=["conversations"])
 
@@ -192,7 +192,9 @@ async def resolve_reports(
 
 
 @router.get("/stream", response_class=StreamingResponse)
-async def stream(request: Request, user: CurrentUser) -> StreamingResponse:
+async def stream(
+    request: Request, _admitted: StreamAdmission, user: CurrentUser
+) -> StreamingResponse:
     """Server-Sent Events: message, read, unread and notification events, resumable with
     Last-Event-ID (docs/conversations.md)."""
     return stream_response(request, user.id, counts_hello(request, user.id))

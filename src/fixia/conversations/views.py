@@ -15,7 +15,7 @@ from fixia.conversations.live import counts_hello
 from fixia.conversations.models import ContextType
 from fixia.conversations.schemas import MessageIn, ReportIn
 from fixia.deps import SessionDep, SettingsDep
-from fixia.streams.http import stream_response
+from fixia.streams.http import StreamAdmission, stream_response
 from fixia.web.pages import WEB_PAGE_SIZE, cursor_param, form_data, redirect, render
 from fixia.web.session import SignedIn
 
@@ -177,6 +177,6 @@ async def report(
 
 
 @router.get("/stream", response_class=StreamingResponse)
-async def stream(request: Request, user: SignedIn) -> StreamingResponse:
+async def stream(request: Request, _admitted: StreamAdmission, user: SignedIn) -> StreamingResponse:
     """The page's EventSource (same origin, the session cookie)."""
     return stream_response(request, user.id, counts_hello(request, user.id))

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Annotated
 
-from fastapi import Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.responses import StreamingResponse
 
 from fixia.config import Settings
@@ -19,10 +21,34 @@ HEADERS = {
 }
 
 
+def opening_gate(app: FastAPI) -> asyncio.Semaphore:
+    """The process's bound on streams starting at once (streams.open_concurrency)."""
+    gate: asyncio.Semaphore | None = getattr(app.state, "stream_opening", None)
+    if gate is None:
+        gate = asyncio.Semaphore(app.state.settings.streams.open_concurrency)
+        app.state.stream_opening = gate
+    return gate
+
+
+async def _admit(request: Request) -> AsyncIterator[None]:
+    """Held while the stream's request authenticates (a database read): declared before
+    the user, so hundreds of streams reconnecting at once queue here, cheaply, instead of
+    taking every pooled connection from requests and /readyz (which then timed out and
+    HAProxy took the slot out)."""
+    async with opening_gate(request.app):
+        yield
+
+
+StreamAdmission = Annotated[None, Depends(_admit, scope="function")]
+
+
 def limits_of(settings: Settings) -> StreamLimits:
     s = settings.streams
     return StreamLimits(
-        heartbeat_s=s.heartbeat_s, max_age_s=s.max_age_s, replay_batch=s.replay_batch
+        heartbeat_s=s.heartbeat_s,
+        max_age_s=s.max_age_s,
+        replay_batch=s.replay_batch,
+        closing_spread_ms=s.closing_spread_ms,
     )
 
 
@@ -42,5 +68,6 @@ def stream_response(
         last_event_id=parse_last_event_id(raw),
         limits=limits_of(request.app.state.settings),
         hello=hello,
+        opening=opening_gate(request.app),
     )
     return StreamingResponse(body, media_type="text/event-stream", headers=HEADERS)

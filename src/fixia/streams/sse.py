@@ -9,7 +9,9 @@ connection while it waits.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import random
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -29,6 +31,21 @@ class StreamLimits:
     max_age_s: float
     replay_batch: int
     retry_ms: int = 2000
+    # When a slot stops, every stream it holds ends at once: each is told to wait
+    # CLOSING_RETRY_MS plus a random share of this before reconnecting, so the new slot
+    # takes them over a few seconds instead of in one burst that starves its requests.
+    closing_spread_ms: int = 2500
+
+
+# A stream ended by its slot stopping is no error: no reason to wait the full retry_ms.
+CLOSING_RETRY_MS = 500
+
+
+def closing_frame(limits: StreamLimits) -> str:
+    spread = 0
+    if limits.closing_spread_ms > 0:
+        spread = random.randrange(limits.closing_spread_ms)  # noqa: S311 - load spreading
+    return f"retry: {CLOSING_RETRY_MS + spread}\n\n"
 
 
 def format_event(delivery: Delivery) -> str:
@@ -93,20 +110,23 @@ async def event_stream(
     last_event_id: int | None,
     limits: StreamLimits,
     hello: Callable[[], Awaitable[list[str]]] | None = None,
+    opening: asyncio.Semaphore | None = None,
 ) -> AsyncIterator[str]:
     """Yields SSE frames until the stream is old, or the process stops. The client
-    (EventSource) reconnects with Last-Event-ID and resumes where it stopped."""
+    (EventSource) reconnects with Last-Event-ID and resumes where it stopped. `opening`
+    bounds how many streams of this process read the store to start at once."""
     OPEN_STREAMS["count"] += 1
     try:
         async with broker.subscribe(user_id) as sub:
-            start = await start_seq(sessions, user_id, last_event_id)
-            reader = _Reader(sessions, user_id, start, limits)
+            async with opening or contextlib.nullcontext():
+                start = await start_seq(sessions, user_id, last_event_id)
+                reader = _Reader(sessions, user_id, start, limits)
+                frames = await reader.catch_up()
+                if hello is not None:
+                    frames += await hello()
             yield f"retry: {limits.retry_ms}\n\n"
-            for frame in await reader.catch_up():
+            for frame in frames:
                 yield frame
-            if hello is not None:
-                for frame in await hello():
-                    yield frame
             ends = time.monotonic() + limits.max_age_s
             while time.monotonic() < ends:
                 try:
@@ -115,6 +135,7 @@ async def event_stream(
                     yield ": ping\n\n"
                     continue
                 if delivery is CLOSING:
+                    yield closing_frame(limits)
                     return
                 for frame in await reader.take(delivery):
                     yield frame

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -79,6 +80,14 @@ def bench(
             help="Only the read mix, with and without image URLs in its responses",
         ),
     ] = False,
+    streams: Annotated[
+        bool,
+        typer.Option(
+            "--streams",
+            help="Only the streams: memory per idle stream, delivery latency across slots, "
+            "the read mix with and without 2,000 streams open",
+        ),
+    ] = False,
     as_json: Annotated[bool, JsonOption] = False,
 ) -> None:
     """Seed the scale dataset once, load the stack through HAProxy and write var/bench/.
@@ -91,6 +100,9 @@ def bench(
         options = BenchOptions(
             env, seconds, connections, threads, rate, scale, quick, write_connections
         )
+        if streams:
+            _streams(options, as_json=as_json, stop=stop)
+            return
         if compare_observability or compare_images:
             _compare_read_mix(options, images=compare_images, as_json=as_json, stop=stop)
             return
@@ -142,19 +154,44 @@ def _overhead_table(
     return table
 
 
-def _compare_read_mix(options: BenchOptions, *, images: bool, as_json: bool, stop: bool) -> None:
-    from fixiactl.bench import images as images_bench
-    from fixiactl.bench import overhead
-
-    compare = images_bench.compare if images else overhead.compare
+def _run_only(
+    run_one: Callable[[BenchOptions, Callable[[str], None]], dict[str, Any]],
+    options: BenchOptions,
+    *,
+    as_json: bool,
+    stop: bool,
+) -> dict[str, Any] | None:
+    """One benchmark alone; its report, or None once printed as JSON."""
     try:
         with progress(not as_json) as step:
-            report = compare(options, step)
+            report = run_one(options, step)
     finally:
         if stop:
             controller.down(options.env, lambda _msg: None)
     if as_json:
         emit_json(report)
+        return None
+    return report
+
+
+def _streams(options: BenchOptions, *, as_json: bool, stop: bool) -> None:
+    from fixiactl.bench import streams
+
+    report = _run_only(streams.run, options, as_json=as_json, stop=stop)
+    if report is None:
+        return
+    console.print(streams.markdown(report))
+    for kind, path in report["files"].items():
+        console.print(f"{kind}: {path}")
+
+
+def _compare_read_mix(options: BenchOptions, *, images: bool, as_json: bool, stop: bool) -> None:
+    from fixiactl.bench import images as images_bench
+    from fixiactl.bench import overhead
+
+    compare = images_bench.compare if images else overhead.compare
+    report = _run_only(compare, options, as_json=as_json, stop=stop)
+    if report is None:
         return
     if images:
         title, sides = "Read mix with and without image URLs", ("with", "without")
