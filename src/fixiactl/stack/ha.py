@@ -14,12 +14,11 @@ import json
 import os
 import secrets
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+import httpx
 import yaml
 
 from fixiactl.errors import FixiactlError
@@ -41,7 +40,7 @@ HA_OFFSETS = {
     "postgres_replica": 52,
     "haproxy_db_stats": 53,
 }
-SECRETS_FILE = "ha-secrets.json"
+SECRETS_FILE = "ha-secrets.json"  # pragma: allowlist secret (a file name)
 
 
 def remember(config: EnvConfig) -> None:
@@ -224,16 +223,13 @@ def api(stack: StackState, i: int, path: str, *, timeout: float = 2) -> tuple[in
     """GET a member's Patroni REST endpoint: (status, JSON body) or (0, None) unreachable."""
     url = f"http://127.0.0.1:{stack.ports[f'patroni{i}']}{path}"
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as resp:
-            return resp.status, json.loads(resp.read() or b"null")
-    except urllib.error.HTTPError as err:
-        body = err.read()
-        try:
-            return err.code, json.loads(body or b"null")
-        except ValueError:
-            return err.code, None
-    except (OSError, ValueError):
+        resp = httpx.get(url, timeout=timeout)
+    except httpx.HTTPError:
         return 0, None
+    try:
+        return resp.status_code, json.loads(resp.content or b"null")
+    except ValueError:
+        return resp.status_code, None
 
 
 def cluster(stack: StackState) -> dict[str, Any] | None:
