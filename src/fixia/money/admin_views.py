@@ -15,8 +15,15 @@ from fixia.deps import SessionDep, SettingsDep
 from fixia.money import disputes
 from fixia.money.presenters import milestone_out
 from fixia.money.schemas import ResolveIn
-from fixia.web.pages import FORM_ERRORS, WEB_PAGE_SIZE, form_data, form_errors, parse, redirect
-from fixia.web.pages import render
+from fixia.web.pages import (
+    FORM_ERRORS,
+    WEB_PAGE_SIZE,
+    form_data,
+    form_errors,
+    parse,
+    redirect,
+    render,
+)
 from fixia.web.session import Admin
 
 router = APIRouter(prefix="/admin/milestones")

@@ -78,7 +78,9 @@ DOMAIN_MESSAGES = {
     "message_too_long": N_("El mensaje puede tener hasta 2000 caracteres."),
     "plan_does_not_add_up": N_("Los montos de las etapas tienen que sumar el precio acordado."),
     "plan_locked": N_("El plan de etapas ya no se puede cambiar."),
-    "invalid_refund": N_("El monto a devolver tiene que ser mayor que cero y menor que lo retenido."),
+    "invalid_refund": N_(
+        "El monto a devolver tiene que ser mayor que cero y menor que lo retenido."
+    ),
     "milestone_state_conflict": N_("La etapa no admite ese paso ahora."),
 }
 
