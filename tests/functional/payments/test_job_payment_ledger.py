@@ -4,6 +4,8 @@ when the provider gives the money back, and a second paid checkout is owed to th
 
 from __future__ import annotations
 
+import uuid
+from decimal import Decimal
 from pathlib import Path
 
 import httpx
@@ -11,10 +13,10 @@ import pytest
 from fastapi import FastAPI
 
 from fixia.config import Settings
-from fixia.db import transactional
+from fixia.db import transactional, utcnow
 from fixia.money import ledger, reconcile
 from tests.factories.accounts import register
-from tests.factories.catalog import DbExec
+from tests.factories.catalog import DbExec, sql_value
 from tests.factories.payments import create_job, pay_job, sandbox_checkout, send
 from tests.functional.payments.test_milestones import link_payout_account, report
 
@@ -52,6 +54,16 @@ async def test_a_whole_job_payment_is_one_balanced_entry_posted_once(
     assert await balances(app, pro.id) == (123455, 12346, 111109, 0)
     await link_payout_account(client, pro)  # the payable money leaves for their account
     assert (await report(client, pro))["paid"] == "1111.09"
+    # Nightly reconciliation reads whole-job payments too.
+    since = utcnow().replace(year=2000)
+    assert await reconcile.run(app.state.sessions, sandbox, since) == []
+    await db_exec(
+        "UPDATE payments SET amount = :a WHERE id = :i",
+        a=sql_value(settings, Decimal("1234.56")),
+        i=sql_value(settings, uuid.UUID(r.json()["id"])),
+    )
+    found = await reconcile.run(app.state.sessions, sandbox, since)
+    assert [(m.kind, m.subject) for m in found] == [("amount", r.json()["id"])]
 
 
 async def test_a_reversed_or_doubled_job_payment_moves_each_peso_once(
