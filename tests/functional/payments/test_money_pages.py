@@ -14,8 +14,8 @@ from fixia.config import Settings
 from tests.factories.accounts import register
 from tests.factories.admin import promote_to_admin
 from tests.factories.catalog import DbExec, sql_value
-from tests.factories.payments import API, create_job
-from tests.functional.payments.test_milestones import fund, link_payout_account, plan_job, report
+from tests.factories.payments import create_job
+from tests.functional.payments.test_milestones import disputed_milestone, report
 from tests.functional.payments.test_milestones_web import press
 from tests.functional.web.helpers import csrf_token, web_login
 
@@ -88,13 +88,7 @@ async def test_a_professional_links_a_payout_account_through_the_consent_page(
 async def test_an_admin_resolves_a_disputed_milestone_with_a_partial_refund(
     client: httpx.AsyncClient, settings: Settings, outbox: Path, db_exec: DbExec
 ) -> None:
-    payer, pro, _, plan = await plan_job(client, settings, outbox, ["300.00"])
-    only = plan[0]["id"]
-    await fund(client, payer, only)
-    await link_payout_account(client, pro)
-    reason = {"reason": "Quedó una pérdida en la cañería"}
-    r = await client.post(f"{API}/milestones/{only}/dispute", json=reason, headers=payer.headers)
-    assert r.json()["status"] == "disputed"
+    payer, pro, only = await disputed_milestone(client, settings, outbox, "300.00")
     await web_login(client, payer)
     assert (await client.get("/admin/milestones")).status_code == 403
     client.cookies.clear()
