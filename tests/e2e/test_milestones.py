@@ -6,6 +6,7 @@ the released money shows in the professional's payout report, and axe finds noth
 from __future__ import annotations
 
 import re
+import sqlite3
 import time
 from collections.abc import Callable
 
@@ -100,3 +101,59 @@ def test_a_client_funds_and_approves_a_milestone(
     _eventually(pro, "/payouts", "[data-total=paid]", "$ 16.200,00")
     expect(pro.locator("[data-total=payable]")).to_have_text("$ 0,00")
     assert flows.axe(pro) == []
+
+
+def _promote(server: Server, email: str) -> None:
+    """What `fixia create-admin` does to an existing account: the role, on the server's DB."""
+    with sqlite3.connect(server.root / "fixia.db") as db:
+        db.execute("UPDATE users SET role = 'admin' WHERE email = ?", (email,))
+
+
+def test_an_admin_refunds_part_of_a_disputed_milestone(
+    axe_available: None, contexts: Callable[..., BrowserContext], server: Server, unique: str
+) -> None:
+    client = contexts(bypass_csp=True).new_page()
+    pro = contexts(bypass_csp=True).new_page()
+    ana, beto = flows.person("client", f"d{unique}"), flows.person("professional", f"d{unique}")
+    flows.signed_up(client, ana, server.outbox)
+    flows.signed_up(pro, beto, server.outbox)
+    title = f"Cambiar canilla disputa{unique}"
+    flows.post_project(client, title)
+    flows.apply_to(pro, f"disputa{unique}", title)
+    job_url = flows.accept_proposal(client, title)
+    client.goto(f"{job_url}/milestones")
+    client.get_by_label("Descripción").nth(0).fill("Todo el trabajo")
+    client.get_by_label("Monto").nth(0).fill("48000")
+    client.get_by_role("button", name="Proponer plan").click()
+    pro.goto(f"{job_url}/milestones")
+    pro.get_by_role("button", name="Aceptar el plan").click()
+    client.goto(f"{job_url}/milestones")
+    client.get_by_role("button", name="Pagar etapa Todo el trabajo").click()
+    client.get_by_role("button", name="Aprobar pago").click()
+    client.get_by_label("Motivo").fill("Quedó goteando la canilla nueva")
+    client.get_by_role("button", name="Abrir disputa Todo el trabajo").click()
+    expect(client.get_by_role("status")).to_contain_text("Abriste una disputa")
+    _shows(client, "Todo el trabajo", "disputed", "$ 48.000,00")
+
+    boss_page = contexts(bypass_csp=True).new_page()
+    boss = flows.person("client", f"boss{unique}")
+    flows.register(boss_page, boss, server.outbox)
+    _promote(server, boss.email)
+    flows.login(boss_page, boss)
+    boss_page.goto("/admin/milestones")
+    card = boss_page.locator("article", has_text=title)
+    expect(card).to_contain_text("Quedó goteando")
+    assert flows.axe(boss_page) == []
+    card.get_by_label("Devolución parcial (el resto se libera)").check()
+    card.get_by_label("Monto a devolver (solo devolución parcial)").fill("60000")
+    card.get_by_role("button", name="Resolver").click()
+    expect(boss_page.get_by_role("alert")).to_be_visible()  # more than was held
+    assert flows.axe(boss_page) == []
+    card = boss_page.locator("article", has_text=title)
+    card.get_by_label("Devolución parcial (el resto se libera)").check()
+    card.get_by_label("Monto a devolver (solo devolución parcial)").fill("8000")
+    card.get_by_role("button", name="Resolver").click()
+    expect(boss_page.get_by_role("status")).to_contain_text("Disputa resuelta")
+    expect(boss_page.get_by_text("No hay etapas en disputa.")).to_be_visible()
+    client.goto(f"{job_url}/milestones")
+    _shows(client, "Todo el trabajo", "released", "$ 0,00")

@@ -67,7 +67,8 @@ async def _plan_context(
         "is_client": user.id == job.client_id,
         "can_accept": bool(plan) and plan[0].status is MilestoneStatus.proposed
         and plan[0].proposed_by != user.id,
-        "can_propose": all(m.status in EDITABLE for m in plan) and job.agreed_price is not None,
+        "can_propose": all(m.status in EDITABLE for m in plan)
+        and job.status not in service.CLOSED_JOB,
         "rows": rows["rows"] + [{"title": "", "amount": "", "due_date": ""}] * blank,
         "idempotency_key": str(uuid.uuid4()),
     }  # fmt: skip
