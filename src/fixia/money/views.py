@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import uuid
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -18,7 +19,7 @@ from fixia.matches.models import Job
 from fixia.money import funding, linking, payouts, service
 from fixia.money.models import MilestoneStatus
 from fixia.money.presenters import plan_out
-from fixia.money.schemas import PlanIn
+from fixia.money.schemas import MilestoneOut, PlanIn
 from fixia.payments.dependencies import ProviderDep
 from fixia.web.flash import N_
 from fixia.web.pages import FORM_ERRORS, form_data, form_errors, parse, redirect, render
@@ -32,6 +33,7 @@ EDITABLE = (MilestoneStatus.proposed, MilestoneStatus.agreed)
 LINK_DECLINED = N_("No vinculamos ninguna cuenta: la autorización se canceló o llegó incompleta.")
 # Argentina has no daylight saving: a due date is that day, noon, in Argentine time.
 DUE_TIME = "T12:00:00-03:00"
+ARGENTINA = ZoneInfo("America/Argentina/Buenos_Aires")
 
 
 def _listed(value: object) -> list[str]:
@@ -55,11 +57,16 @@ def _plan_input(rows: list[dict[str, str]]) -> dict[str, Any]:
     return {"milestones": [{k: v for k, v in i.items() if v} for i in items]}
 
 
+def _row(m: MilestoneOut) -> dict[str, str]:
+    due = m.due_date.astimezone(ARGENTINA).date().isoformat() if m.due_date else ""
+    return {"title": m.title, "amount": str(m.amount), "due_date": due}
+
+
 async def _plan_context(
     session: AsyncSession, user: User, job: Job, form: dict[str, Any] | None = None
 ) -> dict[str, Any]:
     plan = await plan_out(session, await service.plan_of(session, job.id))
-    rows = form or {"rows": [{"title": m.title, "amount": str(m.amount)} for m in plan]}
+    rows = form or {"rows": [_row(m) for m in plan]}
     blank = max(PLAN_ROWS - len(rows["rows"]), 1)
     return {
         "job": job,

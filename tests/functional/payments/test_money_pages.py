@@ -46,10 +46,12 @@ async def test_a_plan_is_proposed_in_a_form_and_accepted_by_the_other_party(
     count = "SELECT count(*) FROM milestones WHERE job_id = :j"
     assert await db_exec(count, j=sql_value(settings, job_id)) == [(0,)]
     form = {**rows(("Materiales", "300,50"), ("Mano de obra", "699.50")), "csrf_token": token}
+    form["due_date"] = ["2027-01-20", "", ""]
     r = await client.post(page, data=form)
     assert r.status_code == 303 and "ok=plan_proposed" in r.headers["location"]
     r = await client.get(page)
     assert "Aceptar el plan" not in r.text  # the proposer does not accept their own plan
+    assert "(20/01/2027)" in r.text and 'value="2027-01-20"' in r.text  # due date, both ways
     r = await client.post(f"{page}/accept", data={"csrf_token": token})
     assert r.status_code == 403 and "<h1" in r.text
     client.cookies.clear()
