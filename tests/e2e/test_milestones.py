@@ -6,7 +6,6 @@ the released money shows in the professional's payout report, and axe finds noth
 from __future__ import annotations
 
 import re
-import sqlite3
 import time
 from collections.abc import Callable
 
@@ -38,18 +37,25 @@ def _eventually(page: Page, url: str, selector: str, text: str, budget_s: float 
     expect(page.locator(selector)).to_contain_text(text)
 
 
+def _agreed_job(
+    contexts: Callable[..., BrowserContext], server: Server, word: str
+) -> tuple[Page, Page, str]:
+    """A client and a professional, signed up, with a job agreed at $ 48.000,00 (the
+    proposal's price in flows.apply_to). The client's page, the professional's, the job's URL."""
+    client = contexts(bypass_csp=True).new_page()
+    pro = contexts(bypass_csp=True).new_page()
+    flows.signed_up(client, flows.person("client", word), server.outbox)
+    flows.signed_up(pro, flows.person("professional", word), server.outbox)
+    title = f"Arreglar calefón {word}"
+    flows.post_project(client, title)
+    flows.apply_to(pro, word, title)
+    return client, pro, flows.accept_proposal(client, title)
+
+
 def test_a_client_funds_and_approves_a_milestone(
     axe_available: None, contexts: Callable[..., BrowserContext], server: Server, unique: str
 ) -> None:
-    client = contexts(bypass_csp=True).new_page()
-    pro = contexts(bypass_csp=True).new_page()
-    ana, beto = flows.person("client", f"m{unique}"), flows.person("professional", f"m{unique}")
-    flows.signed_up(client, ana, server.outbox)
-    flows.signed_up(pro, beto, server.outbox)
-    title = f"Arreglar calefón etapas{unique}"
-    flows.post_project(client, title)
-    flows.apply_to(pro, f"etapas{unique}", title)
-    job_url = flows.accept_proposal(client, title)  # agreed at $ 48.000,00
+    client, pro, job_url = _agreed_job(contexts, server, f"etapas{unique}")  # $ 48.000,00
 
     # The professional proposes two milestones that add up to the price.
     pro.goto(job_url)
@@ -103,24 +109,11 @@ def test_a_client_funds_and_approves_a_milestone(
     assert flows.axe(pro) == []
 
 
-def _promote(server: Server, email: str) -> None:
-    """What `fixia create-admin` does to an existing account: the role, on the server's DB."""
-    with sqlite3.connect(server.root / "fixia.db") as db:
-        db.execute("UPDATE users SET role = 'admin' WHERE email = ?", (email,))
-
-
 def test_an_admin_refunds_part_of_a_disputed_milestone(
     axe_available: None, contexts: Callable[..., BrowserContext], server: Server, unique: str
 ) -> None:
-    client = contexts(bypass_csp=True).new_page()
-    pro = contexts(bypass_csp=True).new_page()
-    ana, beto = flows.person("client", f"d{unique}"), flows.person("professional", f"d{unique}")
-    flows.signed_up(client, ana, server.outbox)
-    flows.signed_up(pro, beto, server.outbox)
-    title = f"Cambiar canilla disputa{unique}"
-    flows.post_project(client, title)
-    flows.apply_to(pro, f"disputa{unique}", title)
-    job_url = flows.accept_proposal(client, title)
+    client, pro, job_url = _agreed_job(contexts, server, f"disputa{unique}")
+    title = f"Arreglar calefón disputa{unique}"
     client.goto(f"{job_url}/milestones")
     client.get_by_label("Descripción").nth(0).fill("Todo el trabajo")
     client.get_by_label("Monto").nth(0).fill("48000")
@@ -138,7 +131,7 @@ def test_an_admin_refunds_part_of_a_disputed_milestone(
     boss_page = contexts(bypass_csp=True).new_page()
     boss = flows.person("client", f"boss{unique}")
     flows.register(boss_page, boss, server.outbox)
-    _promote(server, boss.email)
+    flows.promote(server.root / "fixia.db", boss.email)
     flows.login(boss_page, boss)
     boss_page.goto("/admin/milestones")
     card = boss_page.locator("article", has_text=title)
