@@ -6,12 +6,10 @@ their results, bounded in count and time, and assert counts of rows and of metri
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 import time
 import uuid
-from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from pathlib import Path
 
@@ -34,20 +32,10 @@ from tests.functional.payments.test_milestones import (
     plan_job,
     report,
 )
-from tests.stack import RunningStack
+from tests.stack import RunningStack, eventually
 
 pytestmark = pytest.mark.stack
-POLL_S = 60
 KINDS = "SELECT kind, count(*) FROM ledger_entries GROUP BY kind"
-
-
-async def eventually(check: Callable[[], Awaitable[bool]], what: str) -> None:
-    """The worker's result within POLL_S seconds (polled every half second)."""
-    for _ in range(POLL_S * 2):
-        if await check():
-            return
-        await asyncio.sleep(0.5)
-    raise AssertionError(f"the worker did not {what} within {POLL_S} s")
 
 
 def stack_sandbox(running: RunningStack) -> SandboxProvider:
