@@ -3,11 +3,13 @@ suite's `--stack` mode, through the operator's own command, `fixiactl stack`."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import shutil
 import subprocess
 import sys
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -97,3 +99,16 @@ def stop_and_remove(env: str, state: Path) -> None:
         check=False,
     )
     shutil.rmtree(state, ignore_errors=True)
+
+
+# The stack's queue is not eager: a worker's result is polled for, this long at most.
+POLL_S = 60
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], what: str) -> None:
+    """The worker's result within POLL_S seconds (polled every half second)."""
+    for _ in range(POLL_S * 2):
+        if await check():
+            return
+        await asyncio.sleep(0.5)
+    raise AssertionError(f"the worker did not {what} within {POLL_S} s")

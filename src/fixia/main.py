@@ -160,6 +160,7 @@ def view_routers() -> list[APIRouter]:
     from fixia.matches.views import router as matches
     from fixia.media.account_views import router as media_account
     from fixia.media.views import router as media
+    from fixia.money.admin_views import router as money_admin
     from fixia.money.views import router as money
     from fixia.notifications.views import router as notifications
     from fixia.payments.views import router as payments
@@ -172,5 +173,5 @@ def view_routers() -> list[APIRouter]:
     # must win over `/jobs/{id}/{action}`.
     return [
         web, accounts, catalog, projects, reviews, money, matches, notifications, payments, trust,
-        admin, media, media_account, conversations,
+        admin, money_admin, media, media_account, conversations,
     ]  # fmt: skip

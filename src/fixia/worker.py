@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from fixia.catalog.invalidation import CACHE_KEY, SESSIONS_KEY
 from fixia.config import Settings
 from fixia.db import create_engine, session_factory
+from fixia.observability import business
 from fixia.platform.cache import build_cache
 from fixia.platform.email import build_email_sender
 from fixia.queue.core import Runtime, queue_dsn
@@ -88,6 +89,9 @@ def start_health_server(settings: Settings, beat: Callable[[], float]) -> WSGISe
 
 async def run_worker(settings: Settings, *, name: str) -> None:
     queue, engine = build_queue(settings, periodic=True)
+    # Jobs announce business events too (reconciliation mismatches, payouts, refunds): their
+    # counters live in this process's registry, which the worker's /metrics serves.
+    business.subscribe_all()
     last_beat = time.monotonic()
 
     async def heartbeat() -> None:

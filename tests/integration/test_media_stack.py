@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import io
 import json
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -32,12 +32,11 @@ from tests.factories.media import (
     upload,
     upload_document,
 )
-from tests.stack import RunningStack
+from tests.stack import RunningStack, eventually
 
 pytestmark = pytest.mark.stack
 
 BUCKET = "fixia-media"  # fixiactl.stack.media.BUCKET
-POLL_S = 60
 TTL_S = 10  # FIXIA_MEDIA__SIGNED_URL_TTL_S in test-media.toml
 
 
@@ -69,15 +68,6 @@ def keys(bucket: Any, prefix: str = "") -> set[str]:
 
 def of_asset(bucket: Any, asset_id: str) -> set[str]:
     return {k for k in keys(bucket) if f"/{asset_id}" in k or k.endswith(asset_id)}
-
-
-async def eventually(check: Callable[[], Awaitable[bool]], what: str) -> None:
-    """The worker's result within POLL_S seconds (polled every half second)."""
-    for _ in range(POLL_S * 2):
-        if await check():
-            return
-        await asyncio.sleep(0.5)
-    raise AssertionError(f"the worker did not {what} within {POLL_S} s")
 
 
 async def ready(client: httpx.AsyncClient, owner: Account, asset_id: str) -> dict[str, Any]:

@@ -7,6 +7,7 @@ import uuid
 from decimal import Decimal
 from typing import Literal
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fixia.accounts.models import User
@@ -15,7 +16,7 @@ from fixia.config import Settings
 from fixia.matches.models import Job
 from fixia.money import exceptions as exc
 from fixia.money import service
-from fixia.money.models import Milestone
+from fixia.money.models import Milestone, MilestoneStatus
 
 Outcome = Literal["release", "refund", "partial"]
 
@@ -59,3 +60,15 @@ async def resolve(
         refund=str(refund) if refund is not None else None,
     )
     return milestone
+
+
+async def open_disputes(session: AsyncSession, limit: int) -> list[tuple[Milestone, Job]]:
+    """Disputed milestones waiting for an admin, oldest first."""
+    stmt = (
+        select(Milestone, Job)
+        .join(Job, Job.id == Milestone.job_id)
+        .where(Milestone.status == MilestoneStatus.disputed)
+        .order_by(Milestone.updated_at, Milestone.id)
+        .limit(limit)
+    )
+    return [(m, j) for m, j in await session.execute(stmt)]

@@ -5,9 +5,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from fixia.accounts.models import User
 from fixia.config import Settings
 from fixia.money import exceptions as exc
+from fixia.money import payouts, service
+from fixia.money.models import PayoutAccount
+from fixia.payments.providers import PaymentProvider
 
 CALLBACK_PATH = "/payouts/linked"
 
@@ -26,3 +31,29 @@ def check_state(settings: Settings, user: User, state: str) -> None:
 
 def redirect_uri(settings: Settings) -> str:
     return settings.public_url.rstrip("/") + CALLBACK_PATH
+
+
+def consent_url(settings: Settings, provider: PaymentProvider, user: User) -> str:
+    """Where the professional authorises payouts to their account at the provider."""
+    return provider.link_url(state=state_for(settings, user), redirect_uri=redirect_uri(settings))
+
+
+async def complete(
+    *,
+    session: AsyncSession,
+    settings: Settings,
+    provider: PaymentProvider,
+    user: User,
+    code: str,
+    state: str,
+) -> PayoutAccount:
+    """The provider sent the professional back with a code: exchange it and link the account.
+    The exchange happens before anything is written, so no row lock is held across it."""
+    check_state(settings, user, state)
+    linked = await provider.link_account(code=code, redirect_uri=redirect_uri(settings))
+    account = await payouts.link(
+        session, user_id=user.id, provider=provider.name, account_id=linked.account_id
+    )
+    # Money released before the account existed waits as payable: send it now.
+    await service.schedule_payout(session, user.id)
+    return account

@@ -19,7 +19,7 @@ from fixia.db import transactional
 from fixia.money import ledger
 from fixia.money.models import LedgerPosting
 from fixia.payments.exceptions import ProviderRejected, ProviderUnavailable
-from fixia.payments.models import Payment, PaymentStatus
+from fixia.payments.models import Payment, PaymentKind, PaymentStatus
 from fixia.payments.providers import PaymentProvider, ProviderPaymentMissing
 
 log = logging.getLogger("fixia.money.reconcile")
@@ -28,7 +28,6 @@ log = logging.getLogger("fixia.money.reconcile")
 @dataclass(frozen=True)
 class Ours:
     payment_id: uuid.UUID
-    milestone_id: uuid.UUID
     provider_payment_id: str
     amount: Decimal
     status: PaymentStatus
@@ -42,18 +41,26 @@ class Mismatch:
     detail: str
 
 
+def _ledger_key(payment: Payment) -> str:
+    """The entry an approved payment must have posted: a milestone's funding, or a whole
+    job's payment (fixia.money.job_payments)."""
+    if payment.milestone_id is not None:
+        return f"fund:{payment.milestone_id}"
+    return f"job_payment:{payment.id}"
+
+
 async def _ours(session: AsyncSession, provider: str, since: datetime) -> list[Ours]:
     stmt = select(Payment).where(
-        Payment.milestone_id.is_not(None),
+        Payment.kind == PaymentKind.job,
         Payment.provider == provider,
         Payment.provider_payment_id.is_not(None),
         Payment.updated_at >= since,
     )
     found = []
     for p in (await session.execute(stmt)).scalars():
-        assert p.milestone_id is not None and p.provider_payment_id is not None  # filtered
-        funded = await ledger.posted(session, f"fund:{p.milestone_id}") is not None
-        found.append(Ours(p.id, p.milestone_id, p.provider_payment_id, p.amount, p.status, funded))
+        assert p.provider_payment_id is not None  # filtered
+        funded = await ledger.posted(session, _ledger_key(p)) is not None
+        found.append(Ours(p.id, p.provider_payment_id, p.amount, p.status, funded))
     return found
 
 

@@ -134,8 +134,7 @@ async def payout_link(
     user: ProfessionalUser, settings: SettingsDep, provider: ProviderDep
 ) -> LinkOut:
     """Where to send the professional to authorise payouts to their account."""
-    state = linking.state_for(settings, user)
-    return LinkOut(url=provider.link_url(state=state, redirect_uri=linking.redirect_uri(settings)))
+    return LinkOut(url=linking.consent_url(settings, provider, user))
 
 
 @router.post("/payouts/account")
@@ -146,16 +145,8 @@ async def link_payout_account(
     settings: SettingsDep,
     provider: ProviderDep,
 ) -> PayoutAccountOut:
-    linking.check_state(settings, user, data.state)
-    # The code exchange happens before this request writes anything: no row lock is held.
-    linked = await provider.link_account(
-        code=data.code, redirect_uri=linking.redirect_uri(settings)
-    )
-    account = await payouts.link(
-        session, user_id=user.id, provider=provider.name, account_id=linked.account_id
-    )
-    # Money released before the account existed waits as payable: send it now.
-    await service.schedule_payout(session, user.id)
+    account = await linking.complete(session=session, settings=settings, provider=provider,
+                                     user=user, code=data.code, state=data.state)  # fmt: skip
     return PayoutAccountOut.model_validate(account)
 
 

@@ -108,3 +108,63 @@ def payout_failed(payout: uuid.UUID, professional: uuid.UUID, cents: int) -> Ent
         kind="payout_failed",
         postings=_postings((L.PAYOUTS_PENDING, L.payable(professional), cents)),
     )
+
+
+def job_paid(
+    payment: uuid.UUID, job: uuid.UUID, professional: uuid.UUID, fee: int, net: int
+) -> Entry:
+    """A whole job paid in one checkout (no milestones): the provider holds the money, the
+    fee is earned and the rest is owed to the professional at once, as payments has always
+    told them (`payment_received`). Holding a job's money is what milestones are for."""
+    return Entry(
+        key=f"job_payment:{payment}",
+        kind="job_payment",
+        postings=_postings(
+            (L.PROVIDER_CLEARING, L.PLATFORM_FEES, fee),
+            (L.PROVIDER_CLEARING, L.payable(professional), net),
+        ),
+        job_id=job,
+        memo=f"payment {payment}",
+    )
+
+
+def job_paid_twice(payment: uuid.UUID, job: uuid.UUID, cents: int) -> Entry:
+    """A second paid checkout for a job already paid: the money came in, and it is owed back
+    to the client (payments flags it for a refund), not to the professional."""
+    return Entry(
+        key=f"job_payment:{payment}",
+        kind="job_payment_duplicate",
+        postings=_postings((L.PROVIDER_CLEARING, L.REFUNDS_PENDING, cents)),
+        job_id=job,
+        memo=f"payment {payment} paid twice",
+    )
+
+
+def job_payment_reversed(
+    payment: uuid.UUID, job: uuid.UUID, professional: uuid.UUID, fee: int, owed: int, net: int
+) -> Entry:
+    """The provider gave a whole-job payment back (refund or chargeback): the fee is undone,
+    what the professional is still owed covers their part, and whatever was already paid out
+    is the platform's loss."""
+    from_owed = min(owed, net)
+    return Entry(
+        key=f"job_payment_reversed:{payment}",
+        kind="job_payment_reversed",
+        postings=_postings(
+            (L.PLATFORM_FEES, L.PROVIDER_CLEARING, fee),
+            (L.payable(professional), L.PROVIDER_CLEARING, from_owed),
+            (L.CHARGEBACK_LOSSES, L.PROVIDER_CLEARING, net - from_owed),
+        ),
+        job_id=job,
+        memo=f"payment {payment} reversed",
+    )
+
+
+def job_duplicate_refunded(payment: uuid.UUID, job: uuid.UUID, cents: int) -> Entry:
+    return Entry(
+        key=f"job_payment_reversed:{payment}",
+        kind="job_payment_duplicate_refunded",
+        postings=_postings((L.REFUNDS_PENDING, L.PROVIDER_CLEARING, cents)),
+        job_id=job,
+        memo=f"payment {payment} paid twice, refunded",
+    )

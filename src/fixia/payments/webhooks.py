@@ -21,6 +21,7 @@ from fixia.audit import service as audit
 from fixia.config import Settings
 from fixia.db import utcnow
 from fixia.matches.models import Job
+from fixia.money import job_payments
 from fixia.money import service as milestones
 from fixia.notifications.service import notify
 from fixia.payments import expiry, renewals, subscriptions
@@ -270,6 +271,8 @@ async def _after_change(*, session: AsyncSession, settings: Settings, payment: P
             await expiry.end_for_refund(session=session, settings=settings, payment=payment)
         elif payment.milestone_id is not None:
             await milestones.reversed_by_provider(session, payment.milestone_id)
+        elif payment.job_id is not None:
+            await job_payments.reversed_by_provider(session, payment)
     else:
         events.emit(session, f"payment.{payment.status.value}", **data)
 
@@ -292,7 +295,9 @@ async def _job_paid(*, session: AsyncSession, payment: Payment) -> None:
     others = select(Payment.id).where(
         Payment.job_id == job.id, Payment.status == S.approved, Payment.id != payment.id
     )
-    if (await session.execute(others.limit(1))).first() is not None:
+    duplicate = (await session.execute(others.limit(1))).first() is not None
+    await job_payments.paid(session, payment=payment, job=job, duplicate=duplicate)
+    if duplicate:
         log.warning("job %s paid twice; payment %s needs a refund", job.id, payment.id)
         events.observe("payment.duplicate", payment_id=str(payment.id), job_id=str(job.id))
     await notify(

@@ -44,6 +44,13 @@ NOTICES = {
     "archived": N_("Archivaste la conversación."),
     "unarchived": N_("La conversación volvió a la bandeja de entrada."),
     "reported": N_("Recibimos tu denuncia: la revisa un administrador."),
+    "plan_proposed": N_("Propusiste el plan de etapas: falta que la otra parte lo acepte."),
+    "plan_accepted": N_("Aceptaste el plan de etapas."),
+    "milestone_done": N_("Marcaste la etapa como terminada."),
+    "milestone_approve": N_("Aprobaste la etapa: el dinero se libera al profesional."),
+    "milestone_dispute": N_("Abriste una disputa: el dinero queda retenido."),
+    "payout_linked": N_("Vinculaste tu cuenta para cobrar."),
+    "milestone_resolved": N_("Disputa resuelta."),
 }
 
 # Domain error codes with a Spanish text; anything else shows its (English) detail.
@@ -69,6 +76,12 @@ DOMAIN_MESSAGES = {
     "conversation_not_found": N_("No encontramos esa conversación."),
     "conversation_context_not_found": N_("No encontramos ese trabajo, propuesta o solicitud."),
     "message_too_long": N_("El mensaje puede tener hasta 2000 caracteres."),
+    "plan_does_not_add_up": N_("Los montos de las etapas tienen que sumar el precio acordado."),
+    "plan_locked": N_("El plan de etapas ya no se puede cambiar."),
+    "invalid_refund": N_(
+        "El monto a devolver tiene que ser mayor que cero y menor que lo retenido."
+    ),
+    "milestone_state_conflict": N_("La etapa no admite ese paso ahora."),
 }
 
 

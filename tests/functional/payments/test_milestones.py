@@ -135,16 +135,24 @@ async def test_replayed_and_late_webhooks_never_credit_twice(
         assert await ledger.balance(session, ledger.PROVIDER_CLEARING) == 25050
 
 
-async def test_dispute_freezes_then_admin_refunds_part(
-    client: httpx.AsyncClient, settings: Settings, outbox: Path, db_exec: DbExec
-) -> None:
-    payer, pro, _, plan = await plan_job(client, settings, outbox, ["300.00"])
-    only = plan[0]["id"]
+async def disputed_milestone(
+    client: httpx.AsyncClient, settings: Settings, outbox: Path, amount: str
+) -> tuple[Account, Account, str]:
+    """A funded one-milestone plan the client disputed; the professional has an account."""
+    payer, pro, _, plan = await plan_job(client, settings, outbox, [amount])
+    only: str = plan[0]["id"]
     await fund(client, payer, only)
     await link_payout_account(client, pro)
     reason = {"reason": "Quedó una pérdida en la cañería"}
     r = await client.post(f"{API}/milestones/{only}/dispute", json=reason, headers=payer.headers)
     assert r.json()["status"] == "disputed"
+    return payer, pro, only
+
+
+async def test_dispute_freezes_then_admin_refunds_part(
+    client: httpx.AsyncClient, settings: Settings, outbox: Path, db_exec: DbExec
+) -> None:
+    payer, pro, only = await disputed_milestone(client, settings, outbox, "300.00")
     r = await client.post(f"{API}/milestones/{only}/approve", headers=payer.headers)
     expect_problem(r, 409, "milestone_state_conflict")
     boss = await register(client, outbox, "client")

@@ -46,6 +46,7 @@ WEB_BOLA: list[tuple[str, str, str, dict[str, str] | None]] = [
     ("POST", "/checkout/sandbox/{preference_id}", "client", {"outcome": "approved"}),
     ("GET", "/jobs/{job_id}/milestones", "client", None),
     ("POST", "/jobs/{job_id}/milestones/accept", "client", {}),
+    ("POST", "/jobs/{job_id}/milestones", "professional", {"title": "Ajena", "amount": "1"}),
     ("POST", "/milestones/{milestone_id}/fund", "client", {}),
     ("POST", "/milestones/{milestone_id}/done", "professional", {}),
     ("POST", "/milestones/{milestone_id}/approve", "client", {}),
@@ -56,6 +57,7 @@ ADMIN_FORMS = [
     ("/admin/reviews/{review_id}/hide", {"reason": "Sin permisos para esto"}),
     ("/admin/disputes/{job_id}", {"outcome": "cancelled", "resolution": "Sin permisos " * 3}),
     ("/admin/verifications/01a25089-a992-7df7-8fb4-aea2e90cf1a4", {"decision": "approve"}),
+    ("/admin/milestones/{milestone_id}/resolve", {"outcome": "release"}),
 ]
 
 
