@@ -44,6 +44,7 @@ async def reversed_by_provider(session: AsyncSession, payment: Payment) -> str:
         reversal = rules.job_duplicate_refunded(payment.id, job.id, total)
     else:
         fee = ledger.to_cents(payment.platform_fee)
+        await ledger.lock_payable(session, job.professional_id)  # a payout may be spending it
         owed = await ledger.balance(session, ledger.payable(job.professional_id))
         reversal = rules.job_payment_reversed(
             payment.id, job.id, job.professional_id, fee, owed, total - fee

@@ -12,9 +12,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fixia.accounts.models import User
 from fixia.money.models import LedgerEntry, LedgerPosting
 
 CENT = Decimal("0.01")
@@ -163,3 +164,21 @@ async def post(session: AsyncSession, entry: Entry) -> tuple[LedgerEntry, bool]:
     )
     await session.flush()
     return row, True
+
+
+async def lock_payable(session: AsyncSession, professional_id: uuid.UUID) -> None:
+    """Serialise what spends a professional's payable money (a payout, a provider's reversal):
+    each reads the balance and then posts against it, so two at once could spend it twice.
+    The lock is the professional's user row, held to the end of the transaction. SQLite has
+    no row locks; a write there takes the database's one write lock, and it must be taken
+    before the balance is read."""
+    if session.get_bind().dialect.name == "sqlite":
+        # Setting a column to itself changes nothing (and keeps updated_at's onupdate away).
+        await session.execute(
+            update(User)
+            .where(User.id == professional_id)
+            .values(updated_at=User.updated_at)
+            .execution_options(synchronize_session=False)
+        )
+    else:
+        await session.execute(select(User.id).where(User.id == professional_id).with_for_update())

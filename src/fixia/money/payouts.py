@@ -49,6 +49,7 @@ async def pending(session: AsyncSession, professional_id: uuid.UUID) -> Payout |
 async def prepare(session: AsyncSession, professional_id: uuid.UUID) -> Payout | None:
     """The payout to send: a pending one (a retry), or a new one for all that is payable.
     None when nothing is owed or no account is linked (the money waits, payable)."""
+    await ledger.lock_payable(session, professional_id)
     existing = await pending(session, professional_id)
     if existing is not None:
         return existing

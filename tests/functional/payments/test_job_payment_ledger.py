@@ -4,6 +4,7 @@ when the provider gives the money back, and a second paid checkout is owed to th
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from decimal import Decimal
 from pathlib import Path
@@ -14,7 +15,9 @@ from fastapi import FastAPI
 
 from fixia.config import Settings
 from fixia.db import transactional, utcnow
-from fixia.money import ledger, reconcile
+from fixia.money import job_payments, ledger, payouts, reconcile
+from fixia.money.models import PayoutAccount
+from fixia.payments.models import Payment
 from tests.factories.accounts import register
 from tests.factories.catalog import DbExec, sql_value
 from tests.factories.payments import create_job, pay_job, sandbox_checkout, send
@@ -97,3 +100,34 @@ async def test_a_reversed_or_doubled_job_payment_moves_each_peso_once(
         ("job_payment_duplicate_refunded",),
         ("job_payment_reversed",),
     ]
+
+
+async def test_a_payout_and_a_provider_reversal_never_spend_the_same_money(
+    app: FastAPI, client: httpx.AsyncClient, settings: Settings, outbox: Path
+) -> None:
+    # A payout (the worker) and the provider's refund notice (a webhook) for one professional
+    # at the same moment: each reads the payable balance, then posts against it.
+    payer = await register(client, outbox, "client")
+    pro = await register(client, outbox, "professional")
+    job_id = await create_job(settings, client=payer, professional=pro, agreed_price="500.00")
+    bought = (await pay_job(client, payer, job_id)).json()
+    await sandbox_checkout(client, payer, bought["provider_preference_id"])
+    assert await balances(app, pro.id) == (50000, 5000, 45000, 0)  # no account linked yet
+    professional = uuid.UUID(pro.id)
+    async with app.state.sessions() as paying, app.state.sessions() as reversing:
+        paying.add(PayoutAccount(user_id=professional, provider="sandbox", account_id="acct"))
+        payout = await payouts.prepare(paying, professional)
+        assert payout is not None and payout.amount == Decimal("450.00")
+        payment = await reversing.get(Payment, uuid.UUID(bought["id"]))
+        assert payment is not None
+        reversal = asyncio.create_task(job_payments.reversed_by_provider(reversing, payment))
+        await asyncio.sleep(0.5)
+        waited = not reversal.done()
+        await paying.commit()
+        assert await reversal == "reversed"
+        await reversing.commit()
+    assert waited, "the reversal read the balance while the payout was spending it"
+    # The payout took the 450; the reversal found nothing payable left and booked the
+    # professional's share as a chargeback loss. Nothing is negative, nothing counted twice.
+    _clearing, fees, payable, refunds = await balances(app, pro.id)
+    assert (fees, payable, refunds) == (0, 0, 0)
