@@ -233,7 +233,8 @@ async def test_a_stream_gets_messages_sent_through_every_slot_and_worker_once(
         assert _stream_slot(stack) == (held_by, worker)
     assert stream.bodies() == sent
     _assert_once_and_contiguous(stream)
-    assert [f.data["messages"] for f in stream.frames if f.event == "unread"][-1] == len(sent)
+    counts = [(f.id, f.data["messages"]) for f in stream.frames if f.event == "unread"]
+    assert counts[-1][1] == len(sent), counts
     assert stream.connections == 1
 
 
