@@ -5,6 +5,7 @@ from __future__ import annotations
 import email
 import random
 import re
+import sqlite3
 import time
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -179,3 +180,9 @@ def my_id(page: Page) -> str:
     href = page.get_by_role("link", name="Ver mi perfil público").get_attribute("href")
     assert href is not None
     return href.rsplit("/", 1)[-1]
+
+
+def promote_to_admin(database: Path, email_address: str) -> None:
+    """What `fixia` admin tooling does to make an admin: the role, on the server's database."""
+    with sqlite3.connect(database) as db:
+        db.execute("UPDATE users SET role = 'admin' WHERE email = ?", (email_address,))

@@ -4,7 +4,6 @@ checks the two new pages."""
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from collections.abc import Callable
 
@@ -12,12 +11,6 @@ from playwright.sync_api import BrowserContext, Page, expect
 
 from tests.e2e import flows
 from tests.e2e.conftest import Server
-
-
-def _promote(server: Server, email: str) -> None:
-    """What `fixia` admin tooling does to make an admin: the role, on the server's database."""
-    with sqlite3.connect(server.root / "fixia.db") as db:
-        db.execute("UPDATE users SET role = 'admin' WHERE email = ?", (email,))
 
 
 def _eventually_visible(page: Page, url: str, test_id: str, budget_s: float = 15) -> None:
@@ -50,7 +43,7 @@ def test_an_approved_identity_shows_on_the_public_profile(
     boss_page = contexts(bypass_csp=True).new_page()
     boss = flows.person("client", f"boss{unique}")
     flows.register(boss_page, boss, server.outbox)
-    _promote(server, boss.email)
+    flows.promote_to_admin(server.root / "fixia.db", boss.email)
     flows.login(boss_page, boss)
     boss_page.goto("/admin/verifications")
     card = boss_page.locator("article", has_text=pro.name)
