@@ -68,7 +68,8 @@ def test_two_people_chat_live(
     reported = pro_page.locator("li.message", has_text="[dato de contacto oculto]")
     pro_page.goto(conversation_url)
     reported.get_by_text("Denunciar").click()
-    reported.get_by_label("Motivo").fill("Insiste con pasarme su número")
+    reason = f"Insiste con pasarme su número ({unique})"
+    reported.get_by_label("Motivo").fill(reason)
     reported.get_by_role("button", name="Enviar denuncia").click()
     expect(pro_page.get_by_role("status")).to_contain_text("Recibimos tu denuncia")
 
@@ -78,7 +79,7 @@ def test_two_people_chat_live(
     flows.promote_to_admin(server.root / "fixia.db", boss.email)
     flows.login(boss_page, boss)
     boss_page.goto("/admin/conversations")
-    card = boss_page.locator("article", has_text="Insiste con pasarme su número")
+    card = boss_page.locator("article", has_text=reason)
     expect(card).to_contain_text(title)
     assert flows.axe(boss_page) == []
     card.get_by_role("link", name=title).click()
@@ -89,4 +90,4 @@ def test_two_people_chat_live(
     boss_page.get_by_label("Decisión y motivo").fill("Advertencia por datos de contacto")
     boss_page.get_by_role("button", name="Cerrar denuncias").click()
     expect(boss_page.get_by_role("status")).to_contain_text("Moderación registrada")
-    expect(boss_page.locator("article", has_text="Insiste con pasarme")).to_have_count(0)
+    expect(boss_page.locator("article", has_text=reason)).to_have_count(0)
