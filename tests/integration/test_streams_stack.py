@@ -347,6 +347,11 @@ async def test_kill_9_of_the_slot_holding_a_stream_loses_and_repeats_nothing(
     assert stream.bodies() == list(reversed(stored))
     _assert_once_and_contiguous(stream, first_id)
     assert stream.connections >= 2
+    ids = [f.id for f in stream.frames if f.id]
+    print(  # the run's numbers, for the report (pytest -rP)
+        f"kill-9: stored={len(stored)} acked_during={len(acked)}/{DURING_OUTAGE} "
+        f"received={len(stream.bodies())} events={len(ids)} connections={stream.connections}"
+    )
     deadline = time.monotonic() + RECONNECT_BOUND_S
     while _slot_pid(stack, held_by) in (0, killed):
         assert time.monotonic() < deadline, "supervisord did not restart the slot"
