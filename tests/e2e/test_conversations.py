@@ -1,6 +1,7 @@
 """Issue #23 in Chromium: a client and a professional, in two browser contexts, chat about a
 proposal. Each sees the other's messages and the unread badge change without reloading
-(SSE); the contact detail typed before the reveal is masked. axe checks both pages."""
+(SSE); the contact detail typed before the reveal is masked. The professional reports a
+message and an admin reads and resolves it on the admin pages. axe checks every page."""
 
 from __future__ import annotations
 
@@ -62,3 +63,31 @@ def test_two_people_chat_live(
     # The professional's page read the live message: nothing unread is left for them.
     pro_page.goto("/messages")
     expect(pro_page.locator("[data-unread-badge]")).to_be_hidden()
+
+    # The professional reports the masked message; an admin reads it and closes the report.
+    reported = pro_page.locator("li.message", has_text="[dato de contacto oculto]")
+    pro_page.goto(conversation_url)
+    reported.get_by_text("Denunciar").click()
+    reason = f"Insiste con pasarme su número ({unique})"
+    reported.get_by_label("Motivo").fill(reason)
+    reported.get_by_role("button", name="Enviar denuncia").click()
+    expect(pro_page.get_by_role("status")).to_contain_text("Recibimos tu denuncia")
+
+    boss_page = contexts(bypass_csp=True).new_page()
+    boss = flows.person("client", f"boss{unique}")
+    flows.register(boss_page, boss, server.outbox)
+    flows.promote(server.root / "fixia.db", boss.email)
+    flows.login(boss_page, boss)
+    boss_page.goto("/admin/conversations")
+    card = boss_page.locator("article", has_text=reason)
+    expect(card).to_contain_text(title)
+    assert flows.axe(boss_page) == []
+    card.get_by_role("link", name=title).click()
+    expect(boss_page.locator("li.message", has_text="Mensaje denunciado")).to_contain_text(
+        "[dato de contacto oculto]"
+    )
+    assert flows.axe(boss_page) == []
+    boss_page.get_by_label("Decisión y motivo").fill("Advertencia por datos de contacto")
+    boss_page.get_by_role("button", name="Cerrar denuncias").click()
+    expect(boss_page.get_by_role("status")).to_contain_text("Moderación registrada")
+    expect(boss_page.locator("article", has_text=reason)).to_have_count(0)

@@ -1,4 +1,5 @@
-"""Admin pages: users, review moderation and disputes. Every route needs the admin role."""
+"""Admin pages: users, review moderation, disputes and reported conversations. Every route
+needs the admin role."""
 
 from __future__ import annotations
 
@@ -13,7 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fixia.admin import service
 from fixia.admin.dependencies import peer_ip
 from fixia.admin.presenters import admin_user_out
-from fixia.deps import SessionDep
+from fixia.conversations import moderation as conversation_moderation
+from fixia.conversations import presenters as conversation_presenters
+from fixia.conversations.schemas import ReportIn
+from fixia.deps import SessionDep, SettingsDep
 from fixia.errors import NotFound
 from fixia.matches.models import JobStatus
 from fixia.matches.presenters import job_out
@@ -113,3 +117,67 @@ async def resolve(
         ip=peer_ip(request),
     )
     return redirect(request, "/admin/disputes", ok="moderated")
+
+
+@router.get("/conversations")
+async def reported_conversations(request: Request, admin: Admin, session: SessionDep) -> Response:
+    """Open reports, newest first. Listing them reads no message, so it is not audited (the
+    API's list is not either); opening one is."""
+    reports, next_cursor = await conversation_moderation.open_reports(
+        session=session, cursor=cursor_param(request), limit=WEB_PAGE_SIZE
+    )
+    rows = await conversation_presenters.reported_list(session, reports)
+    return render(request, "admin/conversations.html", {"rows": rows, "next_cursor": next_cursor})
+
+
+async def _thread(
+    request: Request,
+    admin: Admin,
+    session: AsyncSession,
+    settings: SettingsDep,
+    conversation_id: uuid.UUID,
+    extra: dict[str, Any] | None = None,
+    status: int = 200,
+) -> Response:
+    # 404 when missing, 403 when never reported; audited as conversation.admin_read.
+    conversation = await conversation_moderation.admin_conversation(
+        session=session, admin=admin, conversation_id=conversation_id
+    )
+    context = await conversation_presenters.admin_thread(
+        session, settings, conversation, cursor_param(request)
+    )
+    return render(request, "admin/conversation.html", {**context, **(extra or {})}, status)
+
+
+@router.get("/conversations/{conversation_id}")
+async def reported_conversation(
+    request: Request,
+    conversation_id: uuid.UUID,
+    admin: Admin,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> Response:
+    return await _thread(request, admin, session, settings, conversation_id)
+
+
+@router.post("/conversations/{conversation_id}/resolve")
+async def resolve_conversation_reports(
+    request: Request,
+    conversation_id: uuid.UUID,
+    admin: Admin,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> Response:
+    try:
+        note = parse(ReportIn, await form_data(request)).reason
+    except ValidationError as error:
+        extra = {"errors": validation_errors(error)}
+        return await _thread(request, admin, session, settings, conversation_id, extra, 422)
+    # The same two audited steps as POST /api/v1/admin/conversations/{id}/resolve.
+    conversation = await conversation_moderation.admin_conversation(
+        session=session, admin=admin, conversation_id=conversation_id
+    )
+    await conversation_moderation.resolve(
+        session=session, admin=admin, conversation=conversation, note=note
+    )
+    return redirect(request, "/admin/conversations", ok="moderated")

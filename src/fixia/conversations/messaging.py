@@ -4,6 +4,7 @@ the stream events each step owes both parties. Never commits."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -30,15 +31,22 @@ MASKED_NOTICE = (
 
 
 async def _attachments(
-    session: AsyncSession, settings: Settings, sender: User, ids: list[uuid.UUID]
+    session: AsyncSession,
+    settings: Settings,
+    sender: User,
+    ids: list[uuid.UUID],
+    uploaded: Sequence[MediaAsset] = (),
 ) -> list[str]:
-    if len(ids) > settings.conversations.max_attachments:
+    """`uploaded`: images this request just accepted for the sender (the web form's file),
+    still pending their variants; the thread shows them once processed."""
+    if len(ids) + len(uploaded) > settings.conversations.max_attachments:
         raise exc.InvalidAttachment(
             "attachment_ids",
             f"At most {settings.conversations.max_attachments} attachments per message.",
         )
+    fresh = [str(a.id) for a in uploaded if a.owner_id == sender.id]
     if not ids:
-        return []
+        return fresh
     rows = (await session.execute(select(MediaAsset).where(MediaAsset.id.in_(ids)))).scalars().all()
     usable = {
         a.id
@@ -51,7 +59,7 @@ async def _attachments(
         raise exc.InvalidAttachment(
             "attachment_ids", "Attach your own images, once they are processed."
         )
-    return [str(i) for i in ids]
+    return [str(i) for i in ids] + fresh
 
 
 def message_event(message: Message, sender_name: str) -> dict[str, Any]:
@@ -74,13 +82,14 @@ async def send(
     sender: User,
     body: str,
     attachment_ids: list[uuid.UUID],
+    uploaded: Sequence[MediaAsset] = (),
 ) -> tuple[Message, str | None]:
     """Store the message (masked before the reveal) and its events; returns the message and,
     when something was masked, the notice the sender sees."""
     body = body.strip()
     if len(body) > settings.conversations.max_chars:
         raise exc.MessageTooLong("body", f"At most {settings.conversations.max_chars} characters.")
-    attachments = await _attachments(session, settings, sender, attachment_ids)
+    attachments = await _attachments(session, settings, sender, attachment_ids, uploaded)
     recipient_id = other_party(conversation, sender.id)
     kinds: tuple[str, ...] = ()
     if body and not await revealed_between(session=session, user_a=sender.id, user_b=recipient_id):

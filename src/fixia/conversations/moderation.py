@@ -138,3 +138,22 @@ async def resolve(
         note=note[:500],
     )
     return len(reports)
+
+
+async def reports_of(*, session: AsyncSession, conversation_id: uuid.UUID) -> list[MessageReport]:
+    """A conversation's reports, open ones first, newest first within each group."""
+    stmt = (
+        select(MessageReport)
+        .where(MessageReport.conversation_id == conversation_id)
+        .order_by(MessageReport.resolved_at.is_not(None), MessageReport.created_at.desc())
+    )
+    return list((await session.execute(stmt)).scalars())
+
+
+async def conversations_by_id(
+    *, session: AsyncSession, ids: set[uuid.UUID]
+) -> dict[uuid.UUID, Conversation]:
+    if not ids:
+        return {}
+    rows = await session.execute(select(Conversation).where(Conversation.id.in_(ids)))
+    return {c.id: c for c in rows.scalars()}

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fixia.config import Settings
-from fixia.conversations import service
-from fixia.conversations.models import Conversation, Message
+from fixia.conversations import messaging, moderation, service
+from fixia.conversations.models import Conversation, Message, MessageReport
 from fixia.conversations.schemas import AttachmentOut, ConversationOut, MessageOut
 from fixia.media import service as media_service
 from fixia.media.models import MediaAsset
@@ -70,3 +71,48 @@ def conversation_out(
         unread=unread,
         reported=c.reported_at is not None,
     )
+
+
+async def reported_list(
+    session: AsyncSession, reports: list[MessageReport]
+) -> list[dict[str, Any]]:
+    """The admin list's rows: each open report with its conversation and both parties."""
+    ids = {r.conversation_id for r in reports}
+    conversations = await moderation.conversations_by_id(session=session, ids=ids)
+    people = {p for c in conversations.values() for p in (c.client_id, c.professional_id)}
+    names = await service.names_of(session=session, ids=people)
+    rows = []
+    for r in reports:
+        c = conversations[r.conversation_id]
+        rows.append(
+            {
+                "report": r,
+                "conversation": c,
+                "client": names.get(c.client_id, ""),
+                "professional": names.get(c.professional_id, ""),
+            }
+        )
+    return rows
+
+
+async def admin_thread(
+    session: AsyncSession,
+    settings: Settings,
+    conversation: Conversation,
+    cursor: str | None,
+) -> dict[str, Any]:
+    """The admin read view's context: the thread (oldest first), its reports, the parties."""
+    items, older = await messaging.history(
+        session=session, conversation=conversation, cursor=cursor, limit=50
+    )
+    people = {conversation.client_id, conversation.professional_id}
+    reports = await moderation.reports_of(session=session, conversation_id=conversation.id)
+    return {
+        "conversation": conversation,
+        "names": await service.names_of(session=session, ids=people),
+        "messages": list(reversed(await messages_out(session, settings, items))),
+        "older_cursor": older,
+        "reports": reports,
+        "reported_ids": {r.message_id for r in reports if r.resolved_at is None},
+        "open_reports": sum(1 for r in reports if r.resolved_at is None),
+    }

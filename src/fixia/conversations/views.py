@@ -9,14 +9,31 @@ from collections.abc import Mapping
 from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
 from pydantic import ValidationError
+from starlette.datastructures import FormData, UploadFile
 
+from fixia.accounts.models import User
 from fixia.conversations import messaging, moderation, presenters, service
 from fixia.conversations.live import counts_hello
 from fixia.conversations.models import ContextType
 from fixia.conversations.schemas import MessageIn, ReportIn
+from fixia.db import discard_after_commit
 from fixia.deps import SessionDep, SettingsDep
+from fixia.errors import DomainError
+from fixia.media import service as media_service
+from fixia.media.dependencies import StorageDep
+from fixia.media.models import MediaAsset, MediaKind
+from fixia.media.validation import read_image
+from fixia.platform.ratelimit import rate_limit
 from fixia.streams.http import StreamAdmission, stream_response
-from fixia.web.pages import WEB_PAGE_SIZE, cursor_param, form_data, redirect, render
+from fixia.web.forms import read_form
+from fixia.web.pages import (
+    WEB_PAGE_SIZE,
+    cursor_param,
+    form_data,
+    form_errors,
+    redirect,
+    render,
+)
 from fixia.web.session import SignedIn
 
 router = APIRouter()
@@ -105,28 +122,65 @@ async def send_message(
     user: SignedIn,
     session: SessionDep,
     settings: SettingsDep,
+    storage: StorageDep,
 ) -> Response:
+    """Text and, optionally, one image: a multipart form that works without JavaScript."""
     conversation = await service.party_conversation(
         session=session, user=user, conversation_id=conversation_id
     )
-    data = await form_data(request)
+    form = await read_form(request)
     try:
-        parsed = MessageIn.model_validate({"body": str(data.get("body", ""))})
-    except ValidationError:
-        extra = {"errors": {"body": "Escribí un mensaje de hasta 2000 caracteres."}, "form": data}
-        return await _page(request, user, session, settings, conversation_id, extra, 422)
-    message, notice = await messaging.send(
-        session=session,
-        settings=settings,
-        conversation=conversation,
-        sender=user,
-        body=parsed.body,
-        attachment_ids=[],
-    )
-    url = f"/messages/{conversation.id}"
+        body = str(form.get("body") or "")
+        try:
+            uploaded = await _uploaded_image(request, form, session, settings, storage, user)
+            MessageIn.model_validate({"body": body, "attachment_ids": [a.id for a in uploaded]})
+            message, notice = await messaging.send(
+                session=session, settings=settings, conversation=conversation, sender=user,
+                body=body, attachment_ids=[], uploaded=uploaded,
+            )  # fmt: skip
+        except (ValidationError, DomainError) as error:
+            errors, status = await _send_errors(session, error)
+            await session.refresh(user)  # the rollback expired it; the page reads it
+            extra = {"errors": errors, "form": {"body": body}}
+            return await _page(request, user, session, settings, conversation_id, extra, status)
+    finally:
+        await form.close()  # the spooled upload's temporary file
+    url = f"/messages/{conversation_id}"
     if notice:
         url += "?masked=" + ",".join(message.masked)
     return redirect(request, url + f"#m-{message.id}")
+
+
+async def _uploaded_image(
+    request: Request, form: FormData, session: SessionDep, settings: SettingsDep,
+    storage: StorageDep, user: User,
+) -> list[MediaAsset]:  # fmt: skip
+    """The form's image, checked by the media package and queued for its variants. Only a
+    message with a file counts against the upload routes' rate limit."""
+    upload = form.get("file")
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        return []
+    await rate_limit("image_uploads")(request)
+    data, checked = await read_image(upload, settings.media)
+    asset = await media_service.accept(
+        session=session, settings=settings, storage=storage, owner=user,
+        kind=MediaKind.message_photo, data=data, checked=checked,
+        alt=str(form.get("alt") or "").strip()[:200],
+    )  # fmt: skip
+    return [asset]
+
+
+async def _send_errors(
+    session: SessionDep, error: ValidationError | DomainError
+) -> tuple[dict[str, str], int]:
+    """The page's field messages and status: 415/413 for a refused file, else 422. Nothing
+    of the refused message stays: no upload row, and nothing stored after the commit."""
+    await session.rollback()
+    discard_after_commit(session)
+    if isinstance(error, ValidationError):
+        return {"body": "Escribí un mensaje de hasta 2000 caracteres o adjuntá una imagen."}, 422
+    errors = await form_errors(session, error)
+    return errors, error.status if error.status in (413, 415) else 422
 
 
 @router.post("/messages/{conversation_id}/read")

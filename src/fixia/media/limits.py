@@ -20,6 +20,7 @@ IMAGE_ROUTES = (
     ("POST", rf"/my/services/{_ID}/photos"),
     ("POST", rf"/my/projects/{_ID}/photos"),
     ("POST", r"/account/portfolio"),
+    ("POST", rf"/messages/{_ID}"),
 )
 DOCUMENT_ROUTES = (("POST", r"/api/v1/me/documents"), ("POST", r"/account/documents"))
 

@@ -16,6 +16,8 @@ class MediaKind(enum.StrEnum):
     project_photo = "project_photo"
     portfolio = "portfolio"
     document = "document"
+    # Sent in a conversation from the web form; the API attaches any of the sender's images.
+    message_photo = "message_photo"
 
 
 class MediaStatus(enum.StrEnum):

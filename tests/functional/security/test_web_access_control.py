@@ -52,13 +52,21 @@ WEB_BOLA: list[tuple[str, str, str, dict[str, str] | None]] = [
     ("POST", "/milestones/{milestone_id}/approve", "client", {}),
     ("POST", "/milestones/{milestone_id}/dispute", "client", {"reason": "Disputa ajena"}),
     ("GET", "/payments/{payment_id}/receipt", "client", None),
+    ("GET", "/messages/{conversation_id}", "client", None),
+    ("GET", "/messages/{conversation_id}", "professional", None),
+    ("POST", "/messages/{conversation_id}", "client", {"body": "Me meto en la charla"}),
+    ("POST", "/messages/{conversation_id}/read", "client", {}),
+    ("POST", "/messages/{conversation_id}/archive", "professional", {"archived": "1"}),
+    ("POST", "/messages/{conversation_id}/report/{message_id}", "client", {"reason": "Ajena"}),
 ]
 ADMIN_FORMS = [
     ("/admin/reviews/{review_id}/hide", {"reason": "Sin permisos para esto"}),
     ("/admin/disputes/{job_id}", {"outcome": "cancelled", "resolution": "Sin permisos " * 3}),
     ("/admin/verifications/01a25089-a992-7df7-8fb4-aea2e90cf1a4", {"decision": "approve"}),
     ("/admin/milestones/{milestone_id}/resolve", {"outcome": "release"}),
+    ("/admin/conversations/{conversation_id}/resolve", {"reason": "Sin permisos para esto"}),
 ]
+ADMIN_PAGES = ["/admin/conversations", "/admin/conversations/{conversation_id}"]
 
 
 @pytest.fixture
@@ -127,6 +135,12 @@ async def _owners_still_see_their_objects(client: httpx.AsyncClient, world: Worl
     assert [x["rating"] for x in r.json() if x["id"] != ids["review_id"]] == []
     r = await client.get(f"{API}/payments/{ids['payment_id']}", headers=owner.headers)
     assert r.status_code == 200 and r.json()["status"] != "approved"
+    conversation = f"{API}/conversations/{ids['conversation_id']}"
+    r = await client.get(f"{conversation}/messages", headers=owner.headers)
+    assert [m["id"] for m in r.json()["items"]] == [ids["message_id"]]
+    assert r.json()["items"][0]["read_at"] is None
+    r = await client.get(conversation, headers=pro.headers)
+    assert r.status_code == 200 and not r.json()["archived"] and not r.json()["reported"]
 
 
 async def test_only_admins_use_the_admin_forms(
@@ -137,6 +151,11 @@ async def test_only_admins_use_the_admin_forms(
         for role, browser in strangers.items():
             r = await _attempt(browser, "POST", url, form)
             assert r.status_code == 403, (template, role, r.status_code)
+    for template in ADMIN_PAGES:
+        for role, browser in strangers.items():
+            r = await browser.get(template.format(**world.ids))
+            assert r.status_code == 403, (template, role, r.status_code)
+            assert "text/html" in r.headers["content-type"]
     boss: Account = world.accounts["admin"]
     r = await client.get(f"{API}/admin/disputes", headers=boss.headers)
     assert r.status_code == 200

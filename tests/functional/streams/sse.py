@@ -47,6 +47,10 @@ class Reader:
                     frame.event = value
         raise EOFError("stream ended")
 
+    async def next_frame(self) -> Frame:
+        """The next frame, heartbeats included, with no wait bound of its own."""
+        return await self._one()
+
     async def until(self, done: Callable[[list[Frame]], bool]) -> list[Frame]:
         """Read frames (heartbeats excluded) until `done(frames)`, for at most 10 s."""
         async with asyncio.timeout(10):
