@@ -63,7 +63,8 @@ async def subscribe(
         plan=str(data.get("plan", "")),
         idempotency_key=str(data.get("idempotency_key", ""))[:64] or str(uuid.uuid4()),
     )
-    if payment.checkout_url and not payment.checkout_url.startswith("/api/"):
+    # The sandbox's checkout is ours (its API URL under public_url): play it on the web page.
+    if payment.checkout_url and not payment.checkout_url.startswith(settings.public_url):
         return redirect(request, payment.checkout_url)
     return redirect(request, f"/checkout/sandbox/{payment.provider_preference_id}")
 

@@ -94,7 +94,7 @@ async def test_a_refresh_on_a_page_that_calls_the_provider_still_pays(
     form = {"plan": "professional", "idempotency_key": "refresh-then-pay", "csrf_token": token}
     r = await client.post("/subscription", data=form)
     assert r.status_code == 303, r.text[:2000]
-    assert "checkout" in r.headers["location"]
+    assert r.headers["location"].startswith("/checkout/sandbox/")
     r = await client.get("/account")
     assert r.status_code == 200 and account.email in r.text, "the rotated pair was kept"
 
