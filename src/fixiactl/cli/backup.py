@@ -198,15 +198,24 @@ def schedule_(
     fmt: Annotated[str, typer.Option("--format", help="cron, systemd or k8s")] = "cron",
     install: Annotated[bool, typer.Option(help="Write the files instead of printing")] = False,
     dest: Annotated[Path | None, typer.Option(help="Directory for --install")] = None,
+    as_json: Annotated[bool, JsonOption] = False,
 ) -> None:
     """Print (or install) the schedule: weekly full, daily diff, hourly incr, verify, drills."""
     with operator_errors():
         if fmt not in backup_schedule.FORMATS:
             raise FixiactlError(f"unknown format {fmt!r}", hint="cron, systemd or k8s")
         if not install:
-            typer.echo(backup_schedule.render(fmt, env), nl=False)
+            rendered = backup_schedule.render(fmt, env)
+            if as_json:
+                emit_json({"env": env, "format": fmt, "schedule": rendered})
+            else:
+                typer.echo(rendered, nl=False)
             return
-        for path in backup_schedule.install(fmt, env, dest):
+        written = backup_schedule.install(fmt, env, dest)
+        if as_json:
+            emit_json({"env": env, "format": fmt, "written": [str(p) for p in written]})
+            return
+        for path in written:
             console.print(f"wrote {path}")
         if fmt == "systemd":
             console.print(

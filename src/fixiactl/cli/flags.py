@@ -60,11 +60,17 @@ def set_(
 
 @app.command()
 def kill(
-    name: str, reason: Annotated[str, ReasonOption], env: Annotated[str, EnvOption] = "dev"
+    name: str,
+    reason: Annotated[str, ReasonOption],
+    env: Annotated[str, EnvOption] = "dev",
+    as_json: Annotated[bool, JsonOption] = False,
 ) -> None:
     """Kill switch: DISABLED makes every evaluation return the code's default."""
     with operator_errors():
         flag_store.change(env, name, reason=reason, state="DISABLED")
+    if as_json:
+        emit_json({"env": env, "flag": name, "state": "DISABLED"})
+        return
     console.print(f"{name} disabled")
 
 

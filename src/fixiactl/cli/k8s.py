@@ -31,10 +31,13 @@ def generate_cmd(as_json: Annotated[bool, JsonOption] = False) -> None:
 
 
 @app.command("render")
-def render_cmd(overlay: str) -> None:
-    """Print an overlay as `kubectl kustomize` renders it."""
+def render_cmd(overlay: str, as_json: Annotated[bool, JsonOption] = False) -> None:
+    """Print an overlay as `kubectl kustomize` renders it (YAML, or a JSON list of objects)."""
     with operator_errors():
         objs = build(ROOT / "deploy" / "k8s" / "overlays" / overlay)
+    if as_json:
+        emit_json(objs)
+        return
     typer.echo(yaml.safe_dump_all(objs, sort_keys=False))
 
 

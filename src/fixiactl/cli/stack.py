@@ -85,10 +85,14 @@ def up(
 
 
 @app.command()
-def down(env: Annotated[str, EnvOption] = "dev") -> None:
+def down(
+    env: Annotated[str, EnvOption] = "dev", as_json: Annotated[bool, JsonOption] = False
+) -> None:
     """Stop every component (data stays under var/stack/ENV)."""
-    with operator_errors(), progress(True) as step:
+    with operator_errors(), progress(not as_json) as step:
         controller.down(env, step)
+    if as_json:
+        emit_json({"env": env, "stopped": True, "data": str(state_dir(env))})
 
 
 @app.command()
@@ -118,6 +122,7 @@ def logs(
     ],
     env: Annotated[str, EnvOption] = "dev",
     lines: Annotated[int, typer.Option("-n", min=1, max=100_000)] = 50,
+    as_json: Annotated[bool, JsonOption] = False,
 ) -> None:
     """Print the last lines of a component's log."""
     path = state_dir(env) / "log" / f"{component}.log"
@@ -126,6 +131,10 @@ def logs(
             raise FixiactlError(
                 f"no log for {component!r} in {env}", hint=f"logs live in {path.parent}"
             )
+    if as_json:
+        tail = path.read_text(errors="replace").splitlines()[-lines:]
+        emit_json({"component": component, "path": str(path), "lines": tail})
+        return
     subprocess.run(["tail", "-n", str(lines), str(path)], check=False)
 
 
@@ -133,17 +142,23 @@ def logs(
 def stop(
     component: Annotated[str, typer.Argument(help="e.g. redis, pgbouncer, app-blue")],
     env: Annotated[str, EnvOption] = "dev",
+    as_json: Annotated[bool, JsonOption] = False,
 ) -> None:
     """Stop one component (the others keep running): maintenance and failure drills."""
     with operator_errors():
         controller.control(env, component, start=False)
+    if as_json:
+        emit_json({"env": env, "component": component, "state": "STOPPED"})
 
 
 @app.command()
 def start(
     component: Annotated[str, typer.Argument(help="e.g. redis, pgbouncer, app-green")],
     env: Annotated[str, EnvOption] = "dev",
+    as_json: Annotated[bool, JsonOption] = False,
 ) -> None:
     """Start one stopped component."""
     with operator_errors():
         controller.control(env, component, start=True)
+    if as_json:
+        emit_json({"env": env, "component": component, "state": "RUNNING"})
