@@ -267,7 +267,7 @@ def promote(
     as_json: Annotated[bool, JsonOption] = False,
 ) -> None:
     """Deploy RELEASE to an environment only if it passed the one before it (the pipeline is
-    deploy/environments/*.yaml's `promotes_from`)."""
+    deploy/environments/*.toml's `[pipeline] promotes_from`)."""
     with operator_errors():
         source = promotion.check(release, to)
         ctx = DeployContext.open(to)

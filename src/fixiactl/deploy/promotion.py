@@ -1,5 +1,6 @@
-"""The promotion pipeline, read from `deploy/environments/*.yaml`: each stage names the one it
-`promotes_from` (null for the first), so the yaml files are the only definition of the order.
+"""The promotion pipeline, read from `deploy/environments/*.toml`: a stage is an environment with
+a `[pipeline]` table naming the stage it `promotes_from` ("" for the first), so those files are
+the only definition of the order.
 
 A release may be promoted to a stage once it *passed* the stage before: its latest deploy
 there (not counting `fixiactl rollback` runs, which are recoveries) ended `promoted` and was
@@ -8,9 +9,8 @@ not undone afterwards by a manual rollback.
 
 from __future__ import annotations
 
+import tomllib
 from typing import Any
-
-import yaml
 
 from fixiactl.deploy.journal import deploy_events
 from fixiactl.errors import FixiactlError
@@ -20,16 +20,18 @@ FIRST = "nothing (first environment)"
 
 
 def _stages() -> dict[str, str | None]:
-    """Stage name -> the stage it promotes from, for every pipeline yaml."""
+    """Stage name -> the stage it promotes from, for every environment with a [pipeline]."""
     stages: dict[str, str | None] = {}
-    for path in sorted((DEPLOY / "environments").glob("*.yaml")):
-        data = yaml.safe_load(path.read_text()) or {}
-        if "promotes_from" not in data:
+    for path in sorted((DEPLOY / "environments").glob("*.toml")):
+        section = tomllib.loads(path.read_text()).get("pipeline")
+        if section is None:
+            continue  # a local or test stack, not a stage
+        if "promotes_from" not in section:
             raise FixiactlError(
                 f"{path.name} does not say which stage it promotes from",
-                hint="add `promotes_from: <stage>` (null for the first stage)",
+                hint='add `promotes_from = "<stage>"` under [pipeline] ("" for the first)',
             )
-        stages[path.stem] = data["promotes_from"]
+        stages[path.stem] = section["promotes_from"] or None
     return stages
 
 
@@ -40,21 +42,21 @@ def pipeline() -> list[str]:
     unknown = {s for s in stages.values() if s is not None and s not in stages}
     if len(firsts) != 1 or unknown:
         raise FixiactlError(
-            "the pipeline in deploy/environments/*.yaml is not one chain",
+            "the pipeline in deploy/environments/*.toml is not one chain",
             hint=f"first stages: {firsts or 'none'}; unknown promotes_from: {sorted(unknown)}",
         )
     order = firsts
     next_of = {source: name for name, source in stages.items() if source is not None}
     if len(next_of) != len(stages) - 1:
         raise FixiactlError(
-            "two stages promote from the same one in deploy/environments/*.yaml",
+            "two stages promote from the same one in deploy/environments/*.toml",
             hint="each stage must have exactly one successor",
         )
     while order[-1] in next_of:
         order.append(next_of[order[-1]])
     if len(order) != len(stages):
         raise FixiactlError(
-            "the pipeline in deploy/environments/*.yaml has a cycle",
+            "the pipeline in deploy/environments/*.toml has a cycle",
             hint=f"reachable from {order[0]}: {' -> '.join(order)}",
         )
     return order

@@ -40,12 +40,12 @@ def check(
     """Raise a FixiactlError naming the first requirement `config` (running `release`) breaks."""
     settings = effective_settings(config, os.environ if environ is None else environ)
     production = settings["FIXIA_ENV"] == "production"
-    where = f"deploy/environments/{config.name}.yaml"
+    where = f"deploy/environments/{config.name}.toml"
     provider = settings.get("FIXIA_PAYMENTS__PROVIDER", "sandbox")
     if production and provider == "sandbox":
         raise FixiactlError(
             f"{config.name} is a production environment: the sandbox payment provider is refused",
-            hint=f"set FIXIA_PAYMENTS__PROVIDER: mercadopago in app_env of {where}",
+            hint=f'set FIXIA_PAYMENTS__PROVIDER = "mercadopago" under [app_env] in {where}',
         )
     if provider == "mercadopago":
         _payment_token(config, settings, production)

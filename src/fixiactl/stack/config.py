@@ -13,8 +13,6 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from fixiactl.errors import FixiactlError
 from fixiactl.files import write_private
 
@@ -112,16 +110,12 @@ class StackState:
 def load_env(name: str, base_port: int | None = None) -> EnvConfig:
     path = DEPLOY / "environments" / f"{name}.toml"
     data: dict[str, Any] = {}
-    pipeline = DEPLOY / "environments" / f"{name}.yaml"
-    if pipeline.exists():
-        # The promotion pipeline's stages (development ... production); `promotes_from` is
-        # read by fixiactl promote, not by the stack.
-        data = yaml.safe_load(pipeline.read_text()) or {}
-        data.pop("promotes_from", None)
-    elif path.exists():
+    if path.exists():
         data = tomllib.loads(path.read_text())
+        # A promotion pipeline stage's `[pipeline]` is read by fixiactl promote, not the stack.
+        data.pop("pipeline", None)
     elif not name.startswith("test"):
-        known = sorted(p.stem for p in (DEPLOY / "environments").glob("*.*ml"))
+        known = sorted(p.stem for p in (DEPLOY / "environments").glob("*.toml"))
         raise FixiactlError(
             f"unknown environment {name!r}", hint=f"use one of {', '.join(known)} or add {path}"
         )

@@ -1,5 +1,5 @@
 """The promotion pipeline across real stacks brought up from the pipeline's own definitions
-(deploy/environments/development.yaml, staging.yaml: fixia_env, workers, seeding, settings).
+(deploy/environments/development.toml, staging.toml: fixia_env, workers, seeding, settings).
 
 Isolation from a developer's real `development`/`staging` stacks: the stage names are kept (the
 pipeline and its deploy logs are keyed by them) but every fixiactl call of this module runs
@@ -19,6 +19,7 @@ import shutil
 import subprocess
 import tempfile
 import time
+import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -27,7 +28,6 @@ from typing import Any
 
 import httpx
 import pytest
-import yaml
 
 from tests.acceptance.delivery.conftest import FIXIACTL, ROOT, require
 from tests.acceptance.delivery.load import Load, LoadResult
@@ -170,13 +170,13 @@ def _under_load(
 
 def test_stages_run_their_pipeline_definitions(pipe: Pipeline) -> None:
     for stage in STAGES:
-        spec = yaml.safe_load((ROOT / "deploy" / "environments" / f"{stage}.yaml").read_text())
+        spec = tomllib.loads((ROOT / "deploy" / "environments" / f"{stage}.toml").read_text())
         env_file = (pipe.root / stage / "app-blue.env").read_text().splitlines()
         assert f"FIXIA_ENV={spec['fixia_env']}" in env_file
         assert f"FIXIA_DB__POOL_SIZE={spec['db_pool_size']}" in env_file
         supervisord = (pipe.root / stage / "supervisord.conf").read_text()
         assert f"--workers {spec['app_workers']}" in supervisord
-        # Free ports, not the yaml's fixed ones a developer's own stage would hold.
+        # Free ports, not the file's fixed ones a developer's own stage would hold.
         assert pipe.ports[stage]["http"] != spec["base_port"] + 3
         assert httpx.get(f"{pipe.http(stage)}/readyz", timeout=10).status_code == 200
     assert pipe.ports["development"]["http"] != pipe.ports["staging"]["http"]

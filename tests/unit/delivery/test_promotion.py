@@ -1,4 +1,4 @@
-"""The promotion pipeline comes from deploy/environments/*.yaml; a release goes further only
+"""The promotion pipeline comes from deploy/environments/*.toml; a release goes further only
 after it passed the stage before; production's requirements are refused up front."""
 
 from __future__ import annotations
@@ -53,21 +53,21 @@ def pipeline_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, **stages: str 
     deploy = tmp_path / "deploy"
     (deploy / "environments").mkdir(parents=True)
     for name, source in stages.items():
-        text = f"promotes_from: {source or 'null'}\nfixia_env: staging\n"
-        (deploy / "environments" / f"{name}.yaml").write_text(text)
+        text = f'fixia_env = "staging"\n\n[pipeline]\npromotes_from = "{source or ""}"\n'
+        (deploy / "environments" / f"{name}.toml").write_text(text)
     monkeypatch.setattr(promotion, "DEPLOY", deploy)
 
 
-# -- the pipeline is the yaml ------------------------------------------------------------------
+# -- the pipeline is the toml ------------------------------------------------------------------
 
 
-def test_the_pipeline_is_read_from_the_yaml_files() -> None:
+def test_the_pipeline_is_read_from_the_environment_files() -> None:
     assert promotion.pipeline() == ["development", "staging", "pre-production", "production"]
     assert promotion.previous_env("production") == "pre-production"
     assert promotion.previous_env("development") is None
 
 
-def test_a_changed_yaml_changes_the_pipeline(
+def test_a_changed_file_changes_the_pipeline(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     pipeline_dir(tmp_path, monkeypatch, dev=None, qa="dev", live="qa")
@@ -178,7 +178,7 @@ def production(**app_env: str) -> EnvConfig:
     return EnvConfig(name="production", fixia_env="production", app_env=app_env)
 
 
-def test_the_real_production_yaml_needs_a_token_from_the_secrets_store() -> None:
+def test_the_real_production_file_needs_a_token_from_the_secrets_store() -> None:
     config = load_env("production")
     with pytest.raises(FixiactlError, match="no access token is available from the secrets store"):
         requirements.check(config, environ={})
