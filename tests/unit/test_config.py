@@ -93,3 +93,21 @@ def test_short_jwt_keys_refused(secret: str) -> None:
         AuthSettings(jwt_keys={"k1": SecretStr(secret)})
     with pytest.raises(ValidationError, match="at least 32"):
         AuthSettings(jwt_keys={"k1": SecretStr("s" * 40), "old": SecretStr(secret)})
+
+
+def test_the_optional_extras_are_asked_for_by_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The base install has neither hvac nor sentry-sdk (fixia[vault], fixia[sentry]): using
+    # either without its extra says which extra to install instead of a bare ImportError.
+    import sys
+
+    import fixia.config as config
+    from fixia.config import ObservabilitySettings
+    from fixia.config.secrets import SecretError, VaultSecretProvider
+
+    monkeypatch.setattr(config, "find_spec", lambda name: None)
+    dsn = ObservabilitySettings(sentry_dsn=SecretStr("https://k@sentry.example/1"))
+    with pytest.raises(ValidationError, match=r"fixia\[sentry\]"):
+        Settings(observability=dsn)
+    monkeypatch.setitem(sys.modules, "hvac", None)  # what an absent package looks like
+    with pytest.raises(SecretError, match=r"fixia\[vault\]"):
+        VaultSecretProvider(url="http://127.0.0.1:1", token="t", mount="m", path="p")

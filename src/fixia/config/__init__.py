@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 from functools import lru_cache
+from importlib.util import find_spec
 from pathlib import Path
 from typing import Any, Literal
 
@@ -522,6 +523,9 @@ class Settings(BaseSettings):
             raise ValueError("web.cookie_secure=false is refused in production")
         if "free" not in self.plans:
             raise ValueError("plans must define a 'free' plan")
+        dsn = self.observability.sentry_dsn
+        if dsn is not None and dsn.get_secret_value() and find_spec("sentry_sdk") is None:
+            raise ValueError("observability.sentry_dsn needs the sentry extra: fixia[sentry]")
         if len(self.encryption_key.get_secret_value()) < 32:
             raise ValueError("encryption_key must be at least 32 characters")
         if self.env in ("staging", "production"):

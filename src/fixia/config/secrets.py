@@ -62,8 +62,12 @@ class VaultSecretProvider:
     def __init__(
         self, *, url: str, token: str, mount: str, path: str, timeout_s: float = 5.0
     ) -> None:
-        import hvac  # type: ignore[import-untyped]
-
+        try:
+            import hvac  # type: ignore[import-untyped]
+        except ImportError as missing:
+            raise SecretError(
+                "secrets.backend=vault needs the vault extra: pip install 'fixia[vault]'"
+            ) from missing
         self._client = hvac.Client(url=url, token=token, timeout=timeout_s)
         self._mount, self._path = mount, path
         self._data: dict[str, Any] | None = None
