@@ -10,24 +10,12 @@ from __future__ import annotations
 import getpass
 import json
 import os
-import shutil
 import time
 from pathlib import Path
 from typing import Any
 
 from fixiactl.errors import FixiactlError
-from fixiactl.stack.config import DEPLOY, state_dir
-
-SOURCE = DEPLOY / "flags" / "flags.json"
-
-
-def flag_file(env: str) -> Path:
-    """The environment's live copy, seeded from deploy/flags/ on first use."""
-    path = state_dir(env) / "flags" / "flags.json"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(SOURCE, path)
-    return path
+from fixiactl.stack.config import flag_file, state_dir
 
 
 def load(env: str) -> dict[str, Any]:

@@ -6,6 +6,7 @@ import hashlib
 import json
 import os
 import secrets
+import shutil
 import socket
 import stat
 import tomllib
@@ -229,3 +230,13 @@ def read_state(name: str) -> StackState:
             hint=f"start it with: fixiactl stack up --env {name}",
         )
     return StackState(**json.loads(path.read_text()))
+
+
+def flag_file(env: str) -> Path:
+    """The environment's live feature-flag file (`fixiactl flags` edits it, the slots read it),
+    seeded from deploy/flags/flags.json on first use."""
+    path = state_dir(env) / "flags" / "flags.json"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(DEPLOY / "flags" / "flags.json", path)
+    return path
