@@ -10,8 +10,10 @@ import httpx
 from fixiactl.errors import FixiactlError
 
 
-def run(port: int, release_id: str, timeout_s: float = 10.0) -> list[str]:
-    """Health, search, login and one write. Returns what passed; raises on the first failure."""
+def run(port: int, release_id: str, timeout_s: float = 30.0) -> list[str]:
+    """Health, search, login and one write. Returns what passed; raises on the first failure.
+    The smoke judges answers, not speed (the analysis does): a cold slot's first search on a
+    loaded host may take seconds, so each request may take `timeout_s`."""
     base = f"http://127.0.0.1:{port}"
     passed: list[str] = []
     tag = secrets.token_hex(4)

@@ -11,6 +11,7 @@ import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -116,6 +117,12 @@ class Ctl:
         return list(json.loads(out.stdout))
 
 
+def why(data: dict[str, Any], err: str) -> str:
+    """A deploy's whole result for an assertion message: a string, because pytest shortens a
+    dict there and once cut off the reason a deploy failed."""
+    return json.dumps(data, default=str) + "\n" + err[-2000:]
+
+
 def wait_for(check: Callable[[], Any], timeout_s: float) -> Any:
     """Poll `check` until it returns something truthy (returned), or fail after timeout_s."""
     deadline = time.monotonic() + timeout_s
@@ -143,6 +150,13 @@ def releases_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def ctl(releases_dir: Path) -> Iterator[Ctl]:
+    with delivery_stack(releases_dir) as started:
+        yield started
+
+
+@contextmanager
+def delivery_stack(releases_dir: Path) -> Iterator[Ctl]:
+    """A stack of the test-delivery environment on free ports, removed afterwards."""
     for binary in ("wrk", "haproxy", "pgbouncer", "redis-server"):
         require(binary)
     env = f"test-delivery-{uuid.uuid4().hex[:6]}"

@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 
-from tests.acceptance.delivery.conftest import Ctl, wait_for
+from tests.acceptance.delivery.conftest import Ctl, wait_for, why
 from tests.acceptance.delivery.load import Load, LoadResult
 
 MIN_RPS = float(os.environ.get("FIXIA_DELIVERY_MIN_RPS", "150"))
@@ -45,11 +45,6 @@ def _deploy_under_load(
     return code, data, err, result
 
 
-def _why(data: dict[str, Any], err: str) -> str:
-    # A string, not the dict: pytest shortens a dict in a message and cut the reason off.
-    return json.dumps(data, default=str) + "\n" + err[-2000:]
-
-
 def _assert_sustained(load: LoadResult) -> None:
     assert load.rps >= MIN_RPS, f"load only reached {load.rps:.0f} RPS: {load}"
     assert load.requests >= MIN_REQUESTS, load
@@ -59,7 +54,7 @@ def test_blue_green_deploy_under_load_fails_no_request(ctl: Ctl, releases: dict[
     code, data, err, load = _deploy_under_load(
         ctl, releases["good"], "--strategy", "blue-green", "--hold", "5", min_load_s=70
     )
-    assert code == 0 and data["result"] == "promoted", _why(data, err)
+    assert code == 0 and data["result"] == "promoted", why(data, err)
     assert load.failed == 0, load
     assert data["failed_requests"] == 0, data
     _assert_sustained(load)
@@ -78,7 +73,7 @@ def test_three_step_canary_under_load_fails_no_request(ctl: Ctl, releases: dict[
     code, data, err, load = _deploy_under_load(
         ctl, releases["good2"], "--steps", "5,50,100", "--hold", "8", min_load_s=70
     )
-    assert code == 0 and data["result"] == "promoted", _why(data, err)
+    assert code == 0 and data["result"] == "promoted", why(data, err)
     assert load.failed == 0, load
     _assert_sustained(load)
     shifts = [r["weight"] for r in ctl.records(data["deploy_id"]) if r["kind"] == "shift"]
@@ -90,7 +85,7 @@ def test_release_failing_requests_is_rolled_back_in_first_step(
     ctl: Ctl, releases: dict[str, str]
 ) -> None:
     code, data, err, load = _deploy_under_load(ctl, releases["errors"], "--hold", "10")
-    assert code == 3 and data["result"] == "rolled_back", _why(data, err)
+    assert code == 3 and data["result"] == "rolled_back", why(data, err)
     assert data["step"] == 5
     assert load.failed <= 0.005 * load.requests, load
     assert load.failed > 0, "the faulty release never answered: the test proves nothing"
@@ -109,7 +104,7 @@ def test_release_failing_requests_is_rolled_back_in_first_step(
 
 def test_slow_release_is_rolled_back(ctl: Ctl, releases: dict[str, str]) -> None:
     code, data, err, load = _deploy_under_load(ctl, releases["slow"], "--hold", "15")
-    assert code == 3 and data["result"] == "rolled_back", _why(data, err)
+    assert code == 3 and data["result"] == "rolled_back", why(data, err)
     assert any("latency" in r for r in data["reasons"]), data
     assert load.failed == 0, load
 
@@ -123,9 +118,7 @@ def test_never_ready_release_gets_no_traffic(ctl: Ctl, releases: dict[str, str])
     code, data, err, load = _deploy_under_load(
         ctl, releases["never_ready"], "--ready-timeout", "15"
     )
-    assert code == 3 and data["result"] == "failed" and data["stage"] == "readiness", _why(
-        data, err
-    )
+    assert code == 3 and data["result"] == "failed" and data["stage"] == "readiness", why(data, err)
     assert Runtime(ctl.state).stats()[idle].total == before
     assert load.failed == 0, load
     assert not [r for r in ctl.records(data["deploy_id"]) if r["kind"] == "shift"]
@@ -165,7 +158,7 @@ def test_healthy_release_without_traffic_waits_for_traffic(
 
 def test_expand_migration_keeps_the_old_release_working(ctl: Ctl, releases: dict[str, str]) -> None:
     code, data, err, load = _deploy_under_load(ctl, releases["expand"], "--steps", "5,100")
-    assert code == 0 and data["result"] == "promoted", _why(data, err)
+    assert code == 0 and data["result"] == "promoted", why(data, err)
     assert load.failed == 0, load
     started = next(e for e in ctl.events() if e["deploy_id"] == data["deploy_id"])
     assert started["migrations"]["expand"] == ["0099_dlv_expand"]

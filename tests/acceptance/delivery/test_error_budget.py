@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from fixiactl.deploy.budget import PrometheusBudget
 from tests import stack as stack_module
-from tests.acceptance.delivery.conftest import Ctl, builder, clone_head, require
+from tests.acceptance.delivery.conftest import Ctl, builder, clone_head, require, why
 from tests.acceptance.delivery.load import Load, LoadResult
 
 HEALTHY_FIRST = 1500  # requests the faulty release serves well (per worker) before failing
@@ -113,7 +113,7 @@ def test_a_burned_budget_refuses_a_deploy_and_an_audited_override_passes(
     faulty, good = head_build(*LATE_FAULT), build()
     # 1. The faulty release passes its deploy (its fault waits), then burns the budget live.
     code, data, err = _deploy(monitored, faulty)
-    assert code == 0 and data["result"] == "promoted", (data, err)
+    assert code == 0 and data["result"] == "promoted", why(data, err)
     burned = _burn(monitored, 2 * HEALTHY_FIRST)
     assert burned.failed >= 100, burned  # the release really answered 5xx
     deadline = time.monotonic() + 90
@@ -136,7 +136,7 @@ def test_a_burned_budget_refuses_a_deploy_and_an_audited_override_passes(
     # 3. The override deploys, and the app's audit log holds why and the budget it saw.
     reason = "acceptance: override of a spent budget"
     code, data, err = _deploy(monitored, good, "--override-budget", "--reason", reason)
-    assert code == 0 and data["result"] == "promoted", (data, err)
+    assert code == 0 and data["result"] == "promoted", why(data, err)
     assert data["budget"]["outcome"] == "override" and data["budget"]["audited"] is True
     assert _release(monitored) == good
     [entry] = asyncio.run(_overrides(running))
@@ -149,7 +149,7 @@ def test_a_burned_budget_refuses_a_deploy_and_an_audited_override_passes(
 
     # 4. The budget is still spent: a hotfix passes without an override, and is not audited.
     code, data, err = _deploy(monitored, "dev", "--hotfix")
-    assert code == 0 and data["result"] == "promoted", (data, err)
+    assert code == 0 and data["result"] == "promoted", why(data, err)
     assert data["budget"]["outcome"] == "hotfix" and data["budget"]["allowed"] is True
     assert "api-availability" in data["budget"]["below"]
     assert len(asyncio.run(_overrides(running))) == 1

@@ -14,7 +14,7 @@ from typing import Any
 from fixiactl.deploy.haproxy import Runtime
 from fixiactl.deploy.journal import Slots, deploy_records
 from fixiactl.stack import postgres
-from tests.acceptance.delivery.conftest import Ctl, wait_for
+from tests.acceptance.delivery.conftest import Ctl, wait_for, why
 from tests.acceptance.delivery.load import Load
 
 # Light, bounded load: enough requests for each step's analysis, little CPU on a shared box.
@@ -43,7 +43,7 @@ def _put_expand_live(ctl: Ctl, releases: dict[str, str]) -> None:
     with Load(ctl.http, **LIGHT) as load:  # type: ignore[arg-type]
         code, data, err = ctl.deploy(releases["expand"], "--strategy", "blue-green", "--hold", "3")
         result = load.stop()
-    assert code == 0 and data["result"] == "promoted", (data, err)
+    assert code == 0 and data["result"] == "promoted", why(data, err)
     assert result.failed == 0, result
 
 

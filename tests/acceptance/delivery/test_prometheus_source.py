@@ -20,7 +20,7 @@ import pytest
 
 from fixiactl.deploy.prometheus import PrometheusSource
 from tests import stack as stack_module
-from tests.acceptance.delivery.conftest import Ctl, require
+from tests.acceptance.delivery.conftest import Ctl, require, why
 from tests.acceptance.delivery.load import Load
 
 BENCH = Path(__file__).resolve().parents[3] / "var" / "bench" / "deploy.json"
@@ -87,7 +87,7 @@ def test_a_failing_canary_is_rolled_back_on_prometheus_data(
             bad, "--steps", "5,50,100", "--hold", "10", "--metrics-source", "prometheus"
         )
         result = load.stop()
-    assert code == 3 and data["result"] == "rolled_back", (data, err)
+    assert code == 3 and data["result"] == "rolled_back", why(data, err)
     assert data["step"] == 5
     assert result.failed > 0, "the faulty release never answered: the test proves nothing"
     records = monitored.records(str(data["deploy_id"]))

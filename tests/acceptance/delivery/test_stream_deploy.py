@@ -10,19 +10,36 @@ import io
 import json
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from fixiactl.bench.chat import Pair, Traffic, create_pairs, send_paced
 from fixiactl.bench.sse import Streams
 from fixiactl.stack.config import read_state
 from fixiactl.stack.health import haproxy_command
-from tests.acceptance.delivery.conftest import Ctl
+from tests.acceptance.delivery.conftest import Ctl, builder, clone_head, delivery_stack, why
 
 PAIRS = 250  # 500 people, one stream each
 RATE = 20  # messages per second, before, during and after the deploy
 BENCH = Path(__file__).resolve().parents[3] / "var" / "bench" / "streams-deploy.json"
+
+
+@pytest.fixture(scope="module")
+def fresh(releases_dir: Path) -> Iterator[Ctl]:
+    """A stack of its own: the session's has run test_expand_contract's contract migration,
+    after which HEAD's release is no longer rollback-safe there (and must not be)."""
+    with delivery_stack(releases_dir) as started:
+        yield started
+
+
+@pytest.fixture(scope="module")
+def head_build(releases_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Callable[..., str]:
+    """Releases of HEAD alone, whatever migrations other tests committed to the session's
+    source."""
+    return builder(releases_dir, clone_head(tmp_path_factory.mktemp("streams-src") / "fixia"))
 
 
 def _stream_sessions(ctl: Ctl) -> dict[str, int]:
@@ -78,14 +95,14 @@ async def _deploy_with_streams(
 
 
 def test_blue_green_deploy_with_500_streams_delivers_every_message_once(
-    ctl: Ctl, build: Callable[..., str]
+    fresh: Ctl, head_build: Callable[..., str]
 ) -> None:
-    release = build()
+    ctl, release = fresh, head_build()
     pairs = create_pairs(read_state(ctl.env), PAIRS)
     (code, data, err), traffic, streams, seen = asyncio.run(
         _deploy_with_streams(ctl, pairs, release)
     )
-    assert code == 0 and data["result"] == "promoted", (data, err)
+    assert code == 0 and data["result"] == "promoted", why(data, err)
     failures = [(round(at - seen["deploy_started"], 1), what) for at, what in traffic.samples]
     log = (ctl.state / "log" / "haproxy.log").read_text().splitlines()
     downs = [line for line in log if " is DOWN" in line]
