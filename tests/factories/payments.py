@@ -151,6 +151,14 @@ async def notification_types(client: httpx.AsyncClient, user: Account) -> list[s
     return [n["type"] for n in r.json()["items"]]
 
 
+async def me(client: httpx.AsyncClient, user: Account) -> dict[str, Any]:
+    """The user's own profile (`GET /me`): plan, expiry, flags."""
+    r = await client.get(f"{API}/me", headers=user.headers)
+    assert r.status_code == 200, r.text
+    data: dict[str, Any] = r.json()
+    return data
+
+
 async def run_cli(settings: Settings, *args: str, outbox: Path | None = None) -> str:
     """Run the real `fixia` command against the test database, as cron would; `outbox`: where
     the e-mails it sends go."""

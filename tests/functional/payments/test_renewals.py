@@ -28,6 +28,7 @@ from tests.factories.catalog import DbExec, sql_update
 from tests.factories.payments import (
     API,
     FakeMercadoPago,
+    me,
     run_cli,
     sandbox_checkout,
     send,
@@ -35,13 +36,6 @@ from tests.factories.payments import (
 )
 
 pytestmark = pytest.mark.inprocess
-
-
-async def me(client: httpx.AsyncClient, user: Account) -> dict[str, Any]:
-    r = await client.get(f"{API}/me", headers=user.headers)
-    assert r.status_code == 200, r.text
-    data: dict[str, Any] = r.json()
-    return data
 
 
 async def renewing(client: httpx.AsyncClient, user: Account) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from tests.factories.accounts import Account, register
 from tests.factories.catalog import DbExec, create_service, expect_problem, sql_update
 from tests.factories.payments import (
     API,
+    me,
     new_key,
     notification_types,
     run_cli,
@@ -27,13 +28,6 @@ from tests.factories.payments import (
 # These tests wire the sandbox into an in-process app; test_journey.py covers payments
 # through the real stack.
 pytestmark = pytest.mark.inprocess
-
-
-async def me(client: httpx.AsyncClient, user: Account) -> dict[str, Any]:
-    r = await client.get(f"{API}/me", headers=user.headers)
-    assert r.status_code == 200, r.text
-    data: dict[str, Any] = r.json()
-    return data
 
 
 async def my_subscription(client: httpx.AsyncClient, user: Account) -> httpx.Response:
