@@ -15,12 +15,11 @@ from fixia.accounts.router import users as users_router
 from fixia.admin.router import router as admin_router
 from fixia.audit.service import AuditContextMiddleware
 from fixia.catalog.fastpath import CachedReads
-from fixia.catalog.invalidation import CACHE_KEY, SESSIONS_KEY
 from fixia.catalog.router import router as catalog_router
 from fixia.config import Settings, get_settings
 from fixia.conversations.router import router as conversations_router
 from fixia.conversations.service import unread_total
-from fixia.db import create_engine, session_factory
+from fixia.db import create_engine
 from fixia.errors import install_error_handlers
 from fixia.matches.router import router as matches_router
 from fixia.media.limits import upload_limits
@@ -42,15 +41,14 @@ from fixia.platform.ratelimit import RateLimiter
 from fixia.platform.security import configure_password_hashing
 from fixia.projects.router import router as projects_router
 from fixia.queue.core import Runtime
-from fixia.queue.defer import QUEUE_KEY
 from fixia.queue.runner import JobQueue
 from fixia.reviews.router import router as reviews_router
 from fixia.streams.broker import broker_for
 from fixia.streams.lifecycle import chain_sigterm
-from fixia.streams.store import BROKER_KEY
 from fixia.tasks import all_tasks
 from fixia.trust.router import router as trust_router
 from fixia.web.setup import install_web
+from fixia.wiring import wired_sessions
 
 
 def create_app(settings: Settings | None = None, *, mailer: EmailSender | None = None) -> FastAPI:
@@ -104,9 +102,7 @@ def create_app(settings: Settings | None = None, *, mailer: EmailSender | None =
     )
     app.state.queue = queue
     app.state.broker = broker
-    info: dict[str, object] = {CACHE_KEY: app.state.cache, QUEUE_KEY: queue, BROKER_KEY: broker}
-    app.state.sessions = session_factory(engine, info=info)
-    info[SESSIONS_KEY] = app.state.sessions  # post-commit invalidation reads with its own
+    app.state.sessions = wired_sessions(engine, app.state.cache, queue, broker)
     mailer = mailer or build_email_sender(settings.email)
     queue.bind(Runtime(settings, app.state.sessions, mailer, app.state.cache))
     app.state.draining = False
