@@ -6,6 +6,7 @@ import asyncio
 import json
 import os
 import shutil
+import sys
 from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -16,6 +17,7 @@ from rich.console import Console
 from fixia import __version__
 from fixia.audit.cli import audit_app
 from fixia.config import Settings, get_settings
+from fixia.exitcodes import ExitCode
 from fixia.models import import_all
 from fixia.trust.cli import trust_app
 
@@ -32,6 +34,8 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(trust_app, name="trust")
 console = Console(stderr=True)
 T = TypeVar("T")
+JsonOption = typer.Option("--json", help="Machine-readable output on stdout")
+YesOption = typer.Option("--yes", help="Confirm up front (automation; no prompt)")
 
 
 @app.callback()
@@ -57,7 +61,23 @@ def _run(fn: Callable[[Settings], Coroutine[Any, Any, T]]) -> T:
 
 def _fail(message: str) -> typer.Exit:
     console.print(f"[red]error:[/red] {message}")
-    return typer.Exit(code=1)
+    return typer.Exit(code=ExitCode.FAILURE)
+
+
+def _confirm(question: str, *, yes: bool) -> None:
+    """As fixiactl's: --yes answers up front; with no terminal to ask on, refuse (exit 3)."""
+    if yes:
+        return
+    if not sys.stdin.isatty():
+        console.print(f"[red]refused:[/red] {question} (no terminal to confirm on)")
+        console.print("[yellow]hint:[/yellow] confirm with --yes")
+        raise typer.Exit(code=ExitCode.REFUSED)
+    if not typer.confirm(question, default=False):
+        raise typer.Exit(code=ExitCode.REFUSED)
+
+
+def _say(as_json: bool, data: Any, human: str) -> None:
+    typer.echo(json.dumps(data) if as_json else human)
 
 
 def load_env_file(path: Path) -> None:
@@ -134,35 +154,58 @@ def _fresh_metrics_dir() -> None:
 
 
 @db_app.command("upgrade")
-def db_upgrade(revision: str = "head") -> None:
+def db_upgrade(revision: str = "head", as_json: Annotated[bool, JsonOption] = False) -> None:
     """Apply migrations up to REVISION (default: head)."""
     from fixia import migrate
 
     migrate.upgrade(get_settings(), revision)
+    _say(as_json, {"upgraded_to": revision}, f"upgraded to {revision}")
 
 
 @db_app.command("downgrade")
-def db_downgrade(revision: str) -> None:
-    """Revert migrations down to REVISION (e.g. -1 or base)."""
+def db_downgrade(
+    revision: str,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="List the revisions it would revert; change nothing")
+    ] = False,
+    yes: Annotated[bool, YesOption] = False,
+    as_json: Annotated[bool, JsonOption] = False,
+) -> None:
+    """Revert migrations down to REVISION (e.g. -1 or base): asks first (--yes), as it may
+    drop columns and their data; --dry-run lists what it would revert."""
     from fixia import migrate
 
-    migrate.downgrade(get_settings(), revision)
+    settings = get_settings()
+    plan = migrate.downgrade_plan(_run(_current_revisions), revision)
+    if dry_run:
+        _say(
+            as_json,
+            {"dry_run": True, "revert": plan},
+            "would revert: " + (", ".join(plan) or "nothing"),
+        )
+        return
+    _confirm(f"Revert {len(plan)} migration(s) ({', '.join(plan)})?", yes=yes)
+    migrate.downgrade(settings, revision)
+    _say(as_json, {"reverted": plan}, f"reverted {', '.join(plan) or 'nothing'}")
 
 
-@db_app.command("current")
-def db_current(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
-    """Show the schema revision and whether it is at head."""
+async def _current_revisions(settings: Settings) -> frozenset[str]:
     from fixia import migrate
     from fixia.db import create_engine
 
-    async def read_current(settings: Settings) -> frozenset[str]:
-        engine = create_engine(settings)
-        try:
-            return await migrate.current_revisions(engine)
-        finally:
-            await engine.dispose()
+    engine = create_engine(settings)
+    try:
+        return await migrate.current_revisions(engine)
+    finally:
+        await engine.dispose()
 
-    revs = _run(read_current)
+
+@db_app.command("current")
+def db_current(as_json: Annotated[bool, JsonOption] = False) -> None:
+    """Show the schema revision and whether it is at head."""
+    from fixia import migrate
+
+    revs = _run(_current_revisions)
     heads = migrate.head_revisions()
     current, head, at_head = sorted(revs), sorted(heads), revs == heads
     info = {"current": current, "head": head, "at_head": at_head}
@@ -173,11 +216,11 @@ def db_current(as_json: Annotated[bool, typer.Option("--json")] = False) -> None
         f"  {'at head' if at_head else 'BEHIND'}"
     )
     if not at_head:
-        raise typer.Exit(code=3)
+        raise typer.Exit(code=ExitCode.REFUSED)
 
 
 @db_app.command("check")
-def db_check() -> None:
+def db_check(as_json: Annotated[bool, JsonOption] = False) -> None:
     """Fail if the models and the migrations disagree."""
     from alembic.util.exc import AutogenerateDiffsDetected
 
@@ -187,7 +230,7 @@ def db_check() -> None:
         migrate.check(get_settings())
     except AutogenerateDiffsDetected as exc:
         raise _fail(f"models differ from migrations; write a migration.\n{exc}") from exc
-    typer.echo("models and migrations agree")
+    _say(as_json, {"agree": True}, "models and migrations agree")
 
 
 @db_app.command("reindex-search")
@@ -195,6 +238,7 @@ def db_reindex_search(
     everything: Annotated[
         bool, typer.Option("--all", help="Every listing, not only those never analysed")
     ] = False,
+    as_json: Annotated[bool, JsonOption] = False,
 ) -> None:
     """Analyse listings for search again and refresh the words typo correction offers
     (docs/search.md); prints how many of each."""
@@ -211,7 +255,8 @@ def db_reindex_search(
         finally:
             await engine.dispose()
 
-    typer.echo(json.dumps(_run(reindex)))
+    counts = _run(reindex)
+    _say(as_json, counts, f"reindexed {counts['reindexed']} listings, {counts['terms']} terms")
 
 
 @app.command()
@@ -227,6 +272,7 @@ def seed(
     if_empty: Annotated[
         bool, typer.Option("--if-empty", help="Only into an empty database")
     ] = False,
+    as_json: Annotated[bool, JsonOption] = False,
 ) -> None:
     """Seed demo data or a large synthetic dataset."""
     from fixia import seed as seeding
@@ -237,10 +283,9 @@ def seed(
         try:
             if if_empty:
                 created = _run(seeding.seed_demo_if_empty)
-                typer.echo(json.dumps(created or {"skipped": "database not empty"}))
+                _counts(as_json, created or {"skipped": "database not empty"})
             else:
-                counts = _run(lambda s: seeding.seed_demo(s, random_seed=random_seed))
-                typer.echo(json.dumps(counts))
+                _counts(as_json, _run(lambda s: seeding.seed_demo(s, random_seed=random_seed)))
         except seeding.DemoSeedRefused as refused:
             raise _fail(str(refused)) from refused
     if scale:
@@ -249,7 +294,11 @@ def seed(
                 s, scale, random_seed=random_seed, console=console, images=images
             )
         )
-        typer.echo(json.dumps(counts))
+        _counts(as_json, counts)
+
+
+def _counts(as_json: bool, counts: dict[str, Any]) -> None:
+    _say(as_json, counts, ", ".join(f"{k}: {v}" for k, v in counts.items()))
 
 
 @users_app.command("create-admin")
@@ -262,6 +311,7 @@ def create_admin(
             prompt=True, hide_input=True, confirmation_prompt=True, envvar="FIXIA_ADMIN_PASSWORD"
         ),
     ] = "",
+    as_json: Annotated[bool, JsonOption] = False,
 ) -> None:
     """Create a verified administrator account."""
     from fixia.accounts import service as accounts_service
@@ -285,13 +335,14 @@ def create_admin(
             await engine.dispose()
 
     try:
-        typer.echo(_run(create))
+        user_id = _run(create)
     except DomainError as exc:
         raise _fail(exc.detail) from exc
+    _say(as_json, {"user_id": user_id, "email": email}, user_id)
 
 
 @jobs_app.command("expire-subscriptions")
-def expire_subscriptions() -> None:
+def expire_subscriptions(as_json: Annotated[bool, JsonOption] = False) -> None:
     """Expire subscriptions past their end and downgrade their users; prints JSON counts."""
     from fixia.db import transactional
     from fixia.payments import expiry
@@ -303,7 +354,7 @@ def expire_subscriptions() -> None:
         async with one_shot_sessions(settings) as sessions, transactional(sessions) as session:
             return await expiry.expire_due(session=session, settings=settings)
 
-    typer.echo(json.dumps(_run(expire)))
+    _counts(as_json, _run(expire))
 
 
 @app.command()
@@ -339,7 +390,7 @@ def worker(
 
 
 @app.command()
-def version(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+def version(as_json: Annotated[bool, JsonOption] = False) -> None:
     """Print the release, git sha and schema head."""
     from fixia import migrate
     from fixia.buildinfo import git_sha

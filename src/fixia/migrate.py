@@ -75,6 +75,15 @@ def downgrade(settings: Settings, revision: str) -> None:
     command.downgrade(alembic_config(settings), revision)
 
 
+def downgrade_plan(current: frozenset[str], revision: str) -> list[str]:
+    """The revisions a downgrade from `current` to `revision` (e.g. -1, base, an id) would
+    revert, newest first: what `fixia db downgrade --dry-run` prints. Alembic's own planner,
+    the one `command.downgrade` runs."""
+    script = ScriptDirectory(str(MIGRATIONS))
+    steps = script._downgrade_revs(revision, ",".join(sorted(current)) or None)
+    return [step.revision.revision for step in steps]
+
+
 def check(settings: Settings) -> None:
     """Raises if the models and the migrations disagree (alembic check)."""
     command.check(alembic_config(settings))

@@ -34,7 +34,7 @@ from fixiactl.bench.report import (
     write_outputs,
 )
 from fixiactl.bench.runner import pacing_delay, projects_needed
-from fixiactl.cli.bench import parse_duration
+from fixiactl.cli.bench import wrk_seconds
 from fixiactl.errors import FixiactlError
 
 WRK_STDOUT = """Running 3s test @ http://127.0.0.1:7603
@@ -205,13 +205,13 @@ def test_project_pool_is_bounded() -> None:
 
 @pytest.mark.parametrize(("text", "seconds"), [("10s", 10), ("2m", 120), ("30", 30)])
 def test_durations(text: str, seconds: int) -> None:
-    assert parse_duration(text) == seconds
+    assert wrk_seconds(text) == seconds
 
 
 @pytest.mark.parametrize("text", ["ten", "0s", "11m", "5h"])
 def test_bad_durations(text: str) -> None:
     with pytest.raises(FixiactlError):
-        parse_duration(text)
+        wrk_seconds(text)
 
 
 def _scenario(name: str, rps: float, p95: float, p99: float, failed: int = 0) -> Scenario:

@@ -43,20 +43,31 @@ def test_db_lifecycle(scratch_db: Path) -> None:
     _ok("db", "upgrade")
     assert json.loads(_ok("db", "current", "--json"))["at_head"] is True
     assert "agree" in _ok("db", "check")
-    _ok("db", "downgrade", "base")
+    # Destructive: refused with no terminal to ask on (exit 3); --dry-run and --yes.
+    refused = runner.invoke(app, ["db", "downgrade", "base"])
+    assert refused.exit_code == 3 and "--yes" in refused.output
+    planned = json.loads(_ok("db", "downgrade", "base", "--dry-run", "--json"))
+    assert planned["revert"][0] in migrate.head_revisions() and len(planned["revert"]) > 1
+    assert json.loads(_ok("db", "current", "--json"))["at_head"] is True  # nothing changed
+    assert (
+        json.loads(_ok("db", "downgrade", "base", "--yes", "--json"))["reverted"]
+        == planned["revert"]
+    )
     assert runner.invoke(app, ["db", "current"]).exit_code == 3
     _ok("db", "upgrade")
 
 
 def test_seed_demo_and_scale(scratch_db: Path) -> None:
     _ok("db", "upgrade")
-    demo = json.loads(_ok("seed", "--demo"))
+    demo = json.loads(_ok("seed", "--demo", "--json"))
     assert demo == {"professionals": 50, "clients": 20, "services": 200, "trust_scores": 50}
     again = json.loads(_ok("trust", "recompute-all", "--json", "--batch", "7"))
     assert again["professionals"] == 50  # eight keyset pages, the last one short
-    scaled = json.loads(_ok("seed", "--scale", "40").strip().splitlines()[-1])
+    scaled = json.loads(_ok("seed", "--scale", "40", "--json").strip().splitlines()[-1])
     assert scaled["services"] == 40 and scaled["professionals"] == 10
-    plain = json.loads(_ok("seed", "--scale", "8", "--no-images").strip().splitlines()[-1])
+    plain = json.loads(
+        _ok("seed", "--scale", "8", "--no-images", "--json").strip().splitlines()[-1]
+    )
     assert plain["images"] is False and scaled["images"] is True
     with sqlite3.connect(scratch_db) as db:
         # The demo and --no-images: no image URLs; --scale: a card URL on each of its rows.
@@ -149,4 +160,4 @@ def test_seed_demo_is_refused_outside_development(
         assert result.exit_code == 1 and "development" in result.output, result.output
     get_settings.cache_clear()
     monkeypatch.setenv("FIXIA_ENV", "development")
-    assert json.loads(_ok("seed", "--demo", "--if-empty"))["services"] == 200
+    assert json.loads(_ok("seed", "--demo", "--if-empty", "--json"))["services"] == 200

@@ -49,7 +49,9 @@ class BackupDriver(Protocol):
     def backup(self, kind: str, repo: int) -> None: ...
     def info(self) -> list[dict[str, Any]]: ...
     def verify(self, repo: int | None) -> CommandResult: ...
-    def expire(self, repo: int | None, retention_full: int | None) -> CommandResult: ...
+    def expire(
+        self, repo: int | None, retention_full: int | None, *, dry_run: bool = False
+    ) -> CommandResult: ...
     def restore(
         self, target: RestoreTarget, repo: int, pg_path: Path, *, in_place: bool
     ) -> None: ...
@@ -126,8 +128,11 @@ class PgBackRest:
         options = ["--output=text", "--verbose"] + ([f"--repo={repo}"] if repo else [])
         return self._run("verify", *options, check=False)
 
-    def expire(self, repo: int | None, retention_full: int | None) -> CommandResult:
-        options: list[str] = []
+    def expire(
+        self, repo: int | None, retention_full: int | None, *, dry_run: bool = False
+    ) -> CommandResult:
+        # --dry-run: pgBackRest logs what it would expire ("[DRY-RUN] ...") and removes nothing.
+        options: list[str] = ["--dry-run", "--log-level-console=info"] if dry_run else []
         repos = [repo] if repo else [1, 2]
         if retention_full is not None:
             for r in repos:

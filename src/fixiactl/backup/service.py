@@ -129,9 +129,25 @@ def verify(env: str, repo: int | None) -> VerifyReport:
     )
 
 
-def expire(env: str, repo: int | None, retention_full: int | None) -> dict[str, Any]:
+_LABEL = re.compile(r"\b\d{8}-\d{6}F(?:_\d{8}-\d{6}[DI])?\b")
+
+
+def expire(
+    env: str, repo: int | None, retention_full: int | None, *, dry_run: bool = False
+) -> dict[str, Any]:
     _, driver = driver_for(env)
     before = {(b["repo"], b["label"]) for b in inventory(env)["backups"]}
+    if dry_run:
+        said = driver.expire(repo, retention_full, dry_run=True).output
+        labels = {
+            m for line in said.splitlines() if "DRY-RUN" in line for m in _LABEL.findall(line)
+        }
+        would = sorted((r, lbl) for r, lbl in before if lbl in labels)
+        return {
+            "dry_run": True,
+            "removed": [{"repo": r, "label": lbl} for r, lbl in would],
+            "kept": len(before) - len(would),
+        }
     driver.expire(repo, retention_full)
     after = {(b["repo"], b["label"]) for b in inventory(env)["backups"]}
     removed = sorted(before - after)

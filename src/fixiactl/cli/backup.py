@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -11,12 +12,37 @@ from rich.table import Table
 
 from fixiactl.backup import proof, service
 from fixiactl.backup import schedule as backup_schedule
-from fixiactl.cli.common import EnvOption, JsonOption, console, emit_json, operator_errors, progress
-from fixiactl.errors import FixiactlError
+from fixiactl.cli.common import (
+    DryRunOption,
+    EnvOption,
+    ExitCode,
+    JsonOption,
+    RequiredEnvOption,
+    YesOption,
+    confirm,
+    console,
+    emit_json,
+    operator_errors,
+    progress,
+)
 
 app = typer.Typer(
     help="Backups: init, run, list, verify, prove, expire, schedule.", no_args_is_help=True
 )
+
+
+class BackupType(StrEnum):
+    FULL = "full"
+    DIFF = "diff"
+    INCR = "incr"
+
+
+class ScheduleFormat(StrEnum):
+    CRON = "cron"
+    SYSTEMD = "systemd"
+    K8S = "k8s"
+
+
 RepoOption = typer.Option("--repo", min=1, max=2, help="Repository: 1 local, 2 other region")
 
 
@@ -31,7 +57,7 @@ def _size(n: int) -> str:
 
 @app.command()
 def init(
-    env: Annotated[str, EnvOption] = "dev", as_json: Annotated[bool, JsonOption] = False
+    env: Annotated[str, RequiredEnvOption], as_json: Annotated[bool, JsonOption] = False
 ) -> None:
     """Create the stanza on both repositories and check that WAL reaches them."""
     with operator_errors(), progress(not as_json) as step:
@@ -42,15 +68,15 @@ def init(
 
 @app.command()
 def run(
-    env: Annotated[str, EnvOption] = "dev",
-    kind: Annotated[str, typer.Option("--type", help="full, diff or incr")] = "full",
+    env: Annotated[str, RequiredEnvOption],
+    kind: Annotated[BackupType, typer.Option("--type")] = BackupType.FULL,
     repo: Annotated[int, RepoOption] = 1,
     as_json: Annotated[bool, JsonOption] = False,
 ) -> None:
     """Take a backup into one repository (WAL goes to both continuously)."""
     with operator_errors(), progress(not as_json) as step:
         step(f"{kind} backup into repo{repo}")
-        result = service.run(env, kind, repo)
+        result = service.run(env, kind.value, repo)
     if as_json:
         emit_json(result)
     else:
@@ -108,7 +134,7 @@ def list_(
     console.print(table)
     console.print(_archive_line(inv["archive"]))
     if inv["archive"] and inv["archive"]["failing"]:
-        raise typer.Exit(code=2)
+        raise typer.Exit(code=ExitCode.DEGRADED)
 
 
 @app.command()
@@ -130,12 +156,12 @@ def verify(
         for p in report.problems:
             console.print(f"  {p}")
     if not report.ok:
-        raise typer.Exit(code=1)
+        raise typer.Exit(code=ExitCode.FAILURE)
 
 
 @app.command()
 def prove(
-    env: Annotated[str, EnvOption] = "dev",
+    env: Annotated[str, RequiredEnvOption],
     repo: Annotated[int, RepoOption] = 1,
     keep: Annotated[bool, typer.Option(help="Keep the scratch cluster's files")] = False,
     as_json: Annotated[bool, JsonOption] = False,
@@ -155,12 +181,12 @@ def prove(
         console.print(f"[red]not proven[/red]: tables differ: {result['mismatched']}")
         console.print(f"pg_amcheck: {result['amcheck']['output'] or 'clean'}")
     if not result["success"]:
-        raise typer.Exit(code=1)
+        raise typer.Exit(code=ExitCode.FAILURE)
 
 
 @app.command()
 def expire(
-    env: Annotated[str, EnvOption] = "dev",
+    env: Annotated[str, RequiredEnvOption],
     repo: Annotated[int | None, RepoOption] = None,
     retention_full: Annotated[
         int | None,
@@ -168,22 +194,30 @@ def expire(
             min=1, help="Keep N full backups (count-based), instead of the configured days"
         ),
     ] = None,
+    dry_run: Annotated[bool, DryRunOption] = False,
+    yes: Annotated[bool, YesOption] = False,
     as_json: Annotated[bool, JsonOption] = False,
 ) -> None:
-    """Apply retention: remove expired sets and their WAL (never the only full backup)."""
+    """Apply retention: remove expired sets and their WAL (never the only full backup).
+    Asks first (--yes); --dry-run lists what would go (pgBackRest's own dry run)."""
+    if not dry_run:
+        confirm(f"Remove the expired backups of {env} and their WAL?", yes=yes)
     with operator_errors(), progress(not as_json) as step:
-        step("expiring old backups")
-        result = service.expire(env, repo, retention_full)
+        step("listing what would expire" if dry_run else "expiring old backups")
+        result = service.expire(env, repo, retention_full, dry_run=dry_run)
     if as_json:
         emit_json(result)
-    else:
-        console.print(f"removed {len(result['removed'])} backup(s), {result['kept']} kept")
+        return
+    verb = "would remove" if dry_run else "removed"
+    console.print(f"{verb} {len(result['removed'])} backup(s), {result['kept']} kept")
+    for gone in result["removed"] if dry_run else []:
+        console.print(f"  repo{gone['repo']} {gone['label']}")
 
 
 @app.command("restore-point")
 def restore_point(
     name: Annotated[str, typer.Argument(help="e.g. before-migration-0005")],
-    env: Annotated[str, EnvOption] = "dev",
+    env: Annotated[str, RequiredEnvOption],
     as_json: Annotated[bool, JsonOption] = False,
 ) -> None:
     """Create a named restore point (fixiactl restore --to NAME)."""
@@ -194,16 +228,15 @@ def restore_point(
 
 @app.command("schedule")
 def schedule_(
-    env: Annotated[str, EnvOption] = "dev",
-    fmt: Annotated[str, typer.Option("--format", help="cron, systemd or k8s")] = "cron",
+    env: Annotated[str, RequiredEnvOption],
+    fmt_: Annotated[ScheduleFormat, typer.Option("--format")] = ScheduleFormat.CRON,
     install: Annotated[bool, typer.Option(help="Write the files instead of printing")] = False,
     dest: Annotated[Path | None, typer.Option(help="Directory for --install")] = None,
     as_json: Annotated[bool, JsonOption] = False,
 ) -> None:
     """Print (or install) the schedule: weekly full, daily diff, hourly incr, verify, drills."""
+    fmt = fmt_.value
     with operator_errors():
-        if fmt not in backup_schedule.FORMATS:
-            raise FixiactlError(f"unknown format {fmt!r}", hint="cron, systemd or k8s")
         if not install:
             rendered = backup_schedule.render(fmt, env)
             if as_json:

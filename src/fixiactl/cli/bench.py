@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -13,21 +12,29 @@ from rich.table import Table
 
 from fixiactl.bench.report import README_CHART, chart_link, replace_readme_section
 from fixiactl.bench.runner import BenchOptions, run
-from fixiactl.cli.common import EnvOption, JsonOption, console, emit_json, operator_errors, progress
+from fixiactl.cli.common import (
+    EnvOption,
+    JsonOption,
+    console,
+    emit_json,
+    operator_errors,
+    parse_duration,
+    progress,
+)
 from fixiactl.errors import FixiactlError
 from fixiactl.stack import controller
 from fixiactl.stack.config import ROOT
 
 app = typer.Typer(help="Benchmark the stack: wrk through HAProxy, two baselines, a report.")
-_DURATION = re.compile(r"^(\d+)([sm]?)$")
 
 
-def parse_duration(text: str) -> int:
-    """'10s', '2m' or '30' (seconds) as whole seconds, 1 s to 10 minutes."""
-    match = _DURATION.match(text.strip())
-    if not match:
-        raise FixiactlError(f"cannot read duration {text!r}", hint="use e.g. 10s, 2m or 30")
-    seconds = int(match.group(1)) * (60 if match.group(2) == "m" else 1)
+def wrk_seconds(text: str) -> int:
+    """A scenario's length in the one duration format (common.parse_duration), whole
+    seconds from 1 s to 10 minutes."""
+    try:
+        seconds = int(parse_duration(text))
+    except typer.BadParameter as exc:
+        raise FixiactlError(f"cannot read duration {text!r}", hint="use e.g. 10s, 2m") from exc
     if not 1 <= seconds <= 600:
         raise FixiactlError(f"duration {text!r} is out of range", hint="between 1s and 10m")
     return seconds
@@ -57,7 +64,9 @@ def _update_readme(files: dict[str, str]) -> None:
 @app.callback(invoke_without_command=True)
 def bench(
     env: Annotated[str, EnvOption] = "bench",
-    duration: Annotated[str, typer.Option(help="Per scenario: 10s, 1m…")] = "10s",
+    duration: Annotated[
+        str, typer.Option(help="Per scenario: 10s, 1m…", metavar="DURATION")
+    ] = "10s",
     connections: Annotated[int, typer.Option(min=1, max=1000, help="Read runs")] = 32,
     write_connections: Annotated[int, typer.Option(min=1, max=1000, help="Write runs")] = 8,
     threads: Annotated[int, typer.Option(min=1, max=8, help="wrk threads")] = 1,
@@ -96,7 +105,7 @@ def bench(
     cached read, the write mix and each write, and the database floor (search SQL alone).
     """
     with operator_errors():
-        seconds = 3 if quick else parse_duration(duration)
+        seconds = 3 if quick else wrk_seconds(duration)
         options = BenchOptions(
             env, seconds, connections, threads, rate, scale, quick, write_connections
         )

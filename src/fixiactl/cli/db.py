@@ -7,12 +7,19 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from fixiactl.cli.common import EnvOption, JsonOption, console, emit_json, operator_errors
-from fixiactl.errors import FixiactlError
+from fixiactl.cli.common import (
+    EnvOption,
+    JsonOption,
+    RequiredEnvOption,
+    YesOption,
+    confirm,
+    console,
+    emit_json,
+    operator_errors,
+)
 from fixiactl.stack import patroni
 
 app = typer.Typer(help="The HA stack's PostgreSQL members under Patroni (stack up --ha).")
-YesOption = typer.Option("--yes", help="Skip the confirmation (automation)")
 
 
 def _table(rows: list[dict[str, Any]]) -> Table:
@@ -41,17 +48,9 @@ def status(
         console.print(_table(rows))
 
 
-def _confirm(question: str, *, yes: bool, as_json: bool) -> None:
-    if yes:
-        return
-    if as_json:  # no prompt in automation: refuse unless confirmed up front
-        raise FixiactlError(question, hint="confirm with --yes")
-    typer.confirm(question, abort=True)
-
-
 def _change_leader(question: str, change: Any, *, yes: bool, as_json: bool) -> None:
+    confirm(question, yes=yes)
     with operator_errors():
-        _confirm(question, yes=yes, as_json=as_json)
         result = change()
     if as_json:
         emit_json(result)
@@ -61,7 +60,7 @@ def _change_leader(question: str, change: Any, *, yes: bool, as_json: bool) -> N
 
 @app.command()
 def switchover(
-    env: Annotated[str, EnvOption] = "dev",
+    env: Annotated[str, RequiredEnvOption],
     candidate: Annotated[
         str | None, typer.Option(help="Member to promote (default: Patroni picks the sync one)")
     ] = None,
@@ -80,7 +79,7 @@ def switchover(
 @app.command()
 def failover(
     candidate: Annotated[str, typer.Option(help="Member to promote, e.g. pg1")],
-    env: Annotated[str, EnvOption] = "dev",
+    env: Annotated[str, RequiredEnvOption],
     yes: Annotated[bool, YesOption] = False,
     as_json: Annotated[bool, JsonOption] = False,
 ) -> None:

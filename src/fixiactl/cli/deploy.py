@@ -3,6 +3,7 @@ on the single-host stack."""
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Annotated, Any
 
 import typer
@@ -10,7 +11,19 @@ from rich.table import Table
 from typer.core import TyperGroup
 
 from fixiactl.cli import deploy_views as views
-from fixiactl.cli.common import EnvOption, JsonOption, console, emit_json, operator_errors, progress
+from fixiactl.cli.common import (
+    DurationOption,
+    EnvOption,
+    ExitCode,
+    JsonOption,
+    RequiredEnvOption,
+    YesOption,
+    confirm,
+    console,
+    emit_json,
+    operator_errors,
+    progress,
+)
 from fixiactl.deploy import budget, plan, promotion, requirements
 from fixiactl.deploy import dora as dora_mod
 from fixiactl.deploy.context import DeployContext
@@ -19,7 +32,19 @@ from fixiactl.deploy.journal import Slots, deploy_events
 from fixiactl.deploy.results import DeployResult
 from fixiactl.errors import FixiactlError
 
-STRATEGIES = ("blue-green", "canary")
+
+class Strategy(StrEnum):
+    BLUE_GREEN = "blue-green"
+    CANARY = "canary"
+
+
+class MetricsSource(StrEnum):
+    SLOTS = "slots"
+    PROMETHEUS = "prometheus"
+
+
+HoldOption = DurationOption("How long each step is analysed, e.g. 10s")
+ReadyTimeoutOption = DurationOption("How long to wait for readiness, e.g. 60s, 2m")
 MetricsSourceOption = typer.Option(
     "--metrics-source",
     help="Where canary analysis reads metrics: slots (their own /metrics) or prometheus "
@@ -76,15 +101,17 @@ app = typer.Typer(
 @app.command("run")
 def run(
     target: Annotated[str, typer.Argument(help="Release id", metavar="RELEASE")],
-    strategy: Annotated[str, typer.Option(help="blue-green or canary")] = "canary",
+    env: Annotated[str, RequiredEnvOption],
+    strategy: Annotated[Strategy, typer.Option()] = Strategy.CANARY,
     steps: Annotated[str | None, typer.Option(help="Canary weights, e.g. 5,25,50,100")] = None,
-    env: Annotated[str, EnvOption] = "dev",
-    hold: Annotated[float, typer.Option(help="Seconds each step is analysed")] = 10.0,
-    step_deadline: Annotated[float, typer.Option(help="Fail a step short of data after")] = 120,
-    ready_timeout: Annotated[float, typer.Option(help="Seconds to wait for readiness")] = 60,
-    tick: Annotated[float, typer.Option(help="Seconds between measurements")] = 1.0,
+    hold: Annotated[float, HoldOption] = 10.0,
+    step_deadline: Annotated[
+        float, DurationOption("Fail a step short of data after, e.g. 2m")
+    ] = 120,
+    ready_timeout: Annotated[float, ReadyTimeoutOption] = 60,
+    tick: Annotated[float, DurationOption("Time between measurements, e.g. 1s")] = 1.0,
     allow_contract: Annotated[bool, typer.Option(help="Run contract migrations")] = False,
-    metrics_source: Annotated[str | None, MetricsSourceOption] = None,
+    metrics_source: Annotated[MetricsSource | None, MetricsSourceOption] = None,
     yes: Annotated[bool, typer.Option("--yes", help="Confirm a rollback-unsafe release")] = False,
     hotfix: Annotated[bool, HotfixOption] = False,
     override_budget: Annotated[bool, OverrideOption] = False,
@@ -94,20 +121,18 @@ def run(
 ) -> None:
     """Deploy RELEASE with analysis at every step, promote or roll back automatically."""
     with operator_errors():
-        if strategy not in STRATEGIES:
-            raise FixiactlError(f"unknown strategy {strategy!r}", hint=" or ".join(STRATEGIES))
 
         def options() -> DeployOptions:
             return DeployOptions(
                 release_id=target,
-                strategy=strategy,
+                strategy=strategy.value,
                 steps=parse_steps(steps, strategy),
                 step_hold_s=hold,
                 step_deadline_s=step_deadline,
                 ready_timeout_s=ready_timeout,
                 tick_s=tick,
                 allow_contract=allow_contract,
-                metrics_source=metrics_source,
+                metrics_source=metrics_source and metrics_source.value,
             )
 
         if dry_run:
@@ -191,7 +216,7 @@ def budget_gate(
             )
         console.print(f"[red]refused:[/red] {refused.message}")
         console.print(f"[yellow]hint:[/yellow] {refused.hint}")
-        raise typer.Exit(code=4) from refused
+        raise typer.Exit(code=ExitCode.POLICY) from refused
     if decision.reason and not as_json:
         console.print(f"[yellow]error budget ({decision.outcome}):[/yellow] {decision.reason}")
     return decision
@@ -212,7 +237,7 @@ def _report(result: DeployResult, as_json: bool) -> None:
         if result.get("hint"):
             console.print(f"next: {result['hint']}")
     if result["result"] != "promoted":
-        raise typer.Exit(code=3)
+        raise typer.Exit(code=ExitCode.REFUSED)
 
 
 def confirm_unsafe(slots: Slots, release_id: str, *, yes: bool, as_json: bool, verb: str) -> None:
@@ -221,15 +246,13 @@ def confirm_unsafe(slots: Slots, release_id: str, *, yes: bool, as_json: bool, v
     if release_id not in slots.rollback_unsafe or yes:
         return
     unsafe = f"{release_id} is not rollback-safe: a contract migration ran after it"
-    if as_json:  # no prompt in automation: refuse unless confirmed up front
-        raise FixiactlError(unsafe, hint="confirm with --yes if it can run on the schema")
-    typer.confirm(f"{unsafe}; it may fail on today's schema. {verb} anyway?", abort=True)
+    confirm(f"{unsafe}; it may fail on today's schema. {verb} anyway?", yes=yes)
 
 
 def rollback(
-    env: Annotated[str, EnvOption] = "dev",
+    env: Annotated[str, RequiredEnvOption],
     yes: Annotated[bool, typer.Option("--yes", help="Confirm a rollback-unsafe target")] = False,
-    ready_timeout: Annotated[float, typer.Option(help="Seconds to wait for readiness")] = 60,
+    ready_timeout: Annotated[float, ReadyTimeoutOption] = 60,
     as_json: Annotated[bool, JsonOption] = False,
 ) -> None:
     """Back to the previous release at once (its install is kept): no smoke, no hold."""
@@ -255,31 +278,35 @@ def rollback(
 
 def promote(
     release: Annotated[str, typer.Argument(help="Release id")],
-    to: Annotated[str, typer.Option("--to", help="Target environment")],
-    strategy: Annotated[str, typer.Option(help="blue-green or canary")] = "canary",
+    to: Annotated[str, typer.Option("--to", help="Target environment (required)")],
+    strategy: Annotated[Strategy, typer.Option()] = Strategy.CANARY,
     steps: Annotated[str | None, typer.Option(help="Canary weights, e.g. 5,25,50,100")] = None,
-    hold: Annotated[float, typer.Option(help="Seconds each step is analysed")] = 10.0,
-    ready_timeout: Annotated[float, typer.Option(help="Seconds to wait for readiness")] = 60,
-    metrics_source: Annotated[str | None, MetricsSourceOption] = None,
+    hold: Annotated[float, HoldOption] = 10.0,
+    ready_timeout: Annotated[float, ReadyTimeoutOption] = 60,
+    metrics_source: Annotated[MetricsSource | None, MetricsSourceOption] = None,
     hotfix: Annotated[bool, HotfixOption] = False,
     override_budget: Annotated[bool, OverrideOption] = False,
     reason: Annotated[str | None, ReasonOption] = None,
+    yes: Annotated[bool, YesOption] = False,
     as_json: Annotated[bool, JsonOption] = False,
 ) -> None:
     """Deploy RELEASE to an environment only if it passed the one before it (the pipeline is
-    deploy/environments/*.toml's `[pipeline] promotes_from`)."""
+    deploy/environments/*.toml's `[pipeline] promotes_from`). To production it asks first
+    (--yes)."""
+    if to == "production":
+        confirm(f"Deploy {release} to production?", yes=yes)
     with operator_errors():
         source = promotion.check(release, to)
         ctx = DeployContext.open(to)
         decision = budget_gate(ctx, release, hotfix, override_budget, reason, as_json)
         opts = DeployOptions(
             release_id=release,
-            strategy=strategy,
+            strategy=strategy.value,
             steps=parse_steps(steps, strategy),
             step_hold_s=hold,
             ready_timeout_s=ready_timeout,
             promoted_from=None if source == promotion.FIRST else source,
-            metrics_source=metrics_source,
+            metrics_source=metrics_source and metrics_source.value,
             budget=decision.as_dict(),
         )
         with progress(not as_json) as step:
@@ -291,17 +318,17 @@ def promote(
 
 def dora(
     env: Annotated[str, EnvOption] = "dev",
-    window_days: Annotated[float, typer.Option(min=0.001)] = 7.0,
+    window: Annotated[float, DurationOption("The period measured, e.g. 7d, 12h")] = 7 * 86400.0,
     as_json: Annotated[bool, JsonOption] = False,
 ) -> None:
     """Deployment frequency, lead time, change failure rate and time to restore."""
     with operator_errors():
-        figures = dora_mod.compute(env, window_days)
+        figures = dora_mod.compute(env, window / 86400)
         dora_mod.write_textfile(env)
     if as_json:
         emit_json(figures)
         return
-    table = Table(title=f"DORA ({env}, last {window_days:g} days)")
+    table = Table(title=f"DORA ({env}, last {window / 86400:g} days)")
     table.add_column("figure")
     table.add_column("value")
     for key, value in figures.items():

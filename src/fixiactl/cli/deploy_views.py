@@ -7,7 +7,7 @@ import datetime as dt
 import typer
 from rich.table import Table
 
-from fixiactl.cli.common import console, emit_json
+from fixiactl.cli.common import ExitCode, console, emit_json
 from fixiactl.deploy import evidence
 from fixiactl.deploy.journal import Slots, deploy_events, deploy_records
 from fixiactl.errors import FixiactlError
@@ -85,4 +85,4 @@ def replay(env: str, deploy_id: str, as_json: bool) -> None:
             )
         console.print(table)
     if not all(r["same"] for r in rows):
-        raise typer.Exit(code=1)
+        raise typer.Exit(code=ExitCode.FAILURE)

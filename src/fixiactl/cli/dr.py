@@ -8,7 +8,17 @@ from typing import Annotated
 import typer
 
 from fixiactl.backup import drill as drill_ops
-from fixiactl.cli.common import EnvOption, JsonOption, console, emit_json, operator_errors, progress
+from fixiactl.cli.common import (
+    DurationOption,
+    EnvOption,
+    ExitCode,
+    JsonOption,
+    RequiredEnvOption,
+    console,
+    emit_json,
+    operator_errors,
+    progress,
+)
 
 app = typer.Typer(
     help="Disaster-recovery drills (RPO/RTO measured) and their benchmark.", no_args_is_help=True
@@ -17,13 +27,13 @@ app = typer.Typer(
 
 @app.command()
 def drill(
-    env: Annotated[str, EnvOption] = "dev",
+    env: Annotated[str, RequiredEnvOption],
     from_repo: Annotated[int, typer.Option("--from-repo", min=1, max=2)] = 2,
-    heartbeat_seconds: Annotated[
+    heartbeat: Annotated[
         float,
-        typer.Option(help="How long the heartbeat writes before the disaster (> archive_timeout)"),
+        DurationOption("How long the heartbeat writes before the disaster (> archive_timeout)"),
     ] = 75,
-    interval: Annotated[float, typer.Option(help="Seconds between heartbeats")] = 1.0,
+    interval: Annotated[float, DurationOption("Time between heartbeats, e.g. 1s, 500ms")] = 1.0,
     out_dir: Annotated[Path | None, typer.Option(help="Default: var/drills")] = None,
     keep: Annotated[bool, typer.Option(help="Keep the scratch cluster's files")] = False,
     as_json: Annotated[bool, JsonOption] = False,
@@ -31,7 +41,7 @@ def drill(
     """Lose the primary at T, restore the latest state, start the app on it, check, measure."""
     with operator_errors(), progress(not as_json) as step:
         result = drill_ops.drill(
-            env, from_repo, heartbeat_seconds, interval, step, out_dir=out_dir, keep=keep
+            env, from_repo, heartbeat, interval, step, out_dir=out_dir, keep=keep
         )
     if as_json:
         emit_json(result)
@@ -46,7 +56,7 @@ def drill(
             console.print(f"  {'[green]✓[/green]' if ok else '[red]✗[/red]'} {name}")
         console.print(f"report: {result['report']['markdown']}")
     if not result["success"]:
-        raise typer.Exit(code=1)
+        raise typer.Exit(code=ExitCode.FAILURE)
 
 
 @app.command()

@@ -10,7 +10,14 @@ import typer
 from rich.table import Table
 
 from fixiactl import flags as flag_store
-from fixiactl.cli.common import EnvOption, JsonOption, console, emit_json, operator_errors
+from fixiactl.cli.common import (
+    EnvOption,
+    JsonOption,
+    RequiredEnvOption,
+    console,
+    emit_json,
+    operator_errors,
+)
 
 app = typer.Typer(help="Feature flags (flagd format, evaluated in the app).", no_args_is_help=True)
 ReasonOption = typer.Option("--reason", help="Why (kept in the audit trail)")
@@ -39,7 +46,7 @@ def list_(
 def set_(
     name: str,
     reason: Annotated[str, ReasonOption],
-    env: Annotated[str, EnvOption] = "dev",
+    env: Annotated[str, RequiredEnvOption],
     state: Annotated[str | None, typer.Option(help="ENABLED or DISABLED")] = None,
     default_variant: Annotated[
         str | None, typer.Option(help="Variant when no rule matches")
@@ -62,7 +69,7 @@ def set_(
 def kill(
     name: str,
     reason: Annotated[str, ReasonOption],
-    env: Annotated[str, EnvOption] = "dev",
+    env: Annotated[str, RequiredEnvOption],
     as_json: Annotated[bool, JsonOption] = False,
 ) -> None:
     """Kill switch: DISABLED makes every evaluation return the code's default."""

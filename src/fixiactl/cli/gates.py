@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from fixiactl.cli.common import JsonOption, console, emit_json, operator_errors
+from fixiactl.cli.common import ExitCode, JsonOption, console, emit_json, operator_errors
 from fixiactl.errors import FixiactlError
 from fixiactl.gates.data import copy_baseline
 from fixiactl.gates.model import Context, Gate, Speed, Status, run_gate
@@ -85,4 +85,4 @@ def gates(
             )
         console.print(table)
     if failed:
-        raise typer.Exit(code=1)
+        raise typer.Exit(code=ExitCode.FAILURE)

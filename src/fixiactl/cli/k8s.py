@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 import yaml
 
-from fixiactl.cli.common import JsonOption, console, emit_json, operator_errors
+from fixiactl.cli.common import ExitCode, JsonOption, console, emit_json, operator_errors
 from fixiactl.errors import FixiactlError
 from fixiactl.gates.model import Context
 from fixiactl.k8s import generate as gen
@@ -78,4 +78,4 @@ def validate_cmd(as_json: Annotated[bool, JsonOption] = False) -> None:
             console.print(f"[red]{problem}[/red]", markup=True)
         console.print(f"{count} objects, {len(problems)} problems")
     if problems:
-        raise typer.Exit(code=1)
+        raise typer.Exit(code=ExitCode.FAILURE)

@@ -9,15 +9,23 @@ from typing import Annotated
 import typer
 
 from fixiactl.backup import restore as restore_ops
-from fixiactl.cli.common import EnvOption, JsonOption, console, emit_json, operator_errors, progress
+from fixiactl.cli.common import (
+    JsonOption,
+    RequiredEnvOption,
+    confirm,
+    console,
+    emit_json,
+    operator_errors,
+    progress,
+)
 from fixiactl.errors import FixiactlError
 
 
 def restore(
+    env: Annotated[str, RequiredEnvOption],
     to: Annotated[
         str, typer.Option("--to", help="latest | ISO time | LSN (0/3000028) | restore point")
     ] = "latest",
-    env: Annotated[str, EnvOption] = "dev",
     from_repo: Annotated[int, typer.Option("--from-repo", min=1, max=2)] = 1,
     target_dir: Annotated[
         Path | None, typer.Option(help="New data directory (must be empty)")
@@ -47,10 +55,7 @@ def restore(
             console.print("[red bold]In-place restore of the LIVE cluster[/red bold]")
             for key, value in loss.items():
                 console.print(f"  {key}: {value}")
-            if not yes and not typer.confirm(
-                "Stop PostgreSQL and replace its data?", default=False
-            ):
-                raise FixiactlError("aborted: nothing was changed")
+            confirm("Stop PostgreSQL and replace its data?", yes=yes)
             result = restore_ops.restore_in_place(env, target, from_repo, step)
         else:
             result = restore_ops.restore_copy(

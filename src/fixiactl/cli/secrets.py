@@ -6,7 +6,14 @@ from typing import Annotated, Any
 
 import typer
 
-from fixiactl.cli.common import EnvOption, JsonOption, console, emit_json, operator_errors, progress
+from fixiactl.cli.common import (
+    JsonOption,
+    RequiredEnvOption,
+    console,
+    emit_json,
+    operator_errors,
+    progress,
+)
 from fixiactl.secrets import database, rotate
 from fixiactl.stack.config import load_env
 
@@ -17,7 +24,7 @@ app = typer.Typer(
 
 @app.command("rotate-jwt")
 def rotate_jwt(
-    env: Annotated[str, EnvOption] = "dev",
+    env: Annotated[str, RequiredEnvOption],
     as_json: Annotated[bool, JsonOption] = False,
 ) -> None:
     """A new JWT key signs from now on; the previous one keeps verifying until its tokens
@@ -48,7 +55,7 @@ def _report_roll(result: dict[str, Any]) -> None:
 
 @app.command("prune-jwt")
 def prune_jwt(
-    env: Annotated[str, EnvOption] = "dev",
+    env: Annotated[str, RequiredEnvOption],
     as_json: Annotated[bool, JsonOption] = False,
 ) -> None:
     """Drop retired JWT keys whose tokens have all expired (rotate-jwt also does this)."""
@@ -62,7 +69,7 @@ def prune_jwt(
 
 @app.command("rotate-db-password")
 def rotate_db_password(
-    env: Annotated[str, EnvOption] = "dev",
+    env: Annotated[str, RequiredEnvOption],
     as_json: Annotated[bool, JsonOption] = False,
 ) -> None:
     """A new password for the app's database role: PostgreSQL, then PgBouncer's auth file
@@ -79,7 +86,7 @@ def rotate_db_password(
 
 @app.command("roll")
 def roll(
-    env: Annotated[str, EnvOption] = "dev",
+    env: Annotated[str, RequiredEnvOption],
     secret: Annotated[
         str | None,
         typer.Option(help="Audit it as this secret's rotation, e.g. mercadopago-token"),

@@ -8,7 +8,7 @@ from typing import Annotated
 import httpx
 import typer
 
-from fixiactl.cli.common import EnvOption, JsonOption, console, emit_json, operator_errors
+from fixiactl.cli.common import EnvOption, ExitCode, JsonOption, console, emit_json, operator_errors
 from fixiactl.config_paths import relative
 from fixiactl.errors import FixiactlError
 from fixiactl.slo import generate as gen
@@ -94,7 +94,7 @@ def budget_status(
         if decision.reason:
             console.print(f"why: {decision.reason}")
     if not decision.allowed:
-        raise typer.Exit(code=4)
+        raise typer.Exit(code=ExitCode.POLICY)
 
 
 @app.command("report")
@@ -166,4 +166,4 @@ def check_metrics(
         if not missing:
             console.print("[green]every referenced metric is produced[/green]")
     if missing:
-        raise typer.Exit(code=1)
+        raise typer.Exit(code=ExitCode.FAILURE)

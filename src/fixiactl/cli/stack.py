@@ -8,13 +8,28 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from fixiactl.cli.common import EnvOption, JsonOption, console, emit_json, operator_errors, progress
+from fixiactl.cli.common import (
+    PROTECTED_ENVS,
+    EnvOption,
+    ExitCode,
+    JsonOption,
+    RequiredEnvOption,
+    YesOption,
+    confirm,
+    console,
+    emit_json,
+    operator_errors,
+    progress,
+)
 from fixiactl.deploy import requirements
 from fixiactl.errors import FixiactlError
 from fixiactl.stack import controller
 from fixiactl.stack.config import EnvConfig, load_env, state_dir
 
 app = typer.Typer(help="Start, stop and inspect the single-host stack.", no_args_is_help=True)
+
+# Stopping one of these takes the database away: the app fails every request that writes.
+DATABASE_COMPONENTS = ("postgres", "patroni", "etcd")
 
 
 def _table(components: list[controller.Component]) -> Table:
@@ -46,7 +61,7 @@ def apply_overrides(config: EnvConfig, slots: str | None, app_env: list[str]) ->
 
 @app.command()
 def up(
-    env: Annotated[str, EnvOption] = "dev",
+    env: Annotated[str, RequiredEnvOption],
     base_port: Annotated[int | None, typer.Option(help="Override the port base (0 = free)")] = None,
     slots: Annotated[
         str | None, typer.Option(help="Serving slots, e.g. blue,green (drills need both)")
@@ -86,9 +101,13 @@ def up(
 
 @app.command()
 def down(
-    env: Annotated[str, EnvOption] = "dev", as_json: Annotated[bool, JsonOption] = False
+    env: Annotated[str, RequiredEnvOption],
+    yes: Annotated[bool, YesOption] = False,
+    as_json: Annotated[bool, JsonOption] = False,
 ) -> None:
     """Stop every component (data stays under var/stack/ENV)."""
+    if env in PROTECTED_ENVS:
+        confirm(f"Stop every component of {env}?", yes=yes)
     with operator_errors(), progress(not as_json) as step:
         controller.down(env, step)
     if as_json:
@@ -112,7 +131,7 @@ def status(
     else:
         console.print(_table(components))
     if not all(c.healthy for c in components if c.state != "STOPPED"):
-        raise typer.Exit(code=2)
+        raise typer.Exit(code=ExitCode.DEGRADED)
 
 
 @app.command()
@@ -141,10 +160,15 @@ def logs(
 @app.command()
 def stop(
     component: Annotated[str, typer.Argument(help="e.g. redis, pgbouncer, app-blue")],
-    env: Annotated[str, EnvOption] = "dev",
+    env: Annotated[str, RequiredEnvOption],
+    yes: Annotated[bool, YesOption] = False,
     as_json: Annotated[bool, JsonOption] = False,
 ) -> None:
-    """Stop one component (the others keep running): maintenance and failure drills."""
+    """Stop one component (the others keep running): maintenance and failure drills.
+    Stopping the database (postgres, a Patroni member, an etcd) or anything of a pipeline
+    stage asks first (--yes)."""
+    if component.startswith(DATABASE_COMPONENTS) or env in PROTECTED_ENVS:
+        confirm(f"Stop {component} of {env}?", yes=yes)
     with operator_errors():
         controller.control(env, component, start=False)
     if as_json:
@@ -154,7 +178,7 @@ def stop(
 @app.command()
 def start(
     component: Annotated[str, typer.Argument(help="e.g. redis, pgbouncer, app-green")],
-    env: Annotated[str, EnvOption] = "dev",
+    env: Annotated[str, RequiredEnvOption],
     as_json: Annotated[bool, JsonOption] = False,
 ) -> None:
     """Start one stopped component."""

@@ -21,7 +21,7 @@ from fixiactl.stack.postgres import as_postgres, init_cluster, psql, wait_ready
 COVERAGE_MIN = 85
 SUITE_TIMEOUT_S = 3600.0
 PERF_TOLERANCE = 0.25  # fail when a hot path is more than 25 % slower than the baseline
-ROUND_TRIP = (("upgrade",), ("downgrade", "base"), ("upgrade",), ("check",))
+ROUND_TRIP = (("upgrade",), ("downgrade", "base", "--yes"), ("upgrade",), ("check",))
 
 
 def _round_trip(ctx: Context, url: str) -> GateResult:

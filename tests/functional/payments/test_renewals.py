@@ -136,7 +136,7 @@ async def test_the_expiry_command_downgrades_a_lapsed_renewing_plan(
     await tick(app, settings, ends - timedelta(hours=1))  # the declined charge
     lapsed = datetime.now(ends.tzinfo) - timedelta(days=settings.payments.renewal_grace_days + 1)
     await sql_update(db_exec, settings, "subscriptions", "id", first["id"], expires_at=lapsed)
-    out = await run_cli(settings, "jobs", "expire-subscriptions", outbox=outbox)
+    out = await run_cli(settings, "jobs", "expire-subscriptions", "--json", outbox=outbox)
     assert json.loads(out)["users_downgraded"] == 1
     assert (await me(client, user))["plan"] == "free"
     r = await client.get(f"{API}/subscriptions/me", headers=user.headers)

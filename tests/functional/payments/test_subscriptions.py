@@ -100,7 +100,7 @@ async def test_professional_plan_full_flow_for_a_client(
     expect_problem(await subscribe(client, user, "premium"), 409, "subscription_active")
 
     await expire_now(db_exec, settings, pending["id"])
-    counts = json.loads(await run_cli(settings, "jobs", "expire-subscriptions"))
+    counts = json.loads(await run_cli(settings, "jobs", "expire-subscriptions", "--json"))
     assert counts == {"subscriptions_expired": 1, "users_downgraded": 1, "services_deactivated": 2}
     after = await me(client, user)
     assert after["plan"] == "free" and after["plan_expires_at"] is None
@@ -110,7 +110,7 @@ async def test_professional_plan_full_flow_for_a_client(
         r = await client.get(f"{API}/services/{service['id']}")
         expect_problem(r, 404, "service_not_found")  # inactive listings are hidden
     # Idempotent: a second run finds nothing to do.
-    again = json.loads(await run_cli(settings, "jobs", "expire-subscriptions"))
+    again = json.loads(await run_cli(settings, "jobs", "expire-subscriptions", "--json"))
     assert again == {"subscriptions_expired": 0, "users_downgraded": 0, "services_deactivated": 0}
 
 
@@ -124,7 +124,7 @@ async def test_expiry_trims_a_professionals_services_to_the_free_limit(
     assert free_limit is not None
     services = [await create_service(client, pro) for _ in range(free_limit + 2)]
     await expire_now(db_exec, settings, created["id"])
-    counts = json.loads(await run_cli(settings, "jobs", "expire-subscriptions"))
+    counts = json.loads(await run_cli(settings, "jobs", "expire-subscriptions", "--json"))
     assert counts["services_deactivated"] == 2
     r = await client.get(f"{API}/services/mine", headers=pro.headers)
     active = {s["id"]: s["active"] for s in r.json()["items"]}
