@@ -66,12 +66,17 @@ def refuse(message: str, hint: str) -> typer.Exit:
     return typer.Exit(code=ExitCode.REFUSED)
 
 
+def interactive() -> bool:
+    """Whether someone can answer a prompt (tests replace this to answer one)."""
+    return sys.stdin.isatty()
+
+
 def confirm(question: str, *, yes: bool) -> None:
     """Ask before a destructive step. --yes answers up front; without it and without a
     terminal to ask on (CI, a pipe, --json automation) the command refuses: exit 3."""
     if yes:
         return
-    if not sys.stdin.isatty():
+    if not interactive():
         raise refuse(f"{question} (no terminal to confirm on)", "confirm with --yes")
     if not typer.confirm(question, default=False):
         raise refuse("not confirmed: nothing was changed", "answer y, or pass --yes")

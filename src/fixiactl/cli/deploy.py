@@ -293,12 +293,12 @@ def promote(
     """Deploy RELEASE to an environment only if it passed the one before it (the pipeline is
     deploy/environments/*.toml's `[pipeline] promotes_from`). To production it asks first
     (--yes)."""
-    if to == "production":
-        confirm(f"Deploy {release} to production?", yes=yes)
     with operator_errors():
         source = promotion.check(release, to)
         ctx = DeployContext.open(to)
         decision = budget_gate(ctx, release, hotfix, override_budget, reason, as_json)
+        if to == "production":  # after the refusals that need no one's word
+            confirm(f"Deploy {release} to production?", yes=yes)
         opts = DeployOptions(
             release_id=release,
             strategy=strategy.value,

@@ -11,7 +11,8 @@ from typer.testing import CliRunner
 
 from fixia import migrate
 from fixia.config import Settings
-from fixiactl.cli import app
+from fixia.exitcodes import ExitCode
+from fixiactl.cli import app, common
 from fixiactl.deploy.context import DeployContext
 from fixiactl.deploy.contract import DEFERRED_ENV, mark_unsafe, rollback_safe, slot_env
 from fixiactl.deploy.fakes import FakeRouter, FakeSlotHost, FakeSupervisor
@@ -108,11 +109,12 @@ def test_going_back_to_an_unsafe_release_needs_confirmation(
     Slots(releases={"blue": "old", "green": "new"}, active="green", previous="old",
           rollback_unsafe=["old"]).save("unit")  # fmt: skip
     runner = CliRunner()
-    refused = runner.invoke(app, [*command, "--env", "unit", "--json"])
-    assert refused.exit_code == 1
+    refused = runner.invoke(app, [*command, "--env", "unit", "--json"])  # no terminal
+    assert refused.exit_code == ExitCode.REFUSED
     assert "old is not rollback-safe" in refused.output and "--yes" in refused.output
+    monkeypatch.setattr(common, "interactive", lambda: True)
     declined = runner.invoke(app, [*command, "--env", "unit"], input="n\n")
-    assert declined.exit_code == 1 and f"{verb} anyway?" in declined.output
+    assert declined.exit_code == ExitCode.REFUSED and f"{verb} anyway?" in declined.output
     assert Slots.load("unit").active == "green"
 
 
