@@ -36,7 +36,8 @@ JOBS = (
         "Mon..Sat *-*-* 03:30:00",
         "backup run --type diff --repo 2",
     ),
-    Job("backup-expire", "0 5 * * *", "*-*-* 05:00:00", "backup expire"),
+    # Scheduled: confirmed up front (a timer has no terminal to ask on).
+    Job("backup-expire", "0 5 * * *", "*-*-* 05:00:00", "backup expire --yes"),
     Job("backup-verify", "30 5 * * *", "*-*-* 05:30:00", "backup verify"),
     # Every day's backup proven by a restore (fixiactl.backup.proof), after the diff/full.
     Job("backup-prove", "0 4 * * *", "*-*-* 04:00:00", "backup prove --repo 1"),

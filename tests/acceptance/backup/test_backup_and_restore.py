@@ -157,12 +157,16 @@ def test_retention_expires_old_sets_never_the_only_full(bstack: BackupStack) -> 
     bstack.ctl("backup", "run", "--type", "full", "--repo", "1")
     before = [b for b in bstack.ctl_json("backup", "list")["backups"] if b["repo"] == 1]
     assert [b["type"] for b in before] == ["full", "full", "incr", "full"]
-    result = bstack.ctl_json("backup", "expire", "--repo", "1", "--retention-full", "1")
+    args = ("--repo", "1", "--retention-full", "1")
+    planned = bstack.ctl_json("backup", "expire", *args, "--dry-run")
+    assert {r["label"] for r in planned["removed"]} == {b["label"] for b in before[:3]}
+    assert len(bstack.ctl_json("backup", "list")["backups"]) == len(before) + 1  # untouched
+    result = bstack.ctl_json("backup", "expire", *args, "--yes")
     assert {r["label"] for r in result["removed"]} == {b["label"] for b in before[:3]}
     after = bstack.ctl_json("backup", "list")["backups"]
     assert [b["label"] for b in after if b["repo"] == 1] == [before[-1]["label"]]
     assert [b["repo"] for b in after].count(2) == 1  # repo2 untouched
-    again = bstack.ctl_json("backup", "expire", "--repo", "1", "--retention-full", "1")
+    again = bstack.ctl_json("backup", "expire", *args, "--yes")
     assert again["removed"] == []  # the only full backup stays
 
 
@@ -180,7 +184,7 @@ def test_broken_archive_command_is_visible_in_list_and_metrics(bstack: BackupSta
         inv = bstack.ctl_json("backup", "list")
         assert inv["archive"]["failing"] is True and inv["archive"]["failed_count"] > 0
         table = bstack.ctl("backup", "list", check=False)
-        assert table.returncode == 2 and "FAILING" in table.stdout + table.stderr
+        assert table.returncode == 5 and "FAILING" in table.stdout + table.stderr
         prom = (bstack.state / "textfile" / "fixia_backup.prom").read_text()
         failed = [
             line
@@ -210,9 +214,9 @@ def test_in_place_restore_needs_force_and_a_confirmation(bstack: BackupStack) ->
         timeout=120,
         check=False,
     )
-    assert declined.returncode == 1
+    assert declined.returncode == 3  # no terminal to confirm on, no --yes: refused
     assert "live_lsn" in declined.stdout + declined.stderr  # what would be lost was shown
-    assert "aborted" in declined.stderr
+    assert "refused" in declined.stderr and "--yes" in declined.stderr
     # the live cluster kept running, untouched
     assert bstack.sql("select pg_is_in_recovery()") == "f"
     assert bstack.sql(f"select pg_current_wal_lsn() >= '{lsn_before}'") == "t"

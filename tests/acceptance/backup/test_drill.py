@@ -18,7 +18,7 @@ def test_drill_from_repo2_measures_rpo_and_rto(bstack: BackupStack, tmp_path: Pa
         "drill",
         "--from-repo",
         "2",
-        "--heartbeat-seconds",
+        "--heartbeat",
         "40",
         "--out-dir",
         str(tmp_path),

@@ -97,10 +97,11 @@ def test_contract_runs_once_the_old_release_has_retired(ctl: Ctl, releases: dict
     assert slots.previous == releases["expand"] and releases["expand"] in slots.rollback_unsafe
     assert releases["contract"] not in slots.rollback_unsafe
 
-    # Rolling back onto the contracted schema needs a confirmation.
+    # Rolling back onto the contracted schema needs a confirmation: --yes, as no terminal
+    # is there to ask on (an answer piped in does not count). Refused: exit 3.
     refused = ctl.run("rollback", "--env", ctl.env, "--json")
-    assert refused.returncode == 1 and "not rollback-safe" in refused.stderr, refused
-    declined = ctl.run("rollback", "--env", ctl.env, stdin="n\n")
-    assert declined.returncode == 1 and "Roll back anyway?" in declined.stdout, declined
+    assert refused.returncode == 3 and "not rollback-safe" in refused.stderr, refused
+    declined = ctl.run("rollback", "--env", ctl.env, stdin="y\n")
+    assert declined.returncode == 3 and "Roll back anyway?" in declined.stderr, declined
     assert Slots.load(ctl.env).releases[Slots.load(ctl.env).active] == releases["contract"]
     assert [e for e in ctl.events() if e["deploy_id"] not in known | {deploy_id}] == []

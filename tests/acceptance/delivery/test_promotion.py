@@ -152,7 +152,7 @@ def pipe(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
                 proc.kill()
             proc.communicate(timeout=30)  # reaps it and closes its pipes
         for stage in STAGES:
-            pipe.run("stack", "down", "--env", stage)
+            pipe.run("stack", "down", "--env", stage, "--yes")
         shutil.rmtree(root, ignore_errors=True)
 
 
