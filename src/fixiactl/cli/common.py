@@ -13,7 +13,6 @@ from typing import Any
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
 from fixia.exitcodes import ExitCode as ExitCode  # re-exported: the one table
 from fixiactl.errors import FixiactlError
@@ -107,18 +106,6 @@ def progress(enabled: bool) -> Iterator[Callable[[str], None]]:
             status.update(message + "…")
 
         yield step
-
-
-@contextmanager
-def counted(enabled: bool, total: int, what: str) -> Iterator[Callable[[int], None]]:
-    """Countable work (rows seeded, files restored, drill checks): a bar with done/total."""
-    if not enabled:
-        yield lambda _n: None
-        return
-    columns = (BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*Progress.get_default_columns()[:1], *columns, console=console) as bar:
-        task = bar.add_task(what, total=total)
-        yield lambda n: bar.advance(task, n)
 
 
 def emit_json(data: Any) -> None:
