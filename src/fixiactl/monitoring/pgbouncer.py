@@ -1,6 +1,9 @@
 """PgBouncer pool metrics for Prometheus. postgres-exporter cannot read PgBouncer's admin
-console and no PgBouncer exporter is packaged here, so this loop runs `SHOW POOLS` and
-`SHOW DATABASES` with psql and writes node-exporter textfile metrics (temp file + rename)."""
+console, and Debian 12's prometheus-pgbouncer-exporter 1.7 fails on its PgBouncer 1.18: it
+reads `SHOW STATS` column `total_requests`, gone since PgBouncer 1.8, and its first scrape (at
+start) dies with KeyError; it also keeps one connection for life, so a PgBouncer restart would
+end its metrics. So this loop runs `SHOW POOLS` and `SHOW DATABASES` with psql (a new
+connection each time) and writes node-exporter textfile metrics (temp file + rename)."""
 
 from __future__ import annotations
 
