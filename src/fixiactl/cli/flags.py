@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from enum import StrEnum
 from typing import Annotated
 
 import typer
@@ -21,6 +22,11 @@ from fixiactl.cli.common import (
 
 app = typer.Typer(help="Feature flags (flagd format, evaluated in the app).", no_args_is_help=True)
 ReasonOption = typer.Option("--reason", help="Why (kept in the audit trail)")
+
+
+class FlagState(StrEnum):
+    ENABLED = "ENABLED"
+    DISABLED = "DISABLED"
 
 
 @app.command("list")
@@ -47,7 +53,7 @@ def set_(
     name: str,
     reason: Annotated[str, ReasonOption],
     env: Annotated[str, RequiredEnvOption],
-    state: Annotated[str | None, typer.Option(help="ENABLED or DISABLED")] = None,
+    state: Annotated[FlagState | None, typer.Option()] = None,
     default_variant: Annotated[
         str | None, typer.Option(help="Variant when no rule matches")
     ] = None,
@@ -57,7 +63,12 @@ def set_(
     """Change a flag; the app picks it up within a second, without a restart."""
     with operator_errors():
         record = flag_store.change(
-            env, name, reason=reason, state=state, default_variant=default_variant, rollout=rollout
+            env,
+            name,
+            reason=reason,
+            state=state and state.value,
+            default_variant=default_variant,
+            rollout=rollout,
         )
     if as_json:
         emit_json(record)
