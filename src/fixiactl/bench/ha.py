@@ -16,18 +16,18 @@ import json
 import os
 import signal
 import statistics
+import subprocess
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-import asyncpg
 import httpx
 
 from fixiactl.errors import FixiactlError
 from fixiactl.stack import ha, patroni
-from fixiactl.stack.config import ROOT, StackState, read_state, state_dir
+from fixiactl.stack.config import PGBIN, ROOT, StackState, read_state, state_dir
 from fixiactl.stack.supervisor import Supervisor
 
 WRITES_PER_S = 50
@@ -124,14 +124,20 @@ async def _watch(env: str, state: StackState, old: int, killed: float, run: Kill
         await asyncio.sleep(0.1)
 
 
-async def _lost(state: StackState, emails: list[str]) -> int:
-    dsn = f"postgresql://fixia:{state.db_password}@127.0.0.1:{state.ports['postgres']}/fixia"
-    conn = await asyncpg.connect(dsn)
-    try:
-        rows = await conn.fetch("select email from users where email = any($1)", emails)
-    finally:
-        await conn.close()
-    return len(set(emails) - {r["email"] for r in rows})
+def _lost(state: StackState, emails: list[str]) -> int:
+    """Acknowledged registrations missing from the database (the leader, via HAProxy)."""
+    prefix = emails[0].rsplit("-", 1)[0] + "-"
+    psql = [str(PGBIN / "psql"), "-h", "127.0.0.1", "-p", str(state.ports["postgres"])]
+    done = subprocess.run(
+        [*psql, "-U", "fixia", "-d", "fixia", "-At", "-v", f"prefix={prefix}"],
+        input="select email from users where email like :'prefix' || '%';",
+        env={**os.environ, "PGPASSWORD": state.db_password},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return len(set(emails) - set(done.stdout.split()))
 
 
 async def _one_run(env: str) -> KillRun:
@@ -152,7 +158,7 @@ async def _one_run(env: str) -> KillRun:
     run.sent, run.acknowledged = len(writes), len(ok)
     run.refused = sum(w.status == 503 for w in writes)
     run.failed = len(writes) - len(ok) - run.refused
-    run.lost = await _lost(state, [w.email for w in ok]) if ok else 0
+    run.lost = await asyncio.to_thread(_lost, state, [w.email for w in ok]) if ok else 0
     return run
 
 
