@@ -294,7 +294,11 @@ def health_checks(stack: StackState) -> dict[str, Any]:
     from fixiactl.stack.health import http_ok, tcp_ok
 
     p = stack.ports
-    checks: dict[str, Any] = {"haproxy-db": lambda: tcp_ok(p["postgres"])}
+    checks: dict[str, Any] = {
+        "haproxy-db": lambda: tcp_ok(p["postgres"]),
+        # The reaper serves no port: running (supervisord restarts it) is all it can show.
+        "ha-reaper": lambda: True,
+    }
     for i in range(MEMBERS):
         checks[f"etcd{i}"] = lambda i=i: http_ok(f"http://127.0.0.1:{p[f'etcd{i}']}/health")
         checks[f"patroni{i}"] = lambda i=i: api(stack, i, "/health")[0] == 200
