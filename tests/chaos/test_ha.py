@@ -18,11 +18,14 @@ from fixiactl.stack import ha, patroni
 from fixiactl.stack.config import StackState, read_state
 from tests.chaos.conftest import started
 from tests.chaos.harness import ChaosStack, ScenarioReport, lost_writes, record
-from tests.chaos.load import LoadResult, mixed_calls, run_load
+from tests.chaos.load import LoadResult, mixed_calls, run_load, unique_identity
+from tests.factories.accounts import last_mails, registration
 
 WRITES_PER_S = 50
 # Every scenario ends with the cluster whole again: a leader, a streaming sync standby.
 REJOIN_TIMEOUT_S = 90
+# A job enqueued after a failover waits behind the load's own mails (one per registration).
+JOB_TIMEOUT_S = 90
 
 
 @pytest.fixture(scope="module")
@@ -128,7 +131,8 @@ KILL_RUNS = int(os.environ.get("FIXIA_HA_KILL_RUNS", "1"))
 async def test_leader_killed_loses_no_acknowledged_write(whole: ChaosStack, run: int) -> None:
     """kill -9 of the leader's PostgreSQL and its Patroni under 50 writes/s: the sync standby
     takes over, HAProxy follows Patroni's REST check, the app writes again, and every write
-    the app acknowledged is in the database. The killed member rejoins as a replica."""
+    the app acknowledged is in the database; a job enqueued afterwards is run by a worker
+    (whose LISTEN connection died with the leader). The killed member rejoins as a replica."""
     state = _state(whole)
     old = ha.leader_index(state)
     assert old is not None
@@ -155,6 +159,20 @@ async def test_leader_killed_loses_no_acknowledged_write(whole: ChaosStack, run:
     assert lost == [], lost[:5]
     assert len(result.acknowledged_writes()) > 0
     assert writes_again_s is not None, "the app never acknowledged a write after the kill"
+    await _job_runs_after_failover(whole)
+
+
+async def _job_runs_after_failover(chaos: ChaosStack) -> None:
+    """A registration after the failover enqueues its verification mail (procrastinate);
+    a worker must send it: the queue's connections followed the new leader."""
+    identity = unique_identity()
+    async with httpx.AsyncClient(base_url=chaos.http, timeout=15) as client:
+        r = await client.post("/api/v1/auth/register", json=registration("client", **identity))
+    assert r.status_code == 201, r.text
+    deadline = time.monotonic() + JOB_TIMEOUT_S
+    while not last_mails(chaos.outbox, identity["email"]):
+        assert time.monotonic() < deadline, "no worker ran the job enqueued after the failover"
+        await asyncio.sleep(0.5)
 
 
 def _kill_and_hold(chaos: ChaosStack, program: str, *also: int) -> None:

@@ -30,7 +30,8 @@ def test_ha_stack_renders_patroni_etcd_and_rest_checked_routes(name: str) -> Non
     render_all(config, stack, as_root=False)
     state = state_dir(name)
     supervisord = (state / "supervisord.conf").read_text()
-    for program in ("etcd0", "etcd1", "etcd2", "patroni0", "patroni1", "patroni2", "haproxy-db"):
+    programs = ("etcd0", "etcd1", "etcd2", "patroni0", "patroni1", "patroni2", "haproxy-db")
+    for program in (*programs, "ha-reaper"):
         assert f"[program:{program}]" in supervisord, program
     assert "[program:postgres]" not in supervisord
     front = (state / "haproxy" / "haproxy-db.cfg").read_text()
@@ -41,6 +42,8 @@ def test_ha_stack_renders_patroni_etcd_and_rest_checked_routes(name: str) -> Non
         assert f"check port {stack.ports[f'patroni{i}']}" in front
         member = yaml.safe_load((ha.member_dir(state, i) / "patroni.yml").read_text())
         assert member["bootstrap"]["dcs"]["synchronous_mode"] is True
+        # Patroni raises a ttl below 20 to 20: the configured one is the one in force.
+        assert member["bootstrap"]["dcs"]["ttl"] >= 20
         assert len(member["etcd3"]["hosts"]) == ha.MEMBERS
     # Remembered: a later render from a config without `ha` keeps the HA topology.
     plain = load_env("test", base_port=0)

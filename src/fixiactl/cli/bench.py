@@ -97,6 +97,15 @@ def bench(
             "the read mix with and without 2,000 streams open",
         ),
     ] = False,
+    ha: Annotated[
+        bool,
+        typer.Option(
+            "--ha",
+            help="Only the HA failover: kill -9 of the leader under 50 writes/s, --runs times "
+            "(an HA stack: fixiactl stack up --ha)",
+        ),
+    ] = False,
+    runs: Annotated[int, typer.Option(min=1, max=20, help="--ha: kill runs")] = 5,
     as_json: Annotated[bool, JsonOption] = False,
 ) -> None:
     """Seed the scale dataset once, load the stack through HAProxy and write var/bench/.
@@ -111,6 +120,9 @@ def bench(
         )
         if streams:
             _streams(options, as_json=as_json, stop=stop)
+            return
+        if ha:
+            _ha(options, runs, as_json=as_json, stop=stop)
             return
         if compare_observability or compare_images:
             _compare_read_mix(options, images=compare_images, as_json=as_json, stop=stop)
@@ -190,6 +202,19 @@ def _streams(options: BenchOptions, *, as_json: bool, stop: bool) -> None:
     if report is None:
         return
     console.print(streams.markdown(report))
+    for kind, path in report["files"].items():
+        console.print(f"{kind}: {path}")
+
+
+def _ha(options: BenchOptions, runs: int, *, as_json: bool, stop: bool) -> None:
+    from fixiactl.bench import ha
+
+    report = _run_only(
+        lambda o, step: ha.run(o.env, runs, step), options, as_json=as_json, stop=stop
+    )
+    if report is None:
+        return
+    console.print(ha.markdown(report))
     for kind, path in report["files"].items():
         console.print(f"{kind}: {path}")
 

@@ -191,6 +191,7 @@ def _start_ha_database(
     for i in range(ha.MEMBERS):
         supervisor.start(f"patroni{i}")
     supervisor.start("haproxy-db")
+    supervisor.start("ha-reaper")
     leader = ha.wait_leader(stack)
     progress(f"Patroni leader: pg{leader}; waiting for the synchronous standby")
     ha.wait_sync_standby(stack)

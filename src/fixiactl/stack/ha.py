@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -116,10 +117,11 @@ def patroni_config(config: EnvConfig, stack: StackState, i: int) -> dict[str, An
         "bootstrap": {
             "dcs": {
                 # A dead leader's lock expires after ttl; loop_wait is each member's cycle.
-                # ttl >= loop_wait + 2 * retry_timeout (Patroni's rule). Shorter values cut
-                # the takeover but, on a busy host, a slow etcd write would then demote a
-                # healthy leader: these are the ones verified here.
-                "ttl": 10,
+                # ttl >= loop_wait + 2 * retry_timeout (Patroni's rule), and Patroni 4.1
+                # raises any ttl below 20 to 20: the ha-reaper (fixiactl.stack.reaper)
+                # releases a dead leader's lock sooner, so the ttl only covers the
+                # undecidable cases (a frozen leader, an unreachable one).
+                "ttl": 20,
                 "loop_wait": 2,
                 "retry_timeout": 5,
                 "maximum_lag_on_failover": 1048576,
@@ -179,7 +181,7 @@ def render(config: EnvConfig, stack: StackState) -> None:
 
 
 def programs(config: EnvConfig, stack: StackState) -> list[dict[str, str]]:
-    """supervisord programs: etcd0-2, patroni0-2 and haproxy-db."""
+    """supervisord programs: etcd0-2, patroni0-2, haproxy-db and ha-reaper."""
     state = state_dir(config.name)
     p = stack.ports
     cluster = ",".join(f"etcd{j}=http://127.0.0.1:{p[f'etcd{j}_peer']}" for j in range(MEMBERS))
@@ -212,6 +214,14 @@ def programs(config: EnvConfig, stack: StackState) -> list[dict[str, str]]:
         {
             "name": "haproxy-db",
             "command": f"/usr/sbin/haproxy -W -db -f {state}/haproxy/haproxy-db.cfg",
+            "user": "",
+            "priority": "15",
+        }
+    )
+    result.append(
+        {
+            "name": "ha-reaper",
+            "command": f"{sys.executable} -m fixiactl.stack.reaper {state} fixia-{config.name}",
             "user": "",
             "priority": "15",
         }
@@ -284,7 +294,11 @@ def health_checks(stack: StackState) -> dict[str, Any]:
     from fixiactl.stack.health import http_ok, tcp_ok
 
     p = stack.ports
-    checks: dict[str, Any] = {"haproxy-db": lambda: tcp_ok(p["postgres"])}
+    checks: dict[str, Any] = {
+        "haproxy-db": lambda: tcp_ok(p["postgres"]),
+        # The reaper serves no port: running (supervisord restarts it) is all it can show.
+        "ha-reaper": lambda: True,
+    }
     for i in range(MEMBERS):
         checks[f"etcd{i}"] = lambda i=i: http_ok(f"http://127.0.0.1:{p[f'etcd{i}']}/health")
         checks[f"patroni{i}"] = lambda i=i: api(stack, i, "/health")[0] == 200
