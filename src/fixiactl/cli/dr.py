@@ -50,6 +50,33 @@ def drill(
 
 
 @app.command()
+def crash(
+    env: Annotated[str, EnvOption] = "dev",
+    from_repo: Annotated[int, typer.Option("--from-repo", min=1, max=2)] = 1,
+    write_seconds: Annotated[
+        float, typer.Option(help="How long the writer commits before the crash")
+    ] = 10,
+    as_json: Annotated[bool, JsonOption] = False,
+) -> None:
+    """Crash the primary under writes (SIGKILL + its data directory lost), recover in place
+    from the repository plus the streamed WAL, count the acknowledged commits lost.
+    Destroys the live data directory: for drills on a test or staging stack."""
+    from fixiactl.backup.crash import crash_drill
+
+    with operator_errors(), progress(not as_json) as step:
+        result = crash_drill(env, from_repo, write_seconds, step)
+    if as_json:
+        emit_json(result)
+    else:
+        console.print(
+            f"{result['mode']} stream: lost {result['lost']} of {result['acknowledged']} "
+            f"acknowledged commits, RPO {result['rpo_s']} s, RTO {result['rto_s']} s"
+        )
+    if not result["app_ready"]:
+        raise typer.Exit(code=1)
+
+
+@app.command()
 def bench(
     env: Annotated[str, EnvOption] = "drbench",
     size_mb: Annotated[
