@@ -150,7 +150,7 @@ def prune(s: BackupSettings, last_archived_wal: str, keep: int = 8) -> int:
     if not last_archived_wal or not enabled(s):
         return 0
     path = stream_dir(s)
-    done = [n for n in segments(s) if len(n) == 24 and n[8:] <= last_archived_wal[8:]]
+    done = [n for n in segments(s) if len(n) == 24 and n[8:] <= last_archived_wal[8:24]]
     removed = 0
     for name in done[:-keep] if keep else done:
         (path / name).unlink(missing_ok=True)
