@@ -139,12 +139,7 @@ def recover(s: BackupSettings, supervisor: Supervisor, repo: int) -> dict[str, f
     supervisor.start("postgres")
     wait_promoted(lambda q: live_sql(s, q), 600, state_dir(s.env) / "log" / "postgres.log")
     t3 = time.monotonic()
-    if walstream.enabled(s):
-        aside = walstream.set_aside(s)
-        walstream.ensure_slot(s)
-        supervisor.start(walstream.PROGRAM)
-        if aside:  # replayed and, after promotion, archived by the restored primary
-            shutil.rmtree(aside, ignore_errors=True)
+    walstream.restart_after_restore(s, supervisor, keep_old=False)
     return {
         "stop_s": round(t1 - t0, 2),
         "restore_s": round(t2 - t1, 2),

@@ -22,6 +22,7 @@ written when the primary died).
 
 from __future__ import annotations
 
+import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,7 @@ from fixiactl.errors import FixiactlError
 from fixiactl.files import write_private
 from fixiactl.stack.config import PGBIN
 from fixiactl.stack.postgres import chown_postgres
+from fixiactl.stack.supervisor import Supervisor
 
 SLOT = "fixia_receivewal"
 APPLICATION_NAME = SLOT
@@ -136,6 +138,23 @@ def set_aside(s: BackupSettings) -> Path | None:
     aside = path.with_name(f"{path.name}.before-restore-{datetime.now(UTC):%Y%m%dT%H%M%S%f}")
     path.rename(aside)
     prepare_dir(s)
+    return aside
+
+
+def restart_after_restore(
+    s: BackupSettings, supervisor: Supervisor, *, keep_old: bool = True
+) -> Path | None:
+    """The restored primary is promoted: a new stream, a new slot, the receiver again. The
+    old stream is kept aside (a point-in-time restore discarded WAL after its target that
+    only the stream may hold) unless `keep_old` is off (a drill's replayed stream)."""
+    if not enabled(s):
+        return None
+    aside = set_aside(s)
+    ensure_slot(s)
+    supervisor.start(PROGRAM)
+    if aside and not keep_old:
+        shutil.rmtree(aside, ignore_errors=True)
+        return None
     return aside
 
 
