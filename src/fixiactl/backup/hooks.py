@@ -3,6 +3,7 @@ create the stanza once the database answers. Both do nothing when backups are of
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -12,7 +13,7 @@ from fixiactl.backup import s3repo, walstream
 from fixiactl.backup import settings as backup_settings
 from fixiactl.backup.driver import PgBackRest
 from fixiactl.files import write_private
-from fixiactl.stack.config import DEPLOY, EnvConfig, read_state
+from fixiactl.stack.config import DEPLOY, EnvConfig, StackState, read_state
 from fixiactl.stack.postgres import chown_postgres
 from fixiactl.stack.supervisor import Supervisor
 
@@ -36,6 +37,14 @@ def render_context(config: EnvConfig, pg_port: int) -> dict[str, Any]:
         "walstream_conf": walstream.postgres_settings(s),
         "programs": _s3_programs(config, s),
     }
+
+
+def ensure_ports(config: EnvConfig, stack: StackState) -> None:
+    """repo2 on S3 needs two ports (its moto, its TLS front): added once, persisted."""
+    table: dict[str, Any] = dict(getattr(config, "backup", {}) or {})
+    wanted = os.environ.get("FIXIACTL_BACKUP_REPO2", str(table.get("repo2", "posix")))
+    if wanted == "s3":
+        s3repo.ensure_ports(config, stack)
 
 
 def _s3_programs(config: EnvConfig, s: backup_settings.BackupSettings) -> list[dict[str, str]]:
