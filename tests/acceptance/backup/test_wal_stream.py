@@ -13,7 +13,11 @@ import boto3
 import pytest
 
 from tests.acceptance.backup.conftest import BackupStack, start_stack
-from tests.acceptance.backup.test_backup_and_restore import restored, restored_sql, wait_until
+from tests.acceptance.backup.test_backup_and_restore import (
+    archive_now,
+    restored,
+    restored_sql,
+)
 from tests.stack import stop_and_remove
 
 # Async streaming loses only what was flushed locally but not yet sent when every process
@@ -100,12 +104,7 @@ def test_pitr_from_s3_repo2_after_repo1_is_deleted(strict_s3_stack: BackupStack)
     stack.sql("insert into marks values (1)", "pitr_s3")
     stack.ctl_json("backup", "restore-point", "s3-point")
     stack.sql("insert into marks values (2)", "pitr_s3")
-    segment = stack.sql("select pg_walfile_name(pg_switch_wal())")
-    wait_until(
-        lambda: stack.sql("select last_archived_wal from pg_stat_archiver") >= segment,
-        90,
-        "the restore point's segment to be archived",
-    )
+    archive_now(stack, "the restore point's segment to be archived")
     shutil.rmtree(stack.repo1)  # the local repository is gone for good
     with restored(stack, "--from-repo", "2", "--to", "s3-point", "--no-flush") as info:
         got = restored_sql(info, "select string_agg(id::text, ',') from marks", "pitr_s3")
