@@ -8,7 +8,7 @@ UV_VERSION := 0.13.9
 export FIXIA_DATABASE_URL ?= sqlite+aiosqlite:///var/fixia.db
 
 .PHONY: help venv run test test-fast test-stack test-e2e test-acceptance lint typecheck fmt system-deps \
-	clean migrate patroni-venv stack stack-down stack-status stack-monitoring bench bench-web bench-media bench-streams bench-dr soak slo \
+	clean migrate patroni-venv stack stack-down stack-status stack-monitoring bench bench-web bench-media bench-streams bench-dr bench-dr-crash soak slo \
 	npm-deps i18n screenshots gates gates-fast
 
 help: ## List the targets
@@ -121,6 +121,11 @@ bench-media: venv ## Media: a 3 MP JPEG from upload to ready variants vs Pillow 
 
 bench-streams: venv system-deps ## Streams: memory per idle stream, delivery p50/p99 across slots (200 msg/s, 2,000 streams), read mix with/without them; var/bench/streams.{json,md}
 	$(BIN)/fixiactl bench --env bench --streams --stop
+
+bench-dr-crash: venv system-deps ## 20 crash drills (SIGKILL + data dir lost, under writes): RPO of the WAL stream, RTO p50/p95 of 1 GB; var/bench/dr-crash-*
+	$(BIN)/fixiactl stack up --env drbench
+	$(BIN)/fixiactl dr bench --env drbench --size-mb 1024 --crashes 20; rc=$$?; \
+		$(BIN)/fixiactl stack down --env drbench; exit $$rc
 
 bench-dr: venv system-deps ## DR benchmark: RTO of a 1 GB database incl. app readiness, RPO under writes; var/bench/dr-*
 	$(BIN)/fixiactl stack up --env drbench
