@@ -8,7 +8,7 @@ UV_VERSION := 0.13.9
 export FIXIA_DATABASE_URL ?= sqlite+aiosqlite:///var/fixia.db
 
 .PHONY: help venv run test test-fast test-stack test-e2e test-acceptance lint typecheck fmt system-deps \
-	clean migrate patroni-venv stack stack-down stack-status stack-monitoring bench bench-web bench-media bench-streams bench-dr bench-ha soak slo \
+	clean migrate patroni-venv stack stack-down stack-status stack-monitoring bench bench-web bench-media bench-streams bench-dr bench-dr-crash bench-ha soak slo \
 	npm-deps i18n screenshots gates gates-fast
 
 help: ## List the targets
@@ -126,6 +126,11 @@ bench-ha: venv system-deps ## HA failover: kill -9 of the Patroni leader under 5
 	$(BIN)/fixiactl stack up --env habench --ha
 	$(BIN)/fixiactl bench --ha --env habench --runs 5; rc=$$?; \
 		$(BIN)/fixiactl stack down --env habench; exit $$rc
+
+bench-dr-crash: venv system-deps ## 20 crash drills (SIGKILL + data dir lost, under writes): RPO of the WAL stream, RTO p50/p95 of 1 GB; var/bench/dr-crash-*
+	$(BIN)/fixiactl stack up --env drbench
+	$(BIN)/fixiactl dr bench --env drbench --size-mb 1024 --crashes 20; rc=$$?; \
+		$(BIN)/fixiactl stack down --env drbench; exit $$rc
 
 bench-dr: venv system-deps ## DR benchmark: RTO of a 1 GB database incl. app readiness, RPO under writes; var/bench/dr-*
 	$(BIN)/fixiactl stack up --env drbench

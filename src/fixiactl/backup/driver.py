@@ -53,7 +53,13 @@ class BackupDriver(Protocol):
         self, repo: int | None, retention_full: int | None, *, dry_run: bool = False
     ) -> CommandResult: ...
     def restore(
-        self, target: RestoreTarget, repo: int, pg_path: Path, *, in_place: bool
+        self,
+        target: RestoreTarget,
+        repo: int,
+        pg_path: Path,
+        *,
+        in_place: bool,
+        restore_command: str | None = None,
     ) -> None: ...
 
 
@@ -142,8 +148,20 @@ class PgBackRest:
             options.append(f"--repo={repo}")
         return self._run("expire", *options)
 
-    def restore(self, target: RestoreTarget, repo: int, pg_path: Path, *, in_place: bool) -> None:
+    def restore(
+        self,
+        target: RestoreTarget,
+        repo: int,
+        pg_path: Path,
+        *,
+        in_place: bool,
+        restore_command: str | None = None,
+    ) -> None:
+        """`restore_command`: instead of pgBackRest's archive-get alone, e.g. the wrapper
+        that falls back to the streamed WAL (fixiactl.backup.walstream)."""
         options = [f"--repo={repo}", f"--pg1-path={pg_path}"]
+        if restore_command:
+            options.append(f"--recovery-option=restore_command={restore_command}")
         if not in_place:
             # A copy must never push its new timeline into the live stanza.
             options.append("--archive-mode=off")

@@ -103,3 +103,29 @@ def _previous_success(path: Path) -> float | None:
         if line.startswith("fixia_backup_last_verified_restore_timestamp_seconds{"):
             return float(line.rsplit(" ", 1)[1])
     return None
+
+
+def write_walstream_metrics(textfile_dir: Path, status: dict[str, Any]) -> Path | None:
+    """pg_receivewal's stream (fixiactl.backup.walstream), as the primary sees it."""
+    path = textfile_dir / "fixia_walstream.prom"
+    if status.get("mode", "off") == "off":
+        path.unlink(missing_ok=True)
+        return None
+    registry = CollectorRegistry()
+    mode = str(status["mode"])
+    Gauge(
+        "fixia_walstream_connected",
+        "1 while pg_receivewal streams from the primary",
+        ["mode"],
+        registry=registry,
+    ).labels(mode).set(1 if status.get("connected") else 0)
+    if status.get("lag_bytes") is not None:
+        Gauge(
+            "fixia_walstream_lag_bytes",
+            "WAL the primary flushed that the receiver has not yet flushed",
+            ["mode"],
+            registry=registry,
+        ).labels(mode).set(float(status["lag_bytes"]))
+    textfile_dir.mkdir(parents=True, exist_ok=True)
+    write_to_textfile(str(path), registry)
+    return path

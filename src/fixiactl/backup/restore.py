@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from fixiactl.backup import settings as backup_settings
+from fixiactl.backup import walstream
 from fixiactl.backup.driver import PgBackRest, RestoreTarget, run_as_postgres
 from fixiactl.backup.service import live_sql
 from fixiactl.backup.settings import BackupSettings
@@ -235,6 +236,8 @@ def restore_in_place(
     supervisor = Supervisor(state_dir(env))
     progress("stopping PostgreSQL")
     supervisor.stop("postgres")
+    if walstream.enabled(s):
+        supervisor.stop(walstream.PROGRAM)  # the stream is complete: recovery reads it
     aside = s.pg_data.with_name(f"data.before-restore-{datetime.now(UTC):%Y%m%dT%H%M%S}")
     s.pg_data.rename(aside)
     s.pg_data.mkdir()
@@ -242,14 +245,18 @@ def restore_in_place(
     s.pg_data.chmod(0o700)
     try:
         progress(f"restoring {target.describe()} from repo{repo} in place")
-        PgBackRest(s).restore(target, repo, s.pg_data, in_place=True)
+        command = walstream.restore_command(s) if walstream.enabled(s) else None
+        PgBackRest(s).restore(target, repo, s.pg_data, in_place=True, restore_command=command)
     except FixiactlError:
         shutil.rmtree(s.pg_data, ignore_errors=True)
         aside.rename(s.pg_data)
         supervisor.start("postgres")
+        if walstream.enabled(s):
+            supervisor.start(walstream.PROGRAM)
         raise
     supervisor.start("postgres")
     wait_promoted(lambda q: live_sql(s, q), 600, state_dir(env) / "log" / "postgres.log")
+    walstream.restart_after_restore(s, supervisor)
     return {
         "data_dir": str(s.pg_data),
         "previous_data_kept_at": str(aside),

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fixiactl.backup import settings as backup_settings
+from fixiactl.backup import walstream
 from fixiactl.backup.driver import BackupDriver, PgBackRest
 from fixiactl.backup.inventory import (
     ARCHIVER_SQL,
@@ -18,7 +19,7 @@ from fixiactl.backup.inventory import (
     backup_sets,
     repo_status,
 )
-from fixiactl.backup.metrics import write_backup_metrics
+from fixiactl.backup.metrics import write_backup_metrics, write_walstream_metrics
 from fixiactl.backup.settings import BackupSettings
 from fixiactl.errors import FixiactlError
 from fixiactl.stack.postgres import psql
@@ -68,6 +69,7 @@ def inventory(env: str) -> dict[str, Any]:
     sets: list[BackupSet] = backup_sets(info)
     archive = _archive(s, info)
     write_backup_metrics(s.textfile_dir, sets, archive)
+    stream = _walstream(s, archive)
     stanza_status = info[0].get("status", {}) if info else {}
     return {
         "stanza": s.stanza,
@@ -75,7 +77,20 @@ def inventory(env: str) -> dict[str, Any]:
         "repos": {str(k): v for k, v in repo_status(info).items()},
         "backups": [b.as_dict() for b in sets],
         "archive": archive.as_dict() if archive else None,
+        "wal_stream": stream,
     }
+
+
+def _walstream(s: BackupSettings, archive: ArchiveStatus | None) -> dict[str, Any]:
+    """The receiver's state (and metrics); streamed segments pgBackRest holds are pruned."""
+    try:
+        stream = walstream.status(s, lambda q: live_sql(s, q))
+    except FixiactlError:
+        return {"mode": s.wal_stream, "connected": None}
+    write_walstream_metrics(s.textfile_dir, stream)
+    if archive is not None and archive.last_archived_wal:
+        stream["pruned"] = walstream.prune(s, archive.last_archived_wal)
+    return stream
 
 
 @dataclass

@@ -18,9 +18,10 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from fixiactl.backup import s3repo
 from fixiactl.errors import FixiactlError
 from fixiactl.files import write_private
-from fixiactl.stack.config import EnvConfig, state_dir
+from fixiactl.stack.config import EnvConfig, read_state, state_dir
 
 STANZA = "main"
 CONF_NAME = "pgbackrest.conf"
@@ -40,6 +41,13 @@ class BackupSettings:
     pg_socket: Path
     pg_port: int
     stanza: str = STANZA
+    # WAL streamed by pg_receivewal (fixiactl.backup.walstream): off | async | strict.
+    wal_stream: str = "off"
+    stream_path: Path | None = None
+    # repo2 on an S3 API (fixiactl.backup.s3repo): posix | s3.
+    repo2_type: str = "posix"
+    s3_port: int = 0
+    s3_ca_file: Path | None = None
 
     @property
     def conf(self) -> Path:
@@ -72,6 +80,9 @@ class BackupSettings:
         return {k: str(v) if isinstance(v, Path) else v for k, v in asdict(self).items()}
 
 
+WAL_STREAM_MODES = ("off", "async", "strict")
+
+
 def _flag(value: str) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
@@ -86,6 +97,19 @@ def resolve(config: EnvConfig, pg_port: int) -> BackupSettings:
         else bool(table.get("enabled", False))
     )
     state = state_dir(config.name)
+    wal_stream = str(env.get("FIXIACTL_BACKUP_WAL_STREAM", table.get("wal_stream", "async")))
+    if wal_stream not in WAL_STREAM_MODES:
+        raise FixiactlError(
+            f"unknown [backup] wal_stream {wal_stream!r}", hint="off, async or strict"
+        )
+    repo2_type = str(env.get("FIXIACTL_BACKUP_REPO2", table.get("repo2", "posix")))
+    if repo2_type not in ("posix", "s3"):
+        raise FixiactlError(f"unknown [backup] repo2 {repo2_type!r}", hint="posix or s3")
+    s3_port = 0
+    if repo2_type == "s3" and enabled:
+        stack = read_state(config.name)
+        s3repo.ensure_ports(config, stack)
+        s3_port = stack.ports["backup_s3_tls"]
     return BackupSettings(
         env=config.name,
         enabled=enabled,
@@ -101,6 +125,12 @@ def resolve(config: EnvConfig, pg_port: int) -> BackupSettings:
         pg_data=state / "pg" / "data",
         pg_socket=state / "pg" / "sock",
         pg_port=pg_port,
+        wal_stream=wal_stream,
+        # The second WAL location, next to repo2 (another volume/host in production).
+        stream_path=Path(table.get("stream_path", state / "region-b" / "wal-stream")),
+        repo2_type=repo2_type,
+        s3_port=s3_port,
+        s3_ca_file=s3repo.ca_file(config.name) if repo2_type == "s3" else None,
     )
 
 
@@ -124,8 +154,17 @@ def load(env: str) -> BackupSettings:
             f"(or FIXIACTL_BACKUP_ENABLED=1) and run: fixiactl stack up --env {env}",
         )
     data = json.loads(path.read_text())
-    for key in ("root", "repo1_path", "repo2_path", "pg_data", "pg_socket"):
-        data[key] = Path(data[key])
+    for key in (
+        "root",
+        "repo1_path",
+        "repo2_path",
+        "pg_data",
+        "pg_socket",
+        "stream_path",
+        "s3_ca_file",
+    ):
+        if data.get(key) is not None:
+            data[key] = Path(data[key])
     settings = BackupSettings(**data)
     if not settings.enabled:
         raise FixiactlError(
@@ -137,11 +176,15 @@ def load(env: str) -> BackupSettings:
 
 
 def cipher_env(settings: BackupSettings) -> dict[str, str]:
-    """pgBackRest's own variables for the passphrases (its config carries none)."""
-    return {
+    """pgBackRest's own variables for the passphrases (its config carries none), and for
+    repo2's S3 keys when it is on S3."""
+    env = {
         f"PGBACKREST_REPO{repo}_CIPHER_PASS": value
         for repo, value in cipher_passes(settings).items()
     }
+    if settings.repo2_type == "s3":
+        env.update(s3repo.keys(settings.root))
+    return env
 
 
 def cipher_passes(settings: BackupSettings) -> dict[int, str]:

@@ -162,10 +162,12 @@ def _start_database(
     (state / "pg" / "data").chmod(0o700)
     progress("starting supervisord")
     supervisor.start_daemon()
+    backup_hooks.start_s3(config, stack.ports["postgres"], supervisor, progress)
     supervisor.start("postgres")
     supervisor.start("redis")
     supervisor.start("redis-limiter")
     postgres.wait_ready(state / "pg", stack.ports["postgres"])
+    backup_hooks.start_walstream(config, stack.ports["postgres"], supervisor, progress)
     postgres.ensure_app_database(
         state / "pg", stack.ports["postgres"], stack.db_password, STATEMENT_TIMEOUT_MS
     )

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from fixiactl.backup.hooks import ensure_ports as backup_ensure_ports
 from fixiactl.backup.hooks import render_context as backup_context
 from fixiactl.files import write_private
 from fixiactl.monitoring import stack as monitoring
@@ -123,6 +124,7 @@ def render_all(config: EnvConfig, state: StackState, *, as_root: bool) -> dict[s
     )
     # Stacks created before a component existed lack its port: added once, persisted.
     monitoring.ensure_ports(config, state)
+    backup_ensure_ports(config, state)  # repo2 on S3: on this object too, or a later add drops them
     context = {
         "env": config.name,
         "state": state_path,

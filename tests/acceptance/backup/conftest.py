@@ -77,15 +77,16 @@ def _require_tools() -> None:
         pytest.skip(message)
 
 
-@pytest.fixture(scope="session")
-def bstack() -> Iterator[BackupStack]:
+def start_stack(prefix: str, **extra_env: str) -> BackupStack:
+    """`fixiactl stack up` with backups on (plus `extra_env`) and a full backup per repo."""
     _require_tools()
-    env = f"test-bk-{uuid.uuid4().hex[:6]}"
+    env = f"{prefix}-{uuid.uuid4().hex[:6]}"
     state = state_dir(env)
     proc_env = {
         **os.environ,
         "FIXIACTL_BACKUP_ENABLED": "1",
         "FIXIACTL_BACKUP_ARCHIVE_TIMEOUT": "30",
+        **extra_env,
     }
     result = subprocess.run(
         [FIXIACTL, "stack", "up", "--env", env, "--base-port", "0", "--json"],
@@ -104,6 +105,16 @@ def bstack() -> Iterator[BackupStack]:
     try:
         stack.ctl("backup", "run", "--type", "full", "--repo", "1")
         stack.ctl("backup", "run", "--type", "full", "--repo", "2")
+    except BaseException:
+        stop_and_remove(env, state)
+        raise
+    return stack
+
+
+@pytest.fixture(scope="session")
+def bstack() -> Iterator[BackupStack]:
+    stack = start_stack("test-bk")
+    try:
         yield stack
     finally:
-        stop_and_remove(env, state)
+        stop_and_remove(stack.env, stack.state)

@@ -54,6 +54,14 @@ def wait_until(predicate: Any, timeout_s: float, what: str) -> None:
         time.sleep(0.5)
 
 
+def archive_now(stack: BackupStack, what: str) -> None:
+    """Close the current WAL segment and wait until PostgreSQL archived it."""
+    segment = stack.sql("select pg_walfile_name(pg_switch_wal())")
+    wait_until(
+        lambda: stack.sql("select last_archived_wal from pg_stat_archiver") >= segment, 90, what
+    )
+
+
 def test_stack_up_created_the_stanza_and_archives_to_both_repos(bstack: BackupStack) -> None:
     inv = bstack.ctl_json("backup", "list")
     assert inv["status"] == "ok"
@@ -107,12 +115,7 @@ def test_restore_to_a_named_restore_point(bstack: BackupStack) -> None:
 
 def test_repo1_lost_restore_from_repo2(bstack: BackupStack) -> None:
     bstack.sql("insert into marks values (3)", "pitr_db")
-    segment = bstack.sql("select pg_walfile_name(pg_switch_wal())")
-    wait_until(
-        lambda: bstack.sql("select last_archived_wal from pg_stat_archiver") >= segment,
-        60,
-        "the WAL switch to be archived",
-    )
+    archive_now(bstack, "the WAL switch to be archived")
     lost = bstack.repo1.with_name("repo1.lost")
     bstack.repo1.rename(lost)  # the local repository is gone
     try:
