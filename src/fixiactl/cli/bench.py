@@ -88,6 +88,25 @@ def bench(
             "the read mix with and without 2,000 streams open",
         ),
     ] = False,
+    aa: Annotated[
+        int,
+        typer.Option(
+            "--aa",
+            min=0,
+            max=50,
+            help="Only N A/A deploys (the same commit over itself) on a throw-away stack: "
+            "the real false-rollback rate and the recorded request streams; var/bench/aa.*",
+        ),
+    ] = 0,
+    canary: Annotated[
+        bool,
+        typer.Option(
+            "--canary",
+            help="Only the canary analysis replayed from recorded request streams: the A/A "
+            "false-rollback rate and detection times; no stack; var/bench/canary.*",
+        ),
+    ] = False,
+    runs: Annotated[int, typer.Option(min=10, max=20_000, help="Replayed runs (--canary)")] = 400,
     as_json: Annotated[bool, JsonOption] = False,
 ) -> None:
     """Seed the scale dataset once, load the stack through HAProxy and write var/bench/.
@@ -102,6 +121,12 @@ def bench(
         )
         if streams:
             _streams(options, as_json=as_json, stop=stop)
+            return
+        if aa:
+            _aa(aa, options, as_json=as_json)
+            return
+        if canary:
+            _canary(runs, options, as_json=as_json)
             return
         if compare_observability or compare_images:
             _compare_read_mix(options, images=compare_images, as_json=as_json, stop=stop)
@@ -199,3 +224,27 @@ def _compare_read_mix(options: BenchOptions, *, images: bool, as_json: bool, sto
     else:
         console.print(_overhead_table(report))
     console.print(f"json: {report['files']['json']}")
+
+
+def _aa(n: int, options: BenchOptions, *, as_json: bool) -> None:
+    from fixiactl.bench import aa
+
+    with progress(not as_json) as step:
+        report = aa.run(n, step, out_dir=options.out_dir)
+    report["files"] = aa.write(report, options.out_dir)
+    report.pop("recording")
+    if as_json:
+        emit_json(report)
+        return
+    console.print(Path(report["files"]["markdown"]).read_text())
+
+
+def _canary(runs: int, options: BenchOptions, *, as_json: bool) -> None:
+    from fixiactl.bench import canary
+
+    with progress(not as_json) as step:
+        report = canary.run(runs, step, out_dir=options.out_dir)
+    if as_json:
+        emit_json(report)
+        return
+    console.print(Path(report["files"]["markdown"]).read_text())
