@@ -8,7 +8,7 @@ UV_VERSION := 0.13.9
 export FIXIA_DATABASE_URL ?= sqlite+aiosqlite:///var/fixia.db
 
 .PHONY: help venv run test test-fast test-stack test-e2e test-acceptance lint typecheck fmt system-deps \
-	clean migrate patroni-venv stack stack-down stack-status stack-monitoring bench bench-web bench-media bench-streams bench-dr soak slo \
+	clean migrate patroni-venv stack stack-down stack-status stack-monitoring bench bench-web bench-media bench-streams bench-canary bench-aa bench-dr soak slo \
 	npm-deps i18n screenshots gates gates-fast
 
 help: ## List the targets
@@ -60,6 +60,7 @@ bench: venv system-deps ## Benchmark through HAProxy (wrk) on the bench stack; w
 	$(BIN)/fixiactl bench --env bench --readme --stop
 	$(MAKE) --no-print-directory bench-media
 	$(MAKE) --no-print-directory bench-streams
+	$(MAKE) --no-print-directory bench-canary
 
 lint: venv ## ruff lint and format check
 	$(BIN)/ruff check src tests
@@ -121,6 +122,12 @@ bench-media: venv ## Media: a 3 MP JPEG from upload to ready variants vs Pillow 
 
 bench-streams: venv system-deps ## Streams: memory per idle stream, delivery p50/p99 across slots (200 msg/s, 2,000 streams), read mix with/without them; var/bench/streams.{json,md}
 	$(BIN)/fixiactl bench --env bench --streams --stop
+
+bench-canary: venv ## Canary analysis replayed from recorded A/A request streams: false-rollback rate, detection times; var/bench/canary.{json,md}
+	$(BIN)/fixiactl bench --canary --runs 400
+
+bench-aa: venv system-deps ## 10 A/A deploys (HEAD over itself) on a throw-away stack: real false rollbacks, streams; var/bench/aa.*
+	$(BIN)/fixiactl bench --aa 10
 
 bench-dr: venv system-deps ## DR benchmark: RTO of a 1 GB database incl. app readiness, RPO under writes; var/bench/dr-*
 	$(BIN)/fixiactl stack up --env drbench

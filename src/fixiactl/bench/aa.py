@@ -106,7 +106,8 @@ def _steps(
     """Cut the recording at the deploy's weight changes (the journal's shift records)."""
     shifts = [(r["ts"], r["weight"]) for r in journal if r.get("kind") == "shift"]
     end = max([r["ts"] for r in journal], default=0.0)
-    deltas, last = [], {}
+    deltas: list[tuple[float, str, cs.SlotSample]] = []
+    last: dict[str, dict[str, list[float]]] = {}
     for ts, slot, routes in rec.rows:
         deltas.append((ts, slot, cs.delta(routes, last.get(slot, {}))))
         last[slot] = routes

@@ -20,7 +20,7 @@ from typing import Any
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from fixiactl.deploy.metrics import DURATION, PROBES, REQUESTS, Snapshot
+from fixiactl.deploy.metrics import DURATION, PROBES, REQUESTS
 
 # route -> [requests, errors, count in bucket 0, count in bucket 1, ...] (bounds ascending)
 SlotSample = dict[str, list[int]]
@@ -91,23 +91,6 @@ def delta(now: dict[str, list[float]], before: dict[str, list[float]]) -> SlotSa
         if diff[0] or any(bins):
             out[route] = [diff[0], diff[1], *[max(0, b) for b in bins]]
     return out
-
-
-def snapshot(samples: list[SlotSample], bounds: list[float]) -> Snapshot:
-    """The engine's view of a run of samples: one Snapshot, all routes summed."""
-    snap = Snapshot()
-    bins = [0.0] * len(bounds)
-    for sample in samples:
-        for row in sample.values():
-            snap.requests += row[0]
-            snap.errors += row[1]
-            for i, count in enumerate(row[2 : 2 + len(bounds)]):
-                bins[i] += count
-    running = 0.0
-    for le, count in zip(bounds, bins, strict=True):
-        running += count
-        snap.buckets[le] = running
-    return snap
 
 
 def save(recording: Recording, path: Path) -> None:

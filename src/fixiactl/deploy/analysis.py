@@ -44,6 +44,12 @@ class Thresholds:
     latency_margin_s: float = 0.05
     latency_ratio: float = 1.25
     latency_min_requests: int = 30
+    # One route slower while the others hide it in the sum: each route with this many requests
+    # in both slots is tested on its own, Bonferroni-corrected over the routes tested, and
+    # must also be slower by this much of Cliff's delta (P(slower) - P(faster)).
+    route_min_requests: int = 50
+    route_p_value: float = 0.001
+    route_effect: float = 0.1
 
 
 def load_thresholds(slo_dir: Path = DEPLOY / "slo") -> Thresholds:
@@ -144,12 +150,17 @@ def quantile(buckets: dict[float, float], q: float) -> float | None:
 
 def mann_whitney_slower(canary: dict[float, float], baseline: dict[float, float]) -> float:
     """One-sided p-value that the canary's latencies are stochastically larger."""
+    return mann_whitney(canary, baseline)[0]
+
+
+def mann_whitney(canary: dict[float, float], baseline: dict[float, float]) -> tuple[float, float]:
+    """(one-sided p-value, Cliff's delta): how much more often the canary is the slower."""
     bounds = sorted(set(canary) | set(baseline))
     c_bins = dict(_bins({b: canary.get(b, 0.0) for b in bounds}))
     b_bins = dict(_bins({b: baseline.get(b, 0.0) for b in bounds}))
     n1, n2 = sum(c_bins.values()), sum(b_bins.values())
     if n1 == 0 or n2 == 0:
-        return 1.0
+        return 1.0, 0.0
     u, below, ties = 0.0, 0.0, 0.0
     for b in bounds:
         c, k = c_bins[b], b_bins[b]
@@ -159,10 +170,38 @@ def mann_whitney_slower(canary: dict[float, float], baseline: dict[float, float]
         ties += t**3 - t
     n = n1 + n2
     variance = n1 * n2 / 12 * ((n + 1) - ties / (n * (n - 1)))
+    delta = 2 * u / (n1 * n2) - 1
     if variance <= 0:
-        return 1.0
+        return 1.0, delta
     z = (u - n1 * n2 / 2) / math.sqrt(variance)
-    return 0.5 * math.erfc(z / math.sqrt(2))
+    return 0.5 * math.erfc(z / math.sqrt(2)), delta
+
+
+def _slow_route(canary: Snapshot, baseline: Snapshot, t: Thresholds, j: Judgement) -> None:
+    """FAIL when one route is clearly slower on the canary than on the baseline."""
+    tested = [
+        r
+        for r, buckets in canary.routes.items()
+        if buckets.get(math.inf, 0.0) >= t.route_min_requests
+        and baseline.routes.get(r, {}).get(math.inf, 0.0) >= t.route_min_requests
+    ]
+    worst: tuple[float, float, str] | None = None
+    for route in tested:
+        p_value, delta = mann_whitney(canary.routes[route], baseline.routes[route])
+        if worst is None or p_value < worst[0]:
+            worst = (p_value, delta, route)
+        if p_value < t.route_p_value / len(tested) and delta >= t.route_effect:
+            c50 = quantile(canary.routes[route], 0.5) or 0.0
+            b50 = quantile(baseline.routes[route], 0.5) or 0.0
+            j.verdict = FAIL
+            j.reasons.append(
+                f"latency of {route}: p50 {c50 * 1000:.1f} ms vs baseline {b50 * 1000:.1f} ms, "
+                f"slower in {delta:+.2f} of pairs (Mann-Whitney p={p_value:.2g}, "
+                f"{len(tested)} routes tested)"
+            )
+            break
+    if worst is not None:
+        j.stats |= {"route_p_value": worst[0], "route_effect": worst[1], "route": worst[2]}
 
 
 def share_under(buckets: dict[float, float], threshold: float) -> float | None:
@@ -199,6 +238,9 @@ def _latency(canary: Snapshot, baseline: Snapshot, t: Thresholds, j: Judgement) 
                 f"(Mann-Whitney p={p_value:.2g})"
             )
             return
+    _slow_route(canary, baseline, t, j)
+    if j.verdict == FAIL:
+        return
     c_share = share_under(canary.buckets, t.latency_slo_s)
     b_share = share_under(baseline.buckets, t.latency_slo_s)
     j.stats |= {"canary_share_under_slo": c_share, "baseline_share_under_slo": b_share}
