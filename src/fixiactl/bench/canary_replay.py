@@ -109,15 +109,19 @@ def replay_step(
 
 def in_order(step: Step, rng: random.Random, inject: Inject) -> Iterator[Sample]:
     """The step's recording in time order, resampled; past its end it goes round again
-    (after its first 5 s, a fresh slot's warm-up), for a replay that measures longer."""
-    offset, rest = 0.0, [s for s in step.samples if s.t > 5.0] or step.samples
-    batch = step.samples
-    while batch:
-        for s in batch:
-            drawn = Sample(offset + s.t, resample(s.canary, rng), resample(s.baseline, rng))
+    (without its first 5 s, a fresh slot's warm-up), for a replay that measures longer."""
+    if not step.samples:
+        return
+    for s in step.samples:
+        yield inject(Sample(s.t, resample(s.canary, rng), resample(s.baseline, rng)), rng)
+    rest = [s for s in step.samples if s.t > 5.0] or step.samples
+    gap = rest[1].t - rest[0].t if len(rest) > 1 else 0.5
+    start, offset = rest[0].t - gap, step.length_s
+    while rest:
+        for s in rest:
+            drawn = Sample(offset + s.t - start, resample(s.canary, rng), resample(s.baseline, rng))
             yield inject(drawn, rng)
-        offset += step.length_s
-        batch = rest
+        offset += rest[-1].t - start
 
 
 def blocks(
