@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -127,14 +129,16 @@ def _steps(
     return steps
 
 
-def _build_release(releases: Path, progress: Progress) -> str:
+def _build_release(releases: Path, work: Path, faults: tuple[str, ...], progress: Progress) -> str:
     """A release of HEAD from a clean clone (a release is exactly its git sha)."""
     sha = subprocess.check_output(["git", "-C", str(ROOT), "rev-parse", "HEAD"], text=True)
-    clone = Path(tempfile.mkdtemp(prefix="fixia-aa-")) / "src"
-    subprocess.run(["git", "clone", "--quiet", str(ROOT), str(clone)], check=True, timeout=300)
-    subprocess.run(["git", "-C", str(clone), "checkout", "--quiet", sha.strip()], check=True)
-    progress(f"building a release of {sha[:8]}")
-    out = _ctl("release", "build", "--source", str(clone), "--json", releases=releases)
+    clone = work / "src"
+    if not clone.exists():
+        subprocess.run(["git", "clone", "--quiet", str(ROOT), str(clone)], check=True, timeout=300)
+        subprocess.run(["git", "-C", str(clone), "checkout", "--quiet", sha.strip()], check=True)
+    progress(f"building a release of {sha[:8]}" + (f" with {', '.join(faults)}" if faults else ""))
+    args = [a for f in faults for a in ("--fault", f)]
+    out = _ctl("release", "build", "--source", str(clone), "--json", *args, releases=releases)
     if out.returncode != 0:
         raise RuntimeError(f"release build failed: {out.stderr[-2000:]}")
     return str(json.loads(out.stdout)["id"])
@@ -144,51 +148,58 @@ def run(
     n: int,
     progress: Progress,
     *,
-    out_dir: Path,
     steps: str = "5,10,25,50,100",
     hold_s: float = 15.0,
     rps: float = 50.0,
+    faults: tuple[str, ...] = (),
 ) -> dict[str, Any]:
-    """N A/A deploys on a throw-away stack; the outcomes and the recorded streams."""
+    """N A/A deploys on a throw-away stack; the outcomes and the recorded streams. With
+    `faults`, N deploys of a release of HEAD built with them instead: each rollback is a
+    detection, timed from the first weight shift."""
     env = f"test-delivery-aa{uuid.uuid4().hex[:4]}"
-    releases = out_dir / "aa-releases"
-    releases.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix="fixia-aa-"))
+    releases = work / "releases"
     progress(f"starting stack {env}")
     up = _ctl("stack", "up", "--env", env, "--base-port", "0", "--json", releases=releases)
     state = state_dir(env)
     deploys: list[dict[str, Any]] = []
     recording = cs.Recording([], [], {"rps": rps, "steps": steps, "hold_s": hold_s})
+    load: PacedLoad | None = None
     try:
         if up.returncode != 0:
             raise RuntimeError(f"stack up failed: {up.stderr[-2000:]}")
         ports = json.loads((state / "stack.json").read_text())["ports"]
-        ids = ["dev", _build_release(releases, progress)]
+        built = _build_release(releases, work, faults, progress)
+        ids = [built] if faults else [built, "dev"]
         load = PacedLoad(f"http://127.0.0.1:{ports['http']}", rps, max_s=3600)
         load.start()
         time.sleep(5)  # the serving slot warms before the first deploy
-        try:
-            for i in range(n):
-                deploys.append(
-                    _one(env, ids[(i + 1) % 2], i, n, ports, releases, recording, steps, hold_s,
-                         progress)
-                )  # fmt: skip
-        finally:
+        for i in range(n):
+            deploy = _one(env, ids[i % len(ids)], f"{i + 1}/{n}", ports, releases, recording,
+                          steps, hold_s, progress)  # fmt: skip
+            deploys.append(deploy)
+    finally:
+        if load is not None:
             load.stopped.set()
             load.join(timeout=15)
-    finally:
         progress(f"stopping stack {env}")
         _ctl("stack", "down", "--env", env, releases=releases, timeout=300)
+        shutil.rmtree(state, ignore_errors=True)
+        shutil.rmtree(work, ignore_errors=True)
     rolled_back = [d for d in deploys if d["result"] != "promoted"]
+    detect = sorted(d["detect_s"] for d in rolled_back if d.get("detect_s") is not None)
     return {
         "env": env,
         "n": len(deploys),
         "rps": rps,
         "steps": steps,
         "hold_s": hold_s,
-        "false_rollbacks": len(rolled_back),
-        "false_rollback_rate": len(rolled_back) / len(deploys) if deploys else None,
-        "load_requests": load.sent,
-        "load_failed": load.failed,
+        "faults": list(faults),
+        "rolled_back": len(rolled_back),
+        "rollback_rate": len(rolled_back) / len(deploys) if deploys else None,
+        "detect_s": {"median": statistics.median(detect), "max": detect[-1]} if detect else None,
+        "load_requests": load.sent if load else 0,
+        "load_failed": load.failed if load else 0,
         "deploys": deploys,
         "recording": recording,
     }
@@ -197,8 +208,7 @@ def run(
 def _one(
     env: str,
     release: str,
-    i: int,
-    n: int,
+    which: str,
     ports: dict[str, int],
     releases: Path,
     recording: cs.Recording,
@@ -209,7 +219,7 @@ def _one(
     state = state_dir(env)
     rec = Recorder({"blue": ports["blue"], "green": ports["green"]})
     rec.start()
-    progress(f"A/A deploy {i + 1}/{n}: {release}")
+    progress(f"deploy {which}: {release}")
     t0 = time.monotonic()
     out = _ctl("deploy", release, "--env", env, "--json", "--steps", steps, "--hold", str(hold_s),
                "--yes", releases=releases)  # fmt: skip
@@ -230,7 +240,7 @@ def _one(
     recording.deploys.append(
         {"deploy_id": deploy_id, "result": result, "steps": _steps(rec, journal, canary, baseline)}
     )
-    progress(f"A/A deploy {i + 1}/{n}: {result} in {time.monotonic() - t0:.0f} s")
+    progress(f"deploy {which}: {result} in {time.monotonic() - t0:.0f} s")
     return {
         "deploy_id": deploy_id,
         "release": release,
@@ -239,8 +249,16 @@ def _one(
         "step": data.get("step"),
         "duration_s": data.get("duration_s"),
         "failed_requests": data.get("failed_requests"),
+        "detect_s": _detect_s(journal),
         "stderr": out.stderr[-500:] if result == "error" else "",
     }
+
+
+def _detect_s(journal: list[dict[str, Any]]) -> float | None:
+    """Seconds from the first weight shift to the rollback, from the journal's records."""
+    shift = next((r["ts"] for r in journal if r.get("kind") == "shift"), None)
+    back = next((r["ts"] for r in journal if r.get("kind") == "rollback"), None)
+    return round(back - shift, 2) if shift is not None and back is not None else None
 
 
 def _canary(journal: list[dict[str, Any]]) -> str | None:
@@ -248,31 +266,48 @@ def _canary(journal: list[dict[str, Any]]) -> str | None:
 
 
 def write(report: dict[str, Any], out_dir: Path) -> dict[str, str]:
-    """var/bench/aa.{json,md} and the recorded streams (aa-streams.json.gz)."""
+    """var/bench/aa.{json,md} and the recorded streams (aa-streams.json.gz); with faults,
+    aa-fault.{json,md} and aa-fault-streams.json.gz."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    streams = out_dir / "aa-streams.json.gz"
+    name = "aa-fault" if report["faults"] else "aa"
+    streams = out_dir / f"{name}-streams.json.gz"
     cs.save(report["recording"], streams)
     plain = {k: v for k, v in report.items() if k != "recording"}
-    (out_dir / "aa.json").write_text(json.dumps(plain, indent=2, default=str))
-    rate = plain["false_rollback_rate"]
+    paths = {"json": out_dir / f"{name}.json", "markdown": out_dir / f"{name}.md"}
+    paths["json"].write_text(json.dumps(plain, indent=2, default=str))
+    paths["markdown"].write_text(markdown(plain))
+    return {**{k: str(p) for k, p in paths.items()}, "streams": str(streams)}
+
+
+def markdown(report: dict[str, Any]) -> str:
+    rate, n = report["rollback_rate"], report["n"]
+    share = f" ({rate:.1%})" if rate is not None else ""
+    if report["faults"]:
+        what = f"{n} deploys of HEAD built with {', '.join(report['faults'])}"
+        outcome = f"Rolled back (detected): **{report['rolled_back']} / {n}**{share}"
+        if report["detect_s"]:
+            outcome += (
+                f", first shift to rollback median {report['detect_s']['median']:.1f} s, "
+                f"max {report['detect_s']['max']:.1f} s"
+            )
+    else:
+        what = f"{n} deploys of the same commit over itself"
+        outcome = f"False rollbacks: **{report['rolled_back']} / {n}**{share}"
     lines = [
-        "# A/A deploys on a real stack",
+        "# Deploys on a real stack" + ("" if report["faults"] else " (A/A)"),
         "",
-        f"{plain['n']} deploys of the same commit over itself, steps {plain['steps']} held "
-        f"{plain['hold_s']:g} s, ~{plain['rps']:g} RPS through HAProxy.",
+        f"{what}, steps {report['steps']} held {report['hold_s']:g} s, "
+        f"~{report['rps']:g} RPS through HAProxy.",
         "",
-        f"False rollbacks: **{plain['false_rollbacks']} / {plain['n']}**"
-        + (f" ({rate:.1%})" if rate is not None else ""),
+        outcome,
         "",
-        "| # | release | result | duration s | failed requests | reasons |",
-        "| --- | --- | --- | --- | --- | --- |",
+        "| # | release | result | duration s | detect s | failed requests | reasons |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
     ]
-    for i, d in enumerate(plain["deploys"], 1):
-        reasons = "; ".join(d.get("reasons") or []) or ""
+    for i, d in enumerate(report["deploys"], 1):
+        reasons = "; ".join(d.get("reasons") or []).replace("|", "/")
         lines.append(
             f"| {i} | {d['release']} | {d['result']} | {d.get('duration_s')} | "
-            f"{d.get('failed_requests')} | {reasons} |"
+            f"{d.get('detect_s') or ''} | {d.get('failed_requests')} | {reasons} |"
         )
-    (out_dir / "aa.md").write_text("\n".join(lines) + "\n")
-    return {"json": str(out_dir / "aa.json"), "markdown": str(out_dir / "aa.md"),
-            "streams": str(streams)}  # fmt: skip
+    return "\n".join(lines) + "\n"

@@ -107,6 +107,18 @@ def bench(
         ),
     ] = False,
     runs: Annotated[int, typer.Option(min=10, max=20_000, help="Replayed runs (--canary)")] = 400,
+    fault: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--fault",
+            help="With --aa: deploy a release of HEAD built with this fault instead "
+            "(e.g. error_rate=0.05); every rollback is a detection, timed",
+        ),
+    ] = None,
+    steps: Annotated[str, typer.Option(help="With --aa: the deploys' canary steps")] = (
+        "5,10,25,50,100"
+    ),
+    hold: Annotated[float, typer.Option(min=1, max=300, help="With --aa: each step's hold")] = 15,
     as_json: Annotated[bool, JsonOption] = False,
 ) -> None:
     """Seed the scale dataset once, load the stack through HAProxy and write var/bench/.
@@ -123,7 +135,7 @@ def bench(
             _streams(options, as_json=as_json, stop=stop)
             return
         if aa:
-            _aa(aa, options, as_json=as_json)
+            _aa(aa, options, tuple(fault or ()), steps, hold, as_json=as_json)
             return
         if canary:
             _canary(runs, options, as_json=as_json)
@@ -226,11 +238,19 @@ def _compare_read_mix(options: BenchOptions, *, images: bool, as_json: bool, sto
     console.print(f"json: {report['files']['json']}")
 
 
-def _aa(n: int, options: BenchOptions, *, as_json: bool) -> None:
+def _aa(
+    n: int,
+    options: BenchOptions,
+    faults: tuple[str, ...],
+    steps: str,
+    hold_s: float,
+    *,
+    as_json: bool,
+) -> None:
     from fixiactl.bench import aa
 
     with progress(not as_json) as step:
-        report = aa.run(n, step, out_dir=options.out_dir)
+        report = aa.run(n, step, steps=steps, hold_s=hold_s, faults=faults)
     report["files"] = aa.write(report, options.out_dir)
     report.pop("recording")
     if as_json:
