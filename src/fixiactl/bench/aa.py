@@ -108,17 +108,21 @@ def _steps(
     """Cut the recording at the deploy's weight changes (the journal's shift records)."""
     shifts = [(r["ts"], r["weight"]) for r in journal if r.get("kind") == "shift"]
     end = max([r["ts"] for r in journal], default=0.0)
-    deltas: list[tuple[float, str, cs.SlotSample]] = []
-    last: dict[str, dict[str, list[float]]] = {}
+    # (read time, time of the slot's previous read, slot, counts in between)
+    deltas: list[tuple[float, float, str, cs.SlotSample]] = []
+    last: dict[str, tuple[float, dict[str, list[float]]]] = {}
     for ts, slot, routes in rec.rows:
-        deltas.append((ts, slot, cs.delta(routes, last.get(slot, {}))))
-        last[slot] = routes
+        previous_ts, previous = last.get(slot, (0.0, {}))
+        deltas.append((ts, previous_ts, slot, cs.delta(routes, previous)))
+        last[slot] = (ts, routes)
     steps: list[cs.Step] = []
     for i, (start, weight) in enumerate(shifts):
         stop = shifts[i + 1][0] if i + 1 < len(shifts) else end
         step, pending = cs.Step(weight), {}
-        for ts, slot, d in deltas:
-            if not start < ts <= stop:
+        for ts, previous_ts, slot, d in deltas:
+            # Only counts wholly after the shift: the engine's window opens with a read taken
+            # after the weights changed (the last smoke requests must not count as canary).
+            if not start <= previous_ts < ts <= stop:
                 continue
             pending[slot] = d
             if canary in pending and (baseline in pending or weight == 100):
@@ -170,14 +174,17 @@ def run(
             raise RuntimeError(f"stack up failed: {up.stderr[-2000:]}")
         ports = json.loads((state / "stack.json").read_text())["ports"]
         built = _build_release(releases, work, faults, progress)
-        ids = [built] if faults else [built, "dev"]
+        serving = "dev"
         load = PacedLoad(f"http://127.0.0.1:{ports['http']}", rps, max_s=3600)
         load.start()
         time.sleep(5)  # the serving slot warms before the first deploy
         for i in range(n):
-            deploy = _one(env, ids[i % len(ids)], f"{i + 1}/{n}", ports, releases, recording,
-                          steps, hold_s, progress)  # fmt: skip
+            # The release not serving: after a rollback the same one is tried again.
+            release = built if faults or serving == "dev" else "dev"
+            deploy = _one(env, release, f"{i + 1}/{n}", ports, releases, recording, steps,
+                          hold_s, progress)  # fmt: skip
             deploys.append(deploy)
+            serving = release if deploy["result"] == "promoted" else serving
     finally:
         if load is not None:
             load.stopped.set()
