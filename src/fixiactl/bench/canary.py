@@ -77,11 +77,12 @@ def fixed_weight(
 
 def percentiles(values: list[float]) -> dict[str, float | None]:
     if not values:
-        return {"median": None, "p90": None, "max": None}
+        return {"median": None, "p90": None, "p95": None, "max": None}
     ordered = sorted(values)
     return {
         "median": statistics.median(ordered),
         "p90": ordered[min(len(ordered) - 1, int(0.9 * len(ordered)))],
+        "p95": ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))],
         "max": ordered[-1],
     }
 
@@ -177,7 +178,10 @@ def markdown(report: dict[str, Any]) -> str:
         s = d["seconds"]
         if s["median"] is None:
             return "never"
-        return f"median {s['median']:.0f} s, p90 {s['p90']:.0f} s, max {s['max']:.0f} s"
+        return (
+            f"median {s['median']:.0f} s, p90 {s['p90']:.0f} s, p95 {s['p95']:.0f} s, "
+            f"max {s['max']:.0f} s"
+        )
 
     met = {
         "aa": aa["false_rollback_rate"] <= GOALS["false_rollback_rate"],
