@@ -8,7 +8,7 @@ UV_VERSION := 0.13.9
 export FIXIA_DATABASE_URL ?= sqlite+aiosqlite:///var/fixia.db
 
 .PHONY: help venv run test test-fast test-stack test-e2e test-acceptance lint typecheck fmt system-deps \
-	clean migrate patroni-venv stack stack-down stack-status stack-monitoring bench bench-web bench-media bench-streams bench-dr bench-dr-crash bench-ha soak slo \
+	clean migrate patroni-venv stack stack-down stack-status stack-monitoring bench bench-web bench-media bench-streams bench-canary bench-aa bench-dr bench-dr-crash bench-ha soak slo \
 	npm-deps i18n screenshots gates gates-fast
 
 help: ## List the targets
@@ -60,6 +60,7 @@ bench: venv system-deps ## Benchmark through HAProxy (wrk) on the bench stack; w
 	$(BIN)/fixiactl bench --env bench --readme --stop
 	$(MAKE) --no-print-directory bench-media
 	$(MAKE) --no-print-directory bench-streams
+	$(MAKE) --no-print-directory bench-canary
 
 lint: venv ## ruff lint and format check
 	$(BIN)/ruff check src tests
@@ -131,6 +132,12 @@ bench-dr-crash: venv system-deps ## 20 crash drills (SIGKILL + data dir lost, un
 	$(BIN)/fixiactl stack up --env drbench
 	$(BIN)/fixiactl dr bench --env drbench --size-mb 1024 --crashes 20; rc=$$?; \
 		$(BIN)/fixiactl stack down --env drbench; exit $$rc
+
+bench-canary: venv ## Canary analysis replayed from recorded A/A request streams: false-rollback rate, detection times; var/bench/canary.{json,md}
+	$(BIN)/fixiactl bench --canary --runs 400
+
+bench-aa: venv system-deps ## 10 A/A deploys (HEAD over itself) on a throw-away stack: real false rollbacks, streams; var/bench/aa.*
+	$(BIN)/fixiactl bench --aa 10
 
 bench-dr: venv system-deps ## DR benchmark: RTO of a 1 GB database incl. app readiness, RPO under writes; var/bench/dr-*
 	$(BIN)/fixiactl stack up --env drbench

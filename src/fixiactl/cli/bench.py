@@ -105,7 +105,40 @@ def bench(
             "(an HA stack: fixiactl stack up --ha)",
         ),
     ] = False,
-    runs: Annotated[int, typer.Option(min=1, max=20, help="--ha: kill runs")] = 5,
+    aa: Annotated[
+        int,
+        typer.Option(
+            "--aa",
+            min=0,
+            max=50,
+            help="Only N A/A deploys (the same commit over itself) on a throw-away stack: "
+            "the real false-rollback rate and the recorded request streams; var/bench/aa.*",
+        ),
+    ] = 0,
+    canary: Annotated[
+        bool,
+        typer.Option(
+            "--canary",
+            help="Only the canary analysis replayed from recorded request streams: the A/A "
+            "false-rollback rate and detection times; no stack; var/bench/canary.*",
+        ),
+    ] = False,
+    runs: Annotated[
+        int | None,
+        typer.Option(min=1, max=20_000, help="--ha: kill runs (5); --canary: replayed runs (400)"),
+    ] = None,
+    fault: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--fault",
+            help="With --aa: deploy a release of HEAD built with this fault instead "
+            "(e.g. error_rate=0.05); every rollback is a detection, timed",
+        ),
+    ] = None,
+    steps: Annotated[str, typer.Option(help="With --aa: the deploys' canary steps")] = (
+        "5,10,25,50,100"
+    ),
+    hold: Annotated[float, typer.Option(min=1, max=300, help="With --aa: each step's hold")] = 15,
     as_json: Annotated[bool, JsonOption] = False,
 ) -> None:
     """Seed the scale dataset once, load the stack through HAProxy and write var/bench/.
@@ -122,7 +155,13 @@ def bench(
             _streams(options, as_json=as_json, stop=stop)
             return
         if ha:
-            _ha(options, runs, as_json=as_json, stop=stop)
+            _ha(options, min(runs or 5, 20), as_json=as_json, stop=stop)
+            return
+        if aa:
+            _aa(aa, options, tuple(fault or ()), steps, hold, as_json=as_json)
+            return
+        if canary:
+            _canary(max(runs or 400, 10), options, as_json=as_json)
             return
         if compare_observability or compare_images:
             _compare_read_mix(options, images=compare_images, as_json=as_json, stop=stop)
@@ -233,3 +272,35 @@ def _compare_read_mix(options: BenchOptions, *, images: bool, as_json: bool, sto
     else:
         console.print(_overhead_table(report))
     console.print(f"json: {report['files']['json']}")
+
+
+def _aa(
+    n: int,
+    options: BenchOptions,
+    faults: tuple[str, ...],
+    steps: str,
+    hold_s: float,
+    *,
+    as_json: bool,
+) -> None:
+    from fixiactl.bench import aa
+
+    with progress(not as_json) as step:
+        report = aa.run(n, step, steps=steps, hold_s=hold_s, faults=faults)
+    report["files"] = aa.write(report, options.out_dir)
+    report.pop("recording")
+    if as_json:
+        emit_json(report)
+        return
+    console.print(Path(report["files"]["markdown"]).read_text())
+
+
+def _canary(runs: int, options: BenchOptions, *, as_json: bool) -> None:
+    from fixiactl.bench import canary
+
+    with progress(not as_json) as step:
+        report = canary.run(runs, step, out_dir=options.out_dir)
+    if as_json:
+        emit_json(report)
+        return
+    console.print(Path(report["files"]["markdown"]).read_text())

@@ -9,8 +9,8 @@
   binned data (ties within a bucket, tie-corrected variance), and the difference must also be
   large in absolute terms (p50 worse by > margin and ratio, or p90 by twice that), so a
   significant but harmless shift does not roll back.
-- SLO guard: the canary's share of requests under the SLO latency threshold must stay above
-  the objective whenever the baseline's does.
+- SLO guard: the canary's share of requests over the SLO latency threshold, at the lower
+  bound of its Wilson interval, must not clearly exceed the budget and the baseline's.
 - Too few canary requests gives INSUFFICIENT_DATA, never PASS.
 """
 
@@ -40,10 +40,21 @@ class Thresholds:
     error_budget: float = 0.001  # 99.9 % availability
     latency_slo_s: float = 0.2
     latency_objective: float = 0.99
-    latency_p_value: float = 0.001
+    # Per look: the test is repeated at every tick, and A/A replays of real deploys showed
+    # 0.001 firing on a fresh worker's first slow requests (docs/operations/deploy.md).
+    latency_p_value: float = 0.0001
     latency_margin_s: float = 0.05
     latency_ratio: float = 1.25
     latency_min_requests: int = 30
+    # One route slower while the others hide it in the sum: each route with this many requests
+    # in both slots is tested on its own, Bonferroni-corrected over the routes tested, and
+    # must also be slower by this much of Cliff's delta (P(slower) - P(faster)).
+    route_min_requests: int = 50
+    route_p_value: float = 0.00001
+    route_effect: float = 0.2
+    # The SLO guard judges the lower bound of the canary's share of slow requests at this
+    # one-sided z (3.09: 0.1 %), not the share itself: 3 slow of 60 is not a breach.
+    slo_guard_z: float = 3.09
 
 
 def load_thresholds(slo_dir: Path = DEPLOY / "slo") -> Thresholds:
@@ -144,12 +155,17 @@ def quantile(buckets: dict[float, float], q: float) -> float | None:
 
 def mann_whitney_slower(canary: dict[float, float], baseline: dict[float, float]) -> float:
     """One-sided p-value that the canary's latencies are stochastically larger."""
+    return mann_whitney(canary, baseline)[0]
+
+
+def mann_whitney(canary: dict[float, float], baseline: dict[float, float]) -> tuple[float, float]:
+    """(one-sided p-value, Cliff's delta): how much more often the canary is the slower."""
     bounds = sorted(set(canary) | set(baseline))
     c_bins = dict(_bins({b: canary.get(b, 0.0) for b in bounds}))
     b_bins = dict(_bins({b: baseline.get(b, 0.0) for b in bounds}))
     n1, n2 = sum(c_bins.values()), sum(b_bins.values())
     if n1 == 0 or n2 == 0:
-        return 1.0
+        return 1.0, 0.0
     u, below, ties = 0.0, 0.0, 0.0
     for b in bounds:
         c, k = c_bins[b], b_bins[b]
@@ -159,10 +175,38 @@ def mann_whitney_slower(canary: dict[float, float], baseline: dict[float, float]
         ties += t**3 - t
     n = n1 + n2
     variance = n1 * n2 / 12 * ((n + 1) - ties / (n * (n - 1)))
+    delta = 2 * u / (n1 * n2) - 1
     if variance <= 0:
-        return 1.0
+        return 1.0, delta
     z = (u - n1 * n2 / 2) / math.sqrt(variance)
-    return 0.5 * math.erfc(z / math.sqrt(2))
+    return 0.5 * math.erfc(z / math.sqrt(2)), delta
+
+
+def _slow_route(canary: Snapshot, baseline: Snapshot, t: Thresholds, j: Judgement) -> None:
+    """FAIL when one route is clearly slower on the canary than on the baseline."""
+    tested = [
+        r
+        for r, buckets in canary.routes.items()
+        if buckets.get(math.inf, 0.0) >= t.route_min_requests
+        and baseline.routes.get(r, {}).get(math.inf, 0.0) >= t.route_min_requests
+    ]
+    worst: tuple[float, float, str] | None = None
+    for route in tested:
+        p_value, delta = mann_whitney(canary.routes[route], baseline.routes[route])
+        if worst is None or p_value < worst[0]:
+            worst = (p_value, delta, route)
+        if p_value < t.route_p_value / len(tested) and delta >= t.route_effect:
+            c50 = quantile(canary.routes[route], 0.5) or 0.0
+            b50 = quantile(baseline.routes[route], 0.5) or 0.0
+            j.verdict = FAIL
+            j.reasons.append(
+                f"latency of {route}: p50 {c50 * 1000:.1f} ms vs baseline {b50 * 1000:.1f} ms, "
+                f"slower in {delta:+.2f} of pairs (Mann-Whitney p={p_value:.2g}, "
+                f"{len(tested)} routes tested)"
+            )
+            break
+    if worst is not None:
+        j.stats |= {"route_p_value": worst[0], "route_effect": worst[1], "route": worst[2]}
 
 
 def share_under(buckets: dict[float, float], threshold: float) -> float | None:
@@ -171,6 +215,15 @@ def share_under(buckets: dict[float, float], threshold: float) -> float | None:
         return None
     under = max((c for le, c in buckets.items() if le <= threshold + 1e-9), default=0.0)
     return under / total
+
+
+def wilson_lower(share: float, n: float, z: float) -> float:
+    """Lower bound of the Wilson score interval for a share observed in n trials."""
+    if n <= 0:
+        return 0.0
+    centre = share + z * z / (2 * n)
+    spread = z * math.sqrt(share * (1 - share) / n + z * z / (4 * n * n))
+    return max(0.0, (centre - spread) / (1 + z * z / n))
 
 
 def _latency(canary: Snapshot, baseline: Snapshot, t: Thresholds, j: Judgement) -> None:
@@ -199,6 +252,9 @@ def _latency(canary: Snapshot, baseline: Snapshot, t: Thresholds, j: Judgement) 
                 f"(Mann-Whitney p={p_value:.2g})"
             )
             return
+    _slow_route(canary, baseline, t, j)
+    if j.verdict == FAIL:
+        return
     c_share = share_under(canary.buckets, t.latency_slo_s)
     b_share = share_under(baseline.buckets, t.latency_slo_s)
     j.stats |= {"canary_share_under_slo": c_share, "baseline_share_under_slo": b_share}
@@ -207,7 +263,9 @@ def _latency(canary: Snapshot, baseline: Snapshot, t: Thresholds, j: Judgement) 
     # The guard needs a clear breach, not noise: three times the budget of slow requests and
     # clearly worse than the baseline (a fresh slot's first requests are a little slower).
     budget = 1 - t.latency_objective
-    if 1 - c_share > max(3 * budget, 3 * (1 - b_share) + 0.01):
+    slow_low = wilson_lower(1 - c_share, n, t.slo_guard_z)
+    j.stats["canary_slow_share_lower_bound"] = slow_low
+    if slow_low > max(3 * budget, 3 * (1 - b_share) + 0.01):
         j.verdict = FAIL
         j.reasons.append(
             f"SLO guard: only {c_share:.1%} of canary requests under "

@@ -18,7 +18,7 @@ from fixiactl.deploy.preflight import GateResult, check_stack
 from fixiactl.deploy.recovery import measure_recovery
 from fixiactl.deploy.releases import Release
 from fixiactl.deploy.results import DeployResult, Outcome
-from fixiactl.deploy.window import Reading, StepWindow
+from fixiactl.deploy.window import Reading, StepWindow, step_outcome
 from fixiactl.errors import FixiactlError
 
 Progress = Callable[[str], None]
@@ -255,14 +255,15 @@ class Deployer:
                 **j.as_dict(),
             )
             self.say(f"step {weight} %: {j.verdict} ({'; '.join(j.reasons)[:100]})")
-            if j.verdict == FAIL:
-                return self._evidence(weight, reading, baseline, j, elapsed), baseline
-            if j.verdict == INSUFFICIENT_DATA and elapsed > opts.step_deadline_s:
-                j.verdict = FAIL
+            outcome = step_outcome(
+                j.verdict, reading.covered_s, elapsed, opts.step_hold_s, opts.step_deadline_s
+            )
+            if outcome is None:
+                continue
+            if outcome != j.verdict:
+                j.verdict = outcome
                 j.reasons.append(f"still too little data after {opts.step_deadline_s:.0f} s")
-                return self._evidence(weight, reading, baseline, j, elapsed), baseline
-            if j.verdict != INSUFFICIENT_DATA and reading.covered_s >= opts.step_hold_s:
-                return self._evidence(weight, reading, baseline, j, elapsed), baseline
+            return self._evidence(weight, reading, baseline, j, elapsed), baseline
 
     def _evidence(
         self, weight: int, reading: Reading, baseline: Snapshot, j: Judgement, elapsed: float

@@ -61,8 +61,16 @@ def write(
 
 
 def snapshot(data: dict[str, Any]) -> Snapshot:
-    buckets = {float(le): float(v) for le, v in data.get("buckets", {}).items()}
-    return Snapshot(float(data["requests"]), float(data["errors"]), buckets, data.get("at"))
+    def numbers(buckets: dict[str, Any]) -> dict[float, float]:
+        return {float(le): float(v) for le, v in buckets.items()}
+
+    return Snapshot(
+        float(data["requests"]),
+        float(data["errors"]),
+        numbers(data.get("buckets", {})),
+        data.get("at"),
+        routes={route: numbers(b) for route, b in data.get("routes", {}).items()},
+    )
 
 
 def recompute(evidence: dict[str, Any]) -> Judgement:

@@ -36,6 +36,9 @@ class Snapshot:
     # Counter resets the source saw (Prometheus' resets()): a restart it can prove even when
     # the new process has already counted past the old totals.
     generation: int = 0
+    # route -> its own cumulative buckets: a regression of one route is diluted in the sum
+    # above. Filled by the slots source; empty (no per-route check) from Prometheus.
+    routes: dict[str, dict[float, float]] = field(default_factory=dict)
 
     def minus(self, earlier: Snapshot) -> Snapshot:
         """The traffic between two snapshots. A restarted process (counters went down, or a
@@ -50,15 +53,28 @@ class Snapshot:
             },
             at=self.at,
             generation=self.generation,
+            routes={
+                route: _minus(buckets, earlier.routes.get(route, {}))
+                for route, buckets in self.routes.items()
+            },
         )
 
     def as_dict(self) -> dict[str, object]:
         return {
             "requests": self.requests,
             "errors": self.errors,
-            "buckets": {("+Inf" if math.isinf(k) else str(k)): v for k, v in self.buckets.items()},
+            "buckets": _labels(self.buckets),
             "at": self.at,
+            "routes": {route: _labels(b) for route, b in self.routes.items()},
         }
+
+
+def _minus(now: dict[float, float], before: dict[float, float]) -> dict[float, float]:
+    return {le: count - before.get(le, 0.0) for le, count in now.items()}
+
+
+def _labels(buckets: dict[float, float]) -> dict[str, float]:
+    return {("+Inf" if math.isinf(k) else str(k)): v for k, v in buckets.items()}
 
 
 def parse(text: str) -> Snapshot:
@@ -73,9 +89,12 @@ def parse(text: str) -> Snapshot:
                     snap.errors += sample.value
         elif family.name == DURATION:
             for sample in family.samples:
-                if sample.name.endswith("_bucket") and sample.labels.get("route") not in PROBES:
+                route = sample.labels.get("route", "")
+                if sample.name.endswith("_bucket") and route not in PROBES:
                     le = float(sample.labels["le"])
                     snap.buckets[le] = snap.buckets.get(le, 0.0) + sample.value
+                    per_route = snap.routes.setdefault(route, {})
+                    per_route[le] = per_route.get(le, 0.0) + sample.value
     return snap
 
 

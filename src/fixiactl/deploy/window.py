@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from fixiactl.deploy.analysis import FAIL, INSUFFICIENT_DATA
 from fixiactl.deploy.metrics import MetricsSource, MetricsUnavailable, Snapshot
 
 
@@ -57,3 +58,18 @@ class StepWindow:
             covered = now_c.at - self.c0.at
         baseline = now_b.minus(self.b0) if now_b is not None and self.b0 is not None else None
         return Reading(canary=now_c.minus(self.c0), baseline=baseline, covered_s=covered)
+
+
+def step_outcome(
+    verdict: str, covered_s: float, elapsed_s: float, hold_s: float, deadline_s: float
+) -> str | None:
+    """When a step's measuring stops, and on which verdict; None: measure on at the next tick.
+
+    A FAIL stops at once; data still too thin past the deadline is a FAIL; anything else
+    stops once the samples cover the hold. Shared by the engine and the replay bench
+    (fixiactl.bench.canary), so a replayed run stops exactly where a deploy would."""
+    if verdict == FAIL:
+        return FAIL
+    if verdict == INSUFFICIENT_DATA:
+        return FAIL if elapsed_s > deadline_s else None
+    return verdict if covered_s >= hold_s else None

@@ -85,9 +85,31 @@ def test_added_latency_fails_on_the_histograms() -> None:
     assert "latency p50" in verdict.reasons[0]
 
 
-def test_a_small_latency_shift_is_not_a_regression() -> None:
-    verdict = judge(window(400, 0, 0.04), window(5000, 0, 0.02), Thresholds())
+def test_a_latency_shift_inside_one_bucket_is_not_a_regression() -> None:
+    verdict = judge(window(400, 0, 0.024), window(5000, 0, 0.011), Thresholds())
     assert verdict.verdict == PASS
+
+
+def test_one_route_twice_as_slow_fails_below_the_pooled_margin() -> None:
+    """20 ms to 40 ms is under the pooled check's 50 ms margin, but it is the whole route
+    (issue #29: a +30 % p50 on a single route must be caught)."""
+    verdict = judge(window(400, 0, 0.04), window(5000, 0, 0.02), Thresholds())
+    assert verdict.verdict == FAIL
+    assert "latency of /api/v1/services" in verdict.reasons[0]
+    assert verdict.stats["route"] == "/api/v1/services"
+
+
+def test_a_route_with_few_requests_is_not_tested_on_its_own() -> None:
+    t = Thresholds(route_min_requests=500)
+    verdict = judge(window(400, 0, 0.04), window(5000, 0, 0.02), t)
+    assert verdict.verdict == PASS
+    assert "route" not in verdict.stats
+
+
+def test_per_route_buckets_survive_the_step_difference() -> None:
+    later, earlier = parse(exposition(300, 0, 0.02)), parse(exposition(100, 0, 0.02))
+    assert later.minus(earlier).routes["/api/v1/services"][math.inf] == 200
+    assert "/readyz" not in later.routes
 
 
 def test_quantile_interpolates_inside_a_bucket() -> None:

@@ -118,3 +118,19 @@ def test_the_cli_replays_as_json() -> None:
                                     "--json"])  # fmt: skip
     assert done.exit_code == 0, done.output
     assert json.loads(done.stdout)[0]["same"] is True
+
+
+def test_a_slow_route_verdict_replays_from_the_routes_in_the_evidence() -> None:
+    """The per-route latency check rests on each route's buckets: the evidence keeps them."""
+
+    def routed(slow_share: float) -> Snapshot:
+        fast = 400 * (1 - slow_share)
+        route = {0.025: fast, 0.05: 400.0, math.inf: 400.0}
+        other = {0.025: 400.0, 0.05: 400.0, math.inf: 400.0}
+        pooled = {le: route[le] + other[le] for le in route}
+        return Snapshot(800, 0, pooled, at=1.0, routes={"/a": route, "/b": other})
+
+    j = record(10, routed(0.6), routed(0.05))
+    assert j.verdict == FAIL and "latency of /a" in j.reasons[0]
+    (row,) = evidence.replay("staging", "d1")
+    assert (row["recorded"], row["replayed"], row["same"]) == (FAIL, FAIL, True)
