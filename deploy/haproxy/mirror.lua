@@ -13,7 +13,7 @@
 -- latency histogram with the app's own buckets, so the engine compares them with the stable
 -- slot's metrics as it compares a canary.
 
-local BUCKETS = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0}
+local BUCKETS = {0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.5, 1.0, 2.5, 5.0}
 -- Mirroring must never pile up on a slow new slot: beyond this many in flight, skip (counted).
 local MAX_IN_FLIGHT = 32
 local COPIED = {"accept", "accept-language", "user-agent", "x-request-id"}

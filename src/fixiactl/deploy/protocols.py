@@ -27,8 +27,10 @@ class ServerStat:
     eresp: int
 
 
-# The mirror's latency buckets (deploy/haproxy/mirror.lua), the app's own minus +Inf.
-MIRROR_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0)
+# The mirror's latency buckets (deploy/haproxy/mirror.lua): the app's own
+# (fixia.observability.metrics.LATENCY_BUCKETS) without +Inf, so that the analysis compares
+# mirrored answers with the stable slot's histogram bucket by bucket.
+MIRROR_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.5, 1.0, 2.5, 5.0)
 
 
 @dataclass

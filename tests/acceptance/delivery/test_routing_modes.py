@@ -40,6 +40,8 @@ class Deploy(threading.Thread):
 
     def event(self, kind: str) -> dict[str, Any] | None:
         """This deploy's latest `kind` event, once it is in the journal."""
+        if not (self.ctl.state / "deploy" / "deploys.jsonl").exists():
+            return None  # a fresh stack: no deploy has written yet
         found = [
             e for e in self.ctl.events() if e["event"] == kind and float(str(e["ts"])) >= self.since
         ]

@@ -5,6 +5,7 @@ tests/acceptance/delivery/test_routing_modes.py."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -198,3 +199,16 @@ def test_resume_and_abort_reach_only_a_paused_deploy(
     assert control.wait("d1", 1.0) == "abort"
     assert not pause.control_file(ENV, "d1").exists()  # consumed: one answer, one pause
     assert control.wait("d1", 0.05) == "timeout"
+
+
+def test_the_mirror_measures_latency_in_the_apps_own_buckets() -> None:
+    """The analysis compares histograms bucket by bucket: the mirror's must be the app's."""
+    from fixia.observability.metrics import LATENCY_BUCKETS
+    from fixiactl.deploy.protocols import MIRROR_BUCKETS
+    from fixiactl.stack.config import DEPLOY
+
+    lua = (DEPLOY / "haproxy" / "mirror.lua").read_text()
+    found = re.search(r"^local BUCKETS = \{(.*)\}$", lua, re.MULTILINE)
+    assert found is not None
+    assert tuple(float(b) for b in found.group(1).split(",")) == MIRROR_BUCKETS
+    assert MIRROR_BUCKETS == LATENCY_BUCKETS
