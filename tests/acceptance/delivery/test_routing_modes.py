@@ -161,8 +161,12 @@ def test_mirrored_gets_reach_the_new_slot_before_any_client_does(ctl: Ctl, build
     assert deploy.code == 0 and data["result"] == "promoted", why(data, deploy.err)
     mirror = data["mirror"]
     assert mirror["answered"] >= 50 and mirror["errors"] == 0 and mirror["failed"] == 0
-    # Until the first weight step no client was answered by the new release.
-    before = [release for at, release in seen if at < shift["ts"]]
+    # No client was answered by the new release while it was mirrored to: every request sent
+    # before the mirror stopped (the weights change only after that) got the old release.
+    records = ctl.records(str(data["deploy_id"]))
+    stopped = next(r for r in records if r["kind"] == "mirror" and r["on"] is False)
+    assert stopped["ts"] < shift["ts"]
+    before = [release for at, release in seen if at < stopped["ts"]]
     assert len(before) >= 50 and set(before) == {old}, set(before)
 
     # A release failing GETs: rolled back on mirrored traffic alone, no client answered by it.
