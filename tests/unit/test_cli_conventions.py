@@ -29,7 +29,7 @@ CHANGES_AN_ENVIRONMENT = {
     "deploy run", "rollback", "promote",
     "secrets rotate-jwt", "secrets prune-jwt", "secrets rotate-db-password", "secrets roll",
     "backup init", "backup run", "backup expire", "backup restore-point", "backup schedule",
-    "backup prove", "restore", "dr drill",
+    "backup prove", "restore", "dr drill", "dr crash", "deploy resume", "deploy abort",
     "db switchover", "db failover",
     "flags set", "flags kill",
 }  # fmt: skip
@@ -45,7 +45,7 @@ DESTRUCTIVE = {
     ("fixiactl", "backup expire"), ("fixiactl", "promote"), ("fixiactl", "stack stop"),
     ("fixiactl", "stack down"), ("fixiactl", "restore"), ("fixiactl", "db failover"),
     ("fixiactl", "db switchover"), ("fixiactl", "rollback"), ("fixiactl", "deploy run"),
-    ("fixia", "db downgrade"),
+    ("fixiactl", "dr crash"), ("fixia", "db downgrade"),
 }  # fmt: skip
 # Long-running servers: their output is their log, already JSON lines.
 SERVERS = {"serve", "worker"}
@@ -167,7 +167,7 @@ def test_every_duration_option_takes_the_one_format() -> None:
         f"{path} {param.name}"
         for path, command in _all(ctl).items()
         for param in command.params
-        if any(w in param.name for w in DURATION_WORDS)
+        if any(w in (param.name or "").split("_") for w in DURATION_WORDS)
         and param.type_descriptor.parameter_info.parser is not parse_duration
     ]
     assert odd == []

@@ -157,11 +157,38 @@ def clear_session_cookies(response: Response, settings: Settings) -> None:
         response.delete_cookie(name, path="/", secure=secure, httponly=True, samesite="lax")
 
 
+# Staff see a release first: HAProxy sends a request carrying this cookie to the canary slot
+# during a deploy (deploy/haproxy/haproxy.cfg.j2, docs/operations/deploy.md). It grants
+# nothing in the app; it only chooses which release answers.
+STAFF_CANARY_COOKIE = "fixia_canary"
+STAFF_CANARY_VALUE = "always"
+
+
 def apply_pending_cookies(request: Request, response: Response) -> None:
-    """Cookies decided while handling the request: a rotated pair, or a dead session."""
+    """Cookies decided while handling the request: a rotated pair, or a dead session; and
+    the staff canary cookie, kept in line with who is signed in."""
     settings: Settings = request.app.state.settings
     pair: TokenPair | None = getattr(request.state, "new_tokens", None)
     if pair is not None:
         set_session_cookies(response, settings, pair)
     elif getattr(request.state, "clear_session", False):
         clear_session_cookies(response, settings)
+    _staff_canary(request, response, settings)
+
+
+def _staff_canary(request: Request, response: Response, settings: Settings) -> None:
+    viewer: Viewer | None = getattr(request.state, "user", None)
+    staff = viewer is not None and viewer.role is Role.admin
+    has = request.cookies.get(STAFF_CANARY_COOKIE) == STAFF_CANARY_VALUE
+    if staff and not has:
+        response.set_cookie(
+            STAFF_CANARY_COOKIE,
+            STAFF_CANARY_VALUE,
+            max_age=settings.auth.refresh_ttl_s,
+            httponly=True,
+            secure=bool(settings.web.cookie_secure),
+            samesite="lax",
+            path="/",
+        )
+    elif has and not staff and hasattr(request.state, "user"):
+        response.delete_cookie(STAFF_CANARY_COOKIE, path="/")

@@ -13,6 +13,7 @@ from rich.table import Table
 from fixiactl.bench.report import README_CHART, chart_link, replace_readme_section
 from fixiactl.bench.runner import BenchOptions, run
 from fixiactl.cli.common import (
+    DurationOption,
     EnvOption,
     JsonOption,
     console,
@@ -138,7 +139,7 @@ def bench(
     steps: Annotated[str, typer.Option(help="With --aa: the deploys' canary steps")] = (
         "5,10,25,50,100"
     ),
-    hold: Annotated[float, typer.Option(min=1, max=300, help="With --aa: each step's hold")] = 15,
+    hold: Annotated[float, DurationOption("With --aa: each step's hold, e.g. 15s")] = 15,
     as_json: Annotated[bool, JsonOption] = False,
 ) -> None:
     """Seed the scale dataset once, load the stack through HAProxy and write var/bench/.

@@ -24,7 +24,7 @@ from fixiactl.cli.common import (
     operator_errors,
     progress,
 )
-from fixiactl.deploy import budget, plan, promotion, requirements
+from fixiactl.deploy import budget, pause, plan, promotion, requirements
 from fixiactl.deploy import dora as dora_mod
 from fixiactl.deploy.context import DeployContext
 from fixiactl.deploy.engine import Deployer, DeployOptions
@@ -36,6 +36,11 @@ from fixiactl.errors import FixiactlError
 class Strategy(StrEnum):
     BLUE_GREEN = "blue-green"
     CANARY = "canary"
+
+
+class OnFailure(StrEnum):
+    ABORT = "abort"
+    PAUSE = "pause"
 
 
 class MetricsSource(StrEnum):
@@ -63,6 +68,20 @@ DryRunOption = typer.Option(
 ReplayOption = typer.Option(
     "--replay", help="explain: recompute every step verdict from its evidence file"
 )
+StickyOption = typer.Option(
+    "--sticky", help="Whoever the new slot served stays on it until the deploy ends"
+)
+MirrorOption = DurationOption(
+    "How long GETs are mirrored to the new slot (answers discarded) and judged before "
+    "its first weight step, e.g. 30s; 0: no mirroring",
+    "--mirror",
+)
+OnFailureOption = typer.Option(
+    "--on-failure",
+    help="abort (roll back) or pause: traffic back to stable, the new slot kept up, and "
+    "`fixiactl deploy resume|abort ID` decides (abort after --pause-timeout)",
+)
+PauseTimeoutOption = DurationOption("How long a pause waits, e.g. 15m", "--pause-timeout")
 
 
 def parse_steps(text: str | None, strategy: str) -> list[int]:
@@ -117,6 +136,10 @@ def run(
     override_budget: Annotated[bool, OverrideOption] = False,
     reason: Annotated[str | None, ReasonOption] = None,
     dry_run: Annotated[bool, DryRunOption] = False,
+    sticky: Annotated[bool, StickyOption] = False,
+    mirror: Annotated[float, MirrorOption] = 0.0,
+    on_failure: Annotated[OnFailure, OnFailureOption] = OnFailure.ABORT,
+    pause_timeout: Annotated[float, PauseTimeoutOption] = 900.0,
     as_json: Annotated[bool, JsonOption] = False,
 ) -> None:
     """Deploy RELEASE with analysis at every step, promote or roll back automatically."""
@@ -133,6 +156,10 @@ def run(
                 tick_s=tick,
                 allow_contract=allow_contract,
                 metrics_source=metrics_source and metrics_source.value,
+                sticky=sticky,
+                mirror_s=mirror,
+                on_failure=on_failure.value,
+                pause_timeout_s=pause_timeout,
             )
 
         if dry_run:
@@ -184,6 +211,36 @@ def explain(
         if not deploy_id:
             raise FixiactlError("which deploy?", hint="fixiactl deploy status --env ENV")
         (views.replay if replay else views.explain)(env, deploy_id, as_json)
+
+
+@app.command("resume")
+def resume(
+    deploy_id: Annotated[str, typer.Argument(help="The paused deploy (see status)")],
+    env: Annotated[str, RequiredEnvOption],
+    as_json: Annotated[bool, JsonOption] = False,
+) -> None:
+    """Resume a paused deploy: its traffic returns and the step is measured again."""
+    with operator_errors():
+        _answer(env, deploy_id, "resume", as_json)
+
+
+@app.command("abort")
+def abort(
+    deploy_id: Annotated[str, typer.Argument(help="The paused deploy (see status)")],
+    env: Annotated[str, RequiredEnvOption],
+    as_json: Annotated[bool, JsonOption] = False,
+) -> None:
+    """Abort a paused deploy: it rolls back (the stable slot already has all traffic)."""
+    with operator_errors():
+        _answer(env, deploy_id, "abort", as_json)
+
+
+def _answer(env: str, deploy_id: str, action: str, as_json: bool) -> None:
+    sent = pause.request(env, deploy_id, action)
+    if as_json:
+        emit_json(sent)
+    else:
+        console.print(f"{action} sent to {deploy_id}; the deploy picks it up within a second")
 
 
 def budget_gate(

@@ -14,6 +14,8 @@ from fixiactl.cli.common import (
     ExitCode,
     JsonOption,
     RequiredEnvOption,
+    YesOption,
+    confirm,
     console,
     emit_json,
     operator_errors,
@@ -61,17 +63,20 @@ def drill(
 
 @app.command()
 def crash(
-    env: Annotated[str, EnvOption] = "dev",
+    env: Annotated[str, RequiredEnvOption],
     from_repo: Annotated[int, typer.Option("--from-repo", min=1, max=2)] = 1,
     write_seconds: Annotated[
-        float, typer.Option(help="How long the writer commits before the crash")
+        float, DurationOption("How long the writer commits before the crash, e.g. 10s")
     ] = 10,
+    yes: Annotated[bool, YesOption] = False,
     as_json: Annotated[bool, JsonOption] = False,
 ) -> None:
     """Crash the primary under writes (SIGKILL + its data directory lost), recover in place
     from the repository plus the streamed WAL, count the acknowledged commits lost.
     Destroys the live data directory: for drills on a test or staging stack."""
     from fixiactl.backup.crash import crash_drill
+
+    confirm(f"Crash {env}'s primary and destroy its data directory?", yes=yes)
 
     with operator_errors(), progress(not as_json) as step:
         result = crash_drill(env, from_repo, write_seconds, step)
@@ -83,7 +88,7 @@ def crash(
             f"acknowledged commits, RPO {result['rpo_s']} s, RTO {result['rto_s']} s"
         )
     if not result["app_ready"]:
-        raise typer.Exit(code=1)
+        raise typer.Exit(code=ExitCode.FAILURE)
 
 
 @app.command()

@@ -14,6 +14,7 @@ from fixiactl.deploy import releases, slots, smoke
 from fixiactl.deploy.haproxy import Runtime
 from fixiactl.deploy.journal import Journal, Slots
 from fixiactl.deploy.metrics import MetricsSource
+from fixiactl.deploy.pause import FilePauseControl
 from fixiactl.deploy.preflight import (
     BackupRestorePoints,
     GateResult,
@@ -21,7 +22,7 @@ from fixiactl.deploy.preflight import (
     migration_gate,
 )
 from fixiactl.deploy.prometheus import open_source
-from fixiactl.deploy.protocols import ProcessSupervisor, SlotHost, TrafficRouter
+from fixiactl.deploy.protocols import PauseControl, ProcessSupervisor, SlotHost, TrafficRouter
 from fixiactl.deploy.releases import Release
 from fixiactl.stack.config import EnvConfig, StackState, load_env, read_state, state_dir
 from fixiactl.stack.supervisor import Supervisor
@@ -64,6 +65,7 @@ class DeployContext:
     slot_host: SlotHost | None = None
     # Given: every deploy of this context reads it; None: opened per deploy (open_source).
     metrics_source: MetricsSource | None = None
+    pause_control: PauseControl | None = None  # None: the operator's answer file
     _releases: dict[str, Release] = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -86,6 +88,12 @@ class DeployContext:
         if self.slot_host is None:
             self.slot_host = StackSlotHost(self.config, self.stack)
         return self.slot_host
+
+    @property
+    def pauses(self) -> PauseControl:
+        if self.pause_control is None:
+            self.pause_control = FilePauseControl(self.env)
+        return self.pause_control
 
     def release(self, release_id: str) -> Release:
         if release_id not in self._releases:

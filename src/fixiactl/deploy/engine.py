@@ -7,9 +7,10 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
-from fixiactl.deploy import analysis, dora, evidence, requirements, slots
+from fixiactl.deploy import analysis, dora, evidence, pause, requirements, slots
 from fixiactl.deploy.analysis import FAIL, INSUFFICIENT_DATA, Judgement, Thresholds
 from fixiactl.deploy.context import DeployContext
 from fixiactl.deploy.contract import run_contract, slot_env
@@ -18,6 +19,7 @@ from fixiactl.deploy.preflight import GateResult, check_stack
 from fixiactl.deploy.recovery import measure_recovery
 from fixiactl.deploy.releases import Release
 from fixiactl.deploy.results import DeployResult, Outcome
+from fixiactl.deploy.routing import Routing
 from fixiactl.deploy.window import Reading, StepWindow, step_outcome
 from fixiactl.errors import FixiactlError
 
@@ -42,6 +44,11 @@ class DeployOptions:
     promoted_from: str | None = None  # `fixiactl promote`: the stage the release passed
     metrics_source: str | None = None  # slots|prometheus; None: the environment's setting
     budget: dict[str, Any] | None = None  # the error-budget decision (fixiactl.deploy.budget)
+    # Routing modes (fixiactl.deploy.routing, docs/operations/deploy.md).
+    sticky: bool = False  # whoever the new slot served stays on it until the deploy ends
+    mirror_s: float = 0.0  # mirrored GETs analysed before the first step; 0: no mirroring
+    on_failure: str = "abort"  # or "pause": hold on stable, wait for `deploy resume|abort`
+    pause_timeout_s: float = 900.0  # a pause nobody answers ends as an abort
 
 
 class StepFailed(Exception):
@@ -78,6 +85,16 @@ class Deployer:
         self.first_shift: float | None = None
         self.gate = GateResult()
         self.restore_point: str | None = None
+        self.routing = Routing(
+            self.router,
+            self.journal,
+            self.say,
+            deploy_id=self.id,
+            canary=self.idle,
+            sticky=opts.sticky,
+        )
+        self.extra: Outcome = {"result": ""}  # mirror and pause facts for the result
+        self._baseline = Snapshot()  # the latest baseline measured (stands in at 100 %)
 
     # -- the whole deploy -------------------------------------------------------------------
     def run(self) -> DeployResult:
@@ -120,6 +137,7 @@ class Deployer:
             self._abandon_idle()
             outcome = {"result": "failed", "stage": "prepare", "reason": exc.message}
         front1 = self.router.front_door()
+        outcome = {**self.extra, **outcome}
         # Only the figures this deploy has: no budget (the CLI adds it), no full-traffic time
         # unless it got there.
         result: DeployResult = {
@@ -181,16 +199,24 @@ class Deployer:
 
     # -- traffic ----------------------------------------------------------------------------
     def _shift(self, pre: Snapshot, started: float) -> Outcome:
-        baseline = pre
+        self._baseline = pre
+        if self.opts.mirror_s > 0 and not self.opts.fast_track:
+            judgement = self._until_decided(0, self._mirror)
+            if judgement.verdict == FAIL:  # before any real traffic reached the new slot
+                return self._roll_back(pre, 0, judgement)
+        if not self.opts.fast_track:
+            self._route_on()  # staff first: the header and cookie reach it from now on
         for weight in self.opts.steps:
             self._weights(weight)
             if weight == self.opts.steps[-1]:
                 self.time_to_full_traffic_s = round(time.monotonic() - started, 2)
             if self.opts.fast_track:
                 continue
-            judgement, baseline = self._analyse(weight, baseline)
+            judgement = self._until_decided(weight, partial(self._step, weight))
             if judgement.verdict == FAIL:
                 return self._roll_back(pre, weight, judgement)
+        # A pinned request still reaches a draining slot: routing off before retiring.
+        self.routing.off()
         retired = [self.slots.releases[self.active], self.slots.previous]
         self._retire(self.active)
         self.slots.previous = self.slots.releases[self.active]
@@ -212,6 +238,60 @@ class Deployer:
                 restore_point=self.restore_point,
             )
         return outcome
+
+    def _route_on(self) -> None:
+        try:
+            self.routing.on()
+        except FixiactlError as exc:
+            raise StepFailed("routing", exc.message) from exc
+
+    def _mirror(self) -> Judgement:
+        o = self.opts
+        m = self.routing.mirror(
+            self.metrics,
+            self.active,
+            self.thresholds,
+            hold_s=o.mirror_s,
+            deadline_s=o.step_deadline_s,
+            tick_s=o.tick_s,
+        )
+        reading = Reading(canary=m.canary, baseline=m.baseline, covered_s=m.elapsed_s)
+        j = self._evidence(0, reading, m.baseline, m.judgement, m.elapsed_s)
+        self.extra["mirror"] = {**m.mirrored.as_dict(), "verdict": j.verdict}
+        return j
+
+    def _step(self, weight: int) -> Judgement:
+        judgement, self._baseline = self._analyse(weight, self._baseline)
+        return judgement
+
+    def _until_decided(self, weight: int, check: Callable[[], Judgement]) -> Judgement:
+        """`check`'s verdict; with --on-failure pause, a FAIL first pauses the deploy and
+        `deploy resume` measures the same step again (`abort` or the timeout: the FAIL)."""
+        while True:
+            judgement = check()
+            if judgement.verdict != FAIL or self.opts.on_failure != "pause":
+                return judgement
+            action = self._pause(weight, judgement)
+            if action != "resume":
+                judgement.reasons.append(
+                    "aborted by the operator"
+                    if action == "abort"
+                    else f"paused {self.opts.pause_timeout_s:.0f} s with no resume: aborted"
+                )
+                return judgement
+            if weight:
+                self._route_on()
+                self._weights(weight)
+
+    def _pause(self, weight: int, judgement: Judgement) -> str:
+        # Traffic back on the stable slot, the new one kept running for a look at it.
+        self.routing.off()
+        self.router.set_weight(self.active, 100)
+        self.router.set_weight(self.idle, 0)
+        paused = pause.hold(self.ctx.pauses, self.journal, self.say, self.release.id, weight,
+                            judgement.reasons, self.opts.pause_timeout_s)  # fmt: skip
+        self.extra.setdefault("pauses", []).append(paused)
+        return str(paused["action"])
 
     def _weights(self, weight: int) -> None:
         # Raise the new slot first: both weights are never zero at the same time.
@@ -292,6 +372,7 @@ class Deployer:
 
     def _roll_back(self, pre: Snapshot, weight: int, judgement: Judgement) -> Outcome:
         t0 = time.monotonic()
+        self.routing.off()  # pinned and staff users back to the stable slot with the rest
         self.router.set_weight(self.active, 100)
         self.router.set_weight(self.idle, 0)
         self.journal.record("rollback", step=weight, reasons=judgement.reasons)
@@ -321,5 +402,6 @@ class Deployer:
         self.journal.record("drained", slot=slot, clean=drained)
 
     def _abandon_idle(self) -> None:
+        self.routing.off()
         self.router.set_weight(self.idle, 0)
         slots.stop(self.env, self.idle, self.supervisor)

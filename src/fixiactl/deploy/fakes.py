@@ -17,7 +17,7 @@ from typing import Any
 from fixiactl.deploy.context import DeployContext
 from fixiactl.deploy.metrics import MetricsSource, MetricsUnavailable, Snapshot
 from fixiactl.deploy.preflight import GateResult
-from fixiactl.deploy.protocols import ServerStat
+from fixiactl.deploy.protocols import MIRROR_BUCKETS, MirrorStats, ServerStat
 from fixiactl.deploy.releases import Release
 from fixiactl.errors import FixiactlError
 from fixiactl.stack.config import EnvConfig
@@ -76,6 +76,12 @@ class FakeRouter:
         self.config_error: str | None = None
         self.reachable = True
         self.history: list[tuple[str, str, int | str]] = []
+        # Routing modes: the canary header/cookie target, the sticky deploy id, the mirror.
+        self.canary: str | None = None
+        self.sticky: str | None = None
+        self.mirror: str | None = None
+        self.mirrored = MirrorStats(buckets=dict.fromkeys((*MIRROR_BUCKETS, math.inf), 0.0))
+        self.routing_missing = False  # a stack rendered before the routing map
 
     def _slot(self, slot: str) -> str:
         if not self.reachable:
@@ -131,6 +137,23 @@ class FakeRouter:
 
     def check_config(self) -> str | None:
         return self.config_error
+
+    def set_routing(self, canary: str | None, sticky: str | None) -> None:
+        if self.routing_missing:
+            raise FixiactlError("HAProxy has no routing map (fake)", hint="fixiactl stack up")
+        self.canary = canary and self._slot(canary)
+        self.sticky = sticky
+        self.history.append(("routing", canary or "none", sticky or "off"))
+
+    def set_mirror(self, slot: str | None) -> None:
+        if self.routing_missing:
+            raise FixiactlError("HAProxy has no routing map (fake)", hint="fixiactl stack up")
+        self.mirror = slot and self._slot(slot)
+        self.history.append(("mirror", slot or "off", 0))
+
+    def mirror_stats(self) -> MirrorStats:
+        m = self.mirrored
+        return MirrorStats(m.sent, m.answered, m.errors, m.failed, m.skipped, dict(m.buckets))
 
 
 class FakeSlotHost:
@@ -213,6 +236,23 @@ class FakeTraffic:
             self.router.totals[slot] += n
             self.router.requests += n
             self.router.failed += errors
+        self._mirror()
+
+    def _mirror(self) -> None:
+        """A tenth of each read's requests are GETs, copied to the mirror slot if any."""
+        slot, m = self.router.mirror, self.router.mirrored
+        if slot is None:
+            return
+        n = self.per_read // 10
+        m.sent += n
+        if not self.router.supervisor.is_running(f"app-{slot}"):
+            m.failed += n
+            return
+        how = self.behaviours.get(self.host.pointed.get(slot) or "", Behaviour())
+        m.answered += n
+        m.errors += round(n * how.error_rate)
+        for le in m.buckets:
+            m.buckets[le] += n if how.latency_s <= le else 0
 
     def snapshot(self, slot: str) -> Snapshot | None:
         self.reads += 1
@@ -255,4 +295,17 @@ def fake_context(
         load_release=fake_release,
         slot_host=host,
         metrics_source=metrics,
+        pause_control=ScriptedPauses(),
     )
+
+
+class ScriptedPauses:
+    """A `PauseControl` answering each pause with the next scripted action."""
+
+    def __init__(self, *answers: str) -> None:
+        self.answers = list(answers)
+        self.waits: list[tuple[str, float]] = []
+
+    def wait(self, deploy_id: str, timeout_s: float) -> str:
+        self.waits.append((deploy_id, timeout_s))
+        return self.answers.pop(0) if self.answers else "timeout"

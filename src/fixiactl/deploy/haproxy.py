@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import subprocess
 import time
 from pathlib import Path
 
-from fixiactl.deploy.protocols import ServerStat
+from fixiactl.deploy.protocols import MIRROR_BUCKETS, MirrorStats, ServerStat
 from fixiactl.errors import FixiactlError
 from fixiactl.stack.health import haproxy_command
 
@@ -20,6 +21,8 @@ STREAM_BACKEND = "be_stream"
 
 __all__ = ["BACKEND", "STREAM_BACKEND", "Runtime", "ServerStat"]
 
+OLD_STACK = "this stack's HAProxy predates the routing modes; re-render it: fixiactl stack up"
+
 
 class Runtime:
     """The real `TrafficRouter` (fixiactl.deploy.protocols)."""
@@ -27,6 +30,9 @@ class Runtime:
     def __init__(self, state: Path) -> None:
         self.socket = state / "haproxy" / "admin.sock"
         self.config = state / "haproxy" / "haproxy.cfg"
+        # The routing modes' state (deploy/haproxy/routing.map.j2), read by be_app.
+        self.routing_map = state / "haproxy" / "routing.map"
+        self.stack_file = state / "stack.json"
 
     def _cmd(self, command: str) -> str:
         try:
@@ -36,7 +42,7 @@ class Runtime:
                 f"HAProxy's runtime API is unreachable ({exc})",
                 hint="is the stack up? fixiactl stack status",
             ) from exc
-        if out.strip() and not command.startswith(("show", "get")):
+        if out.strip() and not command.startswith(("show", "get", "fixia")):
             raise FixiactlError(f"HAProxy refused {command!r}: {out.strip()}")
         return out
 
@@ -101,3 +107,47 @@ class Runtime:
             timeout=30,
         )
         return None if result.returncode == 0 else result.stderr[-500:] or "invalid"
+
+    def _set_map(self, key: str, value: str) -> None:
+        if not self.routing_map.exists():
+            raise FixiactlError("HAProxy has no routing map", hint=OLD_STACK)
+        self._cmd(f"set map {self.routing_map} {key} {value}")
+
+    def _known(self, slot: str) -> str:
+        if slot not in self.stats():
+            raise FixiactlError(f"HAProxy has no server {slot!r} in {BACKEND}")
+        return slot
+
+    def set_routing(self, canary: str | None, sticky: str | None) -> None:
+        canary = canary and self._known(canary)
+        # Sticky off first: a pin must never outlive the canary it names.
+        if sticky is None:
+            self._set_map("sticky", "off")
+        self._set_map("canary", canary or "none")
+        if sticky is not None:
+            self._set_map("sticky", sticky)
+
+    def set_mirror(self, slot: str | None) -> None:
+        if slot is None:
+            self._set_map("mirror", "off")
+            return
+        port = json.loads(self.stack_file.read_text())["ports"][self._known(slot)]
+        self._set_map("mirror", f"127.0.0.1:{int(port)}")
+
+    def mirror_stats(self) -> MirrorStats:
+        """`fixia mirror` on the runtime API (deploy/haproxy/mirror.lua): key=value pairs."""
+        out = self._cmd("fixia mirror")
+        pairs = dict(p.split("=", 1) for p in out.split() if "=" in p)
+        if "sent" not in pairs:
+            raise FixiactlError("HAProxy has no mirror counters", hint=OLD_STACK)
+        counts = [int(float(pairs.get(f"le_{le}", "0"))) for le in MIRROR_BUCKETS]
+        buckets = {le: float(sum(counts[: i + 1])) for i, le in enumerate(MIRROR_BUCKETS)}
+        buckets[float("inf")] = float(int(pairs["answered"]))
+        return MirrorStats(
+            sent=int(pairs["sent"]),
+            answered=int(pairs["answered"]),
+            errors=int(pairs["errors"]),
+            failed=int(pairs["failed"]),
+            skipped=int(pairs["skipped"]),
+            buckets=buckets,
+        )

@@ -26,6 +26,7 @@ class Plan(TypedDict):
     step_deadline_s: float
     metrics_source: str
     rollback_unsafe: bool  # going to this release needs --yes
+    routing: dict[str, Any]  # the routing modes (fixiactl.deploy.routing, pause)
     migrations: dict[str, Any]
     budget: dict[str, Any]
 
@@ -51,6 +52,12 @@ def make_plan(ctx: DeployContext, opts: DeployOptions, decision: budget.Decision
         "step_deadline_s": opts.step_deadline_s,
         "metrics_source": opts.metrics_source or ctx.config.metrics_source,
         "rollback_unsafe": release.id in slots.rollback_unsafe,
+        "routing": {
+            "sticky": opts.sticky,
+            "mirror_s": opts.mirror_s,
+            "on_failure": opts.on_failure,
+            "pause_timeout_s": opts.pause_timeout_s,
+        },
         "migrations": gate.as_dict(),
         "budget": decision.as_dict(),
     }
@@ -67,9 +74,21 @@ def describe(plan: Plan) -> list[str]:
         f"metrics from {plan['metrics_source']}",
         f"migrations: expand {migrations['expand'] or 'none'}, "
         f"contract {migrations['contract'] or 'none'}",
+        _routing_line(plan["routing"], plan["new_slot"]),
         f"error budget: {plan['budget']['outcome']}"
         + (f" ({plan['budget']['reason']})" if plan["budget"].get("reason") else ""),
     ]
     if plan["rollback_unsafe"]:
         lines.append(f"{plan['release']} is not rollback-safe: the deploy would ask --yes")
     return lines
+
+
+def _routing_line(routing: dict[str, Any], slot: str) -> str:
+    parts = [f"staff (header or cookie) on {slot} from its first step"]
+    if routing["sticky"]:
+        parts.append("sticky until the deploy ends")
+    if routing["mirror_s"]:
+        parts.append(f"GETs mirrored to it for {routing['mirror_s']:g} s first")
+    if routing["on_failure"] == "pause":
+        parts.append(f"a failure pauses (up to {routing['pause_timeout_s']:g} s)")
+    return "routing: " + "; ".join(parts)

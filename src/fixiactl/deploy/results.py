@@ -52,6 +52,8 @@ class Outcome(TypedDict, total=False):
     rollback_s: float
     time_to_restore_s: float
     recovery: Recovery
+    mirror: dict[str, Any]  # the mirrored GETs before the first step, and their verdict
+    pauses: list[dict[str, Any]]  # each pause (--on-failure pause) and how it ended
 
 
 class DeployResult(TypedDict):
@@ -83,3 +85,5 @@ class DeployResult(TypedDict):
     time_to_restore_s: NotRequired[float]
     recovery: NotRequired[Recovery]
     budget: NotRequired[dict[str, Any]]
+    mirror: NotRequired[dict[str, Any]]
+    pauses: NotRequired[list[dict[str, Any]]]

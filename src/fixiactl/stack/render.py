@@ -174,6 +174,7 @@ def render_all(config: EnvConfig, state: StackState, *, as_root: bool) -> dict[s
         "pgbouncer/pgbouncer.ini.j2": state_path / "pgbouncer" / "pgbouncer.ini",
         "redis/redis.conf.j2": state_path / "redis" / "redis.conf",
         "haproxy/haproxy.cfg.j2": state_path / "haproxy" / "haproxy.cfg",
+        "haproxy/routing.map.j2": state_path / "haproxy" / "routing.map",
     }
     if config.ha:
         targets["haproxy/haproxy-db.cfg.j2"] = state_path / "haproxy" / "haproxy-db.cfg"

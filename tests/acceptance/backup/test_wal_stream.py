@@ -37,7 +37,7 @@ def strict_s3_stack() -> Iterator[BackupStack]:
 
 def _crash(stack: BackupStack, repo: str = "1") -> dict[str, object]:
     result: dict[str, object] = stack.ctl_json(
-        "dr", "crash", "--from-repo", repo, "--write-seconds", "8", timeout=900
+        "dr", "crash", "--from-repo", repo, "--write-seconds", "8s", "--yes", timeout=900
     )
     return result
 

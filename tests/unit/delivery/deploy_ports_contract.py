@@ -48,6 +48,20 @@ def router_contract(router: TrafficRouter) -> None:
     with pytest.raises(FixiactlError):
         router.set_state("green", "sideways")
 
+    # Routing modes: on and off again, an unknown slot refused; the mirror's counters only grow.
+    mirrored = router.mirror_stats()
+    assert mirrored.sent >= mirrored.answered >= mirrored.errors >= 0
+    router.set_routing("green", "d-contract")
+    router.set_routing(None, None)
+    router.set_mirror("green")
+    router.set_mirror(None)
+    with pytest.raises(FixiactlError):
+        router.set_routing("purple", None)
+    with pytest.raises(FixiactlError):
+        router.set_mirror("purple")
+    later = router.mirror_stats()
+    assert later.sent >= mirrored.sent and later.answered >= mirrored.answered
+
     requests, failed = router.front_door()
     assert requests >= failed >= 0
     again = router.front_door()

@@ -62,6 +62,27 @@ def test_a_dry_run_says_the_plan_in_words(router: FakeRouter) -> None:
     assert "steps 5 %, 25 %, 50 %, 100 %" in done.output
 
 
+def test_a_dry_run_shows_the_routing_modes_asked_for(router: FakeRouter) -> None:
+    args = ["--sticky", "--mirror", "20", "--on-failure", "pause", "--dry-run"]
+    done = CliRunner().invoke(app, ["deploy", "r2", "--env", "unit", *args, "--json"])
+    assert done.exit_code == 0, done.output
+    assert json.loads(done.stdout)["routing"] == {
+        "sticky": True,
+        "mirror_s": 20.0,
+        "on_failure": "pause",
+        "pause_timeout_s": 900.0,
+    }
+    words = CliRunner().invoke(app, ["deploy", "r2", "--env", "unit", *args])
+    said = " ".join(words.output.split())  # the console wraps long lines
+    assert "sticky until the deploy ends; GETs mirrored to it for 20 s first" in said
+    wrong = CliRunner().invoke(
+        app, ["deploy", "r2", "--env", "unit", "--on-failure", "wait"], env={"COLUMNS": "200"}
+    )
+    # A fixed set of choices is an enum: a usage error (exit 2) that names the choices.
+    assert wrong.exit_code == 2 and "'abort', 'pause'" in wrong.output
+    assert router.history == []
+
+
 def test_status_and_explain_are_sub_commands(router: FakeRouter) -> None:
     runner = CliRunner()
     status = runner.invoke(app, ["deploy", "status", "--env", "unit", "--json"])
