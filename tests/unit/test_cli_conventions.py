@@ -53,7 +53,7 @@ SERVERS = {"serve", "worker"}
 CHOICES = {
     ("deploy run", "strategy"), ("promote", "strategy"), ("deploy run", "metrics_source"),
     ("promote", "metrics_source"), ("backup run", "kind"), ("backup schedule", "fmt_"),
-    ("flags set", "state"),
+    ("flags set", "state"), ("deploy run", "on_failure"),
 }  # fmt: skip
 # Option names that mean a length of time.
 DURATION_WORDS = ("hold", "timeout", "deadline", "tick", "interval", "heartbeat", "window")
