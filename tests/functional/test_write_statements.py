@@ -109,9 +109,9 @@ async def test_the_free_plan_adds_only_its_quota_query(
 async def test_messages_both_ways_at_once_keep_each_stream_in_sequence(
     client: httpx.AsyncClient, outbox: Path, db_exec: DbExec, settings: Settings
 ) -> None:
-    """A message locks both parties' stream cursors (in one statement, in user-id order):
-    two people writing to each other at the same moment wait for each other, never deadlock,
-    and each user's events still take consecutive seqs, one per event."""
+    """Both parties' stream events are stored by one cursor upsert and one INSERT: with
+    messages sent both ways at once, each user's events still take consecutive seqs, one per
+    event, and every message reaches both parties' streams once."""
     owner, pro, _, conv = await proposal_conversation(client, outbox)
     rounds = 8
 

@@ -24,8 +24,8 @@ EventData = dict[str, Any] | Callable[[], Awaitable[dict[str, Any]]]
 async def _reserve(session: AsyncSession, counts: dict[uuid.UUID, int]) -> dict[uuid.UUID, int]:
     """Advance each user's cursor by its count in ONE statement (an upsert); returns each
     user's new last seq. The upsert locks the cursor rows until this transaction ends, taken
-    in user-id order, so two transactions that both touch users A and B (a message each way)
-    wait for each other instead of deadlocking."""
+    in user-id order, so two transactions that both touch users A and B (messages each way
+    in two of their conversations) wait for each other instead of deadlocking."""
     dialect = session.get_bind().dialect.name
     make = pg_insert if dialect == "postgresql" else sqlite_insert
     rows = [{"user_id": user_id, "seq": n} for user_id, n in sorted(counts.items())]
