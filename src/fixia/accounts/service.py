@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from fixia import events
 from fixia.accounts import exceptions as exc
@@ -39,10 +39,12 @@ async def get_by_email(*, session: AsyncSession, email: str) -> User | None:
 
 
 async def get_active(*, session: AsyncSession, user_id: uuid.UUID) -> User:
+    # Every signed-in request runs this: one round trip (a LEFT JOIN of the 1:1 profile)
+    # instead of a second SELECT for the profile.
     stmt = (
         select(User)
         .where(User.id == user_id, User.deleted_at.is_(None))
-        .options(selectinload(User.profile))
+        .options(joinedload(User.profile))
     )
     user = (await session.execute(stmt)).scalar_one_or_none()
     if user is None:

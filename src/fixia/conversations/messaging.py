@@ -4,7 +4,7 @@ the stream events each step owes both parties. Never commits."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -122,15 +122,25 @@ async def send(
 
 async def _announce_message(session: AsyncSession, message: Message, sender_name: str) -> None:
     data = message_event(message, sender_name)
-    await store.append(session, user_id=message.recipient_id, type="message", data=data)
-    # The sender's other tabs show it too.
-    await store.append(session, user_id=message.sender_id, type="message", data=data)
-    await announce_unread(session, message.recipient_id)
+    # Stored together (two statements, not nine): the recipient's message and new unread
+    # count, and the message for the sender's other tabs.
+    await store.append_many(
+        session,
+        [
+            (message.recipient_id, "message", data),
+            (message.sender_id, "message", data),
+            (message.recipient_id, "unread", _unread(session, message.recipient_id)),
+        ],
+    )
 
 
-async def announce_unread(session: AsyncSession, user_id: uuid.UUID) -> None:
-    total = await unread_total(session=session, user_id=user_id)
-    await store.append(session, user_id=user_id, type="unread", data={"messages": total})
+def _unread(session: AsyncSession, user_id: uuid.UUID) -> Callable[[], Awaitable[dict[str, Any]]]:
+    """The user's unread total, counted under their stream's cursor lock (store.append_many)."""
+
+    async def read() -> dict[str, Any]:
+        return {"messages": await unread_total(session=session, user_id=user_id)}
+
+    return read
 
 
 async def history(
@@ -161,8 +171,11 @@ async def mark_read(
     if not result.rowcount:  # type: ignore[attr-defined]
         return None
     receipt = {"conversation_id": str(conversation.id), "read_at": now.isoformat()}
-    await store.append(
-        session, user_id=other_party(conversation, reader.id), type="read", data=receipt
+    await store.append_many(
+        session,
+        [
+            (other_party(conversation, reader.id), "read", receipt),
+            (reader.id, "unread", _unread(session, reader.id)),
+        ],
     )
-    await announce_unread(session, reader.id)
     return now

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -33,20 +34,20 @@ async def notify(
     )
     session.add(note)
     await session.flush()
-    # Live on the user's stream (after the commit), with the new unread count.
-    await stream_store.append(
-        session,
-        user_id=user_id,
-        type="notification",
-        data={
+
+    # Live on the user's stream (after the commit), with the new unread count: counted under
+    # the stream's cursor lock, so a later seq never carries an older count.
+    async def event() -> dict[str, Any]:
+        return {
             "id": str(note.id),
             "type": type,
             "title": title,
             "message": message,
             "action_url": action_url,
             "unread": await unread_count_of(session=session, user_id=user_id),
-        },
-    )
+        }
+
+    await stream_store.append_many(session, [(user_id, "notification", event)])
     if email:
         user = await session.get(User, user_id)
         if user is not None and user.deleted_at is None:

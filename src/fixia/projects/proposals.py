@@ -7,6 +7,7 @@ import uuid
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from fixia import events
 from fixia.accounts.models import User
@@ -94,9 +95,12 @@ async def apply(
         message=f"{pro.name} envió una propuesta para «{project.title}».",
     )
     events.emit(session, "proposal.sent", proposal_id=str(proposal.id))
-    loaded = await load_proposal(session=session, proposal_id=proposal.id)
-    assert loaded is not None
-    return loaded
+    # The answer shows the project's title and the professional with their profile: the
+    # project is the one just checked and `pro` the caller (loaded with the profile), so
+    # they are attached instead of read back (four SELECTs).
+    set_committed_value(proposal, "project", project)
+    set_committed_value(proposal, "professional", pro)
+    return proposal
 
 
 def _ensure_pending(proposal: Proposal) -> None:

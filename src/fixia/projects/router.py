@@ -130,7 +130,7 @@ async def apply(
     session: SessionDep,
     settings: SettingsDep,
 ) -> ProposalOut:
-    project = await service.load_project(session=session, project_id=project_id)
+    project = await service.load_project(session=session, project_id=project_id, related=False)
     if project is None:
         raise ProjectNotFound()
     return proposal_out(

@@ -89,6 +89,10 @@ class Subscription:
 class Broker(Protocol):
     async def publish(self, delivery: Delivery) -> None: ...
 
+    async def publish_many(self, deliveries: list[Delivery]) -> None:
+        """`publish` each, in order, in one round trip where the broker has round trips."""
+        ...
+
     def subscribe(self, user_id: uuid.UUID) -> contextlib.AbstractAsyncContextManager[Subscription]:
         """Subscribed on enter: anything published after it is offered to the queue."""
         ...
@@ -144,6 +148,10 @@ class MemoryBroker:
     async def publish(self, delivery: Delivery) -> None:
         self.local.dispatch(delivery)
 
+    async def publish_many(self, deliveries: list[Delivery]) -> None:
+        for delivery in deliveries:
+            self.local.dispatch(delivery)
+
     @asynccontextmanager
     async def subscribe(self, user_id: uuid.UUID) -> AsyncIterator[Subscription]:
         sub, _ = self.local.add(user_id)
@@ -172,6 +180,16 @@ class RedisBroker:
 
     async def publish(self, delivery: Delivery) -> None:
         await self.redis.publish(CHANNEL_PREFIX + str(delivery.user_id), delivery.encode())
+
+    async def publish_many(self, deliveries: list[Delivery]) -> None:
+        if len(deliveries) == 1:
+            await self.publish(deliveries[0])
+            return
+        # One round trip for a message's events (recipient, sender, unread count), not three.
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for delivery in deliveries:
+                pipe.publish(CHANNEL_PREFIX + str(delivery.user_id), delivery.encode())
+            await pipe.execute()
 
     async def _ensure_reader(self) -> PubSub:
         if self._pubsub is None:

@@ -40,7 +40,8 @@ class Pair:
 class Sent:
     message_id: str
     recipient: Stream
-    sent_at: float
+    sent_at: float  # when it was due (the latency the goal names counts from here)
+    acked_at: float = 0.0  # when the app answered 201: from here on it is delivery alone
 
 
 @dataclass
@@ -142,7 +143,7 @@ async def _send(
     if response.status_code != 201:
         t.fail(str(response.status_code), started, response.text)
         return
-    t.sent.append(Sent(str(response.json()["id"]), recipient, started))
+    t.sent.append(Sent(str(response.json()["id"]), recipient, started, time.monotonic()))
 
 
 async def send_paced(

@@ -76,6 +76,25 @@ async def test_delivers_to_the_users_subscriptions_only(brokers: tuple[Broker, B
             await asyncio.wait_for(other.get(), 0.3)
 
 
+async def test_publish_many_delivers_each_in_order_to_its_user(
+    brokers: tuple[Broker, Broker],
+) -> None:
+    """A message's events (recipient, sender, recipient's count) go out in one call."""
+    publisher, subscriber = brokers
+    alice, bob = uuid.uuid4(), uuid.uuid4()
+    async with subscriber.subscribe(alice) as a, subscriber.subscribe(bob) as b:
+        await _subscribed_probe(publisher, a, alice)
+        await _subscribed_probe(publisher, b, bob)
+        batch = [
+            Delivery(alice, 3, "message", {"n": 1}),
+            Delivery(bob, 9, "message", {"n": 1}),
+            Delivery(alice, 4, "unread", {"messages": 2}),
+        ]
+        await publisher.publish_many(batch)
+        assert [await asyncio.wait_for(a.get(), 5) for _ in range(2)] == [batch[0], batch[2]]
+        assert await asyncio.wait_for(b.get(), 5) == batch[1]
+
+
 async def test_slow_reader_is_bounded_and_told_it_lagged(brokers: tuple[Broker, Broker]) -> None:
     publisher, subscriber = brokers
     user = uuid.uuid4()
