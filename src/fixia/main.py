@@ -12,6 +12,7 @@ from fastapi import APIRouter, FastAPI
 from fixia import __version__
 from fixia.accounts.router import auth as auth_router
 from fixia.accounts.router import users as users_router
+from fixia.accounts.web_session import web_user
 from fixia.admin.router import router as admin_router
 from fixia.audit.service import AuditContextMiddleware
 from fixia.catalog.fastpath import CachedReads
@@ -134,7 +135,7 @@ def create_app(settings: Settings | None = None, *, mailer: EmailSender | None =
     api.include_router(conversations_router)
     app.include_router(api)
     app.include_router(health_router)
-    install_web(app, settings, view_routers())
+    install_web(app, settings, view_routers(), user=web_user)
     # The nav's unread badge: web asks through app.state, so it imports no domain.
     app.state.unread_total = unread_total
     if settings.faults.active:
@@ -159,6 +160,8 @@ def view_routers() -> list[APIRouter]:
     from fixia.money.admin_views import router as money_admin
     from fixia.money.views import router as money
     from fixia.notifications.views import router as notifications
+    from fixia.pages.jobs import router as job_page
+    from fixia.pages.professionals import router as professional_page
     from fixia.payments.views import router as payments
     from fixia.projects.views import router as projects
     from fixia.reviews.views import router as reviews
@@ -168,6 +171,6 @@ def view_routers() -> list[APIRouter]:
     # reviews and money before matches: `/jobs/{id}/review` and `/jobs/{id}/milestones/...`
     # must win over `/jobs/{id}/{action}`.
     return [
-        web, accounts, catalog, projects, reviews, money, matches, notifications, payments, trust,
-        admin, money_admin, media, media_account, conversations,
+        web, accounts, professional_page, catalog, projects, reviews, money, job_page, matches,
+        notifications, payments, trust, admin, money_admin, media, media_account, conversations,
     ]  # fmt: skip

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends, Header, Request, Response, status
 from pydantic import BaseModel, Field
 
 from fixia.accounts import registration, service, tokens
+from fixia.accounts.dependencies import CurrentUser
 from fixia.accounts.presenters import me_out
 from fixia.accounts.schemas import (
     ChangePasswordIn,
@@ -25,7 +26,7 @@ from fixia.accounts.schemas import (
 )
 from fixia.catalog import cached
 from fixia.catalog.fastpath import professional_key
-from fixia.deps import CacheDep, CurrentUser, SessionDep, SettingsDep
+from fixia.deps import CacheDep, SessionDep, SettingsDep
 from fixia.media import service as media_service
 from fixia.platform.ratelimit import LoginThrottle, login_throttle, rate_limit
 
