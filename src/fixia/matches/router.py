@@ -226,13 +226,14 @@ async def redeem_reveal(
     return ContactOut(name=name, phone=phone)
 
 
-# Hiring: the client's answer to a proposal (matches/hiring.py).
+# Hiring: the client's answer to a proposal (matches/hiring.py). The names `accept` and `reject`
+# keep the OpenAPI operation ids these routes had under projects.
 @router.post("/proposals/{proposal_id}/reject", tags=["projects"])
-async def reject_proposal(proposal: ReceivedProposal, session: SessionDep) -> ProposalOut:
+async def reject(proposal: ReceivedProposal, session: SessionDep) -> ProposalOut:
     return proposal_out(await hiring.reject(session=session, proposal=proposal))
 
 
 @router.post("/proposals/{proposal_id}/accept", tags=["projects"])
-async def accept_proposal(proposal: ReceivedProposal, session: SessionDep) -> AcceptOut:
+async def accept(proposal: ReceivedProposal, session: SessionDep) -> AcceptOut:
     accepted, match, job = await hiring.accept(session=session, proposal=proposal)
     return AcceptOut(proposal=proposal_out(accepted), match_id=match.id, job_id=job.id)
