@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, FastAPI
 
 from fixia import __version__
+from fixia.accounts.erasure import PersonalData
 from fixia.accounts.router import auth as auth_router
 from fixia.accounts.router import users as users_router
 from fixia.accounts.web_session import web_user
@@ -25,6 +26,7 @@ from fixia.errors import install_error_handlers
 from fixia.matches.router import router as matches_router
 from fixia.media.limits import upload_limits
 from fixia.media.router import router as media_router
+from fixia.media.service import remove_user_media
 from fixia.money.router import router as money_router
 from fixia.notifications.router import router as notifications_router
 from fixia.observability import install as install_observability
@@ -138,6 +140,9 @@ def create_app(settings: Settings | None = None, *, mailer: EmailSender | None =
     install_web(app, settings, view_routers(), user=web_user)
     # The nav's unread badge: web asks through app.state, so it imports no domain.
     app.state.unread_total = unread_total
+    # What a deleted account erases beyond its own rows (fixia.accounts.erasure).
+    personal_data: list[PersonalData] = [remove_user_media]
+    app.state.personal_data = personal_data
     if settings.faults.active:
         # Added before observability, so it runs inside it: injected 500s and delays are
         # measured like real ones.
