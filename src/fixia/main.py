@@ -10,8 +10,10 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, FastAPI
 
 from fixia import __version__
+from fixia.accounts.erasure import PersonalData
 from fixia.accounts.router import auth as auth_router
 from fixia.accounts.router import users as users_router
+from fixia.accounts.web_session import web_user
 from fixia.admin.router import router as admin_router
 from fixia.audit.service import AuditContextMiddleware
 from fixia.catalog.fastpath import CachedReads
@@ -24,6 +26,7 @@ from fixia.errors import install_error_handlers
 from fixia.matches.router import router as matches_router
 from fixia.media.limits import upload_limits
 from fixia.media.router import router as media_router
+from fixia.media.service import remove_user_media
 from fixia.money.router import router as money_router
 from fixia.notifications.router import router as notifications_router
 from fixia.observability import install as install_observability
@@ -134,9 +137,12 @@ def create_app(settings: Settings | None = None, *, mailer: EmailSender | None =
     api.include_router(conversations_router)
     app.include_router(api)
     app.include_router(health_router)
-    install_web(app, settings, view_routers())
+    install_web(app, settings, view_routers(), user=web_user)
     # The nav's unread badge: web asks through app.state, so it imports no domain.
     app.state.unread_total = unread_total
+    # What a deleted account erases beyond its own rows (fixia.accounts.erasure).
+    personal_data: list[PersonalData] = [remove_user_media]
+    app.state.personal_data = personal_data
     if settings.faults.active:
         # Added before observability, so it runs inside it: injected 500s and delays are
         # measured like real ones.
@@ -159,6 +165,8 @@ def view_routers() -> list[APIRouter]:
     from fixia.money.admin_views import router as money_admin
     from fixia.money.views import router as money
     from fixia.notifications.views import router as notifications
+    from fixia.pages.jobs import router as job_page
+    from fixia.pages.professionals import router as professional_page
     from fixia.payments.views import router as payments
     from fixia.projects.views import router as projects
     from fixia.reviews.views import router as reviews
@@ -168,6 +176,6 @@ def view_routers() -> list[APIRouter]:
     # reviews and money before matches: `/jobs/{id}/review` and `/jobs/{id}/milestones/...`
     # must win over `/jobs/{id}/{action}`.
     return [
-        web, accounts, catalog, projects, reviews, money, matches, notifications, payments, trust,
-        admin, money_admin, media, media_account, conversations,
+        web, accounts, professional_page, catalog, projects, reviews, money, job_page, matches,
+        notifications, payments, trust, admin, money_admin, media, media_account, conversations,
     ]  # fmt: skip

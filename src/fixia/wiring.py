@@ -1,5 +1,6 @@
-"""Sessions wired as a request's are (the job queue, the cache, the stream broker in
-`Session.info`), for one-shot commands that change data outside the app."""
+"""Sessions wired as a request's are (the job queue, the cache, the stream broker and the
+books payments post to, in `Session.info`), for one-shot commands that change data outside
+the app."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from fixia.catalog.invalidation import CACHE_KEY, SESSIONS_KEY
 from fixia.config import Settings
 from fixia.db import create_engine, session_factory
+from fixia.money.settlement import money_books
+from fixia.payments.settlement import BOOKS_KEY
 from fixia.platform.cache import Cache, build_cache
 from fixia.platform.email import build_email_sender
 from fixia.queue.core import Runtime
@@ -28,7 +31,9 @@ def wired_sessions(
     """The session factory a request and a one-shot command both use: after-commit work
     (jobs, cache invalidation, stream pushes) finds the process's systems in `Session.info`,
     and post-commit invalidation reads with a session of its own."""
-    info: dict[str, Any] = {CACHE_KEY: cache, QUEUE_KEY: queue, BROKER_KEY: broker}
+    info: dict[str, Any] = {
+        CACHE_KEY: cache, QUEUE_KEY: queue, BROKER_KEY: broker, BOOKS_KEY: money_books()
+    }  # fmt: skip
     sessions = info[SESSIONS_KEY] = session_factory(engine, info=info)
     return sessions
 

@@ -20,7 +20,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from fixia.catalog.invalidation import CACHE_KEY, SESSIONS_KEY
 from fixia.config import Settings
 from fixia.db import create_engine, session_factory
+from fixia.money.settlement import money_books
 from fixia.observability import business
+from fixia.payments.settlement import BOOKS_KEY
 from fixia.platform.cache import build_cache
 from fixia.platform.email import build_email_sender
 from fixia.queue.core import Runtime, queue_dsn
@@ -41,7 +43,10 @@ def build_queue(settings: Settings, *, periodic: bool) -> tuple[JobQueue, AsyncE
     cache = build_cache(settings.redis_url)
     queue = JobQueue(settings, all_tasks(), periodic=periodic)
     # Events stored by tasks (notifications) reach open streams after the task's commit.
-    info: dict[str, object] = {CACHE_KEY: cache, QUEUE_KEY: queue, BROKER_KEY: broker_for(settings)}
+    info: dict[str, object] = {
+        CACHE_KEY: cache, QUEUE_KEY: queue, BROKER_KEY: broker_for(settings),
+        BOOKS_KEY: money_books(),
+    }  # fmt: skip
     sessions = session_factory(engine, info=info)
     info[SESSIONS_KEY] = sessions
     queue.bind(Runtime(settings, sessions, build_email_sender(settings.email), cache))

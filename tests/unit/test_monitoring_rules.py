@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from fixiactl.monitoring.stack import render_production_alertmanager
 from fixiactl.slo.rules import kebab
+from fixiactl.stack.monitoring import render_production_alertmanager
 
 ROOT = Path(__file__).resolve().parents[2]
 RULES = sorted((ROOT / "deploy" / "prometheus" / "rules").glob("*.yml"))

@@ -19,8 +19,8 @@ import pytest
 from fixiactl.backup.app import grant_app_password
 from fixiactl.backup.restore import RestoredCluster
 from fixiactl.files import write_private
-from fixiactl.monitoring import stack as monitoring_stack
 from fixiactl.secrets.rotate import save_state
+from fixiactl.stack import monitoring as monitoring_stack
 from fixiactl.stack import postgres
 from fixiactl.stack.config import load_env, load_or_create_state, state_dir
 from fixiactl.stack.render import write_env_file

@@ -10,9 +10,9 @@ import pytest
 import yaml
 
 from fixiactl.errors import FixiactlError
-from fixiactl.monitoring.stack import copy_rules
 from fixiactl.slo import BURN_ALERTS, WINDOWS, load_slos
 from fixiactl.slo.rules import kebab, rule_groups
+from fixiactl.stack.monitoring import copy_rules
 
 ROOT = Path(__file__).resolve().parents[2]
 

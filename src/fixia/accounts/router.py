@@ -6,7 +6,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Request, Response, status
 from pydantic import BaseModel, Field
 
-from fixia.accounts import registration, service, tokens
+from fixia.accounts import erasure, registration, service, tokens
+from fixia.accounts.dependencies import CurrentUser
 from fixia.accounts.presenters import me_out
 from fixia.accounts.schemas import (
     ChangePasswordIn,
@@ -25,8 +26,7 @@ from fixia.accounts.schemas import (
 )
 from fixia.catalog import cached
 from fixia.catalog.fastpath import professional_key
-from fixia.deps import CacheDep, CurrentUser, SessionDep, SettingsDep
-from fixia.media import service as media_service
+from fixia.deps import CacheDep, SessionDep, SettingsDep
 from fixia.platform.ratelimit import LoginThrottle, login_throttle, rate_limit
 
 auth = APIRouter(prefix="/auth", tags=["auth"])
@@ -152,10 +152,13 @@ async def update_me(
 
 
 @users.delete("/me", status_code=status.HTTP_204_NO_CONTENT)
-async def delete_me(user: CurrentUser, session: SessionDep, settings: SettingsDep) -> None:
+async def delete_me(
+    request: Request, user: CurrentUser, session: SessionDep, settings: SettingsDep
+) -> None:
     await service.delete_me(session=session, user=user)
     # Photos and documents are personal data: rows now, objects by a job after the commit.
-    await media_service.remove_user_media(session=session, settings=settings, user_id=user.id)
+    for erase in erasure.holders(request):
+        await erase(session=session, settings=settings, user_id=user.id)
 
 
 @users.put("/me/professional-profile")

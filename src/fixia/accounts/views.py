@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
@@ -19,15 +18,17 @@ from fixia.accounts.schemas import (
     ResetPasswordIn,
     TokenIn,
 )
-from fixia.catalog import cached
-from fixia.deps import CacheDep, SessionDep, SettingsDep
+from fixia.accounts.web_session import (
+    REFRESH,
+    SignedIn,
+    WebUser,
+    clear_session_cookies,
+    set_session_cookies,
+)
+from fixia.deps import SessionDep, SettingsDep
 from fixia.errors import DomainError
-from fixia.media import portfolio
-from fixia.media import presenters as media_presenters
+from fixia.platform.cookies import cookie_name
 from fixia.platform.ratelimit import LoginThrottle, login_throttle, rate_limit
-from fixia.reviews import service as reviews_service
-from fixia.trust import public as public_trust
-from fixia.web.cookies import cookie_name
 from fixia.web.pages import (
     FORM_ERRORS,
     domain_errors,
@@ -38,13 +39,6 @@ from fixia.web.pages import (
     render,
     safe_next,
     validation_errors,
-)
-from fixia.web.session import (
-    REFRESH,
-    SignedIn,
-    WebUser,
-    clear_session_cookies,
-    set_session_cookies,
 )
 
 router = APIRouter()
@@ -214,25 +208,3 @@ async def change_password(
         return response
     context = {"me": me_out(user, settings), "errors": errors}
     return render(request, "accounts/account.html", context, 422)
-
-
-@router.get("/professionals/{professional_id}")
-async def professional_profile(
-    request: Request,
-    professional_id: uuid.UUID,
-    user: WebUser,
-    session: SessionDep,
-    cache: CacheDep,
-    settings: SettingsDep,
-) -> Response:
-    pro = await cached.professional(
-        session=session, cache=cache, settings=settings, professional_id=professional_id
-    )
-    reviews, _ = await reviews_service.for_user(
-        session=session, user_id=professional_id, role=None, cursor=None, limit=20
-    )
-    trust = await public_trust.cached_trust(session, cache, professional_id)
-    items = await portfolio.items_of(session=session, owner_id=professional_id)
-    works = [media_presenters.portfolio_out(settings, i, img) for i, img in items]
-    context = {"pro": pro, "reviews": reviews, "trust": trust, "portfolio": works}
-    return render(request, "accounts/professional.html", context)

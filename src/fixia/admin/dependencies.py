@@ -5,9 +5,10 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from fixia.accounts.dependencies import AdminUser
 from fixia.accounts.models import User
 from fixia.admin import service
-from fixia.deps import AdminUser, SessionDep
+from fixia.deps import SessionDep
 
 
 async def managed_user(admin: AdminUser, user_id: uuid.UUID, session: SessionDep) -> User:

@@ -6,6 +6,7 @@ from typing import Annotated, get_args
 from fastapi import APIRouter, Query
 from pydantic import AwareDatetime
 
+from fixia.accounts.dependencies import AdminUser
 from fixia.accounts.models import Role
 from fixia.admin import service
 from fixia.admin.dependencies import ClientIp, ManagedUser
@@ -19,7 +20,7 @@ from fixia.admin.schemas import (
     ReasonIn,
     RoleIn,
 )
-from fixia.deps import AdminUser, SessionDep
+from fixia.deps import SessionDep
 from fixia.matches import service as matches_service
 from fixia.matches.models import JobStatus
 from fixia.matches.presenters import job_detail, job_out

@@ -11,6 +11,7 @@ from fastapi.responses import Response
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fixia.accounts.web_session import Admin
 from fixia.admin import service
 from fixia.admin.dependencies import peer_ip
 from fixia.admin.presenters import admin_user_out
@@ -35,7 +36,6 @@ from fixia.web.pages import (
     render,
     validation_errors,
 )
-from fixia.web.session import Admin
 
 router = APIRouter(prefix="/admin")
 

@@ -7,11 +7,13 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from fixia.accounts.access import has_role
+from fixia.accounts.dependencies import OptionalUser, ProfessionalUser
 from fixia.accounts.models import Role
 from fixia.catalog import service
 from fixia.catalog.exceptions import NotServiceOwner, ServiceNotFound
 from fixia.catalog.models import Service
-from fixia.deps import OptionalUser, ProfessionalUser, SessionDep, SettingsDep, has_role
+from fixia.deps import SessionDep, SettingsDep
 from fixia.platform.ratelimit import client_ip
 
 

@@ -5,7 +5,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 
-from fixia.accounts.dependencies import ValidProfessional
+from fixia.accounts.dependencies import (
+    CurrentUser,
+    OptionalUser,
+    ProfessionalUser,
+    ValidProfessional,
+)
 from fixia.catalog import cached, fastpath, favorites, localities, service, suggest
 from fixia.catalog.dependencies import (
     OwnedService,
@@ -28,14 +33,7 @@ from fixia.catalog.schemas import (
     SortBy,
     Suggestion,
 )
-from fixia.deps import (
-    CacheDep,
-    CurrentUser,
-    OptionalUser,
-    ProfessionalUser,
-    SessionDep,
-    SettingsDep,
-)
+from fixia.deps import CacheDep, SessionDep, SettingsDep
 from fixia.media import service as media_service
 from fixia.platform import flags
 from fixia.platform.pagination import CursorParam, LimitParam, Page

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from pydantic import ValidationError
 
+from fixia.accounts.web_session import Professional, WebUser
 from fixia.catalog import cached, localities, service, suggest
 from fixia.catalog.dependencies import owned_service, valid_service_id, visible_service
 from fixia.catalog.presenters import service_out
@@ -28,7 +29,6 @@ from fixia.web.pages import (
     render,
     validation_errors,
 )
-from fixia.web.session import Professional, WebUser
 
 router = APIRouter()
 

@@ -5,9 +5,10 @@ from typing import Annotated
 
 from fastapi import Depends
 
+from fixia.accounts.dependencies import CurrentUser
 from fixia.conversations import service
 from fixia.conversations.models import Conversation
-from fixia.deps import CurrentUser, SessionDep
+from fixia.deps import SessionDep
 
 
 async def party_conversation(

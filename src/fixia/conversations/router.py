@@ -5,6 +5,7 @@ import uuid
 from fastapi import APIRouter, Request, status
 from fastapi.responses import StreamingResponse
 
+from fixia.accounts.dependencies import AdminUser, CurrentUser
 from fixia.conversations import messaging, moderation, presenters, service
 from fixia.conversations.dependencies import PartyConversation
 from fixia.conversations.live import counts_hello
@@ -20,7 +21,7 @@ from fixia.conversations.schemas import (
     SentOut,
     UnreadOut,
 )
-from fixia.deps import AdminUser, CurrentUser, SessionDep, SettingsDep
+from fixia.deps import SessionDep, SettingsDep
 from fixia.platform.pagination import CursorParam, LimitParam, Page
 from fixia.streams.http import StreamAdmission, stream_response
 

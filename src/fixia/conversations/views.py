@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from starlette.datastructures import FormData, UploadFile
 
 from fixia.accounts.models import User
+from fixia.accounts.web_session import SignedIn
 from fixia.conversations import messaging, moderation, presenters, service
 from fixia.conversations.live import counts_hello
 from fixia.conversations.models import ContextType
@@ -34,7 +35,6 @@ from fixia.web.pages import (
     redirect,
     render,
 )
-from fixia.web.session import SignedIn
 
 router = APIRouter()
 

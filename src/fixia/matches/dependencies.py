@@ -5,8 +5,9 @@ from typing import Annotated
 
 from fastapi import Depends
 
+from fixia.accounts.dependencies import CurrentUser
 from fixia.accounts.models import Role
-from fixia.deps import CurrentUser, SessionDep
+from fixia.deps import SessionDep
 from fixia.matches import exceptions as exc
 from fixia.matches import requests as requests_service
 from fixia.matches import service

@@ -4,10 +4,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Request, status
 
+from fixia.accounts.dependencies import ClientUser, CurrentUser, ProfessionalUser
 from fixia.catalog.dependencies import VisibleService
-from fixia.deps import ClientUser, CurrentUser, ProfessionalUser, SessionDep, SettingsDep
+from fixia.deps import SessionDep, SettingsDep
+from fixia.matches import hiring, reveal, service
 from fixia.matches import requests as requests_service
-from fixia.matches import reveal, service
 from fixia.matches.dependencies import PartyJob, PartyMatch, PartyRequest, ViewableJob
 from fixia.matches.exceptions import NotAllowedParty, ServiceRequestNotFound
 from fixia.matches.presenters import job_detail, job_out, request_out
@@ -27,6 +28,9 @@ from fixia.matches.schemas import (
 )
 from fixia.platform import flags
 from fixia.platform.pagination import CursorParam, LimitParam, Page
+from fixia.projects.dependencies import ReceivedProposal
+from fixia.projects.presenters import proposal_out
+from fixia.projects.schemas import AcceptOut, ProposalOut
 
 router = APIRouter(tags=["jobs"])
 
@@ -220,3 +224,16 @@ async def redeem_reveal(
         user_agent=user_agent,
     )
     return ContactOut(name=name, phone=phone)
+
+
+# Hiring: the client's answer to a proposal (matches/hiring.py). The names `accept` and `reject`
+# keep the OpenAPI operation ids these routes had under projects.
+@router.post("/proposals/{proposal_id}/reject", tags=["projects"])
+async def reject(proposal: ReceivedProposal, session: SessionDep) -> ProposalOut:
+    return proposal_out(await hiring.reject(session=session, proposal=proposal))
+
+
+@router.post("/proposals/{proposal_id}/accept", tags=["projects"])
+async def accept(proposal: ReceivedProposal, session: SessionDep) -> AcceptOut:
+    accepted, match, job = await hiring.accept(session=session, proposal=proposal)
+    return AcceptOut(proposal=proposal_out(accepted), match_id=match.id, job_id=job.id)

@@ -16,7 +16,8 @@ from fixia.matches import exceptions as exc
 from fixia.matches.models import Job, JobStatus, JobStatusUpdate, Match, MatchStatus
 from fixia.notifications.service import notify
 from fixia.platform.pagination import SortKey, fetch_page, newest_first
-from fixia.projects.models import Project, ProjectStatus, Proposal
+from fixia.projects.models import Project, Proposal
+from fixia.projects.service import close_for_job
 from fixia.queue.signals import trust_inputs_changed
 
 # Which statuses each transition may start from.
@@ -172,10 +173,8 @@ async def _transition(
     elif to in (JobStatus.completed, JobStatus.cancelled):
         match.status = MatchStatus.completed if to is JobStatus.completed else MatchStatus.cancelled
         if match.project_id:
-            project = await session.get(Project, match.project_id)
-            assert project is not None
-            project.status = (
-                ProjectStatus.completed if to is JobStatus.completed else ProjectStatus.cancelled
+            await close_for_job(
+                session=session, project_id=match.project_id, completed=to is JobStatus.completed
             )
         await trust_inputs_changed(session, job.professional_id)  # completion and reliability
     elif match.status is MatchStatus.disputed:

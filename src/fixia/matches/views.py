@@ -1,4 +1,5 @@
-"""Job pages: my jobs, one job with the completion handshake, contact reveal, service requests."""
+"""Job pages: my jobs, the completion handshake, contact reveal, service requests. One job's
+page shows its reviews too, so it is a composed page (`fixia/pages/jobs.py`)."""
 
 from __future__ import annotations
 
@@ -7,18 +8,23 @@ import uuid
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from fixia.accounts.models import Role
+from fixia.accounts.access import has_role
+from fixia.accounts.models import Role, User
+from fixia.accounts.web_session import SignedIn
 from fixia.catalog.dependencies import valid_service_id, visible_service
-from fixia.deps import SessionDep, SettingsDep, has_role
+from fixia.deps import SessionDep, SettingsDep
 from fixia.errors import NotFound
+from fixia.matches import hiring, reveal, service
 from fixia.matches import requests as requests_service
-from fixia.matches import reveal, service
-from fixia.matches.dependencies import party_job, party_match, party_request, viewable_job
+from fixia.matches.dependencies import party_job, party_match, party_request
 from fixia.matches.exceptions import NotAllowedParty
 from fixia.matches.models import ServiceRequest
-from fixia.matches.presenters import job_detail, job_out, request_out
+from fixia.matches.presenters import job_out, request_out
 from fixia.matches.schemas import ServiceRequestCreate
-from fixia.reviews import service as reviews_service
+from fixia.projects import proposals
+from fixia.projects.dependencies import received_proposal
+from fixia.projects.exceptions import ProposalNotFound
+from fixia.projects.models import Proposal
 from fixia.web.pages import (
     FORM_ERRORS,
     WEB_PAGE_SIZE,
@@ -29,7 +35,6 @@ from fixia.web.pages import (
     redirect,
     render,
 )
-from fixia.web.session import SignedIn
 
 router = APIRouter()
 
@@ -44,18 +49,6 @@ async def my_jobs(request: Request, user: SignedIn, session: SessionDep) -> Resp
     )
     context = {"jobs": [job_out(j) for j in found], "next_cursor": next_cursor}
     return render(request, "matches/jobs.html", context)
-
-
-@router.get("/jobs/{job_id}")
-async def job_page(
-    request: Request, job_id: uuid.UUID, user: SignedIn, session: SessionDep
-) -> Response:
-    job = await viewable_job(job_id, session, user)
-    detail = job_detail(job, await service.history(session=session, job=job))
-    reviews = await reviews_service.for_job(session=session, job=job, viewer=user)
-    reviewed = any(review.reviewer_id == user.id for review, _ in reviews)
-    context = {"job": detail, "reviews": reviews, "reviewed": reviewed}
-    return render(request, "matches/job.html", context)
 
 
 @router.post("/jobs/{job_id}/contact")
@@ -157,3 +150,29 @@ async def answer_request(
         return redirect(request, f"/jobs/{job.id}", ok="accepted")
     await requests_service.reject(session=session, request=found, message=None)
     return redirect(request, "/service-requests", ok="rejected")
+
+
+# Hiring: the client's answer to a proposal (matches/hiring.py).
+async def _received(session: SessionDep, proposal_id: uuid.UUID, user: User) -> Proposal:
+    proposal = await proposals.load_proposal(session=session, proposal_id=proposal_id)
+    if proposal is None:
+        raise ProposalNotFound()
+    return await received_proposal(proposal, user)
+
+
+@router.post("/proposals/{proposal_id}/accept")
+async def accept_proposal(
+    request: Request, proposal_id: uuid.UUID, user: SignedIn, session: SessionDep
+) -> Response:
+    proposal = await _received(session, proposal_id, user)
+    _, _, job = await hiring.accept(session=session, proposal=proposal)
+    return redirect(request, f"/jobs/{job.id}", ok="accepted")
+
+
+@router.post("/proposals/{proposal_id}/reject")
+async def reject_proposal(
+    request: Request, proposal_id: uuid.UUID, user: SignedIn, session: SessionDep
+) -> Response:
+    proposal = await _received(session, proposal_id, user)
+    await hiring.reject(session=session, proposal=proposal)
+    return redirect(request, f"/my/projects/{proposal.project_id}", ok="rejected")

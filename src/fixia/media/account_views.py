@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request, Response
 from starlette.datastructures import UploadFile
 
+from fixia.accounts.web_session import Professional, SignedIn
 from fixia.deps import SessionDep, SettingsDep
 from fixia.errors import DomainError, InvalidInput
 from fixia.media import portfolio, presenters, service
@@ -19,7 +20,6 @@ from fixia.media.views import DOCUMENT_LABELS, alt_of, file_of
 from fixia.platform.ratelimit import rate_limit
 from fixia.web.forms import read_form
 from fixia.web.pages import FORM_ERRORS, form_errors, parse, redirect, render
-from fixia.web.session import Professional, SignedIn
 
 router = APIRouter()
 

@@ -7,8 +7,9 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from fixia.accounts.dependencies import CurrentUser
 from fixia.accounts.models import Role
-from fixia.deps import CurrentUser, SessionDep
+from fixia.deps import SessionDep
 from fixia.media.exceptions import MediaNotFound, NotMediaOwner
 from fixia.media.models import MediaAsset
 from fixia.platform.storage import ObjectStorage, storage_for

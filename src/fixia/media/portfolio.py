@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fixia.accounts.models import User
+from fixia.accounts.plans import current_plan
 from fixia.catalog.models import Category
 from fixia.config import Settings
 from fixia.errors import InvalidInput
@@ -17,7 +18,6 @@ from fixia.media.models import MediaAsset, MediaKind, PortfolioItem
 from fixia.media.schemas import PortfolioItemIn, PortfolioItemUpdate
 from fixia.media.validation import Checked
 from fixia.platform.storage import ObjectStorage
-from fixia.projects import service as projects_service
 
 
 async def items_of(
@@ -58,7 +58,7 @@ async def create(
     count = await session.scalar(
         select(func.count()).select_from(PortfolioItem).where(PortfolioItem.owner_id == owner.id)
     )
-    limit = settings.media.portfolio_limit(projects_service.current_plan(owner))
+    limit = settings.media.portfolio_limit(current_plan(owner))
     if (count or 0) >= limit:
         raise MediaLimitReached(f"Your plan allows {limit} portfolio items.")
     last = await session.scalar(

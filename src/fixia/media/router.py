@@ -7,10 +7,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Form, Response, UploadFile, status
 
-from fixia.accounts.dependencies import ValidProfessional
+from fixia.accounts.dependencies import CurrentUser, ProfessionalUser, ValidProfessional
 from fixia.accounts.models import Role
 from fixia.catalog.dependencies import OwnedService, VisibleService
-from fixia.deps import CurrentUser, ProfessionalUser, SessionDep, SettingsDep
+from fixia.deps import SessionDep, SettingsDep
 from fixia.errors import NotFound
 from fixia.media import portfolio, presenters, service
 from fixia.media.dependencies import OwnedMedia, StorageDep, WritableMedia
@@ -26,7 +26,6 @@ from fixia.media.schemas import (
 )
 from fixia.media.validation import read_document, read_image
 from fixia.platform.ratelimit import rate_limit
-from fixia.projects.dependencies import OwnedProject
 
 router = APIRouter(tags=["media"])
 ImageFile = Annotated[UploadFile, File(description="JPEG, PNG, WebP or GIF, up to 5 MB")]
@@ -82,23 +81,6 @@ async def reorder_service_photos(
     photos = await service.gallery(session=session, service_id=listing.id)
     ordered = await service.reorder(session=session, settings=settings, items=photos, ids=body.ids)
     return [presenters.media_out(settings, a) for a in ordered]
-
-
-@router.post("/projects/{project_id}/photos", status_code=ACCEPTED, dependencies=images_limited)
-async def upload_project_photo(
-    project: OwnedProject, file: ImageFile, alt: AltField, user: CurrentUser,
-    session: SessionDep, settings: SettingsDep, storage: StorageDep,
-) -> MediaOut:  # fmt: skip
-    data, checked = await read_image(file, settings.media)
-    position = await service.next_project_position(
-        session=session, settings=settings, project_id=project.id
-    )
-    asset = await service.accept(
-        session=session, settings=settings, storage=storage, owner=user,
-        kind=MediaKind.project_photo, data=data, checked=checked, alt=alt,
-        target={"project_id": project.id}, position=position,
-    )  # fmt: skip
-    return presenters.media_out(settings, asset)
 
 
 @router.get("/media/{asset_id}")

@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fixia.accounts.models import User
+from fixia.accounts.plans import current_plan
 from fixia.catalog.models import Service
 from fixia.config import Settings
 from fixia.db import after_commit, uuid7
@@ -26,7 +27,6 @@ from fixia.media.exceptions import BadOrder, MediaLimitReached
 from fixia.media.models import MediaAsset, MediaKind, MediaStatus
 from fixia.media.validation import Checked
 from fixia.platform.storage import ObjectStorage
-from fixia.projects import service as projects_service
 from fixia.queue.defer import defer
 
 PROCESS = "media.process"
@@ -45,7 +45,7 @@ async def usage_bytes(*, session: AsyncSession, owner_id: uuid.UUID) -> int:
 async def _check_quota(
     *, session: AsyncSession, settings: Settings, owner: User, size: int
 ) -> None:
-    quota = settings.media.quota_for(projects_service.current_plan(owner))
+    quota = settings.media.quota_for(current_plan(owner))
     if await usage_bytes(session=session, owner_id=owner.id) + size > quota:
         raise MediaLimitReached(
             f"Your plan stores up to {quota // (1024 * 1024)} MB of photos and documents."

@@ -12,8 +12,8 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request, Response
 from starlette.datastructures import UploadFile
 
+from fixia.accounts.web_session import Professional, SignedIn
 from fixia.catalog.dependencies import owned_service, valid_service_id
-from fixia.db import discard_after_commit
 from fixia.deps import SessionDep, SettingsDep
 from fixia.errors import DomainError, InvalidInput
 from fixia.media import presenters, service, urls
@@ -24,10 +24,8 @@ from fixia.media.validation import read_image
 from fixia.media.variants import CONTENT_TYPES
 from fixia.platform.ratelimit import rate_limit
 from fixia.platform.storage import ObjectMissing
-from fixia.projects.dependencies import owned_project
 from fixia.web.forms import read_form
 from fixia.web.pages import form_errors, redirect, render, safe_next
-from fixia.web.session import Professional, SignedIn
 
 router = APIRouter()
 DOCUMENT_LABELS = ("dni_front", "dni_back", "license", "insurance", "other")
@@ -183,33 +181,3 @@ async def move_photo(
         return redirect(request, safe_next(form.get("next"), "/account/media"), ok="saved")
     finally:
         await form.close()  # the spooled upload's temporary file
-
-
-@router.post(
-    "/my/projects/{project_id}/photos", dependencies=[Depends(rate_limit("image_uploads"))]
-)
-async def upload_project_photo(
-    request: Request, project_id: uuid.UUID, user: SignedIn, session: SessionDep,
-    settings: SettingsDep, storage: StorageDep,
-) -> Response:  # fmt: skip
-    """No JavaScript needed; a refused file comes back as a notice on the project page."""
-    project = await owned_project(project_id, session, user)
-    form = await read_form(request)
-    try:
-        alt = alt_of(form)
-        data, checked = await read_image(file_of(form), settings.media)
-        position = await service.next_project_position(
-            session=session, settings=settings, project_id=project.id
-        )
-        await service.accept(
-            session=session, settings=settings, storage=storage, owner=user,
-            kind=MediaKind.project_photo, data=data, checked=checked, alt=alt,
-            target={"project_id": project.id}, position=position,
-        )  # fmt: skip
-    except DomainError:
-        await session.rollback()  # expires `project`: the path's id is used below
-        discard_after_commit(session)  # what the rolled-back part meant to do afterwards
-        return redirect(request, f"/my/projects/{project_id}", ok="photo_refused")
-    finally:
-        await form.close()  # the spooled upload's temporary file
-    return redirect(request, f"/my/projects/{project_id}", ok="photo_uploaded")

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fixia.accounts.web_session import Admin
 from fixia.admin.dependencies import peer_ip
 from fixia.deps import SessionDep, SettingsDep
 from fixia.money import disputes
@@ -24,7 +25,6 @@ from fixia.web.pages import (
     redirect,
     render,
 )
-from fixia.web.session import Admin
 
 router = APIRouter(prefix="/admin/milestones")
 PAGE = "/admin/milestones"

@@ -5,7 +5,8 @@ from typing import Annotated
 
 from fastapi import Depends
 
-from fixia.deps import CurrentUser, SessionDep
+from fixia.accounts.dependencies import CurrentUser
+from fixia.deps import SessionDep
 from fixia.matches.models import Job
 from fixia.money import service
 from fixia.money.models import Milestone

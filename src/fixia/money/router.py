@@ -5,8 +5,9 @@ from typing import Any
 
 from fastapi import APIRouter, Response, status
 
+from fixia.accounts.dependencies import AdminUser, CurrentUser, ProfessionalUser
 from fixia.admin.dependencies import ClientIp
-from fixia.deps import AdminUser, CurrentUser, ProfessionalUser, SessionDep, SettingsDep
+from fixia.deps import SessionDep, SettingsDep
 from fixia.money import disputes, funding, linking, payouts, service
 from fixia.money.dependencies import LockedMilestone, PartyJob
 from fixia.money.presenters import milestone_out, plan_out

@@ -14,6 +14,7 @@ from fastapi.responses import Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fixia.accounts.models import User
+from fixia.accounts.web_session import Professional, SignedIn
 from fixia.deps import SessionDep, SettingsDep
 from fixia.matches.models import Job
 from fixia.money import funding, linking, payouts, service
@@ -23,7 +24,6 @@ from fixia.money.schemas import MilestoneOut, PlanIn
 from fixia.payments.dependencies import ProviderDep
 from fixia.web.flash import N_
 from fixia.web.pages import FORM_ERRORS, form_data, form_errors, parse, redirect, render
-from fixia.web.session import Professional, SignedIn
 
 router = APIRouter()
 ACTIONS = ("done", "approve", "dispute")

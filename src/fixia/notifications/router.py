@@ -5,7 +5,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
-from fixia.deps import CurrentUser, SessionDep
+from fixia.accounts.dependencies import CurrentUser
+from fixia.deps import SessionDep
 from fixia.notifications import service
 from fixia.notifications.schemas import NotificationOut, UnreadCount
 from fixia.platform.pagination import Page

@@ -5,11 +5,11 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from fixia.accounts.web_session import SignedIn
 from fixia.deps import SessionDep
 from fixia.notifications import service
 from fixia.notifications.schemas import NotificationOut
 from fixia.web.pages import redirect, render
-from fixia.web.session import SignedIn
 
 router = APIRouter()
 

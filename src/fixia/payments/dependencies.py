@@ -6,8 +6,9 @@ from typing import Annotated
 from fastapi import Depends, Header, Path, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fixia.accounts.dependencies import CurrentUser
 from fixia.accounts.models import User
-from fixia.deps import CurrentUser, SessionDep, SettingsDep
+from fixia.deps import SessionDep, SettingsDep
 from fixia.payments import service
 from fixia.payments.exceptions import SandboxDisabled, UnknownProvider
 from fixia.payments.models import Payment

@@ -5,7 +5,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 
-from fixia.deps import CurrentUser, SessionDep, SettingsDep
+from fixia.accounts.dependencies import CurrentUser
+from fixia.deps import SessionDep, SettingsDep
 from fixia.payments import renewals, service, subscriptions, webhooks
 from fixia.payments.dependencies import (
     IdempotencyKey,

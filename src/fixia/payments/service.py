@@ -14,10 +14,10 @@ from fixia.accounts.models import User
 from fixia.config import Settings
 from fixia.db import WritesBeforeExternalCall, released
 from fixia.matches.models import Job, JobStatus
-from fixia.money.models import Milestone
 from fixia.payments import exceptions as exc
 from fixia.payments.models import Payment, PaymentEvent, PaymentKind, PaymentStatus
 from fixia.payments.providers import CheckoutRequest, PaymentProvider
+from fixia.payments.settlement import books_of
 from fixia.platform.pagination import SortKey, paginate, split_page
 
 CENT = Decimal("0.01")
@@ -150,7 +150,7 @@ async def _payable_job(session: AsyncSession, payer: User, job_id: uuid.UUID) ->
         raise exc.JobNotPayable("The job is cancelled.")
     if await _job_is_paid(session, job.id):
         raise exc.JobAlreadyPaid()
-    if await session.scalar(select(exists().where(Milestone.job_id == job.id))):
+    if await books_of(session).paid_by_milestones(session, job.id):
         raise exc.JobNotPayable("This job is paid milestone by milestone.")
     return job
 

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from fixia.accounts.models import User
+from fixia.accounts.web_session import Professional, SignedIn
 from fixia.deps import SessionDep, SettingsDep
 from fixia.payments import renewals, service, subscriptions
 from fixia.payments.dependencies import EnabledSandbox, PreferenceId, ProviderDep, payer_sandbox
@@ -21,7 +22,6 @@ from fixia.payments.models import PaymentStatus
 from fixia.payments.presenters import plans_out, subscription_out
 from fixia.payments.providers import SandboxProvider
 from fixia.web.pages import form_data, redirect, render
-from fixia.web.session import Professional, SignedIn
 
 router = APIRouter()
 

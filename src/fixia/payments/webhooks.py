@@ -21,8 +21,6 @@ from fixia.audit import service as audit
 from fixia.config import Settings
 from fixia.db import utcnow
 from fixia.matches.models import Job
-from fixia.money import job_payments
-from fixia.money import service as milestones
 from fixia.notifications.service import notify
 from fixia.payments import expiry, renewals, subscriptions
 from fixia.payments.exceptions import InvalidWebhookSignature
@@ -34,6 +32,7 @@ from fixia.payments.providers import (
     ProviderPaymentMissing,
     WebhookNotice,
 )
+from fixia.payments.settlement import books_of
 
 log = logging.getLogger("fixia.payments.webhooks")
 Result = Literal["applied", "unchanged", "duplicate", "ignored"]
@@ -250,7 +249,7 @@ async def _after_change(*, session: AsyncSession, settings: Settings, payment: P
         if payment.kind is PaymentKind.subscription:
             await subscriptions.activate(session=session, settings=settings, payment=payment)
         elif payment.milestone_id is not None:
-            await milestones.funded(session, payment.milestone_id)
+            await books_of(session).milestone_funded(session, payment.milestone_id)
         else:
             await _job_paid(session=session, payment=payment)
     elif payment.status is S.rejected:
@@ -270,9 +269,9 @@ async def _after_change(*, session: AsyncSession, settings: Settings, payment: P
         if payment.kind is PaymentKind.subscription:
             await expiry.end_for_refund(session=session, settings=settings, payment=payment)
         elif payment.milestone_id is not None:
-            await milestones.reversed_by_provider(session, payment.milestone_id)
+            await books_of(session).milestone_reversed(session, payment.milestone_id)
         elif payment.job_id is not None:
-            await job_payments.reversed_by_provider(session, payment)
+            await books_of(session).job_payment_reversed(session, payment)
     else:
         events.emit(session, f"payment.{payment.status.value}", **data)
 
@@ -296,7 +295,7 @@ async def _job_paid(*, session: AsyncSession, payment: Payment) -> None:
         Payment.job_id == job.id, Payment.status == S.approved, Payment.id != payment.id
     )
     duplicate = (await session.execute(others.limit(1))).first() is not None
-    await job_payments.paid(session, payment=payment, job=job, duplicate=duplicate)
+    await books_of(session).job_paid(session, payment=payment, job=job, duplicate=duplicate)
     if duplicate:
         log.warning("job %s paid twice; payment %s needs a refund", job.id, payment.id)
         events.observe("payment.duplicate", payment_id=str(payment.id), job_id=str(job.id))

@@ -7,13 +7,13 @@ from fastapi import Depends
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fixia.accounts.dependencies import CurrentUser
 from fixia.accounts.models import Role, User
-from fixia.deps import CurrentUser, SessionDep
-from fixia.matches.models import Match
+from fixia.deps import SessionDep
 from fixia.projects import exceptions as exc
 from fixia.projects import proposals as proposals_service
 from fixia.projects import service
-from fixia.projects.models import Project, ProjectStatus, Proposal
+from fixia.projects.models import Project, ProjectStatus, Proposal, ProposalStatus
 
 
 async def visible_project(project_id: uuid.UUID, session: SessionDep, user: CurrentUser) -> Project:
@@ -30,10 +30,13 @@ async def ensure_visible(*, session: AsyncSession, project: Project, user: User)
         return project
     if project.status is ProjectStatus.open:
         return project
-    matched = await session.execute(
-        select(Match.professional_id).where(Match.project_id == project.id)
+    # The professional hired on it: their proposal is the accepted one (matches/hiring.py).
+    hired = await session.execute(
+        select(Proposal.professional_id).where(
+            Proposal.project_id == project.id, Proposal.status == ProposalStatus.accepted
+        )
     )
-    if matched.scalar_one_or_none() == user.id:
+    if hired.scalar_one_or_none() == user.id:
         return project
     raise exc.ProjectNotFound()
 

@@ -1,4 +1,5 @@
-"""Proposals: professionals apply and withdraw; clients accept or reject. Never commits."""
+"""Proposals: professionals apply and withdraw; a client's accept or reject is hiring
+(`matches/hiring.py`), which calls `take` here. Never commits."""
 
 from __future__ import annotations
 
@@ -11,10 +12,9 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from fixia import events
 from fixia.accounts.models import User
+from fixia.accounts.plans import current_plan
 from fixia.config import Settings
 from fixia.db import utcnow
-from fixia.matches import service as matches_service
-from fixia.matches.models import Job, Match
 from fixia.notifications.service import notify
 from fixia.platform.pagination import fetch_page, newest_first, oldest_first
 from fixia.projects import exceptions as exc
@@ -22,8 +22,6 @@ from fixia.projects.models import Project, ProjectStatus, Proposal, ProposalStat
 from fixia.projects.schemas import ProposalCreate
 from fixia.projects.service import (
     ACTIVE,
-    _reject_pending,
-    current_plan,
     load_project,
     month_start,
 )
@@ -103,19 +101,19 @@ async def apply(
     return proposal
 
 
-def _ensure_pending(proposal: Proposal) -> None:
+def ensure_pending(proposal: Proposal) -> None:
     if proposal.status is not ProposalStatus.pending:
         raise exc.ProposalNotPending()
 
 
 async def withdraw(*, session: AsyncSession, proposal: Proposal) -> Proposal:
-    _ensure_pending(proposal)
+    ensure_pending(proposal)
     proposal.status, proposal.decided_at = ProposalStatus.withdrawn, utcnow()
     return proposal
 
 
 async def reject(*, session: AsyncSession, proposal: Proposal) -> Proposal:
-    _ensure_pending(proposal)
+    ensure_pending(proposal)
     proposal.status, proposal.decided_at = ProposalStatus.rejected, utcnow()
     await notify(
         session=session,
@@ -128,8 +126,9 @@ async def reject(*, session: AsyncSession, proposal: Proposal) -> Proposal:
     return proposal
 
 
-async def accept(*, session: AsyncSession, proposal: Proposal) -> tuple[Proposal, Match, Job]:
-    """Accept in ONE transaction: proposal, project, match, job, notifications.
+async def take(*, session: AsyncSession, proposal: Proposal) -> Project:
+    """The proposal is accepted and its project leaves the open list (`matches.hiring`
+    creates the match and job in the same transaction).
 
     The project row is locked first, so two concurrent accepts serialise; the second sees the
     project in progress. The unique match.project_id is the last line of defence.
@@ -138,24 +137,10 @@ async def accept(*, session: AsyncSession, proposal: Proposal) -> tuple[Proposal
     if project is None or project.status is not ProjectStatus.open:
         raise exc.ProjectNotOpen()
     await session.refresh(proposal, attribute_names=["status"])
-    _ensure_pending(proposal)
+    ensure_pending(proposal)
     proposal.status, proposal.decided_at = ProposalStatus.accepted, utcnow()
     project.status = ProjectStatus.in_progress
-    match, job = await matches_service.create_from_proposal(
-        session=session, project=project, proposal=proposal
-    )
-    await _reject_pending(session, project, keep=proposal.id)
-    await notify(
-        session=session,
-        user_id=proposal.professional_id,
-        type="proposal_accepted",
-        title="¡Tu propuesta fue aceptada!",
-        action_url=f"/jobs/{job.id}",
-        message=f"{project.client.name} aceptó tu propuesta para «{project.title}».",
-        email=True,
-    )
-    events.emit(session, "proposal.accepted", proposal_id=str(proposal.id), job_id=str(job.id))
-    return proposal, match, job
+    return project
 
 
 async def for_project(

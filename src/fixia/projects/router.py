@@ -6,16 +6,23 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, status
 
-from fixia.deps import CurrentUser, ProfessionalUser, SessionDep, SettingsDep
+from fixia.accounts.dependencies import CurrentUser, ProfessionalUser
+from fixia.deps import SessionDep, SettingsDep
+from fixia.media import presenters as media_presenters
+from fixia.media import service as media_service
+from fixia.media.dependencies import StorageDep
+from fixia.media.models import MediaKind
+from fixia.media.router import ACCEPTED, AltField, ImageFile, images_limited
+from fixia.media.schemas import MediaOut
+from fixia.media.validation import read_image
 from fixia.platform.pagination import CursorParam, LimitParam, Page
 from fixia.platform.ratelimit import rate_limit
 from fixia.projects import opportunities, service
 from fixia.projects import proposals as proposals_service
-from fixia.projects.dependencies import OwnedProject, OwnProposal, ReceivedProposal, VisibleProject
+from fixia.projects.dependencies import OwnedProject, OwnProposal, VisibleProject
 from fixia.projects.exceptions import ProjectNotFound
 from fixia.projects.presenters import opportunity_out, project_out, proposal_out
 from fixia.projects.schemas import (
-    AcceptOut,
     OpportunityOut,
     OpportunitySort,
     ProjectCreate,
@@ -155,12 +162,22 @@ async def withdraw(proposal: OwnProposal, session: SessionDep) -> ProposalOut:
     return proposal_out(await proposals_service.withdraw(session=session, proposal=proposal))
 
 
-@router.post("/proposals/{proposal_id}/reject")
-async def reject(proposal: ReceivedProposal, session: SessionDep) -> ProposalOut:
-    return proposal_out(await proposals_service.reject(session=session, proposal=proposal))
-
-
-@router.post("/proposals/{proposal_id}/accept")
-async def accept(proposal: ReceivedProposal, session: SessionDep) -> AcceptOut:
-    accepted, match, job = await proposals_service.accept(session=session, proposal=proposal)
-    return AcceptOut(proposal=proposal_out(accepted), match_id=match.id, job_id=job.id)
+# The project owns its photos and hands them to media; media knows no project.
+@router.post(
+    "/projects/{project_id}/photos", status_code=ACCEPTED, dependencies=images_limited,
+    tags=["media"],
+)  # fmt: skip
+async def upload_project_photo(
+    project: OwnedProject, file: ImageFile, alt: AltField, user: CurrentUser,
+    session: SessionDep, settings: SettingsDep, storage: StorageDep,
+) -> MediaOut:  # fmt: skip
+    data, checked = await read_image(file, settings.media)
+    position = await media_service.next_project_position(
+        session=session, settings=settings, project_id=project.id
+    )
+    asset = await media_service.accept(
+        session=session, settings=settings, storage=storage, owner=user,
+        kind=MediaKind.project_photo, data=data, checked=checked, alt=alt,
+        target={"project_id": project.id}, position=position,
+    )  # fmt: skip
+    return media_presenters.media_out(settings, asset)

@@ -14,6 +14,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from fixia import events
 from fixia.accounts.models import User
+from fixia.accounts.plans import current_plan
 from fixia.catalog.models import Category
 from fixia.config import Settings
 from fixia.db import utcnow
@@ -32,11 +33,6 @@ def month_start(now: datetime) -> datetime:
     """The first instant of the current calendar month in Chubut, where users live."""
     local = now.astimezone(LOCAL_TZ)
     return local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-
-
-def current_plan(user: User) -> str:
-    expired = user.plan_expires_at is not None and user.plan_expires_at <= utcnow()
-    return "free" if expired else user.plan
 
 
 def project_query(*, related: bool = True) -> Select[Project]:
@@ -142,7 +138,7 @@ async def update_project(
     return loaded
 
 
-async def _reject_pending(
+async def reject_pending(
     session: AsyncSession, project: Project, keep: uuid.UUID | None = None
 ) -> list[Proposal]:
     stmt = select(Proposal).where(
@@ -166,7 +162,7 @@ async def _reject_pending(
 async def cancel_project(*, session: AsyncSession, project: Project) -> Project:
     _ensure_open(project)
     project.status = ProjectStatus.cancelled
-    await _reject_pending(session, project)
+    await reject_pending(session, project)
     return project
 
 
@@ -181,3 +177,11 @@ async def list_own(
 ) -> tuple[list[Project], str | None]:
     stmt = project_query().where(Project.client_id == client.id)
     return await fetch_page(session, stmt, newest_first(Project), cursor, limit)
+
+
+async def close_for_job(*, session: AsyncSession, project_id: uuid.UUID, completed: bool) -> None:
+    """The job hired on this project ended: the project ends with it (matches, after the job's
+    own transition)."""
+    project = await session.get(Project, project_id)
+    assert project is not None
+    project.status = ProjectStatus.completed if completed else ProjectStatus.cancelled

@@ -10,18 +10,26 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from fixia.accounts.models import User
+from fixia.accounts.web_session import Professional, SignedIn
 from fixia.catalog import cached
+from fixia.db import discard_after_commit
 from fixia.deps import CacheDep, SessionDep, SettingsDep
+from fixia.errors import DomainError
 from fixia.media import presenters as media_presenters
 from fixia.media import service as media_service
+from fixia.media.dependencies import StorageDep
+from fixia.media.models import MediaKind
+from fixia.media.validation import read_image
+from fixia.media.views import alt_of, file_of
 from fixia.platform.ratelimit import rate_limit
 from fixia.projects import opportunities, service
 from fixia.projects import proposals as proposals_service
-from fixia.projects.dependencies import ensure_visible, owned_project, received_proposal
+from fixia.projects.dependencies import ensure_visible, owned_project
 from fixia.projects.exceptions import ProjectNotFound, ProposalNotFound
 from fixia.projects.models import Project, Proposal
 from fixia.projects.presenters import opportunity_out, project_out, proposal_out
 from fixia.projects.schemas import ProjectCreate, ProposalCreate
+from fixia.web.forms import read_form
 from fixia.web.pages import (
     FORM_ERRORS,
     WEB_PAGE_SIZE,
@@ -32,7 +40,6 @@ from fixia.web.pages import (
     redirect,
     render,
 )
-from fixia.web.session import Professional, SignedIn
 
 router = APIRouter()
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -117,24 +124,6 @@ async def my_project(
     return render(request, "projects/detail.html", context)
 
 
-@router.post("/proposals/{proposal_id}/accept")
-async def accept(
-    request: Request, proposal_id: uuid.UUID, user: SignedIn, session: SessionDep
-) -> Response:
-    proposal = await received_proposal(await _proposal(session, proposal_id), user)
-    _, _, job = await proposals_service.accept(session=session, proposal=proposal)
-    return redirect(request, f"/jobs/{job.id}", ok="accepted")
-
-
-@router.post("/proposals/{proposal_id}/reject")
-async def reject(
-    request: Request, proposal_id: uuid.UUID, user: SignedIn, session: SessionDep
-) -> Response:
-    proposal = await received_proposal(await _proposal(session, proposal_id), user)
-    await proposals_service.reject(session=session, proposal=proposal)
-    return redirect(request, f"/my/projects/{proposal.project_id}", ok="rejected")
-
-
 async def _proposal(session: SessionDep, proposal_id: uuid.UUID) -> Proposal:
     proposal = await proposals_service.load_proposal(session=session, proposal_id=proposal_id)
     if proposal is None:
@@ -216,3 +205,33 @@ async def my_proposals(request: Request, user: Professional, session: SessionDep
     )
     context = {"proposals": [proposal_out(p) for p in found], "next_cursor": next_cursor}
     return render(request, "projects/my_proposals.html", context)
+
+
+@router.post(
+    "/my/projects/{project_id}/photos", dependencies=[Depends(rate_limit("image_uploads"))]
+)
+async def upload_project_photo(
+    request: Request, project_id: uuid.UUID, user: SignedIn, session: SessionDep,
+    settings: SettingsDep, storage: StorageDep,
+) -> Response:  # fmt: skip
+    """No JavaScript needed; a refused file comes back as a notice on the project page."""
+    project = await owned_project(project_id, session, user)
+    form = await read_form(request)
+    try:
+        alt = alt_of(form)
+        data, checked = await read_image(file_of(form), settings.media)
+        position = await media_service.next_project_position(
+            session=session, settings=settings, project_id=project.id
+        )
+        await media_service.accept(
+            session=session, settings=settings, storage=storage, owner=user,
+            kind=MediaKind.project_photo, data=data, checked=checked, alt=alt,
+            target={"project_id": project.id}, position=position,
+        )  # fmt: skip
+    except DomainError:
+        await session.rollback()  # expires `project`: the path's id is used below
+        discard_after_commit(session)  # what the rolled-back part meant to do afterwards
+        return redirect(request, f"/my/projects/{project_id}", ok="photo_refused")
+    finally:
+        await form.close()  # the spooled upload's temporary file
+    return redirect(request, f"/my/projects/{project_id}", ok="photo_uploaded")

@@ -5,7 +5,8 @@ from typing import Annotated
 
 from fastapi import Depends
 
-from fixia.deps import AdminUser, CurrentUser, SessionDep
+from fixia.accounts.dependencies import AdminUser, CurrentUser
+from fixia.deps import SessionDep
 from fixia.reviews import service
 from fixia.reviews.exceptions import NotReviewAuthor, ReviewNotFound
 from fixia.reviews.models import Review

@@ -6,7 +6,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 
 from fixia.accounts import service as accounts_service
-from fixia.deps import CurrentUser, SessionDep, SettingsDep
+from fixia.accounts.dependencies import CurrentUser
+from fixia.deps import SessionDep, SettingsDep
 from fixia.matches.dependencies import PartyJob, ViewableJob
 from fixia.platform.pagination import Page
 from fixia.reviews import service

@@ -7,6 +7,7 @@ import uuid
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from fixia.accounts.web_session import SignedIn
 from fixia.deps import SessionDep
 from fixia.matches.dependencies import party_job
 from fixia.matches.presenters import job_out
@@ -20,7 +21,6 @@ from fixia.web.pages import (
     redirect,
     render,
 )
-from fixia.web.session import SignedIn
 
 router = APIRouter()
 STAR_FIELDS = ("rating", "communication", "quality", "professionalism", "timeliness")

@@ -5,7 +5,8 @@ from typing import Annotated
 
 from fastapi import Depends
 
-from fixia.deps import CurrentUser, SessionDep
+from fixia.accounts.dependencies import CurrentUser
+from fixia.deps import SessionDep
 from fixia.trust import exceptions as exc
 from fixia.trust import verifications
 from fixia.trust.models import VerificationRequest

@@ -5,7 +5,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, status
 
-from fixia.deps import AdminUser, CacheDep, CurrentUser, SessionDep, SettingsDep
+from fixia.accounts.dependencies import AdminUser, CurrentUser
+from fixia.deps import CacheDep, SessionDep, SettingsDep
 from fixia.platform.pagination import CursorParam, LimitParam, Page
 from fixia.platform.ratelimit import rate_limit
 from fixia.reviews.dependencies import visible_review

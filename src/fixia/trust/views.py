@@ -10,6 +10,7 @@ from fastapi.responses import Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fixia.accounts.models import User
+from fixia.accounts.web_session import Admin, SignedIn
 from fixia.deps import SessionDep
 from fixia.trust import verifications
 from fixia.trust.models import VerificationType
@@ -25,7 +26,6 @@ from fixia.web.pages import (
     redirect,
     render,
 )
-from fixia.web.session import Admin, SignedIn
 
 router = APIRouter()
 REQUESTABLE = [t.value for t in VerificationType if t is not VerificationType.phone]

@@ -26,9 +26,8 @@ from fastapi import Request, Response
 
 from fixia.config import Settings
 from fixia.errors import Forbidden
-from fixia.web.cookies import cookie_name
+from fixia.platform.cookies import cookie_name
 from fixia.web.forms import read_form
-from fixia.web.session import WebUser
 
 COOKIE = "csrf_token"
 FIELD = "csrf_token"
@@ -58,7 +57,7 @@ def _valid(settings: Settings, binding: str, token: str) -> bool:
 
 
 def _binding(request: Request) -> str | None:
-    """The login session this request belongs to; None when `web_user` has not run."""
+    """The login session this request belongs to; None when the session was not resolved."""
     return getattr(request.state, "session_id", None)
 
 
@@ -118,10 +117,11 @@ def _from_our_origin(request: Request, settings: Settings) -> bool:
     return referer is None or _origin(referer) in allowed
 
 
-async def verify(request: Request, user: WebUser) -> None:
+async def verify(request: Request) -> None:
     """Router dependency: unsafe methods need our origin and a form field equal to the signed
-    cookie of this session. It depends on `web_user`, so the session (even one that had to be
-    refreshed) is known first; FastAPI resolves that once per request."""
+    cookie of this session. The pages' router resolves the session before it
+    (`setup.install_web`), so the session (even one that had to be refreshed) is known first;
+    FastAPI resolves that once per request."""
     if request.method not in UNSAFE:
         return
     settings: Settings = request.app.state.settings

@@ -15,7 +15,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from starlette.requests import Request
 
-from fixia.web.cookies import cookie_name
+from fixia.platform.cookies import cookie_name
 
 LOCALE_DIR = Path(__file__).parent / "locale"
 LOCALES = ("es_AR", "en")

@@ -18,7 +18,6 @@ from fixia.errors import DomainError
 from fixia.web import csrf, flash
 from fixia.web.forms import read_form
 from fixia.web.i18n import gettext_for
-from fixia.web.session import apply_pending_cookies
 
 M = TypeVar("M", bound=BaseModel)
 CHUBUT = ZoneInfo("America/Argentina/Catamarca")
@@ -90,7 +89,11 @@ def render(
 
 
 def finish(request: Request, response: Response) -> None:
-    apply_pending_cookies(request, response)
+    # Cookies the session resolution decided (a rotated pair, a dead session): it leaves
+    # them here rather than web knowing whose they are (fixia.accounts.web_session).
+    session_cookies = getattr(request.state, "session_cookies", None)
+    if session_cookies is not None:
+        session_cookies(response)
     csrf.set_cookie_if_new(request, response)
     response.headers["Cache-Control"] = "no-store"
 

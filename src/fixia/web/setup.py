@@ -4,6 +4,9 @@ imports no domain."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from fastapi import APIRouter, Depends, FastAPI, Request
 
 from fixia.config import Settings
@@ -19,7 +22,11 @@ async def set_locale(request: Request) -> None:
     request.state.locale = negotiate(request, settings.web.default_locale)
 
 
-def install_web(app: FastAPI, settings: Settings, views: list[APIRouter]) -> None:
+def install_web(
+    app: FastAPI, settings: Settings, views: list[APIRouter], user: Callable[..., Any]
+) -> None:
+    """`user` resolves the browser session (`fixia.accounts.web_session.web_user`); it runs
+    before the CSRF check, which binds its token to the login session it finds."""
     app.state.templates = build_environment()
     app.state.assets = assets.AssetManifest()
     app.state.html_errors = html_error
@@ -31,7 +38,7 @@ def install_web(app: FastAPI, settings: Settings, views: list[APIRouter]) -> Non
     app.include_router(assets.router)
     pages = APIRouter(
         include_in_schema=False,
-        dependencies=[Depends(set_locale), Depends(csrf.verify)],
+        dependencies=[Depends(set_locale), Depends(user), Depends(csrf.verify)],
     )
     for router in views:
         pages.include_router(router)

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from fixia.config import Settings
-from fixia.web.cookies import cookie_name
+from fixia.platform.cookies import cookie_name
 from fixia.web.i18n import COOKIE, LOCALES
 from fixia.web.pages import form_data, redirect, safe_next
 

@@ -21,9 +21,9 @@ import httpx
 
 from fixiactl import audit
 from fixiactl.errors import FixiactlError
-from fixiactl.monitoring import stack as monitoring
 from fixiactl.promapi import api_get
 from fixiactl.slo.spec import load_slos
+from fixiactl.stack import monitoring
 from fixiactl.stack.config import EnvConfig, load_env, read_state
 
 REMAINING = "slo:error_budget_remaining:ratio"

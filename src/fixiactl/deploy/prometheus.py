@@ -25,8 +25,8 @@ import httpx
 
 from fixiactl.deploy.metrics import PROBES, MetricsSource, MetricsUnavailable, SlotMetrics, Snapshot
 from fixiactl.errors import FixiactlError
-from fixiactl.monitoring import stack as monitoring
 from fixiactl.promapi import api_get
+from fixiactl.stack import monitoring
 from fixiactl.stack.config import EnvConfig
 
 SOURCES = ("slots", "prometheus")

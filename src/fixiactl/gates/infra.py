@@ -8,7 +8,7 @@ from pathlib import Path
 
 from fixiactl.gates.model import Context, GateResult, Status
 from fixiactl.gates.tools import uv_python, uvx
-from fixiactl.monitoring.stack import render_production_alertmanager
+from fixiactl.stack.monitoring import render_production_alertmanager
 
 TF_FMT = Path("tools/tf_fmt_check.py")
 

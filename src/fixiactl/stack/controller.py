@@ -14,8 +14,7 @@ from typing import Any
 
 from fixiactl.backup import hooks as backup_hooks
 from fixiactl.errors import FixiactlError
-from fixiactl.monitoring import stack as monitoring
-from fixiactl.stack import ha, media, postgres
+from fixiactl.stack import ha, media, monitoring, postgres
 from fixiactl.stack.config import (
     PGBIN,
     ROOT,

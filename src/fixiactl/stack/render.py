@@ -12,8 +12,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from fixiactl.backup.hooks import ensure_ports as backup_ensure_ports
 from fixiactl.backup.hooks import render_context as backup_context
 from fixiactl.files import write_private
-from fixiactl.monitoring import stack as monitoring
-from fixiactl.stack import ha, media
+from fixiactl.stack import ha, media, monitoring
 from fixiactl.stack.config import DEPLOY, PGBIN, ROOT, EnvConfig, StackState, flag_file, state_dir
 
 SLOTS = ("blue", "green")

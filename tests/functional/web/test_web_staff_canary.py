@@ -8,7 +8,7 @@ from pathlib import Path
 
 import httpx
 
-from fixia.web.session import STAFF_CANARY_COOKIE
+from fixia.accounts.web_session import STAFF_CANARY_COOKIE
 from tests.factories.accounts import register
 from tests.factories.admin import admin as make_admin
 from tests.factories.catalog import DbExec

@@ -1,4 +1,7 @@
-"""Render and start the monitoring side of a stack."""
+"""Render and start the monitoring side of a stack: the programs, ports and configs the stack
+runs for Prometheus, Alertmanager and the exporters. It lives in `stack`, which starts it;
+`monitoring/` holds what those programs need (rules, receivers, collectors) and builds on
+the stack, never the other way round."""
 
 from __future__ import annotations
 

@@ -1,32 +1,44 @@
 """Browser sessions: the API's own access/refresh tokens, kept in httpOnly cookies.
 
 The access token is short-lived; when it has expired, the refresh cookie rotates the pair on
-the next page load (same rotation and reuse detection as `POST /api/v1/auth/refresh`).
+the next page load (same rotation and reuse detection as `POST /api/v1/auth/refresh`). The
+access token passes the same check as the API's bearer token (`accounts/access.py`).
+
+The web layer imports no domain: cookies decided while resolving the session (a rotated pair,
+a dead session) are left on `request.state.session_cookies`, which the page renderer applies
+(`fixia.web.pages.finish`); the login session's id is left on `request.state.session_id`,
+which the CSRF check binds its token to (`fixia.web.csrf`), and the router runs `web_user`
+before that check (`fixia.web.setup.install_web`, handed it by `fixia.main`).
 """
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from functools import partial
 from typing import Annotated
 
 from fastapi import Depends, Request, Response
 
-from fixia.accounts import service as accounts_service
 from fixia.accounts import tokens
-from fixia.accounts.exceptions import RoleRequired
+from fixia.accounts.access import has_role, user_for_access_token
+from fixia.accounts.exceptions import InvalidToken, RoleRequired
 from fixia.accounts.models import Role, User
 from fixia.accounts.schemas import TokenPair
 from fixia.config import Settings
-from fixia.db import released, transactional, utcnow
-from fixia.deps import SessionDep, SettingsDep, has_role
+from fixia.db import released, transactional
+from fixia.deps import SessionDep, SettingsDep
 from fixia.errors import DomainError, Unauthorized
 from fixia.observability.context import bind_user
-from fixia.platform.security import TokenError, decode_access_token
-from fixia.web.cookies import cookie_name
+from fixia.platform.cookies import cookie_name
 
 ACCESS = "access_token"
 REFRESH = "refresh_token"
+# Staff see a release first: HAProxy sends a request carrying this cookie to the canary slot
+# during a deploy (deploy/haproxy/haproxy.cfg.j2, docs/operations/deploy.md). It grants
+# nothing in the app; it only chooses which release answers.
+STAFF_CANARY_COOKIE = "fixia_canary"
+STAFF_CANARY_VALUE = "always"
 
 
 class LoginRequired(Unauthorized):
@@ -39,12 +51,8 @@ async def _user_for_access(
     request: Request, session: SessionDep, settings: Settings, token: str
 ) -> User | None:
     try:
-        claims = decode_access_token(settings.auth, token)
-        user = await accounts_service.get_active(session=session, user_id=claims.user_id)
-    except (TokenError, DomainError):
-        return None
-    locked = user.locked_until is not None and user.locked_until > utcnow()
-    if claims.token_version != user.token_version or not user.is_active or locked:
+        user, claims = await user_for_access_token(session=session, settings=settings, token=token)
+    except InvalidToken:
         return None
     # The login session, which the CSRF token is bound to (fixia.web.csrf).
     request.state.session_id = claims.session_id
@@ -68,10 +76,10 @@ async def _refresh(request: Request, session: SessionDep, settings: Settings) ->
                 user_agent=request.headers.get("user-agent"),
             )
         except DomainError:
-            request.state.clear_session = True
+            request.state.session_cookies = partial(clear_session_cookies, settings=settings)
     if pair is None:
         return None
-    request.state.new_tokens = pair
+    request.state.session_cookies = partial(set_session_cookies, settings=settings, pair=pair)
     return await _user_for_access(request, session, settings, pair.access_token)
 
 
@@ -93,13 +101,42 @@ async def web_user(request: Request, session: SessionDep, settings: SettingsDep)
     if user is None:
         user = await _refresh(request, session, settings)
     request.state.user = Viewer(user.id, user.name, user.role) if user else None
+    _staff_canary(request, settings, user)
     if user is not None:
         bind_user(request, user.id)
         # The nav's unread-messages badge, right without JavaScript (JS keeps it live). The
-        # counter comes from the composition root (fixia.main), so web imports no domain.
+        # counter comes from the composition root (fixia.main): accounts imports no
+        # conversations.
         counter = request.app.state.unread_total
         request.state.unread_messages = await counter(session=session, user_id=user.id)
     return user
+
+
+def _staff_canary(request: Request, settings: Settings, user: User | None) -> None:
+    """Keep the staff canary cookie in line with who is signed in: an admin gets it, anyone
+    else loses it. Applied with the session's own cookies (`request.state.session_cookies`)."""
+    staff = user is not None and user.role is Role.admin
+    if staff == (request.cookies.get(STAFF_CANARY_COOKIE) == STAFF_CANARY_VALUE):
+        return
+    before = getattr(request.state, "session_cookies", None)
+
+    def apply(response: Response) -> None:
+        if before is not None:
+            before(response)
+        if not staff:
+            response.delete_cookie(STAFF_CANARY_COOKIE, path="/")
+            return
+        response.set_cookie(
+            STAFF_CANARY_COOKIE,
+            STAFF_CANARY_VALUE,
+            max_age=settings.auth.refresh_ttl_s,
+            httponly=True,
+            secure=bool(settings.web.cookie_secure),
+            samesite="lax",
+            path="/",
+        )
+
+    request.state.session_cookies = apply
 
 
 async def require_user(user: Annotated[User | None, Depends(web_user)]) -> User:
@@ -155,40 +192,4 @@ def clear_session_cookies(response: Response, settings: Settings) -> None:
     for base in (ACCESS, REFRESH):
         name = cookie_name(settings, base)
         response.delete_cookie(name, path="/", secure=secure, httponly=True, samesite="lax")
-
-
-# Staff see a release first: HAProxy sends a request carrying this cookie to the canary slot
-# during a deploy (deploy/haproxy/haproxy.cfg.j2, docs/operations/deploy.md). It grants
-# nothing in the app; it only chooses which release answers.
-STAFF_CANARY_COOKIE = "fixia_canary"
-STAFF_CANARY_VALUE = "always"
-
-
-def apply_pending_cookies(request: Request, response: Response) -> None:
-    """Cookies decided while handling the request: a rotated pair, or a dead session; and
-    the staff canary cookie, kept in line with who is signed in."""
-    settings: Settings = request.app.state.settings
-    pair: TokenPair | None = getattr(request.state, "new_tokens", None)
-    if pair is not None:
-        set_session_cookies(response, settings, pair)
-    elif getattr(request.state, "clear_session", False):
-        clear_session_cookies(response, settings)
-    _staff_canary(request, response, settings)
-
-
-def _staff_canary(request: Request, response: Response, settings: Settings) -> None:
-    viewer: Viewer | None = getattr(request.state, "user", None)
-    staff = viewer is not None and viewer.role is Role.admin
-    has = request.cookies.get(STAFF_CANARY_COOKIE) == STAFF_CANARY_VALUE
-    if staff and not has:
-        response.set_cookie(
-            STAFF_CANARY_COOKIE,
-            STAFF_CANARY_VALUE,
-            max_age=settings.auth.refresh_ttl_s,
-            httponly=True,
-            secure=bool(settings.web.cookie_secure),
-            samesite="lax",
-            path="/",
-        )
-    elif has and not staff and hasattr(request.state, "user"):
-        response.delete_cookie(STAFF_CANARY_COOKIE, path="/")
+    response.delete_cookie(STAFF_CANARY_COOKIE, path="/")
