@@ -249,10 +249,15 @@ class FakeTraffic:
             m.failed += n
             return
         how = self.behaviours.get(self.host.pointed.get(slot) or "", Behaviour())
+        errors = round(n * how.error_rate)
         m.answered += n
-        m.errors += round(n * how.error_rate)
+        m.errors += errors
+        own = self.counters.setdefault(slot, Snapshot())  # the slot counts them too
+        own.requests += n
+        own.errors += errors
         for le in m.buckets:
             m.buckets[le] += n if how.latency_s <= le else 0
+            own.buckets[le] = own.buckets.get(le, 0.0) + (n if how.latency_s <= le else 0)
 
     def snapshot(self, slot: str) -> Snapshot | None:
         self.reads += 1

@@ -90,6 +90,7 @@ class Routing:
         FAIL, or `deadline_s` short of data: a FAIL too, never a pass on no data)."""
         m0 = self.router.mirror_stats()
         s0 = _read(metrics, stable) or Snapshot()
+        c0 = _read(metrics, self.canary) or Snapshot()
         self.router.set_mirror(self.canary)
         self.journal.record("mirror", slot=self.canary, on=True)
         self.say(f"mirroring GETs to {self.canary} for {hold_s:.0f} s")
@@ -97,7 +98,7 @@ class Routing:
         try:
             while True:
                 time.sleep(tick_s)
-                result = self._measure(metrics, stable, thresholds, m0, s0, start)
+                result = self._measure(metrics, stable, thresholds, (m0, s0, c0), start)
                 j = result.judgement
                 if j.verdict == INSUFFICIENT_DATA and result.elapsed_s > deadline_s:
                     j.verdict = FAIL
@@ -114,14 +115,24 @@ class Routing:
         metrics: MetricsSource,
         stable: str,
         thresholds: Thresholds,
-        m0: MirrorStats,
-        s0: Snapshot,
+        opening: tuple[MirrorStats, Snapshot, Snapshot],
         start: float,
     ) -> MirrorResult:
+        """The new slot's own numbers while only mirrored GETs reach it (no weight, no header
+        routing yet; probes are not counted), judged against the stable slot's from the same
+        source: both latencies are measured server-side, the same way. The mirror's counters
+        prove the copies and add those that got no answer at all as failures."""
+        m0, s0, c0 = opening
         elapsed = time.monotonic() - start
-        mirrored = self.router.mirror_stats().minus(m0)
         baseline = (_read(metrics, stable) or s0).minus(s0)
-        canary = mirrored.snapshot()
+        own = (_read(metrics, self.canary) or c0).minus(c0)
+        mirrored = self.router.mirror_stats().minus(m0)  # read last: never behind the slot
+        canary = Snapshot(
+            requests=own.requests + mirrored.failed,
+            errors=own.errors + mirrored.failed,
+            buckets=own.buckets,
+            at=own.at,
+        )
         j = analysis.judge(canary, baseline, thresholds)
         self.journal.record(
             "mirror_measurement",
