@@ -462,6 +462,14 @@ class ObservabilitySettings(BaseModel):
         return self.enabled and self.tracing_enabled
 
 
+class ServeSettings(BaseModel):
+    """`fixia serve`'s HTTP server (fixia.platform.servers, docs/performance.md)."""
+
+    server: Literal["uvicorn", "granian"] = "uvicorn"
+    # In-flight requests get this long after SIGTERM (streams are ended at once).
+    graceful_shutdown_s: int = Field(default=20, ge=1, le=600)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="FIXIA_", env_nested_delimiter="__", extra="ignore", env_file=None
@@ -504,6 +512,7 @@ class Settings(BaseSettings):
     flags: FlagSettings = Field(default_factory=FlagSettings)
     # The serving worker's garbage collector (fixia.asgi applies it).
     gc: GcSettings = Field(default_factory=GcSettings)
+    serve: ServeSettings = Field(default_factory=ServeSettings)
 
     @model_validator(mode="before")
     @classmethod
