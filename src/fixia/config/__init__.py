@@ -440,6 +440,12 @@ class ObservabilitySettings(BaseModel):
     metrics_enabled: bool = True
     tracing_enabled: bool = True
     access_log: bool = True
+    # The share of cache hits (2xx/304 from the cached-read fast path, faster than
+    # slow_request_ms) that get an access-log line and a server span. Their RED metrics are
+    # always kept; errors, slow requests and everything that is no hit are always logged and
+    # traced. 1 logs every hit (docs/observability.md, Sampling cache hits).
+    hit_sample_ratio: float = Field(default=0.05, ge=0, le=1)
+    slow_request_ms: float = Field(default=250.0, ge=0)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     # Traces are always created (their ids correlate logs); exporting them is opt-in.
     otlp_endpoint: str | None = None
