@@ -347,6 +347,7 @@ def _run_info(
         "rate": o.rate,
         "quick": o.quick,
         "app_workers": config.app_workers,
+        "app_server": config.app_server,
         "argon2": _argon2(config),
         "cache_warmed": ctx.warmed,
         **extra,
@@ -370,6 +371,7 @@ def run(options: BenchOptions, progress: Progress) -> dict[str, Any]:
         state_dir(options.env),
         {slot: stack.ports[slot] for slot in config.active_slots},
         config.app_workers,
+        config.app_server,
     )
     extra["ceiling"] = read_scenarios(ctx, sample, queries, where)
     extra["write_accounts"] = write_scenarios(ctx, db, sample, config, stack)
