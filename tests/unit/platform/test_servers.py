@@ -56,15 +56,16 @@ def test_a_stack_slot_gets_its_environments_server(monkeypatch: pytest.MonkeyPat
     config = load_env(f"test-{uuid.uuid4().hex[:6]}", base_port=0)
     try:
         state = load_or_create_state(config)
+        slot_env = app_environment(config, state, "blue")
+        assert slot_env["FIXIA_SERVE__SERVER"] == config.app_server
+        monkeypatch.setenv("FIXIACTL_APP_SERVER", "granian")
+        config = load_env(config.name, base_port=0)
+        assert app_environment(config, state, "blue")["FIXIA_SERVE__SERVER"] == "granian"
+        monkeypatch.setenv("FIXIACTL_APP_SERVER", "gunicorn")
+        with pytest.raises(FixiactlError):
+            load_env(config.name, base_port=0)
     finally:
         shutil.rmtree(state_dir(config.name), ignore_errors=True)
-    assert app_environment(config, state, "blue")["FIXIA_SERVE__SERVER"] == config.app_server
-    monkeypatch.setenv("FIXIACTL_APP_SERVER", "granian")
-    config = load_env(config.name, base_port=0)
-    assert app_environment(config, state, "blue")["FIXIA_SERVE__SERVER"] == "granian"
-    monkeypatch.setenv("FIXIACTL_APP_SERVER", "gunicorn")
-    with pytest.raises(FixiactlError):
-        load_env(config.name, base_port=0)
 
 
 async def _echo_client(scope: Scope, receive: Receive, send: Send) -> None:
