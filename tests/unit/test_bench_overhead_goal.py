@@ -44,3 +44,11 @@ def test_the_main_run_gets_the_goal_in_its_results(
     assert len(written["goals"]) == before + 1 and written["goals"][-1]["met"] is False
     assert "observability overhead" in (tmp_path / "results.md").read_text()
     assert "overhead" in report["files"] and "markdown" in report["files"]
+
+
+def test_the_plans_goal_names_the_shapes_that_scan() -> None:
+    from fixiactl.bench.runner import plans_goal
+
+    goal = plans_goal({"text": True, "rating": False}, {"services": 100_000})
+    assert goal.met is False and "rating" in goal.measured and "100,000" in goal.goal
+    assert plans_goal({"text": True}, {"services": 100_000}).met is True
