@@ -94,23 +94,30 @@ def serve(
     host: str = "127.0.0.1",
     port: int = 8000,
     workers: int = 1,
+    server: Annotated[
+        str | None,
+        typer.Option(help="uvicorn or granian (default: the serve.server setting)"),
+    ] = None,
     migrate_first: Annotated[bool, typer.Option("--migrate/--no-migrate")] = False,
     seed_demo: Annotated[bool, typer.Option("--seed-demo", help="Seed demo data if empty")] = False,
     worker_healthcheck_timeout: Annotated[
         int, typer.Option(min=5, help="Seconds a worker may take to answer uvicorn's ping")
     ] = WORKER_HEALTHCHECK_TIMEOUT_S,
 ) -> None:
-    """Serve the API with uvicorn."""
-    import uvicorn
+    """Serve the API with uvicorn or granian (docs/performance.md, Server)."""
+    from fixia.platform import servers
 
     if env_file is not None:
         load_env_file(env_file)
         get_settings.cache_clear()
     settings = get_settings()
+    chosen = server or settings.serve.server
+    if chosen not in servers.SERVERS:
+        raise _fail(f"--server must be one of {', '.join(servers.SERVERS)}, not {chosen!r}")
     _fresh_metrics_dir()
     from fixia.observability.logging import configure_logging
 
-    # uvicorn's own lines (the supervisor's, the workers') in the app's JSON format.
+    # The server's own lines (the supervisor's, the workers') in the app's JSON format.
     configure_logging(settings.observability.log_level)
     if migrate_first:
         from fixia import migrate
@@ -125,18 +132,13 @@ def serve(
             raise _fail(str(refused)) from refused
         if created:
             console.print(f"seeded demo data: {created}")
-    uvicorn.run(
-        "fixia.asgi:app",
+    servers.run(
+        "granian" if chosen == "granian" else "uvicorn",
         host=host,
         port=port,
         workers=workers,
-        timeout_graceful_shutdown=20,
-        proxy_headers=True,
-        log_level="info",
-        log_config=None,
-        # The app logs one JSON line per request itself (fixia.observability).
-        access_log=False,
-        timeout_worker_healthcheck=worker_healthcheck_timeout,
+        graceful_shutdown_s=settings.serve.graceful_shutdown_s,
+        healthcheck_timeout_s=worker_healthcheck_timeout,
     )
 
 

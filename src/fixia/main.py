@@ -16,6 +16,7 @@ from fixia.accounts.router import users as users_router
 from fixia.accounts.web_session import web_user
 from fixia.admin.router import router as admin_router
 from fixia.audit.service import AuditContextMiddleware
+from fixia.catalog import fastpath
 from fixia.catalog.fastpath import CachedReads
 from fixia.catalog.router import router as catalog_router
 from fixia.config import Settings, get_settings
@@ -148,7 +149,7 @@ def create_app(settings: Settings | None = None, *, mailer: EmailSender | None =
         # measured like real ones.
         app.add_middleware(FaultInjector, faults=settings.faults)
     # Last, so it is the outermost middleware: it times and counts everything inside.
-    install_observability(app, settings)
+    install_observability(app, settings, hits=(fastpath.candidate, fastpath.answered))
     return app
 
 

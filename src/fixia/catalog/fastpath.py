@@ -24,6 +24,10 @@ from fixia.platform.near_cache import Entry
 API = "/api/v1"
 CATEGORIES_KEY = "api:categories"
 RANKING_FLAG = "new-search-ranking"
+# Set on the scope when this middleware answered: the observability middleware samples the
+# access log and spans of hits (fixia.observability.middleware.HitSampling).
+CACHE_HIT = "fixia.cache_hit"
+_PREFIXES = (f"{API}/services", f"{API}/categories", f"{API}/professionals/")
 _IF_NONE_MATCH = b"if-none-match"
 _AUTHORIZATION = b"authorization"
 
@@ -119,6 +123,15 @@ def recognise(scope: Scope) -> Read | None:
     return None
 
 
+def candidate(scope: Scope) -> bool:
+    """May this request be answered here? A path test only, before anything runs."""
+    return scope["method"] == "GET" and str(scope["path"]).startswith(_PREFIXES)
+
+
+def answered(scope: Scope) -> bool:
+    return scope.get(CACHE_HIT) is True
+
+
 def entry_headers(entry: Entry, not_modified: bool) -> list[tuple[bytes, bytes]]:
     headers = [
         (b"etag", entry.etag),
@@ -172,4 +185,5 @@ class CachedReads:
             await self.app(scope, receive, send)
             return
         scope["route"] = read.template
+        scope[CACHE_HIT] = True
         await send_entry(send, entry, _header(scope, _IF_NONE_MATCH))

@@ -440,6 +440,12 @@ class ObservabilitySettings(BaseModel):
     metrics_enabled: bool = True
     tracing_enabled: bool = True
     access_log: bool = True
+    # The share of cache hits (2xx/304 from the cached-read fast path, faster than
+    # slow_request_ms) that get an access-log line and a server span. Their RED metrics are
+    # always kept; errors, slow requests and everything that is no hit are always logged and
+    # traced. 1 logs every hit (docs/observability.md, Sampling cache hits).
+    hit_sample_ratio: float = Field(default=0.05, ge=0, le=1)
+    slow_request_ms: float = Field(default=250.0, ge=0)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     # Traces are always created (their ids correlate logs); exporting them is opt-in.
     otlp_endpoint: str | None = None
@@ -460,6 +466,14 @@ class ObservabilitySettings(BaseModel):
     @property
     def tracing_on(self) -> bool:
         return self.enabled and self.tracing_enabled
+
+
+class ServeSettings(BaseModel):
+    """`fixia serve`'s HTTP server (fixia.platform.servers, docs/performance.md)."""
+
+    server: Literal["uvicorn", "granian"] = "uvicorn"
+    # In-flight requests get this long after SIGTERM (streams are ended at once).
+    graceful_shutdown_s: int = Field(default=20, ge=1, le=600)
 
 
 class Settings(BaseSettings):
@@ -504,6 +518,7 @@ class Settings(BaseSettings):
     flags: FlagSettings = Field(default_factory=FlagSettings)
     # The serving worker's garbage collector (fixia.asgi applies it).
     gc: GcSettings = Field(default_factory=GcSettings)
+    serve: ServeSettings = Field(default_factory=ServeSettings)
 
     @model_validator(mode="before")
     @classmethod

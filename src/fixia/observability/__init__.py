@@ -7,12 +7,13 @@ Sentry) waits for the lifespan startup, which runs in each uvicorn worker after 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
+from starlette.types import Scope
 
 from fixia import buildinfo
 from fixia.config import Settings
@@ -21,7 +22,7 @@ from fixia.observability import business, pool, tracing
 from fixia.observability import metrics as m
 from fixia.observability.errors import init_sentry
 from fixia.observability.logging import LOG_FLUSH_INTERVAL_S, configure_logging, flush_lines
-from fixia.observability.middleware import ObservabilityMiddleware
+from fixia.observability.middleware import HitSampling, ObservabilityMiddleware
 
 # Headers a proxy adds. Prometheus scrapes each slot's own port directly; anything that came
 # through HAProxy is the public, whatever spelling of the path got it past HAProxy's rule.
@@ -75,8 +76,16 @@ def _wrap_lifespan(app: FastAPI, settings: Settings) -> None:
     app.router.lifespan_context = lifespan
 
 
-def install(app: FastAPI, settings: Settings) -> None:
+def install(
+    app: FastAPI,
+    settings: Settings,
+    hits: tuple[Callable[[Scope], bool], Callable[[Scope], bool]] | None = None,
+) -> None:
+    """`hits`: (may this request be a cache hit, was it), for `HitSampling`."""
     obs = settings.observability
+    sampling = None
+    if hits is not None:
+        sampling = HitSampling(obs.hit_sample_ratio, obs.slow_request_ms / 1000, *hits)
     configure_logging(obs.log_level)
     business.subscribe_all()
     m.initialise_labels()
@@ -88,6 +97,7 @@ def install(app: FastAPI, settings: Settings) -> None:
             metrics=obs.metrics_on,
             access_log=obs.enabled and obs.access_log,
             tracing=obs.tracing_on,
+            sampling=sampling,
         )
     _metrics_endpoint(app)
     _wrap_lifespan(app, settings)

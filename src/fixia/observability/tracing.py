@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from typing import Any, NamedTuple
 
 from fastapi.telemetry import TelemetryConfig
@@ -75,10 +76,14 @@ class ServerSpans:
             unsampled = isinstance(provider, TracerProvider) and provider.sampler is ALWAYS_OFF
             self._ids = getattr(provider, "id_generator", None) if unsampled else None
 
-    def _start(self, method: str, parent: otel_context.Context | None) -> Span:
+    def _start(
+        self, method: str, parent: otel_context.Context | None, start_ns: int | None = None
+    ) -> Span:
         self._refresh()
         if self._ids is None:
-            return self._tracer.start_span(method, context=parent, kind=SpanKind.SERVER)
+            return self._tracer.start_span(
+                method, context=parent, kind=SpanKind.SERVER, start_time=start_ns
+            )
         ids = self._ids
         remote = trace.get_current_span(parent).get_span_context() if parent else None
         if remote is not None and remote.is_valid:
@@ -97,7 +102,7 @@ class ServerSpans:
             )
         )
 
-    def open(self, scope: Scope) -> OpenSpan | None:
+    def open(self, scope: Scope, started: float | None = None) -> OpenSpan | None:
         """Start the span (parent: the incoming `traceparent`) and make it current.
 
         Under an unsampled span (every request when nothing exports; most at a sampling
@@ -117,13 +122,28 @@ class ServerSpans:
             if name in _PROPAGATED
         }
         parent = propagate.extract(carrier) if carrier else None
-        span = self._start(scope["method"], parent)
+        # `started` (perf_counter): a span opened after the fact keeps the request's start.
+        start_ns = None
+        if started is not None:
+            start_ns = time.time_ns() - int((time.perf_counter() - started) * 1e9)
+        span = self._start(scope["method"], parent, start_ns)
         current = trace.set_span_in_context(span, parent)
         if not span.is_recording():
             # The key `is_instrumentation_enabled` reads first, which every contrib
             # instrumentation we use checks (test_server_span pins it for this app).
             current = otel_context.set_value(_SUPPRESS_INSTRUMENTATION_KEY, True, current)
         return OpenSpan(span, otel_context.attach(current))
+
+    @staticmethod
+    def suppressed() -> OpenSpan:
+        """No server span, and the library instrumentation off, as under an unsampled span
+        (a cache hit drawn out of the sample: `HitSampling`)."""
+        current = otel_context.set_value(_SUPPRESS_INSTRUMENTATION_KEY, True)
+        return OpenSpan(trace.INVALID_SPAN, otel_context.attach(current))
+
+    @staticmethod
+    def release(opened: OpenSpan) -> None:
+        otel_context.detach(opened.token)  # type: ignore[arg-type]
 
     @staticmethod
     def close(opened: OpenSpan, scope: Scope, route: str, status: int) -> None:

@@ -17,7 +17,8 @@ from fixia.streams.broker import Broker
 
 
 def chain_sigterm(broker: Broker) -> bool:
-    """Installed only over a server's own handler (uvicorn's), never in tests or tools."""
+    """Installed only over a server's own handler (uvicorn's, or granian's worker loop's), never
+    in tests or tools."""
     if threading.current_thread() is not threading.main_thread():
         return False
     previous = signal.getsignal(signal.SIGTERM)

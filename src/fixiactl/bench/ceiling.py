@@ -45,7 +45,8 @@ class Where:
 
     state: Path  # the environment's state directory (HAProxy's admin socket)
     slots: dict[str, int]  # active slot -> its own port
-    workers: int  # uvicorn workers per slot
+    workers: int  # server workers per slot
+    server: str = "uvicorn"  # the slots' server (the environment's app_server)
 
     @property
     def slot(self) -> str:
@@ -205,7 +206,7 @@ def run_ceiling(
     for framework in FRAMEWORKS:
         title = "FastAPI" if framework == "fastapi" else "Starlette"
         log = ctx.work / f"bare-{framework}.log"
-        with bare_server(framework, bodies, where.workers, log) as port:
+        with bare_server(framework, bodies, where.workers, log, server=where.server) as port:
             for name in ENDPOINTS:
                 label = f"bare {title}: {_labels(name)}, straight"
                 load = f"the same paths, answered with {sizes[name]:,} stored bytes"
@@ -231,8 +232,10 @@ def run_servers(
     for server in ("uvicorn", "granian"):
         env = slot_environment(env_file, ctx.work / f"metrics-{server}")
         log = ctx.work / f"{server}.log"
+        # As `fixia serve` runs it: granian gets the app behind the forwarded-headers layer.
+        app = "fixia.asgi:proxied" if server == "granian" else "fixia.asgi:app"
         with bare_server(
-            "fixia", bodies, where.workers, log, server=server, app="fixia.asgi:app", env=env
+            "fixia", bodies, where.workers, log, server=server, app=app, env=env
         ) as port:
             for name in names:
                 run = WrkRun("read", name, o.duration_s, o.connections, o.threads)

@@ -113,3 +113,61 @@ async def _measure(
         seconds=round(time.monotonic() - started, 2),
         latency_ms=summarize(samples),
     )
+
+
+# The search shapes tests/integration/test_query_plans.py checks at 30k, checked here on the
+# bench's own dataset (100k services) with the card joins the API adds (#25).
+PLAN_SHAPES: dict[str, dict[str, str]] = {
+    "text": {"q": "plomero"},
+    "newest": {"sort": "newest"},
+    "category by price": {"category": "limpieza", "sort": "price_asc"},
+    "rating": {"sort": "rating"},
+    "popular": {"sort": "popular"},
+    "text, location and price": {"q": "electricista", "location": "rawson", "sort": "price_asc"},
+}
+
+
+def check_plans(url: str) -> dict[str, bool]:
+    """Per shape: whether PostgreSQL's plan for the API's search statement (card joins
+    included) reads services without a sequential scan."""
+    from fixia.catalog.relax import strict_plan
+    from fixia.catalog.schemas import ServiceQuery
+    from fixia.catalog.search import PREFER_INDEX, build_search
+    from fixia.catalog.service import CARD_JOINS
+    from fixia.config import SearchSettings
+    from fixia.models import import_all
+
+    import_all()
+    radius = SearchSettings().default_service_radius_km
+    statements = {}
+    for shape, params in PLAN_SHAPES.items():
+        query = ServiceQuery.model_validate(params)
+        plan = strict_plan(query, radius)
+        search = build_search(query, "postgresql", plan).options(*CARD_JOINS)
+        statements[shape] = Statement(search, PREFER_INDEX if plan.groups else None)
+    return asyncio.run(_explain(url, statements))
+
+
+async def _explain(url: str, statements: dict[str, Statement]) -> dict[str, bool]:
+    from sqlalchemy import text
+    from sqlalchemy.dialects import postgresql
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    engine = create_async_engine(url, pool_size=1)
+    results = {}
+    try:
+        async with engine.connect() as conn:
+            for shape, statement in statements.items():
+                sql = statement.search.compile(
+                    dialect=postgresql.dialect(),  # type: ignore[no-untyped-call]
+                    compile_kwargs={"literal_binds": True},
+                )
+                async with conn.begin():
+                    if statement.setting is not None:
+                        await conn.execute(text(statement.setting))
+                    rows = await conn.execute(text(f"EXPLAIN {sql}"))
+                    plan = "\n".join(str(r[0]) for r in rows)
+                results[shape] = "Seq Scan on services" not in plan
+    finally:
+        await engine.dispose()
+    return results

@@ -39,13 +39,14 @@ def run_notes(o: BenchOptions, run: dict[str, Any], counts: dict[str, int]) -> l
         "PgBouncer); its RPS column is 1000 / mean latency.",
         f"Password hashing: {run['argon2']}; register hashes on every request.",
         f"Writes run with {o.write_connections} connections (`--write-connections`): they are "
-        "CPU-bound, and more connections only queue inside uvicorn.",
+        "CPU-bound, and more connections only queue inside the server.",
         f"Create project and apply use {run['write_accounts']['clients']} clients and "
         f"{run['write_accounts']['professionals']} professionals registered and logged in "
         "through the API before the run, marked e-mail-verified and put on the unlimited plan "
         "by SQL, so plan quotas do not turn writes into 4xx. Rate limits are off (one client IP).",
         "The ceiling: a bare FastAPI app and a bare Starlette app (`fixiactl.bench.bareapp`) "
-        f"run by the same uvicorn with {run['app_workers']} workers and `fixia serve`'s settings, "
+        f"run by the same {run.get('app_server', 'uvicorn')} with {run['app_workers']} workers "
+        "and `fixia serve`'s settings, "
         "answer the cached reads' paths with the exact bytes a slot sent for one sample of "
         "each (`ceiling.bytes` in results.json). Straight rows go to the bare app's or the "
         "slot's own port; through HAProxy, the runtime API points the active slots' servers at "
@@ -55,7 +56,8 @@ def run_notes(o: BenchOptions, run: dict[str, Any], counts: dict[str, int]) -> l
         "Cache hits are answered by `catalog/fastpath.py` before routing: stored bytes with "
         "their ETag from the worker's near cache (re-checked against Redis's invalidation "
         "version every 0.5 s) or Redis, with no database session and no pydantic.",
-        f"wrk, HAProxy, {run['app_workers']} uvicorn workers, PgBouncer, PostgreSQL and Redis "
+        f"wrk, HAProxy, {run['app_workers']} {run.get('app_server', 'uvicorn')} workers, "
+        "PgBouncer, PostgreSQL and Redis "
         f"share the same {run['cpus']} CPUs; other work on the machine moves the numbers.",
     ]
 

@@ -25,7 +25,7 @@ from statistics import mean, median
 from typing import Any
 
 from fixiactl.bench import cpu, dataset
-from fixiactl.bench.report import Scenario
+from fixiactl.bench.report import Goal, Scenario, write_outputs
 from fixiactl.bench.runner import (
     SAMPLE_SIZE,
     SEARCH_QUERIES,
@@ -229,4 +229,33 @@ def compare(options: BenchOptions, progress: Progress) -> dict[str, Any]:
     path = options.out_dir / "observability-overhead.json"
     path.write_text(json.dumps(report, indent=2) + "\n")
     report["files"] = {"json": str(path)}
+    return report
+
+
+def goal(summary: dict[str, Any]) -> Goal:
+    """The issue's (#25) observability goal, as the main run's goals table prints it."""
+    cpu_cost = summary.get("app_cpu")
+    cpu = f"; app CPU {cpu_cost['cost']:.1%}" if cpu_cost else ""
+    return Goal(
+        goal="observability overhead, read mix (on vs off, alternating runs)",
+        target=f"throughput cost ≤ {summary['goal_max_cost']:.0%}",
+        measured=(
+            f"{summary['cost']:.1%} ({summary['rps_on']:,.0f} vs {summary['rps_off']:,.0f} RPS;"
+            f" median pair {summary['median_pair_cost']:.1%}{cpu})"
+        ),
+        met=bool(summary["met"]),
+    )
+
+
+def add_to(report: dict[str, Any], options: BenchOptions, progress: Progress) -> dict[str, Any]:
+    """`make bench`'s one run: the comparison on the same stack after the other scenarios,
+    its goal in the same results.md/json (the full comparison in observability-overhead.json)."""
+    progress("observability overhead: the read mix with instrumentation on and off")
+    summary = compare(options, progress)
+    report["goals"].append(asdict(goal(summary)))
+    report["run"]["observability"] = {k: v for k, v in summary.items() if k != "runs"}
+    report["files"] = {
+        **{k: str(p) for k, p in write_outputs(report, options.out_dir).items()},
+        **summary["files"],
+    }
     return report

@@ -21,11 +21,11 @@ from fixiactl.bench import accounts, dataset, notes, relevance
 from fixiactl.bench import queue as queue_bench
 from fixiactl.bench import trust as trust_bench
 from fixiactl.bench.ceiling import Where, run_ceiling, run_servers
-from fixiactl.bench.floor import measure_floor
+from fixiactl.bench.floor import check_plans, measure_floor
 from fixiactl.bench.luadata import write_lua_data
 from fixiactl.bench.notes import run_notes
 from fixiactl.bench.readiness import settle, warm
-from fixiactl.bench.report import Scenario, as_dicts, evaluate, write_outputs
+from fixiactl.bench.report import Goal, Scenario, as_dicts, evaluate, write_outputs
 from fixiactl.bench.wrk import WrkRun, run_wrk, wrk_binary
 from fixiactl.stack import controller
 from fixiactl.stack.config import ROOT, EnvConfig, StackState, load_env, read_state, state_dir
@@ -347,10 +347,23 @@ def _run_info(
         "rate": o.rate,
         "quick": o.quick,
         "app_workers": config.app_workers,
+        "app_server": config.app_server,
         "argon2": _argon2(config),
         "cache_warmed": ctx.warmed,
         **extra,
     }
+
+
+def plans_goal(plans: dict[str, bool], counts: dict[str, Any]) -> Goal:
+    indexed = [shape for shape, ok in plans.items() if ok]
+    scans = [shape for shape, ok in plans.items() if not ok]
+    return Goal(
+        goal=f"search plans at {counts.get('services', 0):,} services (card joins included)",
+        target="no sequential scan on services",
+        measured=f"{len(indexed)} of {len(plans)} shapes indexed"
+        + (f"; scans: {', '.join(scans)}" if scans else ""),
+        met=not scans,
+    )
 
 
 def run(options: BenchOptions, progress: Progress) -> dict[str, Any]:
@@ -370,10 +383,13 @@ def run(options: BenchOptions, progress: Progress) -> dict[str, Any]:
         state_dir(options.env),
         {slot: stack.ports[slot] for slot in config.active_slots},
         config.app_workers,
+        config.app_server,
     )
     extra["ceiling"] = read_scenarios(ctx, sample, queries, where)
     extra["write_accounts"] = write_scenarios(ctx, db, sample, config, stack)
     floor_scenario(ctx, stack, queries)
+    progress("search plans: EXPLAIN of each search shape on this dataset")
+    plans = check_plans(_pg_url(stack))
     progress("search relevance: the judged set on PostgreSQL and SQLite")
     extra["relevance"] = relevance.measure(_pg_url(stack), ctx.work)
     progress("job queue: enqueue overhead and worker throughput")
@@ -385,7 +401,10 @@ def run(options: BenchOptions, progress: Progress) -> dict[str, Any]:
     report = {
         "run": run_info,
         "dataset": counts,
-        **as_dicts(list(ctx.scenarios.values()), evaluate(ctx.scenarios, options.rate)),
+        **as_dicts(
+            list(ctx.scenarios.values()),
+            [*evaluate(ctx.scenarios, options.rate), plans_goal(plans, counts)],
+        ),
         "notes": run_notes(options, run_info, counts)
         + queue_bench.notes(extra["queue"], ctx.scenarios)
         + trust_bench.notes(extra["trust"])

@@ -145,7 +145,8 @@ def bench(
     """Seed the scale dataset once, load the stack through HAProxy and write var/bench/.
 
     Scenarios: the framework ceiling (/healthz), the read mix (unpaced and paced), each
-    cached read, the write mix and each write, and the database floor (search SQL alone).
+    cached read, the write mix and each write, and the database floor (search SQL alone);
+    then (not with --quick) the observability comparison, whose goal joins the others.
     """
     with operator_errors():
         seconds = 3 if quick else wrk_seconds(duration)
@@ -170,6 +171,10 @@ def bench(
         try:
             with progress(not as_json) as step:
                 report = run(options, step)
+                if not quick:
+                    from fixiactl.bench import overhead
+
+                    report = overhead.add_to(report, options, step)
         finally:
             if stop:
                 controller.down(env, lambda _msg: None)

@@ -46,6 +46,8 @@ OFFSETS = {
     "s3": 17,
 }
 
+APP_SERVERS = ("uvicorn", "granian")
+
 
 @dataclass
 class EnvConfig:
@@ -54,6 +56,9 @@ class EnvConfig:
     base_port: int = 7400
     http_port: int | None = None
     app_workers: int = 2
+    # `fixia serve`'s HTTP server in the slots (FIXIA_SERVE__SERVER; docs/performance.md).
+    # FIXIACTL_APP_SERVER overrides it for one run (e.g. a test suite on the other server).
+    app_server: str = "uvicorn"
     db_pool_size: int = 5
     db_max_overflow: int = 5
     pgbouncer_pool_size: int = 20
@@ -126,6 +131,9 @@ def load_env(name: str, base_port: int | None = None) -> EnvConfig:
         base = suite if suite.exists() else DEPLOY / "environments" / "test.toml"
         data = tomllib.loads(base.read_text())
     config = EnvConfig(name=name, **data)
+    config.app_server = os.environ.get("FIXIACTL_APP_SERVER") or config.app_server
+    if config.app_server not in APP_SERVERS:
+        raise FixiactlError(f"app_server must be one of {', '.join(APP_SERVERS)}")
     if base_port is not None:
         config.base_port = base_port
     return config

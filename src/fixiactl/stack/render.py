@@ -34,6 +34,7 @@ def app_environment(config: EnvConfig, state: StackState, slot: str) -> dict[str
             f"postgresql+asyncpg://fixia:{state.db_password}@127.0.0.1:{ports['pgbouncer']}/fixia"
         ),
         "FIXIA_DB__VIA_PGBOUNCER": "true",
+        "FIXIA_SERVE__SERVER": config.app_server,
         "FIXIA_DB__POOL_SIZE": str(config.db_pool_size),
         "FIXIA_DB__MAX_OVERFLOW": str(config.db_max_overflow),
         "FIXIA_REDIS_URL": redis_url(state, "redis"),
@@ -46,7 +47,7 @@ def app_environment(config: EnvConfig, state: StackState, slot: str) -> dict[str
         "FIXIA_PAYMENTS__WEBHOOK_SECRET": state.webhook_secret,
         # Feature flags: the environment's own copy, edited by `fixiactl flags`.
         "FIXIA_FLAGS__FILE": str(flag_file(config.name)),
-        # One directory per slot: its uvicorn workers share their metrics there.
+        # One directory per slot: its server's workers share their metrics there.
         "PROMETHEUS_MULTIPROC_DIR": str(state_dir(config.name) / "metrics" / f"app-{slot}"),
     }
     if "postgres" in ports:

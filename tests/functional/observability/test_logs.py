@@ -22,7 +22,9 @@ pytestmark = pytest.mark.inprocess
 async def test_full_journey_logs_no_secret_and_one_line_per_request(
     settings: Settings, journey_outbox: Path, logs: LogCapture, capfd: pytest.CaptureFixture[str]
 ) -> None:
-    app = payments_app(settings)
+    # Every line: cache hits are otherwise sampled (observability.hit_sample_ratio).
+    every = settings.observability.model_copy(update={"hit_sample_ratio": 1.0})
+    app = payments_app(settings.model_copy(update={"observability": every}))
     sent: list[httpx.Response] = []
 
     async def remember(response: httpx.Response) -> None:

@@ -36,8 +36,14 @@ pytestmark = pytest.mark.inprocess
 async def served(settings: Settings, redis: RedisServer | ExternalRedis) -> AsyncIterator[FastAPI]:
     redis.cli("flushdb")
     port = free_port()
+    # Every request traced: cache hits are otherwise sampled (observability.hit_sample_ratio).
+    every = settings.observability.model_copy(update={"hit_sample_ratio": 1.0})
     traced = settings.model_copy(
-        update={"redis_url": redis.url, "public_url": f"http://127.0.0.1:{port}"}
+        update={
+            "redis_url": redis.url,
+            "public_url": f"http://127.0.0.1:{port}",
+            "observability": every,
+        }
     )
     app = create_app(traced, mailer=OutboxEmailSender(settings.email.outbox_dir, "t@fixia"))
     config = uvicorn.Config(
