@@ -6,11 +6,10 @@ No sockets and no wrk: the benchmark itself never runs in the suite.
 from __future__ import annotations
 
 import json
-import struct
-import zlib
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
 import pytest
 
@@ -19,7 +18,6 @@ from fixiactl.bench.floor import nearest_rank, summarize
 from fixiactl.bench.luadata import lua_literal, lua_string, write_lua_data
 from fixiactl.bench.notes import failure_notes
 from fixiactl.bench.plot import LogAxis, Row, latency_chart
-from fixiactl.bench.png import Canvas
 from fixiactl.bench.report import (
     README_CHART,
     README_END,
@@ -325,7 +323,8 @@ def test_outputs_are_written(tmp_path: Path) -> None:
     paths = write_outputs(_report(), tmp_path / "bench")
     assert json.loads(paths["json"].read_text())["scenarios"][0]["name"] == "ceiling"
     assert paths["markdown"].read_text().startswith("Run 2026-01-02T03:04:05+00:00")
-    assert paths["plot"].read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+    assert paths["plot"].name == "latency.svg"
+    assert paths["plot"].read_bytes().startswith(b"<svg ")
 
 
 def test_readme_section_is_replaced() -> None:
@@ -333,40 +332,6 @@ def test_readme_section_is_replaced() -> None:
     updated = replace_readme_section(readme, "| new |\n")
     assert updated == f"# Fixia\n\n## Benchmark\n{README_START}\n| new |\n{README_END}\n\n## Next\n"
     assert replace_readme_section("# no markers\n", "x") is None
-
-
-def _decode_png(data: bytes) -> tuple[int, int, bytes]:
-    """Width, height and raw scanlines of an 8-bit RGB PNG with one IDAT chunk."""
-    assert data[:8] == b"\x89PNG\r\n\x1a\n"
-    pos, chunks = 8, {}
-    while pos < len(data):
-        (length,) = struct.unpack(">I", data[pos : pos + 4])
-        kind, body = data[pos + 4 : pos + 8], data[pos + 8 : pos + 8 + length]
-        (crc,) = struct.unpack(">I", data[pos + 8 + length : pos + 12 + length])
-        assert crc == zlib.crc32(kind + body) & 0xFFFFFFFF
-        chunks[kind] = body
-        pos += 12 + length
-    width, height = struct.unpack(">II", chunks[b"IHDR"][:8])
-    return width, height, zlib.decompress(chunks[b"IDAT"])
-
-
-def test_png_round_trip() -> None:
-    canvas = Canvas(4, 3)
-    canvas.rect(1, 1, 2, 1, (255, 0, 0))
-    canvas.rect(-5, -5, 1, 1, (0, 0, 0))  # off the canvas: ignored
-    width, height, raw = _decode_png(canvas.png())
-    assert (width, height) == (4, 3)
-    row = raw[1 * (1 + 4 * 3) : 2 * (1 + 4 * 3)]
-    assert row[0] == 0  # filter byte
-    assert row[1:4] == b"\xff\xff\xff"
-    assert row[4:7] == b"\xff\x00\x00"
-
-
-def test_text_is_drawn() -> None:
-    canvas = Canvas(40, 10)
-    width = canvas.text(0, 0, "p99")
-    assert width == 18
-    assert (0, 0, 0) in {tuple(canvas.pixels[i : i + 3]) for i in range(0, len(canvas.pixels), 3)}
 
 
 def test_log_axis() -> None:
@@ -377,11 +342,21 @@ def test_log_axis() -> None:
     assert axis.x(0) == 100  # below the axis clamps to its start
 
 
-def test_latency_chart_is_a_png() -> None:
-    chart = latency_chart([Row("ceiling", {"p50": 1.0, "p95": 3.0, "p99": 9.0}, "1000 RPS")], "t")
-    width, height, _raw = _decode_png(chart)
-    assert width > 800
-    assert height > 100
+def test_latency_chart_is_an_svg_with_a_bar_per_percentile() -> None:
+    rows = [
+        Row("ceiling <fast>", {"p50": 1.0, "p95": 3.0, "p99": 9.0}, "1000 RPS"),
+        Row("search", {"p50": 10.0, "p95": 30.0, "p99": 90.0}, "500 RPS"),
+    ]
+    root = ElementTree.fromstring(latency_chart(rows, "t"))  # noqa: S314 (our own bytes)
+    ns = "{http://www.w3.org/2000/svg}"
+    assert int(root.get("width", "0")) > 800 and int(root.get("height", "0")) > 100
+    texts = [t.text for t in root.iter(f"{ns}text")]
+    assert "ceiling <fast>" in texts and "500 RPS" in texts  # escaped, still readable
+    assert {"1.0", "3.0", "9.0", "10.0", "30.0", "90.0"} <= set(texts)
+    bars = [r for r in root.iter(f"{ns}rect") if r.get("height") == "9"]
+    assert len(bars) == 6
+    widths = [float(b.get("width", "0")) for b in bars]
+    assert widths[0] < widths[1] < widths[2] < widths[5]  # longer bar, longer latency
 
 
 def test_503s_are_explained() -> None:

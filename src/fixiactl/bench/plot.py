@@ -1,22 +1,19 @@
-"""latency.png: p50/p95/p99 of every scenario as horizontal bars on a log scale."""
+"""latency.svg: p50/p95/p99 of every scenario as horizontal bars on a log scale.
+
+A small SVG written by hand: the browser (and GitHub's README view) does the text and the
+scaling, so the chart needs no plotting library and no font of its own."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from xml.sax.saxutils import escape, quoteattr
 
-from fixiactl.bench.png import Canvas, Color, text_width
-
-SERIES: list[tuple[str, Color]] = [
-    ("p50", (76, 132, 196)),
-    ("p95", (242, 142, 43)),
-    ("p99", (214, 69, 65)),
-]
+SERIES: list[tuple[str, str]] = [("p50", "#4c84c4"), ("p95", "#f28e2b"), ("p99", "#d64541")]
 LABEL_W, PLOT_W, VALUE_W = 330, 560, 90
 TOP, BAR_H, BAR_GAP, ROW_GAP = 70, 9, 2, 14
-GRID: Color = (225, 225, 225)
-INK: Color = (40, 40, 40)
+GRID, INK, NOTE = "#e1e1e1", "#282828", "#6e6e6e"
 
 
 @dataclass(frozen=True)
@@ -49,41 +46,64 @@ def _row_height() -> int:
     return len(SERIES) * (BAR_H + BAR_GAP) + ROW_GAP
 
 
-def _draw_axis(canvas: Canvas, axis: LogAxis, bottom: int) -> None:
+def _text(x: float, y: float, body: str, *, size: int = 11, fill: str = INK, **extra: str) -> str:
+    attrs = "".join(f" {k.replace('_', '-')}={quoteattr(v)}" for k, v in extra.items())
+    return (
+        f'<text x="{x:g}" y="{y:g}" font-size="{size}" fill="{fill}"{attrs}>{escape(body)}</text>'
+    )
+
+
+def _rect(x: float, y: float, w: float, h: float, fill: str) -> str:
+    return f'<rect x="{x:g}" y="{y:g}" width="{w:g}" height="{h:g}" fill="{fill}"/>'
+
+
+def _axis(axis: LogAxis, bottom: int) -> list[str]:
+    parts = []
     for decade in range(axis.lo, axis.hi + 1):
         x = axis.x(10.0**decade)
-        canvas.rect(x, TOP - 6, 1, bottom - TOP + 6, GRID)
-        label = f"{10.0**decade:g}"
-        canvas.text(x - text_width(label) // 2, bottom + 6, label, INK)
-    canvas.text(axis.x0 + axis.width // 2 - 60, bottom + 20, "latency, ms (log)", INK)
+        parts.append(_rect(x, TOP - 6, 1, bottom - TOP + 6, GRID))
+        parts.append(_text(x, bottom + 16, f"{10.0**decade:g}", text_anchor="middle"))
+    parts.append(
+        _text(axis.x0 + axis.width / 2, bottom + 32, "latency, ms (log)", text_anchor="middle")
+    )
+    return parts
 
 
-def _draw_legend(canvas: Canvas, x: int, y: int) -> None:
+def _legend(x: int, y: int) -> list[str]:
+    parts = []
     for name, color in SERIES:
-        canvas.rect(x, y, 10, 10, color)
-        x += 16 + canvas.text(x + 14, y + 1, name, INK, scale=1) + 12
+        parts += [_rect(x, y, 10, 10, color), _text(x + 14, y + 9, name)]
+        x += 60
+    return parts
 
 
-def _draw_row(canvas: Canvas, axis: LogAxis, row: Row, y: int) -> None:
-    label = row.label if len(row.label) <= 26 else row.label[:25] + "."
-    canvas.text(10, y + 2, label, INK, scale=2)
-    canvas.text(10, y + 20, row.note, (110, 110, 110))
+def _row(axis: LogAxis, row: Row, y: int) -> list[str]:
+    parts = [
+        _text(10, y + 12, row.label, size=14, font_weight="bold"),
+        _text(10, y + 28, row.note, fill=NOTE),
+    ]
     for i, (name, color) in enumerate(SERIES):
         value = row.latency_ms.get(name, 0.0)
         top = y + i * (BAR_H + BAR_GAP)
         end = axis.x(value)
-        canvas.rect(axis.x0, top, max(end - axis.x0, 1), BAR_H, color)
-        canvas.text(end + 4, top + 1, f"{value:.1f}", INK)
+        parts.append(_rect(axis.x0, top, max(end - axis.x0, 1), BAR_H, color))
+        parts.append(_text(end + 4, top + 8, f"{value:.1f}", size=9))
+    return parts
 
 
 def latency_chart(rows: list[Row], title: str) -> bytes:
     values = [r.latency_ms.get(name, 0.0) for r in rows for name, _ in SERIES]
     axis = LogAxis.covering(values, LABEL_W, PLOT_W)
     bottom = TOP + len(rows) * _row_height()
-    canvas = Canvas(LABEL_W + PLOT_W + VALUE_W, bottom + 40)
-    canvas.text(10, 12, title, INK, scale=2)
-    _draw_legend(canvas, 10, 40)
-    _draw_axis(canvas, axis, bottom)
+    width, height = LABEL_W + PLOT_W + VALUE_W, bottom + 44
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" font-family="sans-serif">',
+        _rect(0, 0, width, height, "#ffffff"),
+        _text(10, 24, title, size=16, font_weight="bold"),
+        *_legend(10, 40),
+        *_axis(axis, bottom),
+    ]
     for i, row in enumerate(rows):
-        _draw_row(canvas, axis, row, TOP + i * _row_height())
-    return canvas.png()
+        parts += _row(axis, row, TOP + i * _row_height())
+    return ("\n".join([*parts, "</svg>"]) + "\n").encode()

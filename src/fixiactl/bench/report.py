@@ -1,4 +1,4 @@
-"""results.json, results.md and latency.png under var/bench/, and the goals verdict."""
+"""results.json, results.md and latency.svg under var/bench/, and the goals verdict."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from fixiactl.bench.relevance import markdown_lines as relevance_markdown
 from fixiactl.bench.wrk import WrkResult
 
 README_START, README_END = "<!-- bench:start -->", "<!-- bench:end -->"
-README_CHART = "docs/bench-latency.png"  # the README shows the run's latency chart from here
+README_CHART = "docs/bench-latency.svg"  # the README shows the run's latency chart from here
 CACHED = ("search", "service", "professional", "categories")
 MAX_ERROR_RATE = 0.01  # a run with more failures than this proves nothing about latency
 
@@ -254,7 +254,7 @@ def write_outputs(report: dict[str, Any], out_dir: Path) -> dict[str, Path]:
     paths = {
         "json": out_dir / "results.json",
         "markdown": out_dir / "results.md",
-        "plot": out_dir / "latency.png",
+        "plot": out_dir / "latency.svg",
     }
     paths["json"].write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
     paths["markdown"].write_text(markdown(report))

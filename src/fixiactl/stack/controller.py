@@ -232,6 +232,12 @@ def _health(name: str, stack: StackState) -> bool:
         "worker-blue": lambda: http_ok(f"http://127.0.0.1:{ports['worker-blue']}/healthz"),
         "worker-green": lambda: http_ok(f"http://127.0.0.1:{ports['worker-green']}/healthz"),
         "s3": lambda: http_ok(f"http://127.0.0.1:{ports['s3']}/moto-api/"),
+        # repo2 on S3 (backup/s3repo.py): its own moto and the TLS front pgBackRest needs.
+        "backup-s3": lambda: http_ok(f"http://127.0.0.1:{ports['backup_s3']}/moto-api/"),
+        "backup-s3-tls": lambda: tcp_ok(ports["backup_s3_tls"]),
+        # pg_receivewal listens on nothing: supervisord's RUNNING is its health here; whether
+        # it is connected is `backup list`'s fixia_walstream_connected, with an alert.
+        "walreceiver": lambda: True,
     }
     checks.update(monitoring.health_checks(ports))
     if "patroni0" in ports:
