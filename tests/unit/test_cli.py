@@ -34,12 +34,14 @@ def scratch_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def _ok(*args: str) -> str:
     result = runner.invoke(app, list(args))
     assert result.exit_code == 0, result.output
-    return result.output
+    # stdout alone: --json output is machine-readable there, and log lines (alembic's, once
+    # another test has configured logging in this process) go to stderr.
+    return result.stdout
 
 
 def test_db_lifecycle(scratch_db: Path) -> None:
     result = runner.invoke(app, ["db", "current", "--json"])
-    assert result.exit_code == 3 and json.loads(result.output)["at_head"] is False
+    assert result.exit_code == 3 and json.loads(result.stdout)["at_head"] is False
     _ok("db", "upgrade")
     assert json.loads(_ok("db", "current", "--json"))["at_head"] is True
     assert "agree" in _ok("db", "check")

@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from xml.sax.saxutils import escape, quoteattr
+from html import escape
 
 SERIES: list[tuple[str, str]] = [("p50", "#4c84c4"), ("p95", "#f28e2b"), ("p99", "#d64541")]
 LABEL_W, PLOT_W, VALUE_W = 330, 560, 90
@@ -47,7 +47,7 @@ def _row_height() -> int:
 
 
 def _text(x: float, y: float, body: str, *, size: int = 11, fill: str = INK, **extra: str) -> str:
-    attrs = "".join(f" {k.replace('_', '-')}={quoteattr(v)}" for k, v in extra.items())
+    attrs = "".join(f' {k.replace("_", "-")}="{escape(v)}"' for k, v in extra.items())
     return (
         f'<text x="{x:g}" y="{y:g}" font-size="{size}" fill="{fill}"{attrs}>{escape(body)}</text>'
     )
