@@ -124,8 +124,8 @@ def flush_live_wal(s: BackupSettings, timeout_s: float = 60) -> None:
     )
 
 
-def _prepare_dir(target: Path, live: Path) -> None:
-    if target.resolve() == live.resolve():
+def _prepare_dir(target: Path, live: list[Path]) -> None:
+    if any(target.resolve() == d.resolve() for d in live):
         raise FixiactlError(
             "the target directory is the live cluster's data directory",
             hint="restore elsewhere, or use --in-place --force",
@@ -148,7 +148,10 @@ def start_cluster(
     chown_postgres(sock, log)
     options = (
         f"-p {port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={sock} "
-        "-c archive_mode=off -c logging_collector=off"
+        "-c archive_mode=off -c logging_collector=off "
+        # A copy of an HA member carries Patroni's synchronous_standby_names: no standby
+        # follows the copy, so its first commit would wait forever.
+        "-c synchronous_standby_names=''"
     )
     cmd = [str(PGBIN / "pg_ctl"), "-D", str(data), "-l", str(log), "-o", options]
     result = run_as_postgres([*cmd, "-t", str(int(timeout_s)), "-w", "start"], timeout_s + 10, env)
@@ -187,7 +190,7 @@ def restore_copy(
     s = backup_settings.load(env)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
     data = target_dir or state_dir(env) / "restores" / stamp / "data"
-    _prepare_dir(data, s.pg_data)
+    _prepare_dir(data, s.data_dirs)
     if flush:
         try:
             progress("archiving the live cluster's current WAL segment")
@@ -212,6 +215,7 @@ def restore_copy(
 
 def what_would_be_lost(env: str, target: RestoreTarget) -> dict[str, Any]:
     s = backup_settings.load(env)
+    refuse_on_ha(s, "an in-place restore")  # before asking for confirmation
     try:
         lsn = live_sql(s, "select pg_current_wal_lsn()").strip()
         now = live_sql(s, "select now()").strip()
@@ -228,11 +232,23 @@ def what_would_be_lost(env: str, target: RestoreTarget) -> dict[str, Any]:
     }
 
 
+def refuse_on_ha(s: BackupSettings, what: str) -> None:
+    """Patroni owns the HA members' data directories: replacing one under it would be undone
+    (or spread) by Patroni; that path is not built yet (docs/operations/ha.md)."""
+    if s.ha_members:
+        raise FixiactlError(
+            f"{what} is not supported on an HA (Patroni) stack yet",
+            hint="restore into a new directory (fixiactl restore --to ... without --in-place); "
+            "see docs/operations/ha.md, 'Backups on the HA stack'",
+        )
+
+
 def restore_in_place(
     env: str, target: RestoreTarget, repo: int, progress: Progress
 ) -> dict[str, Any]:
     """Replace the live cluster. Its data directory is renamed aside, never deleted."""
     s = backup_settings.load(env)
+    refuse_on_ha(s, "an in-place restore")
     supervisor = Supervisor(state_dir(env))
     progress("stopping PostgreSQL")
     supervisor.stop("postgres")
