@@ -8,7 +8,9 @@ from typing import Annotated
 
 import typer
 
+from fixiactl.backup import ha_restore
 from fixiactl.backup import restore as restore_ops
+from fixiactl.backup import settings as backup_settings
 from fixiactl.cli.common import (
     JsonOption,
     RequiredEnvOption,
@@ -56,7 +58,13 @@ def restore(
             for key, value in loss.items():
                 console.print(f"  {key}: {value}")
             confirm("Stop PostgreSQL and replace its data?", yes=yes)
-            result = restore_ops.restore_in_place(env, target, from_repo, step)
+            # On HA the restore goes through Patroni (fixiactl.backup.ha_restore).
+            replace = (
+                ha_restore.restore_in_place
+                if backup_settings.load(env).ha_members
+                else restore_ops.restore_in_place
+            )
+            result = replace(env, target, from_repo, step)
         else:
             result = restore_ops.restore_copy(
                 env, target, from_repo, target_dir, port, step, flush=flush

@@ -169,9 +169,7 @@ def render_all(config: EnvConfig, state: StackState, *, as_root: bool) -> dict[s
     if config.ha:
         ha.render(config, state, backup["ha_parameters"])
     context["ha"] = config.ha
-    context["ha_programs"] = (
-        ha.programs(config, state, backup["environment"]) if config.ha else []
-    )
+    context["ha_programs"] = ha.programs(config, state, backup["environment"]) if config.ha else []
     targets = {
         "supervisor/supervisord.conf.j2": state_path / "supervisord.conf",
         "postgres/postgresql.conf.j2": state_path / "pg" / "postgresql.conf",

@@ -14,6 +14,7 @@ import pytest
 
 from fixiactl.backup import settings as backup_settings
 from fixiactl.backup.service import live_sql
+from fixiactl.stack.postgres import psql
 from tests.acceptance.backup.conftest import BackupStack, start_stack
 from tests.acceptance.backup.test_backup_and_restore import restored, restored_sql
 from tests.stack import stop_and_remove
@@ -98,8 +99,26 @@ def test_dr_drill_on_the_ha_stack(hstack: BackupStack, tmp_path: Any) -> None:
     assert leader_sql(hstack, "show archive_command").startswith("pgbackrest ")
 
 
-def test_in_place_restore_is_refused_on_ha(hstack: BackupStack) -> None:
-    result = hstack.ctl("restore", "--in-place", "--force", "--yes", "--to", "latest", check=False)
-    assert result.returncode != 0
-    assert "not supported on an HA" in result.stdout + result.stderr
+def test_in_place_restore_goes_through_patroni(hstack: BackupStack) -> None:
     assert leader_sql(hstack, "select count(*) from pitr", "pitr_db") == "115"
+    result = hstack.ctl_json(
+        "restore", "--in-place", "--force", "--yes", "--to", "before-b", timeout=900
+    )
+    assert len(result["previous_data_kept_at"]) == 3  # every member's old data, kept
+    got = "select batch || '|' || count(*) from pitr group by batch order by batch"
+    assert leader_sql(hstack, got, "pitr_db") == "a|50"
+    members = hstack.ctl_json("db", "status")
+    roles = sorted(m["role"] for m in members)
+    assert len(members) == 3 and roles.count("leader") == 1 and "sync_standby" in roles, members
+    # Every member holds the restored state: a replica too (read on its own socket).
+    standby = next(m for m in members if m["role"] == "sync_standby")
+    i = int(standby["member"].removeprefix("pg"))
+    standby_count = psql(
+        hstack.state / "ha" / f"pg{i}", hstack.ports[f"pg{i}"], "select count(*) from pitr",
+        "pitr_db",
+    )  # fmt: skip
+    assert standby_count.strip() == "50"
+    # The restored cluster writes, and archives its new timeline.
+    leader_sql(hstack, "insert into pitr select g, 'd' from generate_series(51, 60) g", "pitr_db")
+    archive_on_leader(hstack)
+    assert hstack.ctl_json("backup", "list")["archive"]["failing"] is False
