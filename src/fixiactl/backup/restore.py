@@ -10,12 +10,15 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from fixiactl.backup import settings as backup_settings
 from fixiactl.backup import walstream
 from fixiactl.backup.driver import PgBackRest, RestoreTarget, run_as_postgres
+from fixiactl.backup.inventory import backup_sets
+from fixiactl.backup.progress import Meter, dir_fraction, while_running
 from fixiactl.backup.service import live_sql
 from fixiactl.backup.settings import BackupSettings
 from fixiactl.errors import FixiactlError
@@ -199,7 +202,10 @@ def restore_copy(
     progress: Progress,
     *,
     flush: bool = True,
+    meter: Meter | None = None,
 ) -> dict[str, Any]:
+    """`meter`: fed the bytes written into `target_dir` against the newest backup's size in
+    `repo` (an estimate: a point in time may restore an older, smaller set)."""
     s = backup_settings.load(env)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
     data = target_dir or state_dir(env) / "restores" / stamp / "data"
@@ -212,7 +218,13 @@ def restore_copy(
             progress(f"live cluster not flushed ({exc.message}); restoring what is archived")
     started = time.monotonic()
     progress(f"restoring {target.describe()} from repo{repo} into {data}")
-    PgBackRest(s).restore(target, repo, data, in_place=False)
+    driver = PgBackRest(s)
+    work = partial(driver.restore, target, repo, data, in_place=False)
+    if meter is None:
+        work()
+    else:
+        expected = _newest_size(driver.info(), repo)
+        while_running(work, partial(dir_fraction, data, expected), meter)
     restored_at = time.monotonic()
     progress("starting the restored cluster and waiting for recovery")
     cluster = start_cluster(data, port or free_port(), env=backup_settings.cipher_env(s))
@@ -253,6 +265,11 @@ def refuse_on_ha(s: BackupSettings, what: str) -> None:
             hint="fixiactl restore --in-place goes through Patroni; see docs/operations/ha.md, "
             "'Backups, PITR and DR on the HA stack'",
         )
+
+
+def _newest_size(info: list[dict[str, Any]], repo: int) -> int:
+    sets = [b for b in backup_sets(info) if b.repo == repo]
+    return sets[-1].size_bytes if sets else 0
 
 
 def restore_in_place(

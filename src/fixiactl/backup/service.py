@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from fixiactl.backup import settings as backup_settings
@@ -20,6 +21,7 @@ from fixiactl.backup.inventory import (
     repo_status,
 )
 from fixiactl.backup.metrics import write_backup_metrics, write_walstream_metrics
+from fixiactl.backup.progress import Meter, backup_fraction, while_running
 from fixiactl.backup.settings import BackupSettings
 from fixiactl.errors import FixiactlError
 from fixiactl.stack.postgres import psql
@@ -46,10 +48,15 @@ def init(env: str) -> dict[str, Any]:
     return {"stanza": s.stanza, "repos": [str(s.repo1_path), str(s.repo2_path)], "check": "ok"}
 
 
-def run(env: str, kind: str, repo: int) -> dict[str, Any]:
-    _, driver = driver_for(env)
+def run(env: str, kind: str, repo: int, meter: Meter | None = None) -> dict[str, Any]:
+    """`meter`: fed the fraction done, read from pgBackRest's backup lock while it runs."""
+    s, driver = driver_for(env)
     started = time.monotonic()
-    driver.backup(kind, repo)
+    if meter is None:
+        driver.backup(kind, repo)
+    else:
+        work = partial(driver.backup, kind, repo)
+        while_running(work, partial(backup_fraction, s.lock_path, s.stanza), meter)
     elapsed = time.monotonic() - started
     inv = inventory(env)
     newest = [b for b in inv["backups"] if b["repo"] == repo][-1]

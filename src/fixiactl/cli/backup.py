@@ -22,6 +22,7 @@ from fixiactl.cli.common import (
     confirm,
     console,
     emit_json,
+    meter,
     operator_errors,
     progress,
 )
@@ -74,9 +75,9 @@ def run(
     as_json: Annotated[bool, JsonOption] = False,
 ) -> None:
     """Take a backup into one repository (WAL goes to both continuously)."""
-    with operator_errors(), progress(not as_json) as step:
-        step(f"{kind} backup into repo{repo}")
-        result = service.run(env, kind.value, repo)
+    # Countable: pgBackRest's own percent done, read from its lock file while it runs.
+    with operator_errors(), meter(not as_json, f"{kind} backup into repo{repo}") as fed:
+        result = service.run(env, kind.value, repo, meter=fed)
     if as_json:
         emit_json(result)
     else:

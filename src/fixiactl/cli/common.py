@@ -13,6 +13,14 @@ from typing import Any
 
 import typer
 from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    Progress,
+    TaskProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 
 from fixia.exitcodes import ExitCode as ExitCode  # re-exported: the one table
 from fixiactl.errors import FixiactlError
@@ -91,6 +99,24 @@ def operator_errors() -> Iterator[None]:
         if exc.hint:
             console.print(f"[yellow]hint:[/yellow] {exc.hint}")
         raise typer.Exit(code=ExitCode.FAILURE) from exc
+
+
+@contextmanager
+def meter(enabled: bool, description: str) -> Iterator[Callable[[float], None]]:
+    """Countable work (bytes of a backup or a restore): a rich progress bar fed fractions."""
+    if not enabled:
+        yield lambda _fraction: None
+        return
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TaskProgressColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=console, transient=False) as bar:
+        task = bar.add_task(description, total=1.0)
+        yield lambda fraction: bar.update(task, completed=fraction)
 
 
 @contextmanager

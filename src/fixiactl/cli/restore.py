@@ -3,20 +3,23 @@ unless --in-place --force and a confirmation)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from fixiactl.backup import ha_restore
 from fixiactl.backup import restore as restore_ops
 from fixiactl.backup import settings as backup_settings
+from fixiactl.backup.driver import RestoreTarget
 from fixiactl.cli.common import (
     JsonOption,
     RequiredEnvOption,
     confirm,
     console,
     emit_json,
+    meter,
     operator_errors,
     progress,
 )
@@ -45,30 +48,23 @@ def restore(
     as_json: Annotated[bool, JsonOption] = False,
 ) -> None:
     """Restore the database to a point in time and start it on its own port."""
-    with operator_errors(), progress(not as_json) as step:
+    with operator_errors():
         target = restore_ops.parse_target(to)
         if in_place:
-            if not force:
-                raise FixiactlError(
-                    "--in-place replaces the live cluster",
-                    hint="add --force if you mean it; otherwise restore into a new --target-dir",
-                )
-            loss = restore_ops.what_would_be_lost(env, target)
-            console.print("[red bold]In-place restore of the LIVE cluster[/red bold]")
-            for key, value in loss.items():
-                console.print(f"  {key}: {value}")
-            confirm("Stop PostgreSQL and replace its data?", yes=yes)
-            # On HA the restore goes through Patroni (fixiactl.backup.ha_restore).
-            replace = (
-                ha_restore.restore_in_place
-                if backup_settings.load(env).ha_members
-                else restore_ops.restore_in_place
-            )
-            result = replace(env, target, from_repo, step)
+            result = _in_place(env, target, from_repo, force=force, yes=yes, as_json=as_json)
         else:
-            result = restore_ops.restore_copy(
-                env, target, from_repo, target_dir, port, step, flush=flush
-            )
+            # Countable: a bar of the bytes restored; the steps are log lines above it.
+            with meter(not as_json, f"restoring from repo{from_repo}") as fed:
+                result = restore_ops.restore_copy(
+                    env,
+                    target,
+                    from_repo,
+                    target_dir,
+                    port,
+                    _log(not as_json),
+                    flush=flush,
+                    meter=fed,
+                )
     if as_json:
         emit_json(result)
         return
@@ -78,3 +74,30 @@ def restore(
             f"running on 127.0.0.1:{result['port']} (socket {result['socket_dir']}); "
             f"stop with: pg_ctl -D {result['data_dir']} stop"
         )
+
+
+def _log(enabled: bool) -> Callable[[str], None]:
+    return console.log if enabled else (lambda _msg: None)
+
+
+def _in_place(
+    env: str, target: RestoreTarget, repo: int, *, force: bool, yes: bool, as_json: bool
+) -> dict[str, Any]:
+    if not force:
+        raise FixiactlError(
+            "--in-place replaces the live cluster",
+            hint="add --force if you mean it; otherwise restore into a new --target-dir",
+        )
+    loss = restore_ops.what_would_be_lost(env, target)
+    console.print("[red bold]In-place restore of the LIVE cluster[/red bold]")
+    for key, value in loss.items():
+        console.print(f"  {key}: {value}")
+    confirm("Stop PostgreSQL and replace its data?", yes=yes)
+    # On HA the restore goes through Patroni (fixiactl.backup.ha_restore).
+    replace = (
+        ha_restore.restore_in_place
+        if backup_settings.load(env).ha_members
+        else restore_ops.restore_in_place
+    )
+    with progress(not as_json) as step:
+        return replace(env, target, repo, step)
