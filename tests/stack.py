@@ -92,7 +92,7 @@ def start(*extra: str, suite: str = "") -> RunningStack:
 
 def stop_and_remove(env: str, state: Path) -> None:
     subprocess.run(
-        [FIXIACTL, "stack", "down", "--env", env],
+        [FIXIACTL, "stack", "down", "--env", env, "--yes"],
         cwd=ROOT,
         capture_output=True,
         timeout=300,

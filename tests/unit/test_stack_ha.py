@@ -75,3 +75,37 @@ def test_postgres_exporter_follows_the_leader_on_an_ha_stack(name: str) -> None:
     assert f"@127.0.0.1:{stack.ports['postgres']}/postgres" in dsn
     config.ha = False
     assert ha.exporter_environment(config, stack) == ""
+
+
+def test_backups_on_an_ha_stack_name_every_member_and_archive_from_each(
+    name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fixiactl.backup import hooks as backup_hooks
+    from fixiactl.backup import settings as backup_settings
+
+    monkeypatch.setenv("FIXIACTL_BACKUP_ENABLED", "1")
+    monkeypatch.delenv("FIXIACTL_BACKUP_WAL_STREAM", raising=False)
+    config = load_env(name, base_port=0)
+    stack = load_or_create_state(config)
+    render_all(config, stack, as_root=False)
+    s = backup_hooks.prepare(config, stack.ports["postgres"])
+    assert s is not None and s.wal_stream == "off"  # the sync standby already gives RPO 0
+    state = state_dir(name)
+    conf = s.conf.read_text()
+    assert "backup-standby=y" in conf
+    supervisord = (state / "supervisord.conf").read_text()
+    for i in range(ha.MEMBERS):
+        data = ha.member_dir(state, i) / "data"
+        assert f"pg{i + 1}-path={data}\n" in conf
+        assert f"pg{i + 1}-port={stack.ports[f'pg{i}']}\n" in conf
+        member = yaml.safe_load((ha.member_dir(state, i) / "patroni.yml").read_text())
+        params = member["postgresql"]["parameters"]
+        assert params["archive_mode"] == "on"
+        # %p is resolved against pg1-path: each member names its own data directory.
+        assert f"--pg1-path={data} " in params["archive_command"]
+    patroni_block = supervisord.split("[program:patroni0]")[1].split("[program:")[0]
+    assert "PGBACKREST_REPO1_CIPHER_PASS=" in patroni_block
+    assert backup_settings.load(name).ha_ports == [stack.ports[f"pg{i}"] for i in range(3)]
+    monkeypatch.setenv("FIXIACTL_BACKUP_WAL_STREAM", "async")
+    with pytest.raises(FixiactlError, match="single-host"):
+        backup_settings.resolve(config, stack.ports["postgres"])

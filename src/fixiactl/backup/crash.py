@@ -30,7 +30,7 @@ from fixiactl.backup import probes, walstream
 from fixiactl.backup import settings as backup_settings
 from fixiactl.backup.driver import PgBackRest, RestoreTarget
 from fixiactl.backup.inventory import backup_sets
-from fixiactl.backup.restore import wait_promoted
+from fixiactl.backup.restore import refuse_on_ha, wait_promoted
 from fixiactl.backup.service import live_sql
 from fixiactl.backup.settings import BackupSettings
 from fixiactl.errors import FixiactlError
@@ -185,6 +185,7 @@ def crash_drill(
     if not 1 <= write_s <= 600:
         raise FixiactlError("write time out of range", hint="1-600 s")
     s = backup_settings.load(env)
+    refuse_on_ha(s, "the crash drill (an in-place recovery)")
     supervisor = Supervisor(state_dir(env))
     probes.ensure_heartbeat(lambda q, d: live_sql(s, q, d))
     live_sql(s, PROBE_SQL, probes.OPS_DB)

@@ -36,6 +36,17 @@ def render_context(config: EnvConfig, pg_port: int) -> dict[str, Any]:
         "walstream_program": walstream.PROGRAM,
         "walstream_conf": walstream.postgres_settings(s),
         "programs": _s3_programs(config, s),
+        # HA: each Patroni member's own archiving parameters (its postgresql.parameters).
+        "ha_parameters": [
+            {
+                "archive_mode": "on",
+                "archive_timeout": s.archive_timeout,
+                "archive_command": s.member_archive_command(i),
+            }
+            for i in range(len(s.ha_members))
+        ]
+        if s.enabled
+        else [],
     }
 
 
@@ -74,7 +85,8 @@ def prepare(config: EnvConfig, pg_port: int) -> backup_settings.BackupSettings |
     backup_settings.save(s)
     if not s.enabled:
         return None
-    for d in (s.root, s.log_path, s.lock_path, s.spool_path, s.repo1_path):
+    member_spools = [s.spool_path / f"pg{i}" for i in range(len(s.ha_members))]
+    for d in (s.root, s.log_path, s.lock_path, s.spool_path, s.repo1_path, *member_spools):
         d.mkdir(parents=True, exist_ok=True)
     s.textfile_dir.mkdir(parents=True, exist_ok=True)
     jinja = Environment(

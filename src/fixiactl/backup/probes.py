@@ -7,7 +7,7 @@ import os
 import subprocess
 from collections.abc import Callable
 
-from fixiactl.backup.settings import BackupSettings
+from fixiactl.backup.settings import BackupSettings, live_endpoint
 from fixiactl.stack.config import PGBIN
 
 OPS_DB = "fixia_ops"
@@ -44,12 +44,13 @@ class Heartbeat:
     def __init__(self, s: BackupSettings, sql: Sql, interval_s: float, max_s: float) -> None:
         self.sql = sql
         beats = max(1, int(max_s / interval_s) + 1)
+        socket, port = live_endpoint(s)
         cmd = [
             str(PGBIN / "psql"),
             "-h",
-            str(s.pg_socket),
+            str(socket),
             "-p",
-            str(s.pg_port),
+            str(port),
             "-U",
             "postgres",
             "-d",

@@ -127,8 +127,8 @@ def flush_live_wal(s: BackupSettings, timeout_s: float = 60) -> None:
     )
 
 
-def _prepare_dir(target: Path, live: Path) -> None:
-    if target.resolve() == live.resolve():
+def _prepare_dir(target: Path, live: list[Path]) -> None:
+    if any(target.resolve() == d.resolve() for d in live):
         raise FixiactlError(
             "the target directory is the live cluster's data directory",
             hint="restore elsewhere, or use --in-place --force",
@@ -141,17 +141,33 @@ def _prepare_dir(target: Path, live: Path) -> None:
 
 
 def start_cluster(
-    data: Path, port: int, timeout_s: float = 600, env: Mapping[str, str] | None = None
+    data: Path,
+    port: int,
+    timeout_s: float = 600,
+    env: Mapping[str, str] | None = None,
+    archive_command: str | None = None,
 ) -> RestoredCluster:
-    """`env`: pgBackRest's passphrases, for the restore_command (archive-get) it replays."""
+    """`env`: pgBackRest's passphrases, for the restore_command (archive-get) it replays.
+    `archive_command`: archive the new timeline (an in-place restore); a copy archives
+    nothing."""
     sock = data.parent / f"{data.name}-sock"
     sock.mkdir(exist_ok=True)
     log = data.parent / f"{data.name}-postgres.log"
     log.touch()
     chown_postgres(sock, log)
+    archiving = (
+        f"-c archive_mode=on -c 'archive_command={archive_command}'"
+        if archive_command
+        else "-c archive_mode=off"
+    )
     options = (
         f"-p {port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={sock} "
-        "-c archive_mode=off -c logging_collector=off"
+        f"{archiving} -c logging_collector=off "
+        # A copy of an HA member carries Patroni's synchronous_standby_names (no standby
+        # follows the copy: its first commit would wait forever) and its hba_file/ident_file
+        # (the member's paths, which may be gone): the copy's own files instead.
+        f"-c synchronous_standby_names='' -c hba_file={data}/pg_hba.conf "
+        f"-c ident_file={data}/pg_ident.conf"
     )
     cmd = [str(PGBIN / "pg_ctl"), "-D", str(data), "-l", str(log), "-o", options]
     result = run_as_postgres([*cmd, "-t", str(int(timeout_s)), "-w", "start"], timeout_s + 10, env)
@@ -193,7 +209,7 @@ def restore_copy(
     s = backup_settings.load(env)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
     data = target_dir or state_dir(env) / "restores" / stamp / "data"
-    _prepare_dir(data, s.pg_data)
+    _prepare_dir(data, s.data_dirs)
     if flush:
         try:
             progress("archiving the live cluster's current WAL segment")
@@ -230,7 +246,7 @@ def what_would_be_lost(env: str, target: RestoreTarget) -> dict[str, Any]:
     except FixiactlError:
         lsn, now = "unknown (cluster down)", "unknown"
     return {
-        "live_data_dir": str(s.pg_data),
+        "live_data_dir": ", ".join(str(d) for d in s.data_dirs),
         "live_lsn": lsn,
         "live_time": now,
         "target": target.describe(),
@@ -238,6 +254,17 @@ def what_would_be_lost(env: str, target: RestoreTarget) -> dict[str, Any]:
         if target.kind != "latest"
         else "changes not yet archived",
     }
+
+
+def refuse_on_ha(s: BackupSettings, what: str) -> None:
+    """Patroni owns the HA members' data directories: a path that replaces one under it
+    without going through Patroni is refused (docs/operations/ha.md)."""
+    if s.ha_members:
+        raise FixiactlError(
+            f"{what} is not supported on an HA (Patroni) stack",
+            hint="fixiactl restore --in-place goes through Patroni; see docs/operations/ha.md, "
+            "'Backups, PITR and DR on the HA stack'",
+        )
 
 
 def _newest_size(info: list[dict[str, Any]], repo: int) -> int:
@@ -250,6 +277,7 @@ def restore_in_place(
 ) -> dict[str, Any]:
     """Replace the live cluster. Its data directory is renamed aside, never deleted."""
     s = backup_settings.load(env)
+    refuse_on_ha(s, "this in-place restore")  # the HA path: fixiactl.backup.ha_restore
     supervisor = Supervisor(state_dir(env))
     progress("stopping PostgreSQL")
     supervisor.stop("postgres")

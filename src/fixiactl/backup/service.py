@@ -35,7 +35,9 @@ def driver_for(env: str) -> tuple[BackupSettings, BackupDriver]:
 
 
 def live_sql(s: BackupSettings, sql: str, database: str = "postgres") -> str:
-    return psql(s.pg_data.parent, s.pg_port, sql, database)
+    """On the live primary (on HA, whichever member leads now)."""
+    socket, port = backup_settings.live_endpoint(s)
+    return psql(socket.parent, port, sql, database)
 
 
 def init(env: str) -> dict[str, Any]:

@@ -14,13 +14,14 @@ from __future__ import annotations
 import json
 import os
 import secrets
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from fixiactl.backup import s3repo
 from fixiactl.errors import FixiactlError
 from fixiactl.files import write_private
+from fixiactl.stack import ha
 from fixiactl.stack.config import EnvConfig, read_state, state_dir
 
 STANZA = "main"
@@ -48,6 +49,11 @@ class BackupSettings:
     repo2_type: str = "posix"
     s3_port: int = 0
     s3_ca_file: Path | None = None
+    # HA stack (fixiactl.stack.ha): each Patroni member's directory (data/, sock/) and port,
+    # in member order; empty on a single-host stack. pg_data/pg_socket/pg_port then name
+    # member 0 (a path to compare with), never "the live one": see live_endpoint.
+    ha_members: list[str] = field(default_factory=list)
+    ha_ports: list[int] = field(default_factory=list)
 
     @property
     def conf(self) -> Path:
@@ -73,6 +79,23 @@ class BackupSettings:
     def archive_command(self) -> str:
         return f"pgbackrest --config={self.conf} --stanza={self.stanza} archive-push %p"
 
+    def member_archive_command(self, i: int) -> str:
+        """A Patroni member's archive_command: pgBackRest resolves %p against pg1-path, so
+        each member names its own data directory; its own spool keeps one member's async
+        queue out of another's."""
+        home = Path(self.ha_members[i])
+        return (
+            f"pgbackrest --config={self.conf} --stanza={self.stanza} --pg1-path={home / 'data'} "
+            f"--spool-path={self.spool_path / f'pg{i}'} archive-push %p"
+        )
+
+    @property
+    def data_dirs(self) -> list[Path]:
+        """Every live data directory: one, or each HA member's."""
+        if self.ha_members:
+            return [Path(m) / "data" for m in self.ha_members]
+        return [self.pg_data]
+
     def repo_path(self, repo: int) -> Path:
         return {1: self.repo1_path, 2: self.repo2_path}[repo]
 
@@ -97,10 +120,17 @@ def resolve(config: EnvConfig, pg_port: int) -> BackupSettings:
         else bool(table.get("enabled", False))
     )
     state = state_dir(config.name)
-    wal_stream = str(env.get("FIXIACTL_BACKUP_WAL_STREAM", table.get("wal_stream", "async")))
+    # On HA the stream is off: Patroni's synchronous standby already holds every commit.
+    default_stream = "off" if config.ha else "async"
+    wal_stream = str(env.get("FIXIACTL_BACKUP_WAL_STREAM", table.get("wal_stream", default_stream)))
     if wal_stream not in WAL_STREAM_MODES:
         raise FixiactlError(
             f"unknown [backup] wal_stream {wal_stream!r}", hint="off, async or strict"
+        )
+    if config.ha and wal_stream != "off":
+        raise FixiactlError(
+            "[backup] wal_stream is for single-host stacks",
+            hint='on an HA stack the synchronous standby gives RPO 0: set wal_stream = "off"',
         )
     repo2_type = str(env.get("FIXIACTL_BACKUP_REPO2", table.get("repo2", "posix")))
     if repo2_type not in ("posix", "s3"):
@@ -110,6 +140,8 @@ def resolve(config: EnvConfig, pg_port: int) -> BackupSettings:
         stack = read_state(config.name)
         s3repo.ensure_ports(config, stack)
         s3_port = stack.ports["backup_s3_tls"]
+    members, member_ports = _ha_members(config)
+    pg_home = Path(members[0]) if members else state / "pg"
     return BackupSettings(
         env=config.name,
         enabled=enabled,
@@ -122,16 +154,44 @@ def resolve(config: EnvConfig, pg_port: int) -> BackupSettings:
         repo1_path=Path(table.get("repo1_path", state / "pgbackrest" / "repo1")),
         # A separate tree standing for the other region (S3/GCS/Azure in production).
         repo2_path=Path(table.get("repo2_path", state / "region-b" / "repo2")),
-        pg_data=state / "pg" / "data",
-        pg_socket=state / "pg" / "sock",
-        pg_port=pg_port,
+        pg_data=pg_home / "data",
+        pg_socket=pg_home / "sock",
+        pg_port=member_ports[0] if members else pg_port,
         wal_stream=wal_stream,
         # The second WAL location, next to repo2 (another volume/host in production).
         stream_path=Path(table.get("stream_path", state / "region-b" / "wal-stream")),
         repo2_type=repo2_type,
         s3_port=s3_port,
         s3_ca_file=s3repo.ca_file(config.name) if repo2_type == "s3" else None,
+        ha_members=members,
+        ha_ports=member_ports,
     )
+
+
+def _ha_members(config: EnvConfig) -> tuple[list[str], list[int]]:
+    """The Patroni members' directories and ports (their ports are in the stack's state
+    once render_all added them)."""
+    if not config.ha:
+        return [], []
+    state = state_dir(config.name)
+    ports = read_state(config.name).ports
+    return (
+        [str(ha.member_dir(state, i)) for i in range(ha.MEMBERS)],
+        [ports[f"pg{i}"] for i in range(ha.MEMBERS)],
+    )
+
+
+def live_endpoint(s: BackupSettings) -> tuple[Path, int]:
+    """(socket directory, port) of the live primary. On HA: the member whose Patroni answers
+    `/primary` now, so the SQL of probes, restore points and drills follows a switchover."""
+    if not s.ha_members:
+        return s.pg_socket, s.pg_port
+    leader = ha.leader_index(read_state(s.env))
+    if leader is None:
+        raise FixiactlError(
+            "the HA cluster has no leader", hint=f"fixiactl db status --env {s.env}"
+        )
+    return Path(s.ha_members[leader]) / "sock", s.ha_ports[leader]
 
 
 def settings_file(env: str) -> Path:

@@ -9,7 +9,9 @@ from typing import Annotated, Any
 
 import typer
 
+from fixiactl.backup import ha_restore
 from fixiactl.backup import restore as restore_ops
+from fixiactl.backup import settings as backup_settings
 from fixiactl.backup.driver import RestoreTarget
 from fixiactl.cli.common import (
     JsonOption,
@@ -91,5 +93,11 @@ def _in_place(
     for key, value in loss.items():
         console.print(f"  {key}: {value}")
     confirm("Stop PostgreSQL and replace its data?", yes=yes)
+    # On HA the restore goes through Patroni (fixiactl.backup.ha_restore).
+    replace = (
+        ha_restore.restore_in_place
+        if backup_settings.load(env).ha_members
+        else restore_ops.restore_in_place
+    )
     with progress(not as_json) as step:
-        return restore_ops.restore_in_place(env, target, repo, step)
+        return replace(env, target, repo, step)

@@ -181,9 +181,11 @@ def _start_ha_database(
 ) -> None:
     """etcd, then Patroni's members, then HAProxy's database frontends (fixiactl.stack.ha)."""
     ha.check_binaries()
+    backup_hooks.prepare(config, stack.ports["postgres"])  # pgBackRest's config, all members
     postgres.chown_postgres(state_dir(config.name) / "pgbouncer")
     progress("starting supervisord")
     supervisor.start_daemon()
+    backup_hooks.start_s3(config, stack.ports["postgres"], supervisor, progress)
     supervisor.start("redis")
     supervisor.start("redis-limiter")
     progress("starting etcd (3 members) and Patroni (3 PostgreSQL members)")
@@ -197,6 +199,8 @@ def _start_ha_database(
     progress(f"Patroni leader: pg{leader}; waiting for the synchronous standby")
     ha.wait_sync_standby(stack)
     ha.prepare_database(config, stack, STATEMENT_TIMEOUT_MS)
+    # pgBackRest checks every member: once a standby streams (backups come from it).
+    backup_hooks.ensure_stanza(config, stack.ports["postgres"], progress)
     wait_for(
         "PostgreSQL through HAProxy's primary frontend",
         lambda: postgres.login_ok(stack.ports["postgres"], stack.db_password),

@@ -94,7 +94,11 @@ def member_dir(state: Path, i: int) -> Path:
     return state / "ha" / f"pg{i}"
 
 
-def patroni_config(config: EnvConfig, stack: StackState, i: int) -> dict[str, Any]:
+def patroni_config(
+    config: EnvConfig, stack: StackState, i: int, extra: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """`extra`: more of this member's own PostgreSQL parameters (WAL archiving, when backups
+    are on: its archive_command names its own data directory)."""
     state = state_dir(config.name)
     p = stack.ports
     pw = _secrets(state)
@@ -159,6 +163,7 @@ def patroni_config(config: EnvConfig, stack: StackState, i: int) -> dict[str, An
             "parameters": {
                 "unix_socket_directories": str(home / "sock"),
                 "log_min_duration_statement": 500,
+                **(extra or {}),
             },
             "pg_hba": hba,
         },
@@ -167,8 +172,11 @@ def patroni_config(config: EnvConfig, stack: StackState, i: int) -> dict[str, An
     }
 
 
-def render(config: EnvConfig, stack: StackState) -> None:
-    """Each member's Patroni YAML (owner-only, the postgres user's) and etcd's directories."""
+def render(
+    config: EnvConfig, stack: StackState, parameters: list[dict[str, Any]] | None = None
+) -> None:
+    """Each member's Patroni YAML (owner-only, the postgres user's) and etcd's directories.
+    `parameters`: per member, more PostgreSQL parameters (fixiactl.backup.hooks)."""
     state = state_dir(config.name)
     for i in range(MEMBERS):
         home = member_dir(state, i)
@@ -176,12 +184,18 @@ def render(config: EnvConfig, stack: StackState) -> None:
         (state / "ha" / f"etcd{i}").mkdir(parents=True, exist_ok=True)
         (state / "ha" / f"etcd{i}").chmod(0o700)
         target = home / "patroni.yml"
-        write_private(target, yaml.safe_dump(patroni_config(config, stack, i), sort_keys=False))
+        extra = parameters[i] if parameters else None
+        document = patroni_config(config, stack, i, extra)
+        write_private(target, yaml.safe_dump(document, sort_keys=False))
         postgres.chown_postgres(home)
 
 
-def programs(config: EnvConfig, stack: StackState) -> list[dict[str, str]]:
-    """supervisord programs: etcd0-2, patroni0-2, haproxy-db and ha-reaper."""
+def programs(
+    config: EnvConfig, stack: StackState, patroni_environment: str = ""
+) -> list[dict[str, str]]:
+    """supervisord programs: etcd0-2, patroni0-2, haproxy-db and ha-reaper.
+    `patroni_environment`: supervisord's `environment` for Patroni, which its PostgreSQL
+    inherits (pgBackRest's passphrases for archive-push)."""
     state = state_dir(config.name)
     p = stack.ports
     cluster = ",".join(f"etcd{j}=http://127.0.0.1:{p[f'etcd{j}_peer']}" for j in range(MEMBERS))
@@ -208,6 +222,7 @@ def programs(config: EnvConfig, stack: StackState) -> list[dict[str, str]]:
                 "command": f"{PATRONI_VENV}/bin/patroni {member_dir(state, i)}/patroni.yml",
                 "user": "postgres" if os.geteuid() == 0 else "",
                 "priority": "10",
+                "environment": patroni_environment,
             }
         )
     result.append(

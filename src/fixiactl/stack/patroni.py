@@ -23,7 +23,8 @@ def _require_ha(env: str) -> None:
         )
 
 
-def patronictl(env: str, *args: str, timeout_s: float = 90) -> str:
+def patronictl(env: str, *args: str, timeout_s: float = 90, stdin: str | None = None) -> str:
+    """`stdin`: answers to patronictl's own prompts."""
     _require_ha(env)
     config = ha.member_dir(state_dir(env), 0) / "patroni.yml"
     done = subprocess.run(
@@ -32,6 +33,7 @@ def patronictl(env: str, *args: str, timeout_s: float = 90) -> str:
         text=True,
         timeout=timeout_s,
         check=False,
+        input=stdin,
     )
     if done.returncode != 0:
         raise FixiactlError(
@@ -130,3 +132,11 @@ def _wait_new_leader(env: str, old: str | None, timeout_s: float = 60) -> str:
             return f"pg{index}"
         time.sleep(0.2)
     raise FixiactlError("no new leader within 60 s", hint="see fixiactl db status")
+
+
+def remove_cluster(env: str) -> None:
+    """Wipe the cluster's state from etcd (`patronictl remove`), every Patroni stopped: the
+    next Patroni started on a data directory initializes the cluster from that data."""
+    scope = f"fixia-{env}"
+    # patronictl's prompts: the cluster's name, its phrase (and a leader, were one left).
+    patronictl(env, "remove", scope, stdin=f"{scope}\nYes I am aware\n\n")

@@ -125,6 +125,10 @@ def render_all(config: EnvConfig, state: StackState, *, as_root: bool) -> dict[s
     # Stacks created before a component existed lack its port: added once, persisted.
     monitoring.ensure_ports(config, state)
     backup_ensure_ports(config, state)  # repo2 on S3: on this object too, or a later add drops them
+    ha.remember(config)
+    if config.ha:  # before the backup context: it names each member's port
+        ha.ensure_ports(config, state)
+    backup = backup_context(config, state.ports["postgres"])
     context = {
         "env": config.name,
         "state": state_path,
@@ -140,7 +144,7 @@ def render_all(config: EnvConfig, state: StackState, *, as_root: bool) -> dict[s
         # Idle SSE streams hold no database connection: their cap is memory, not the pool.
         "stream_maxconn": 5000,
         "weights": {s: 100 if s in config.active_slots else 0 for s in SLOTS},
-        "backup": backup_context(config, state.ports["postgres"]),
+        "backup": backup,
         "slots": [
             {
                 "name": s,
@@ -162,12 +166,10 @@ def render_all(config: EnvConfig, state: StackState, *, as_root: bool) -> dict[s
     context["monitoring_programs"] = (
         monitoring.programs(config, state) if context["monitoring"] else []
     )
-    ha.remember(config)
     if config.ha:
-        ha.ensure_ports(config, state)
-        ha.render(config, state)
+        ha.render(config, state, backup["ha_parameters"])
     context["ha"] = config.ha
-    context["ha_programs"] = ha.programs(config, state) if config.ha else []
+    context["ha_programs"] = ha.programs(config, state, backup["environment"]) if config.ha else []
     targets = {
         "supervisor/supervisord.conf.j2": state_path / "supervisord.conf",
         "postgres/postgresql.conf.j2": state_path / "pg" / "postgresql.conf",
