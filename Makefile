@@ -8,7 +8,7 @@ UV_VERSION := 0.13.9
 export FIXIA_DATABASE_URL ?= sqlite+aiosqlite:///var/fixia.db
 
 .PHONY: help venv run test test-fast test-stack test-e2e test-acceptance lint typecheck fmt system-deps \
-	clean migrate patroni-venv stack stack-down stack-status stack-monitoring bench bench-web bench-media bench-streams bench-canary bench-aa bench-dr bench-dr-crash bench-ha soak slo \
+	clean migrate patroni-venv stack stack-down stack-status stack-monitoring bench bench-web bench-media bench-streams bench-canary bench-aa bench-dr bench-dr-crash bench-ha bench-ha-reads soak slo \
 	npm-deps i18n screenshots gates gates-fast
 
 help: ## List the targets
@@ -126,7 +126,12 @@ bench-streams: venv system-deps ## Streams: memory per idle stream, delivery p50
 bench-ha: venv system-deps ## HA failover: kill -9 of the Patroni leader under 50 writes/s, 5 runs, p50/max of writes-again; var/bench/ha.{json,md}
 	$(BIN)/fixiactl stack up --env habench --ha
 	$(BIN)/fixiactl bench --ha --env habench --runs 5; rc=$$?; \
-		$(BIN)/fixiactl stack down --env habench; exit $$rc
+		$(BIN)/fixiactl stack down --env habench --yes; exit $$rc
+
+bench-ha-reads: venv system-deps ## Search reads via HAProxy's primary vs replica route, 1 and 4 connections, idle and under writes; var/bench/ha-reads.{json,md}
+	$(BIN)/fixiactl stack up --env habench --ha
+	$(BIN)/fixiactl bench --ha-reads --env habench; rc=$$?; \
+		$(BIN)/fixiactl stack down --env habench --yes; exit $$rc
 
 bench-dr-crash: venv system-deps ## 20 crash drills (SIGKILL + data dir lost, under writes): RPO of the WAL stream, RTO p50/p95 of 1 GB; var/bench/dr-crash-*
 	$(BIN)/fixiactl stack up --env drbench

@@ -109,3 +109,23 @@ def test_backups_on_an_ha_stack_name_every_member_and_archive_from_each(
     monkeypatch.setenv("FIXIACTL_BACKUP_WAL_STREAM", "async")
     with pytest.raises(FixiactlError, match="single-host"):
         backup_settings.resolve(config, stack.ports["postgres"])
+
+
+class _Stops:
+    def __init__(self) -> None:
+        self.stopped: list[str] = []
+
+    def stop(self, name: str) -> None:
+        self.stopped.append(name)
+
+
+@pytest.mark.parametrize(("leader", "order"), [(0, [1, 2, 0]), (2, [0, 1, 2]), (None, [0, 1, 2])])
+def test_stack_down_stops_the_replicas_patroni_before_the_leaders(
+    monkeypatch: pytest.MonkeyPatch, leader: int | None, order: list[int]
+) -> None:
+    """Stopped together, a replica takes the lock the stopping leader releases and promotes
+    itself mid-shutdown; its Patroni can then be killed, leaving its PostgreSQL running."""
+    monkeypatch.setattr(ha, "leader_index", lambda _stack: leader)
+    stops = _Stops()
+    assert ha.stop_members(None, stops) == order  # type: ignore[arg-type]
+    assert stops.stopped == [f"patroni{i}" for i in order]

@@ -46,6 +46,11 @@ def measure_floor(
     url: str, queries: list[dict[str, str]], iterations: int, budget_s: float
 ) -> FloorResult:
     """Run the queries round-robin, one at a time, at most `iterations` times or `budget_s`."""
+    return asyncio.run(_measure(url, search_statements(queries), iterations, budget_s))
+
+
+def search_statements(queries: list[dict[str, str]]) -> list[Statement]:
+    """The API's search statement for each filter set, as `catalog.service._run` sends it."""
     from fixia.catalog.relax import strict_plan
     from fixia.catalog.schemas import ServiceQuery
     from fixia.catalog.search import PREFER_INDEX, build_search
@@ -58,11 +63,10 @@ def measure_floor(
     plans = [strict_plan(q, radius) for q in parsed]
     # Exactly what catalog.service._run sends: a text search first prefers the GIN index for
     # its transaction, so the floor times the plan the app gets, not the planner's default.
-    statements = [
+    return [
         Statement(build_search(q, "postgresql", p), PREFER_INDEX if p.groups else None)
         for q, p in zip(parsed, plans, strict=True)
     ]
-    return asyncio.run(_measure(url, statements, iterations, budget_s))
 
 
 @dataclass(frozen=True)
@@ -71,7 +75,7 @@ class Statement:
     setting: str | None  # run first, in the same transaction
 
 
-async def _execute(conn: Any, statement: Statement) -> None:
+async def execute(conn: Any, statement: Statement) -> None:
     from sqlalchemy import text
 
     async with conn.begin():
@@ -97,13 +101,13 @@ async def _measure(
     try:
         async with engine.connect() as conn:
             for stmt in statements:  # warm-up: buffers and catalog caches, not measured
-                await _execute(conn, stmt)
+                await execute(conn, stmt)
             started = time.monotonic()
             for i in range(iterations):
                 if time.monotonic() - started > budget_s:
                     break
                 t0 = time.perf_counter()
-                await _execute(conn, statements[i % len(statements)])
+                await execute(conn, statements[i % len(statements)])
                 samples.append((time.perf_counter() - t0) * 1000)
     finally:
         await engine.dispose()

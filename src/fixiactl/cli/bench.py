@@ -72,7 +72,10 @@ def bench(
     write_connections: Annotated[int, typer.Option(min=1, max=1000, help="Write runs")] = 8,
     threads: Annotated[int, typer.Option(min=1, max=8, help="wrk threads")] = 1,
     rate: Annotated[int, typer.Option(min=10, max=100_000, help="Paced run's RPS")] = 2000,
-    scale: Annotated[int, typer.Option(min=1000, max=2_000_000, help="Services to seed")] = 100_000,
+    scale: Annotated[
+        int | None,
+        typer.Option(min=1000, max=2_000_000, help="Services to seed (100,000; --ha-reads: 5,000)"),
+    ] = None,
     quick: Annotated[bool, typer.Option("--quick", help="3 s smoke run")] = False,
     readme: Annotated[bool, typer.Option("--readme", help="Put the table in README.md")] = False,
     stop: Annotated[bool, typer.Option("--stop", help="Stop the stack afterwards")] = False,
@@ -104,6 +107,14 @@ def bench(
             "--ha",
             help="Only the HA failover: kill -9 of the leader under 50 writes/s, --runs times "
             "(an HA stack: fixiactl stack up --ha)",
+        ),
+    ] = False,
+    ha_reads: Annotated[
+        bool,
+        typer.Option(
+            "--ha-reads",
+            help="Only search reads through the primary route vs the replica route, idle and "
+            "under writes (an HA stack); var/bench/ha-reads.*",
         ),
     ] = False,
     aa: Annotated[
@@ -151,13 +162,16 @@ def bench(
     with operator_errors():
         seconds = 3 if quick else wrk_seconds(duration)
         options = BenchOptions(
-            env, seconds, connections, threads, rate, scale, quick, write_connections
+            env, seconds, connections, threads, rate, scale or 100_000, quick, write_connections
         )
         if streams:
             _streams(options, as_json=as_json, stop=stop)
             return
         if ha:
             _ha(options, min(runs or 5, 20), as_json=as_json, stop=stop)
+            return
+        if ha_reads:
+            _ha_reads(options.env, scale or 5000, as_json=as_json, stop=stop)
             return
         if aa:
             _aa(aa, options, tuple(fault or ()), steps, hold, as_json=as_json)
@@ -260,6 +274,23 @@ def _ha(options: BenchOptions, runs: int, *, as_json: bool, stop: bool) -> None:
     if report is None:
         return
     console.print(ha.markdown(report))
+    for kind, path in report["files"].items():
+        console.print(f"{kind}: {path}")
+
+
+def _ha_reads(env: str, scale: int, *, as_json: bool, stop: bool) -> None:
+    from fixiactl.bench import ha_reads
+
+    try:
+        with progress(not as_json) as step:
+            report = ha_reads.run(env, scale, step)
+    finally:
+        if stop:
+            controller.down(env, lambda _msg: None)
+    if as_json:
+        emit_json(report)
+        return
+    console.print(ha_reads.markdown(report))
     for kind, path in report["files"].items():
         console.print(f"{kind}: {path}")
 

@@ -288,8 +288,14 @@ def down(name: str, progress: Progress) -> None:
     if not supervisor.running():
         progress("the stack is not running")
         return
+    ha_stack = (state / "ha.enabled").exists()
+    if ha_stack:
+        progress("stopping Patroni, replicas first (the leader must not fail over)")
+        ha.stop_members(read_state(name), supervisor)
     progress("stopping every component")
     supervisor.shutdown()
+    if ha_stack and (left := ha.stop_leftovers(state)):
+        progress(f"stopped PostgreSQL left running by Patroni: {', '.join(f'pg{i}' for i in left)}")
 
 
 def control(name: str, component: str, *, start: bool) -> None:

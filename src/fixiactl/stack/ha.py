@@ -26,6 +26,7 @@ from fixiactl.errors import FixiactlError
 from fixiactl.files import write_private
 from fixiactl.stack import postgres
 from fixiactl.stack.config import PGBIN, EnvConfig, StackState, add_ports, state_dir
+from fixiactl.stack.supervisor import Supervisor
 
 MEMBERS = 3
 ETCD = Path("/usr/bin/etcd")
@@ -325,3 +326,32 @@ PORT_OF = {
     **{f"etcd{i}": f"etcd{i}" for i in range(MEMBERS)},
     **{f"patroni{i}": f"patroni{i}" for i in range(MEMBERS)},
 }
+
+
+def stop_members(stack: StackState, supervisor: Supervisor) -> list[int]:
+    """Stop Patroni on every member, replicas first, and return the order used.
+
+    If all members stop together, a replica can take the lock that the stopping leader
+    releases and promote itself during the shutdown. That Patroni can then outlive
+    supervisord's stop timeout and be killed, which leaves its PostgreSQL running
+    (seen in `stack down`)."""
+    leader = leader_index(stack)
+    order = [i for i in range(MEMBERS) if i != leader] + ([] if leader is None else [leader])
+    for i in order:
+        supervisor.stop(f"patroni{i}")  # waits: Patroni stops its PostgreSQL first
+    return order
+
+
+def stop_leftovers(state: Path) -> list[int]:
+    """Fast shutdown of any member's PostgreSQL that outlived its Patroni (killed after the
+    stop timeout); returns the members stopped here."""
+    stopped = []
+    for i in range(MEMBERS):
+        data = member_dir(state, i) / "data"
+        if not (data / "postmaster.pid").exists():
+            continue
+        pg_ctl = [str(PGBIN / "pg_ctl"), "stop", "-D", str(data), "-m", "fast", "-t", "60"]
+        # A stale pid file (no server) makes pg_ctl fail: nothing to stop then.
+        if postgres.as_postgres(pg_ctl, check=False).returncode == 0:
+            stopped.append(i)
+    return stopped
