@@ -7,6 +7,7 @@ on a new timeline. Repeated drills and their RPO/RTO figures: `fixiactl dr bench
 from __future__ import annotations
 
 import shutil
+import time
 from collections.abc import Iterator
 
 import boto3
@@ -35,6 +36,23 @@ def strict_s3_stack() -> Iterator[BackupStack]:
         stop_and_remove(stack.env, stack.state)
 
 
+RECEIVERS = "select count(*) from pg_stat_replication where application_name = 'fixia_receivewal'"
+SYNC_STATE = (
+    "select sync_state from pg_stat_replication where application_name = 'fixia_receivewal'"
+)
+
+
+def _eventually(stack: BackupStack, query: str, expected: str, timeout_s: float = 60) -> str:
+    """The receiver connects on its own after a start or a restore (supervisord restarts it):
+    wait, bounded, for `query` to say `expected`; return what it said last."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        said = stack.sql(query)
+        if said == expected or time.monotonic() > deadline:
+            return said
+        time.sleep(1)
+
+
 def _crash(stack: BackupStack, repo: str = "1") -> dict[str, object]:
     result: dict[str, object] = stack.ctl_json(
         "dr", "crash", "--from-repo", repo, "--write-seconds", "8s", "--yes", timeout=900
@@ -45,12 +63,8 @@ def _crash(stack: BackupStack, repo: str = "1") -> dict[str, object]:
 def test_async_stream_crash_loses_at_most_a_few_acknowledged_commits(
     bstack: BackupStack,
 ) -> None:
-    assert (
-        bstack.sql(
-            "select count(*) from pg_stat_replication where application_name = 'fixia_receivewal'"
-        )
-        == "1"
-    )
+    # an earlier file's in-place restore restarted the receiver: it may still be reconnecting
+    assert _eventually(bstack, RECEIVERS, "1") == "1"
     result = _crash(bstack)
     assert result["mode"] == "async"
     acknowledged, lost = int(str(result["acknowledged"])), int(str(result["lost"]))
@@ -61,12 +75,7 @@ def test_async_stream_crash_loses_at_most_a_few_acknowledged_commits(
     found = bstack.sql(f"{COUNT} {acknowledged}", "fixia_ops")
     assert int(found) == acknowledged - lost
     # the receiver streams again, from the restored primary's new timeline
-    assert (
-        bstack.sql(
-            "select count(*) from pg_stat_replication where application_name = 'fixia_receivewal'"
-        )
-        == "1"
-    )
+    assert _eventually(bstack, RECEIVERS, "1") == "1"
 
 
 def test_strict_stream_crash_loses_no_acknowledged_commit(
@@ -83,12 +92,7 @@ def test_strict_stream_crash_loses_no_acknowledged_commit(
     assert int(found) == acknowledged
     assert result["app_ready"] is True
     # commits go on after recovery: the new receiver is the synchronous standby again
-    assert (
-        stack.sql(
-            "select sync_state from pg_stat_replication where application_name = 'fixia_receivewal'"
-        )
-        == "sync"
-    )
+    assert _eventually(stack, SYNC_STATE, "sync") == "sync"
     stack.sql("insert into crash_probe (seq) values (-1)", "fixia_ops")
 
 
