@@ -109,12 +109,18 @@ def crash(s: BackupSettings, supervisor: Supervisor) -> Path:
 
 
 def _stop_quietly(supervisor: Supervisor, name: str, timeout_s: float = 30) -> None:
-    """supervisord may be restarting it (and failing: no data directory)."""
+    """supervisord may be restarting it (and failing: no data directory). Only STOPPED and
+    FATAL are final: from EXITED or BACKOFF its autorestart would start PostgreSQL again,
+    possibly on a half-restored data directory, so wait for those and stop them."""
     deadline = time.monotonic() + timeout_s
+    exited_until = time.monotonic() + 3  # a program without autorestart stays EXITED
     while time.monotonic() < deadline:
         state = supervisor.info(name)["statename"]
-        if state in ("STOPPED", "FATAL", "EXITED"):
+        if state in ("STOPPED", "FATAL") or (state == "EXITED" and time.monotonic() > exited_until):
             return
+        if state == "EXITED":
+            time.sleep(0.2)  # autorestart moves it to STARTING next: stopped then
+            continue
         try:
             supervisor.stop(name)
         except xmlrpc.client.Fault:  # it changed state meanwhile: look again

@@ -61,6 +61,8 @@ class Supervisor:
         try:
             self._call("startProcess", name, True)
         except xmlrpc.client.Fault as fault:
+            if "ALREADY_STARTED" in fault.faultString:
+                return  # supervisord's own autorestart won the race: it runs, as asked
             raise FixiactlError(
                 f"{name} failed to start: {fault.faultString}",
                 hint=f"see {self.conf.parent}/log/{name}.log",
