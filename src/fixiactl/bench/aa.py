@@ -26,6 +26,7 @@ from typing import Any
 import httpx
 
 from fixiactl.bench import canary_streams as cs
+from fixiactl.bench.files import write_pair
 from fixiactl.stack.config import ROOT, state_dir
 
 Progress = Callable[[str], None]
@@ -280,10 +281,7 @@ def write(report: dict[str, Any], out_dir: Path) -> dict[str, str]:
     streams = out_dir / f"{name}-streams.json.gz"
     cs.save(report["recording"], streams)
     plain = {k: v for k, v in report.items() if k != "recording"}
-    paths = {"json": out_dir / f"{name}.json", "markdown": out_dir / f"{name}.md"}
-    paths["json"].write_text(json.dumps(plain, indent=2, default=str))
-    paths["markdown"].write_text(markdown(plain))
-    return {**{k: str(p) for k, p in paths.items()}, "streams": str(streams)}
+    return {**write_pair(out_dir, name, plain, markdown(plain)), "streams": str(streams)}
 
 
 def markdown(report: dict[str, Any]) -> str:

@@ -11,7 +11,6 @@ streams recorded on a real stack (`fixiactl bench --aa N`), no stack needed.
 
 from __future__ import annotations
 
-import json
 import random
 import statistics
 from collections.abc import Callable
@@ -20,6 +19,7 @@ from typing import Any
 
 from fixiactl.bench import canary_replay as cr
 from fixiactl.bench import canary_streams as cs
+from fixiactl.bench.files import write_pair
 from fixiactl.deploy import analysis
 from fixiactl.deploy.analysis import FAIL, Thresholds
 from fixiactl.deploy.metrics import Snapshot
@@ -215,8 +215,4 @@ def markdown(report: dict[str, Any]) -> str:
 
 
 def write(report: dict[str, Any], out_dir: Path) -> dict[str, str]:
-    out_dir.mkdir(parents=True, exist_ok=True)
-    paths = {"json": out_dir / "canary.json", "markdown": out_dir / "canary.md"}
-    paths["json"].write_text(json.dumps(report, indent=2, default=str))
-    paths["markdown"].write_text(markdown(report))
-    return {k: str(p) for k, p in paths.items()}
+    return write_pair(out_dir, "canary", report, markdown(report))

@@ -12,7 +12,6 @@ streaming replica). The chaos suite asserts the counts; this only measures the s
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import signal
 import statistics
@@ -25,6 +24,7 @@ from typing import Any
 
 import httpx
 
+from fixiactl.bench.files import write_pair
 from fixiactl.errors import FixiactlError
 from fixiactl.stack import ha, patroni
 from fixiactl.stack.config import PGBIN, ROOT, StackState, read_state, state_dir
@@ -218,10 +218,7 @@ def _write(results: list[KillRun]) -> dict[str, Any]:
         "moonshot_s": MOONSHOT_S,
         "met": again["max"] is not None and again["max"] <= GOAL_S,
     }
-    OUT.mkdir(parents=True, exist_ok=True)
-    (OUT / "ha.json").write_text(json.dumps(report, indent=2))
-    (OUT / "ha.md").write_text(markdown(report))
-    report["files"] = {"json": str(OUT / "ha.json"), "markdown": str(OUT / "ha.md")}
+    report["files"] = write_pair(OUT, "ha", report, markdown(report))
     return report
 
 

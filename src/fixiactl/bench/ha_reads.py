@@ -12,7 +12,6 @@ drift from other work on the host falls on both. Replication lag is Patroni's ow
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import time
 from collections.abc import Callable
@@ -23,6 +22,7 @@ from typing import Any
 import httpx
 
 from fixiactl.bench import dataset
+from fixiactl.bench.files import write_pair
 from fixiactl.bench.floor import PLAN_SHAPES, Statement, execute, search_statements, summarize
 from fixiactl.errors import FixiactlError
 from fixiactl.stack.config import ROOT, StackState, load_env, read_state, state_dir
@@ -275,10 +275,7 @@ def _loadavg() -> str:
 
 
 def _write(report: dict[str, Any]) -> dict[str, Any]:
-    OUT.mkdir(parents=True, exist_ok=True)
-    (OUT / "ha-reads.json").write_text(json.dumps(report, indent=2))
-    (OUT / "ha-reads.md").write_text(markdown(report))
-    report["files"] = {"json": str(OUT / "ha-reads.json"), "markdown": str(OUT / "ha-reads.md")}
+    report["files"] = write_pair(OUT, "ha-reads", report, markdown(report))
     return report
 
 
