@@ -115,7 +115,7 @@ async def web_user(request: Request, session: SessionDep, settings: SettingsDep)
 def _staff_canary(request: Request, settings: Settings, user: User | None) -> None:
     """Keep the staff canary cookie in line with who is signed in: an admin gets it, anyone
     else loses it. Applied with the session's own cookies (`request.state.session_cookies`)."""
-    staff = user is not None and user.role is Role.admin
+    staff = user is not None and has_role(user, Role.admin)
     if staff == (request.cookies.get(STAFF_CANARY_COOKIE) == STAFF_CANARY_VALUE):
         return
     before = getattr(request.state, "session_cookies", None)
@@ -123,18 +123,10 @@ def _staff_canary(request: Request, settings: Settings, user: User | None) -> No
     def apply(response: Response) -> None:
         if before is not None:
             before(response)
-        if not staff:
+        if staff:
+            _set_cookie(response, settings, STAFF_CANARY_COOKIE, STAFF_CANARY_VALUE)
+        else:
             response.delete_cookie(STAFF_CANARY_COOKIE, path="/")
-            return
-        response.set_cookie(
-            STAFF_CANARY_COOKIE,
-            STAFF_CANARY_VALUE,
-            max_age=settings.auth.refresh_ttl_s,
-            httponly=True,
-            secure=bool(settings.web.cookie_secure),
-            samesite="lax",
-            path="/",
-        )
 
     request.state.session_cookies = apply
 
@@ -165,26 +157,26 @@ Professional = Annotated[User, Depends(require_professional)]
 Admin = Annotated[User, Depends(require_admin)]
 
 
+def _set_cookie(
+    response: Response, settings: Settings, name: str, value: str, max_age: int | None = None
+) -> None:
+    """httpOnly, SameSite=Lax, the whole site; lives as long as the login (the refresh
+    token) unless `max_age` says otherwise."""
+    response.set_cookie(
+        name,
+        value,
+        max_age=settings.auth.refresh_ttl_s if max_age is None else max_age,
+        httponly=True,
+        secure=bool(settings.web.cookie_secure),
+        samesite="lax",
+        path="/",
+    )
+
+
 def set_session_cookies(response: Response, settings: Settings, pair: TokenPair) -> None:
-    secure = bool(settings.web.cookie_secure)
-    response.set_cookie(
-        cookie_name(settings, ACCESS),
-        pair.access_token,
-        max_age=settings.auth.access_ttl_s,
-        httponly=True,
-        secure=secure,
-        samesite="lax",
-        path="/",
-    )
-    response.set_cookie(
-        cookie_name(settings, REFRESH),
-        pair.refresh_token,
-        max_age=settings.auth.refresh_ttl_s,
-        httponly=True,
-        secure=secure,
-        samesite="lax",
-        path="/",
-    )
+    access, refresh = cookie_name(settings, ACCESS), cookie_name(settings, REFRESH)
+    _set_cookie(response, settings, access, pair.access_token, settings.auth.access_ttl_s)
+    _set_cookie(response, settings, refresh, pair.refresh_token)
 
 
 def clear_session_cookies(response: Response, settings: Settings) -> None:
