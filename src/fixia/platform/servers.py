@@ -20,7 +20,6 @@ import os
 from typing import Literal
 
 Server = Literal["uvicorn", "granian"]
-SERVERS: tuple[Server, ...] = ("uvicorn", "granian")
 # The app behind the forwarded-headers middleware (fixia.asgi); uvicorn applies it itself.
 GRANIAN_TARGET = "fixia.asgi:proxied"
 UVICORN_TARGET = "fixia.asgi:app"

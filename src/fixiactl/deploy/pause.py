@@ -22,7 +22,6 @@ from fixiactl.deploy.protocols import PauseControl
 from fixiactl.errors import FixiactlError
 
 ACTIONS = ("resume", "abort")
-MODES = ("abort", "pause")
 
 
 def control_file(env: str, deploy_id: str) -> Path:

@@ -33,8 +33,11 @@ def test_serve_refuses_an_unknown_server(monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setenv("FIXIA_ENV", "test")
     called: list[str] = []
     monkeypatch.setattr(servers, "run", lambda server, **_: called.append(server))
-    result = CliRunner().invoke(fixia_cli, ["serve", "--server", "hypercorn"])
-    assert result.exit_code == 1
+    result = CliRunner().invoke(
+        fixia_cli, ["serve", "--server", "hypercorn"], env={"COLUMNS": "200"}
+    )
+    # A fixed set of choices is an enum: a usage error (exit 2) naming them, nothing served.
+    assert result.exit_code == 2 and "'uvicorn', 'granian'" in result.output
     assert called == []
 
 
